@@ -1,0 +1,84 @@
+// Package network is minidocker's container networking: the article's
+// section 5 ("网络", bridge networking and port mapping). Start reading at
+// Manager.Attach in manager.go, then link.go (bridge, veth), iptables.go
+// (the rules, listed at the top of the file) and reserve.go (host ports).
+//
+// # What a container gets
+//
+// Each container in bridge mode gets a network namespace of its own, created
+// here and pinned as a file, ExecRoot/netns/<containerID> (a bind mount of
+// the creating thread's /proc/self/task/<tid>/ns/net, like `ip netns add`).
+// The runtime starts the container's init joined to that path, as Docker's
+// libnetwork "sandbox" plus an OCI namespace path do; so the network is ready
+// before the container's first instruction and this package never needs a
+// pid. Into the namespace goes one end of a veth pair, created directly
+// inside it as eth0 with docker's classic MAC (02:42 + the IPv4 address), an
+// address from the network's pool and a default route via the bridge's
+// gateway address. The other end ("vethXXXXXXX") is enslaved to the bridge,
+// which switches frames between containers like a small Ethernet switch.
+//
+// IP addresses are not kept in a separate IPAM database: the endpoint records
+// (StateDir/endpoints/<id>.json, written atomically before anything is made in
+// the kernel) are the allocation. One source of truth means a crash cannot
+// leave an address allocated without a record that explains it.
+//
+// # Port mapping
+//
+// `-p [ip:]hostPort:containerPort` becomes one DNAT rule in our nat chain
+// (PREFIX), reached from PREROUTING (packets arriving from outside, and from
+// containers: hairpin) and from OUTPUT (connections made by the host itself),
+// both only for local destination addresses (-m addrtype --dst-type LOCAL).
+// PREFIX-POSTROUTING masquerades the subnet leaving through other
+// interfaces, hairpin connections (a container reaching a published port
+// that leads back to the same bridge), and connections from 127.0.0.0/8.
+// PREFIX-FORWARD accepts traffic from the bridge, replies to it, and
+// connections DNAT'ed to it. The full list is at the top of iptables.go.
+//
+// Before any of that, the host port is reserved: a socket is bound (not
+// listening) to hostIP:port and held by the daemon while the container has
+// the port. A second container, or any other program, asking for the same
+// port fails right there with docker's "Bind for 0.0.0.0:8080 failed: port is
+// already allocated" and nothing has been created yet. The socket never gets
+// traffic, because DNAT happens before the kernel looks for a socket.
+//
+// # The localhost problem, and our answer: route_localnet
+//
+// A connection from the host to 127.0.0.1:8080 is DNAT'ed in OUTPUT to
+// 10.66.0.2:80, but its source is still 127.0.0.1, and the kernel refuses to
+// route a 127.x source out of a real interface ("martian"). Docker answers
+// with a userland proxy (docker-proxy): a process listening on the host port
+// that copies bytes to the container. We answer like netavark: set
+// net.ipv4.conf.<bridge>.route_localnet=1 on our bridge only (so 127.x
+// sources may leave through it) and MASQUERADE packets from 127.0.0.0/8 that
+// leave through the bridge, so the container sees the gateway address and its
+// replies come back to the host, where conntrack undoes both translations.
+//
+// Why not the proxy: it is one process (or goroutine) per published port,
+// every byte crosses user space twice, the container sees the proxy instead
+// of the client, and a killed daemon takes the ports down with it. With
+// route_localnet everything stays in the kernel: throughput is that of the
+// veth, and if the daemon is killed with -9 the containers keep serving on
+// their ports until the daemon comes back and reconciles. The price is a
+// per-bridge sysctl (not a host-wide one) and one MASQUERADE rule.
+//
+// # Cleanup and reconciliation
+//
+// Detach removes the DNAT rules (each carries a comment with the container
+// ID), the veth pair, conntrack entries for the address, the namespace file,
+// the record (freeing the IP) and the port reservations; it is idempotent.
+// New (or Reconcile) removes everything of containers that are no longer
+// live, and anything no record explains: veths on our bridges, namespace
+// files, DNAT rules. For live containers it takes their host ports back and
+// makes sure their rules exist.
+//
+// # Host requirements
+//
+// CheckHost reports what is missing in plain words: ip_forward (needed for
+// other machines, other namespaces and containers via the host to reach
+// published ports, and for containers to get out), bridge netfilter, and the
+// iptables command (iptables-nft on Debian 12 and EL9; we exec it with -w).
+//
+// Not done: IPv6, network connect/disconnect (one network per container),
+// docker's embedded DNS for names on user networks (HostsFile writes the
+// container's own names only), inter-network isolation rules.
+package network

@@ -1,0 +1,557 @@
+package network
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	mobynet "github.com/moby/moby/api/types/network"
+)
+
+// Config holds the daemon settings the network package needs.
+type Config struct {
+	BridgeName  string // default bridge device, e.g. "minidocker0" (at most 15 bytes)
+	BridgeCIDR  string // "bip": gateway/prefix of the default bridge, e.g. "10.66.0.1/16"
+	ChainPrefix string // iptables chains: PREFIX, PREFIX-POSTROUTING, PREFIX-FORWARD
+	IPTables    bool   // program nat/filter rules (port mapping, masquerade)
+	StateDir    string // networks/ and endpoints/ JSON records
+	ExecRoot    string // netns files live in ExecRoot/netns
+	MTU         int    // 0 = 1500
+
+	// Live tells whether a container still exists. New removes everything
+	// recorded for containers that are not live. nil = keep all records
+	// (call Reconcile later, once the daemon knows its containers).
+	Live func(containerID string) bool
+}
+
+// Defaults used for empty Config fields.
+const (
+	DefaultBridgeName  = "minidocker0"
+	DefaultBridgeCIDR  = "10.66.0.1/16"
+	DefaultChainPrefix = "MINIDOCKER"
+	DefaultNetwork     = "bridge"
+)
+
+// Manager owns the bridges, the endpoints of containers, their IPs, ports and
+// iptables rules. It is safe for concurrent use.
+type Manager struct {
+	cfg Config
+	t   ipt
+
+	mu    sync.Mutex
+	nets  map[string]*netRecord // by ID
+	eps   map[string]*Endpoint  // by container ID
+	ports []*reservation
+
+	testHookAfterVeth func(*Endpoint) error // lets tests fail Attach half-way
+}
+
+type netRecord struct {
+	ID      string            `json:"ID"`
+	Name    string            `json:"Name"`
+	Bridge  string            `json:"Bridge"`
+	Subnet  netip.Prefix      `json:"Subnet"`
+	Gateway netip.Addr        `json:"Gateway"`
+	Created time.Time         `json:"Created"`
+	Default bool              `json:"Default,omitempty"`
+	Labels  map[string]string `json:"Labels,omitempty"`
+}
+
+// Endpoint is a container's place on a network.
+type Endpoint struct {
+	ContainerID string        `json:"ContainerID"`
+	Name        string        `json:"Name"` // container name, for network inspect
+	EndpointID  string        `json:"EndpointID"`
+	Network     string        `json:"Network"` // network name ("bridge" for the default)
+	NetworkID   string        `json:"NetworkID"`
+	Bridge      string        `json:"Bridge"`
+	HostVeth    string        `json:"HostVeth"`  // host end of the veth pair, on Bridge
+	NetnsPath   string        `json:"NetnsPath"` // docker's SandboxKey: join this to run the container
+	IP          netip.Addr    `json:"IP"`
+	PrefixLen   int           `json:"PrefixLen"`
+	Gateway     netip.Addr    `json:"Gateway"`
+	MacAddress  string        `json:"MacAddress"`
+	Ports       []PortBinding `json:"Ports,omitempty"` // host ports resolved
+}
+
+// AttachRequest asks for a container's endpoint.
+type AttachRequest struct {
+	ContainerID string
+	Name        string // container name (without the leading slash)
+	Network     string // "" or "bridge" = default bridge; or a user network's name or ID
+	Ports       []PortBinding
+}
+
+func (e *Endpoint) clone() *Endpoint {
+	c := *e
+	c.Ports = append([]PortBinding(nil), e.Ports...)
+	return &c
+}
+
+// Settings is the entry of NetworkSettings.Networks[e.Network] in docker inspect.
+func (e *Endpoint) Settings() *mobynet.EndpointSettings {
+	mac, _ := net.ParseMAC(e.MacAddress)
+	return &mobynet.EndpointSettings{
+		NetworkID:   e.NetworkID,
+		EndpointID:  e.EndpointID,
+		Gateway:     e.Gateway,
+		IPAddress:   e.IP,
+		IPPrefixLen: e.PrefixLen,
+		MacAddress:  mobynet.HardwareAddr(mac),
+	}
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func (m *Manager) netDir() string { return filepath.Join(m.cfg.StateDir, "networks") }
+func (m *Manager) epDir() string  { return filepath.Join(m.cfg.StateDir, "endpoints") }
+func (m *Manager) nsDir() string  { return filepath.Join(m.cfg.ExecRoot, "netns") }
+
+// New prepares networking: state directories, the default bridge with its
+// gateway address, the base iptables chains and the rules of every network;
+// then it reconciles what a previous run left behind (see Reconcile).
+func New(cfg Config) (*Manager, error) {
+	if cfg.BridgeName == "" {
+		cfg.BridgeName = DefaultBridgeName
+	}
+	if cfg.BridgeCIDR == "" {
+		cfg.BridgeCIDR = DefaultBridgeCIDR
+	}
+	if cfg.ChainPrefix == "" {
+		cfg.ChainPrefix = DefaultChainPrefix
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = 1500
+	}
+	if cfg.StateDir == "" || cfg.ExecRoot == "" {
+		return nil, errors.New("network: StateDir and ExecRoot must be set")
+	}
+	if len(cfg.BridgeName) > 15 {
+		return nil, fmt.Errorf("network: bridge name %q is longer than 15 characters", cfg.BridgeName)
+	}
+	gwPrefix, err := netip.ParsePrefix(cfg.BridgeCIDR)
+	if err != nil || !gwPrefix.Addr().Is4() {
+		return nil, fmt.Errorf("network: invalid bip %q: want an IPv4 gateway/prefix such as %s", cfg.BridgeCIDR, DefaultBridgeCIDR)
+	}
+	if gwPrefix.Bits() > 30 {
+		return nil, fmt.Errorf("network: bip %q leaves no room for containers", cfg.BridgeCIDR)
+	}
+	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}}
+	for _, d := range []string{m.netDir(), m.epDir(), m.nsDir()} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, err
+		}
+	}
+	if err := readJSONDir(m.netDir(), func(_ string, data []byte) error {
+		var n netRecord
+		if err := json.Unmarshal(data, &n); err != nil {
+			return err
+		}
+		m.nets[n.ID] = &n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("network: reading networks: %w", err)
+	}
+	if err := readJSONDir(m.epDir(), func(_ string, data []byte) error {
+		var e Endpoint
+		if err := json.Unmarshal(data, &e); err != nil {
+			return err
+		}
+		m.eps[e.ContainerID] = &e
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("network: reading endpoints: %w", err)
+	}
+	if cfg.IPTables {
+		if err := m.t.setupBase(); err != nil {
+			return nil, err
+		}
+	}
+	// the default network follows the configuration
+	want := &netRecord{Name: DefaultNetwork, Bridge: cfg.BridgeName, Subnet: gwPrefix.Masked(), Gateway: gwPrefix.Addr(), Default: true}
+	var def *netRecord
+	for _, n := range m.nets {
+		if n.Default {
+			def = n
+		}
+	}
+	if def != nil && (def.Bridge != want.Bridge || def.Subnet != want.Subnet || def.Gateway != want.Gateway) {
+		m.teardownNetwork(def)
+		def.Bridge, def.Subnet, def.Gateway = want.Bridge, want.Subnet, want.Gateway
+		if err := writeJSON(filepath.Join(m.netDir(), def.ID+".json"), def); err != nil {
+			return nil, err
+		}
+	}
+	if def == nil {
+		want.ID = randomID(32)
+		want.Created = time.Now().UTC()
+		if err := writeJSON(filepath.Join(m.netDir(), want.ID+".json"), want); err != nil {
+			return nil, err
+		}
+		m.nets[want.ID] = want
+	}
+	for _, n := range m.nets {
+		if err := m.setupNetwork(n); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.Reconcile(cfg.Live); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Manager) setupNetwork(n *netRecord) error {
+	if err := ensureBridge(n.Bridge, n.Gateway, n.Subnet, m.cfg.MTU); err != nil {
+		return err
+	}
+	if m.cfg.IPTables {
+		if err := m.t.setupNetwork(n.Bridge, n.Subnet); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) teardownNetwork(n *netRecord) error {
+	var errs []error
+	if m.cfg.IPTables {
+		errs = append(errs, m.t.teardownNetwork(n.Bridge, n.Subnet))
+	}
+	errs = append(errs, deleteLink(n.Bridge))
+	return errors.Join(errs...)
+}
+
+// findNetLocked looks a network up by name, full ID or unique ID prefix.
+func (m *Manager) findNetLocked(ref string) (*netRecord, error) {
+	if ref == "" || ref == "default" {
+		ref = DefaultNetwork
+	}
+	for _, n := range m.nets {
+		if n.Name == ref || n.ID == ref {
+			return n, nil
+		}
+	}
+	var found *netRecord
+	for _, n := range m.nets {
+		if strings.HasPrefix(n.ID, ref) {
+			if found != nil {
+				return nil, fmt.Errorf("network %s is ambiguous (%d matches found based on ID prefix)", ref, 2)
+			}
+			found = n
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("network %s not found", ref)
+	}
+	return found, nil
+}
+
+func (m *Manager) allocIPLocked(n *netRecord) (netip.Addr, error) {
+	used := map[netip.Addr]bool{n.Gateway: true}
+	for _, e := range m.eps {
+		if e.NetworkID == n.ID {
+			used[e.IP] = true
+		}
+	}
+	for a := n.Subnet.Masked().Addr().Next(); n.Subnet.Contains(a.Next()); a = a.Next() {
+		if !used[a] {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no available IPv4 addresses on this network's address pools: %s (%s)", n.Name, n.ID)
+}
+
+// macFor is docker's classic MAC: 02:42 followed by the IPv4 address.
+func macFor(ip netip.Addr) net.HardwareAddr {
+	b := ip.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
+
+func validContainerID(id string) error {
+	if id == "" || strings.ContainsAny(id, "/\x00 ") || id == "." || id == ".." || len(id) > 128 {
+		return fmt.Errorf("invalid container ID %q", id)
+	}
+	return nil
+}
+
+// Attach gives a container its own network namespace (a file under
+// ExecRoot/netns), a veth pair whose host end is on the network's bridge and
+// whose other end is eth0 in the namespace with an IP from the network's
+// pool, a default route via the gateway, and the port mappings. The host
+// ports are reserved first. On any error everything done so far is undone.
+func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, err error) {
+	if err := validContainerID(req.ContainerID); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if _, ok := m.eps[req.ContainerID]; ok {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("container %s is already attached to a network", req.ContainerID)
+	}
+	n, err := m.findNetLocked(req.Network)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	rs, err := m.reserveLocked(req.ContainerID, req.Ports)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	ip, err := m.allocIPLocked(n)
+	if err != nil {
+		m.releaseLocked(rs)
+		m.mu.Unlock()
+		return nil, err
+	}
+	ep := &Endpoint{
+		ContainerID: req.ContainerID,
+		Name:        strings.TrimPrefix(req.Name, "/"),
+		EndpointID:  randomID(32),
+		Network:     n.Name,
+		NetworkID:   n.ID,
+		Bridge:      n.Bridge,
+		HostVeth:    "veth" + randomID(4)[:7],
+		NetnsPath:   filepath.Join(m.nsDir(), req.ContainerID),
+		IP:          ip,
+		PrefixLen:   n.Subnet.Bits(),
+		Gateway:     n.Gateway,
+		MacAddress:  macFor(ip).String(),
+	}
+	for _, r := range rs {
+		ep.Ports = append(ep.Ports, r.b)
+	}
+	// the record goes to disk before anything exists in the kernel, so a
+	// crash at any later point leaves something Reconcile can find and undo
+	if err := writeJSON(m.epFile(ep.ContainerID), ep); err != nil {
+		m.releaseLocked(rs)
+		m.mu.Unlock()
+		return nil, err
+	}
+	m.eps[ep.ContainerID] = ep
+	m.mu.Unlock()
+
+	defer func() {
+		if err != nil {
+			m.undo(ep)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := createNetns(ep.NetnsPath); err != nil {
+		return nil, err
+	}
+	if err := setupVeth(ep, m.cfg.MTU); err != nil {
+		return nil, err
+	}
+	if m.testHookAfterVeth != nil {
+		if err := m.testHookAfterVeth(ep); err != nil {
+			return nil, err
+		}
+	}
+	if m.cfg.IPTables && len(ep.Ports) > 0 {
+		if err := m.t.addPorts(ep.ContainerID, ep.IP, ep.Ports); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return ep.clone(), nil
+}
+
+func (m *Manager) epFile(cid string) string { return filepath.Join(m.epDir(), cid+".json") }
+
+// undo removes the kernel objects of ep, then its record, IP and ports.
+func (m *Manager) undo(ep *Endpoint) error {
+	err := m.teardownEndpoint(ep)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.eps[ep.ContainerID]; ok && cur == ep {
+		if rerr := os.Remove(m.epFile(ep.ContainerID)); rerr != nil && !os.IsNotExist(rerr) {
+			err = errors.Join(err, rerr)
+		}
+		delete(m.eps, ep.ContainerID)
+		m.releaseOwnerLocked(ep.ContainerID)
+	}
+	return err
+}
+
+func (m *Manager) teardownEndpoint(ep *Endpoint) error {
+	var errs []error
+	if m.cfg.IPTables && len(ep.Ports) > 0 {
+		errs = append(errs, m.t.removePorts(ep.ContainerID, ep.IP, ep.Ports))
+	}
+	errs = append(errs, deleteLink(ep.HostVeth))
+	flushConntrack(ep.IP)
+	errs = append(errs, removeNetns(ep.NetnsPath))
+	return errors.Join(errs...)
+}
+
+// Detach removes everything Attach made for the container: port rules, the
+// veth pair, the namespace file, the IP and the port reservations.
+// Detaching a container without an endpoint is not an error.
+func (m *Manager) Detach(containerID string) error {
+	m.mu.Lock()
+	ep, ok := m.eps[containerID]
+	m.mu.Unlock()
+	if !ok {
+		if validContainerID(containerID) == nil {
+			return removeNetns(filepath.Join(m.nsDir(), containerID))
+		}
+		return nil
+	}
+	return m.undo(ep)
+}
+
+// Endpoint returns a copy of the container's endpoint.
+func (m *Manager) Endpoint(containerID string) (*Endpoint, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ep, ok := m.eps[containerID]
+	if !ok {
+		return nil, false
+	}
+	return ep.clone(), true
+}
+
+// Endpoints returns copies of all endpoints.
+func (m *Manager) Endpoints() []*Endpoint {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*Endpoint
+	for _, ep := range m.eps {
+		out = append(out, ep.clone())
+	}
+	return out
+}
+
+// Reconcile removes what belongs to containers that are no longer live (live
+// nil = all recorded containers are live) and whatever no record explains:
+// veths on our bridges, namespace files and DNAT rules. For live containers
+// it makes sure their host ports are held and their DNAT rules exist.
+func (m *Manager) Reconcile(live func(containerID string) bool) error {
+	var errs []error
+	m.mu.Lock()
+	var eps []*Endpoint
+	for _, ep := range m.eps {
+		eps = append(eps, ep)
+	}
+	m.mu.Unlock()
+	for _, ep := range eps {
+		if live != nil && !live(ep.ContainerID) {
+			errs = append(errs, m.undo(ep))
+			continue
+		}
+		m.mu.Lock()
+		held := false
+		for _, r := range m.ports {
+			if r.owner == ep.ContainerID {
+				held = true
+			}
+		}
+		if !held && len(ep.Ports) > 0 {
+			if _, err := m.reserveLocked(ep.ContainerID, ep.Ports); err != nil {
+				errs = append(errs, fmt.Errorf("container %s: %w", ep.ContainerID, err))
+			}
+		}
+		m.mu.Unlock()
+		if m.cfg.IPTables && len(ep.Ports) > 0 {
+			errs = append(errs, m.t.addPorts(ep.ContainerID, ep.IP, ep.Ports))
+		}
+	}
+
+	m.mu.Lock()
+	known := map[string]bool{}
+	veths := map[string]bool{}
+	var bridges []string
+	for _, ep := range m.eps {
+		known[ep.ContainerID] = true
+		veths[ep.HostVeth] = true
+	}
+	for _, n := range m.nets {
+		bridges = append(bridges, n.Bridge)
+	}
+	m.mu.Unlock()
+
+	for _, br := range bridges {
+		names, err := bridgePorts(br)
+		errs = append(errs, err)
+		for _, name := range names {
+			if !veths[name] {
+				errs = append(errs, deleteLink(name))
+			}
+		}
+	}
+	if ents, err := os.ReadDir(m.nsDir()); err == nil {
+		for _, e := range ents {
+			if !known[e.Name()] {
+				errs = append(errs, removeNetns(filepath.Join(m.nsDir(), e.Name())))
+			}
+		}
+	}
+	if m.cfg.IPTables {
+		rules, err := m.t.portRules()
+		errs = append(errs, err)
+		for owner, rs := range rules {
+			if known[owner] {
+				continue
+			}
+			for _, r := range rs {
+				errs = append(errs, deleteRule("nat", m.t.nat(), r...))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close lets go of the host port reservations (daemon shutdown). Kernel
+// state stays: running containers keep their network.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.releaseLocked(append([]*reservation(nil), m.ports...))
+	return nil
+}
+
+// Cleanup detaches every endpoint and removes every bridge, rule and chain
+// this manager owns (uninstall, tests). Network records stay.
+func (m *Manager) Cleanup() error {
+	var errs []error
+	for _, ep := range m.Endpoints() {
+		errs = append(errs, m.Detach(ep.ContainerID))
+	}
+	errs = append(errs, m.Reconcile(nil))
+	m.mu.Lock()
+	nets := make([]*netRecord, 0, len(m.nets))
+	for _, n := range m.nets {
+		nets = append(nets, n)
+	}
+	m.mu.Unlock()
+	for _, n := range nets {
+		errs = append(errs, m.teardownNetwork(n))
+	}
+	if m.cfg.IPTables {
+		errs = append(errs, m.t.teardownBase())
+	}
+	m.Close()
+	return errors.Join(errs...)
+}

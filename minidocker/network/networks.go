@@ -1,0 +1,258 @@
+package network
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	mobynet "github.com/moby/moby/api/types/network"
+	"github.com/vishvananda/netlink"
+)
+
+// host and none are not bridges: the daemon handles those modes itself
+// (no Attach). They are listed so `network ls` looks like docker's.
+var pseudoNets = []string{"host", "none"}
+
+func pseudoID(name string) string {
+	s := sha256.Sum256([]byte("minidocker network " + name))
+	return hex.EncodeToString(s[:])
+}
+
+// CreateNetwork makes a user-defined bridge network (bridge device
+// "br-<id12>"). subnet "" picks a free /24 from 10.67.0.0/16..10.87.255.0/24;
+// gateway "" is the first address of the subnet. It returns the network ID.
+func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("network name is required")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return "", fmt.Errorf("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range pseudoNets {
+		if name == p {
+			return "", fmt.Errorf("network with name %s already exists", name)
+		}
+	}
+	for _, n := range m.nets {
+		if n.Name == name {
+			return "", fmt.Errorf("network with name %s already exists", name)
+		}
+	}
+	var pfx netip.Prefix
+	if subnet == "" {
+		p, err := m.freeSubnetLocked()
+		if err != nil {
+			return "", err
+		}
+		pfx = p
+	} else {
+		p, err := netip.ParsePrefix(subnet)
+		if err != nil || !p.Addr().Is4() {
+			return "", fmt.Errorf("invalid subnet %s: want an IPv4 CIDR such as 10.70.0.0/24", subnet)
+		}
+		if p.Masked() != p {
+			return "", fmt.Errorf("invalid subnet %s : it should be %s", subnet, p.Masked())
+		}
+		if p.Bits() > 30 {
+			return "", fmt.Errorf("invalid subnet %s: too small for containers", subnet)
+		}
+		for _, n := range m.nets {
+			if n.Subnet.Overlaps(p) {
+				return "", fmt.Errorf("invalid pool request: Pool overlaps with other one on this address space")
+			}
+		}
+		pfx = p
+	}
+	gw := pfx.Addr().Next()
+	if gateway != "" {
+		g, err := netip.ParseAddr(gateway)
+		if err != nil || !g.Is4() {
+			return "", fmt.Errorf("invalid gateway address %s", gateway)
+		}
+		if !pfx.Contains(g) || g == pfx.Addr() {
+			return "", fmt.Errorf("no matching subnet for gateway %s", gateway)
+		}
+		gw = g
+	}
+	id := randomID(32)
+	n := &netRecord{ID: id, Name: name, Bridge: "br-" + id[:12], Subnet: pfx, Gateway: gw, Created: time.Now().UTC(), Labels: labels}
+	if err := m.setupNetwork(n); err != nil {
+		m.teardownNetwork(n)
+		return "", err
+	}
+	if err := writeJSON(filepath.Join(m.netDir(), id+".json"), n); err != nil {
+		m.teardownNetwork(n)
+		return "", err
+	}
+	m.nets[id] = n
+	return id, nil
+}
+
+// freeSubnetLocked picks a /24 that overlaps neither our networks nor any
+// route of the host.
+func (m *Manager) freeSubnetLocked() (netip.Prefix, error) {
+	var taken []netip.Prefix
+	for _, n := range m.nets {
+		taken = append(taken, n.Subnet)
+	}
+	if routes, err := netlink.RouteList(nil, netlink.FAMILY_V4); err == nil {
+		for _, r := range routes {
+			if r.Dst == nil {
+				continue
+			}
+			if p, err := netip.ParsePrefix(r.Dst.String()); err == nil {
+				taken = append(taken, p)
+			}
+		}
+	}
+	for b := 67; b <= 87; b++ {
+		for c := 0; c < 256; c++ {
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(b), byte(c), 0}), 24)
+			free := true
+			for _, t := range taken {
+				if t.Overlaps(p) {
+					free = false
+					break
+				}
+			}
+			if free {
+				return p, nil
+			}
+		}
+	}
+	return netip.Prefix{}, fmt.Errorf("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network")
+}
+
+// RemoveNetwork deletes a user-defined network and its bridge and rules.
+func (m *Manager) RemoveNetwork(ref string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range append([]string{DefaultNetwork}, pseudoNets...) {
+		if ref == p || ref == pseudoID(p) {
+			return fmt.Errorf("%s is a pre-defined network and cannot be removed", p)
+		}
+	}
+	n, err := m.findNetLocked(ref)
+	if err != nil {
+		return err
+	}
+	if n.Default {
+		return fmt.Errorf("%s is a pre-defined network and cannot be removed", n.Name)
+	}
+	var users []string
+	for _, ep := range m.eps {
+		if ep.NetworkID == n.ID {
+			users = append(users, fmt.Sprintf("name:%q id:%q", ep.Name, shortID(ep.ContainerID)))
+		}
+	}
+	if len(users) > 0 {
+		sort.Strings(users)
+		return fmt.Errorf("error while removing network: network %s has active endpoints (%s)", n.Name, strings.Join(users, ", "))
+	}
+	if err := m.teardownNetwork(n); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(m.netDir(), n.ID+".json")); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	delete(m.nets, n.ID)
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func (m *Manager) summaryLocked(n *netRecord) mobynet.Network {
+	opts := map[string]string{}
+	if n.Default {
+		opts = map[string]string{
+			"com.docker.network.bridge.default_bridge":       "true",
+			"com.docker.network.bridge.enable_icc":           "true",
+			"com.docker.network.bridge.enable_ip_masquerade": strconv.FormatBool(m.cfg.IPTables),
+			"com.docker.network.bridge.host_binding_ipv4":    "0.0.0.0",
+			"com.docker.network.bridge.name":                 n.Bridge,
+			"com.docker.network.driver.mtu":                  strconv.Itoa(m.cfg.MTU),
+		}
+	}
+	labels := n.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return mobynet.Network{
+		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: "bridge",
+		EnableIPv4: true,
+		IPAM: mobynet.IPAM{Driver: "default", Config: []mobynet.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},
+		Options: opts, Labels: labels,
+	}
+}
+
+func pseudoNetwork(name string) mobynet.Network {
+	driver := name
+	if name == "none" {
+		driver = "null"
+	}
+	return mobynet.Network{
+		Name: name, ID: pseudoID(name), Scope: "local", Driver: driver, EnableIPv4: true,
+		IPAM:    mobynet.IPAM{Driver: "default", Config: []mobynet.IPAMConfig{}},
+		Options: map[string]string{}, Labels: map[string]string{},
+	}
+}
+
+// ListNetworks is `network ls`: the bridges plus host and none, by name.
+func (m *Manager) ListNetworks() []mobynet.Summary {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []mobynet.Summary
+	for _, n := range m.nets {
+		out = append(out, mobynet.Summary{Network: m.summaryLocked(n)})
+	}
+	for _, p := range pseudoNets {
+		out = append(out, mobynet.Summary{Network: pseudoNetwork(p)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// InspectNetwork is `network inspect NAME|ID` in docker's shape, with the
+// attached containers.
+func (m *Manager) InspectNetwork(ref string) (*mobynet.Inspect, error) {
+	for _, p := range pseudoNets {
+		if ref == p || ref == pseudoID(p) {
+			return &mobynet.Inspect{Network: pseudoNetwork(p), Containers: map[string]mobynet.EndpointResource{}}, nil
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, err := m.findNetLocked(ref)
+	if err != nil {
+		return nil, err
+	}
+	res := &mobynet.Inspect{Network: m.summaryLocked(n), Containers: map[string]mobynet.EndpointResource{}}
+	for _, ep := range m.eps {
+		if ep.NetworkID != n.ID {
+			continue
+		}
+		mac, _ := net.ParseMAC(ep.MacAddress)
+		res.Containers[ep.ContainerID] = mobynet.EndpointResource{
+			Name: ep.Name, EndpointID: ep.EndpointID, MacAddress: mobynet.HardwareAddr(mac),
+			IPv4Address: netip.PrefixFrom(ep.IP, ep.PrefixLen),
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,74 @@
+package network
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// writeJSON stores v at path atomically: a temp file in the same directory,
+// fsync, then rename. A crash leaves either the old or the new file.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// readJSONDir decodes every *.json file of dir with fn; half-written temp
+// files (".tmp-*") from a crash are removed.
+func readJSONDir(dir string, fn func(name string, data []byte) error) error {
+	ents, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if len(name) > 5 && name[:5] == ".tmp-" {
+			os.Remove(filepath.Join(dir, name))
+			continue
+		}
+		if filepath.Ext(name) != ".json" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := fn(name, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
