@@ -1,0 +1,510 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// manifestItem is one entry of a docker-archive's manifest.json.
+type manifestItem struct {
+	Config   string
+	RepoTags []string
+	Layers   []string
+}
+
+type saveImage struct {
+	id   string
+	tags []string // normalised
+	cfg  *ImageConfig
+	raw  []byte
+}
+
+// Save writes the images refs name as one tar that both `docker load` of any
+// version and OCI tools read: docker's manifest.json and repositories, plus
+// the OCI image layout (oci-layout, index.json, blobs/sha256/…) that docker ≥ 25
+// writes. Configs and uncompressed layer tars live once under blobs/sha256/
+// and manifest.json points there. A repository name without a tag saves
+// every tag of that repository, like docker. Timestamps in the tar are zero,
+// so saving the same images twice gives the same bytes.
+func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
+	var imgs []*saveImage
+	byID := map[string]*saveImage{}
+	s.mu.Lock()
+	for _, r := range refs {
+		ids := map[string][]string{} // id → tags
+		if named, err := parseNamed(r); err == nil && reference.IsNameOnly(named) && !fullIDRe.MatchString(r) {
+			for ref, id := range s.repos {
+				if n, err := reference.ParseNormalizedNamed(ref); err == nil && n.Name() == named.Name() {
+					if _, ok := n.(reference.Tagged); ok {
+						ids[id] = append(ids[id], ref)
+					}
+				}
+			}
+		}
+		if len(ids) == 0 {
+			id, err := s.resolveLocked(r)
+			if err != nil {
+				s.mu.Unlock()
+				return err
+			}
+			ids[id] = nil
+			if named, err := parseNamed(r); err == nil && !fullIDRe.MatchString(r) && !shortIDRe.MatchString(r) {
+				if _, dig := named.(reference.Canonical); !dig {
+					ids[id] = []string{reference.TagNameOnly(named).String()}
+				}
+			}
+		}
+		for id, tags := range ids {
+			si := byID[id]
+			if si == nil {
+				raw, err := s.readBlob(id)
+				if err != nil {
+					s.mu.Unlock()
+					return err
+				}
+				cfg, err := parseConfig(raw)
+				if err != nil {
+					s.mu.Unlock()
+					return err
+				}
+				si = &saveImage{id: id, cfg: cfg, raw: raw}
+				byID[id] = si
+				imgs = append(imgs, si)
+			}
+			for _, t := range tags {
+				if !contains(si.tags, t) {
+					si.tags = append(si.tags, t)
+				}
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, si := range imgs {
+		sort.Strings(si.tags)
+	}
+
+	tw := tar.NewWriter(w)
+	epoch := time.Unix(0, 0)
+	writeFile := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	for _, d := range []string{"blobs/", "blobs/sha256/"} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+	}
+	written := map[string]bool{}
+	var manifest []manifestItem
+	var index ocispec.Index
+	index.SchemaVersion = 2
+	index.MediaType = ocispec.MediaTypeImageIndex
+	legacyRepos := map[string]map[string]string{}
+	for _, si := range imgs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item := manifestItem{Config: "blobs/sha256/" + hexOf(si.id), RepoTags: []string{}}
+		om := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+			Config: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digest.Digest(si.id), Size: int64(len(si.raw))}}
+		om.SchemaVersion = 2
+		if !written[si.id] {
+			if err := writeFile(item.Config, si.raw); err != nil {
+				return err
+			}
+			written[si.id] = true
+		}
+		for _, l := range si.cfg.RootFS.DiffIDs {
+			rec, err := s.layer(l.String())
+			if err != nil {
+				return fmt.Errorf("image %s: layer %s: %w", si.id, l, err)
+			}
+			name := "blobs/sha256/" + hexOf(rec.DiffID)
+			if !written[rec.DiffID] {
+				if err := s.writeLayerTar(tw, name, rec, epoch); err != nil {
+					return err
+				}
+				written[rec.DiffID] = true
+			}
+			item.Layers = append(item.Layers, name)
+			om.Layers = append(om.Layers, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: l, Size: rec.TarSize})
+		}
+		mb, _ := json.Marshal(om)
+		md := digest.FromBytes(mb)
+		if !written[md.String()] {
+			if err := writeFile("blobs/sha256/"+md.Encoded(), mb); err != nil {
+				return err
+			}
+			written[md.String()] = true
+		}
+		desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: md, Size: int64(len(mb))}
+		if len(si.tags) == 0 {
+			index.Manifests = append(index.Manifests, desc)
+		}
+		for _, t := range si.tags {
+			d := desc
+			n, _ := reference.ParseNormalizedNamed(t)
+			tag := ""
+			if nt, ok := n.(reference.Tagged); ok {
+				tag = nt.Tag()
+			}
+			d.Annotations = map[string]string{"io.containerd.image.name": t, ocispec.AnnotationRefName: tag}
+			index.Manifests = append(index.Manifests, d)
+			item.RepoTags = append(item.RepoTags, familiar(t))
+			fam := reference.FamiliarName(n)
+			if legacyRepos[fam] == nil {
+				legacyRepos[fam] = map[string]string{}
+			}
+			if k := len(si.cfg.RootFS.DiffIDs); k > 0 {
+				legacyRepos[fam][tag] = hexOf(si.cfg.RootFS.DiffIDs[k-1].String())
+			}
+		}
+		manifest = append(manifest, item)
+	}
+	ib, _ := json.Marshal(index)
+	mfb, _ := json.Marshal(manifest)
+	lb, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+	rb, _ := json.Marshal(legacyRepos)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"index.json", ib}, {"manifest.json", mfb}, {"oci-layout", lb}, {"repositories", rb}} {
+		if err := writeFile(f.name, f.data); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeLayerTar writes a layer's uncompressed tar (what its diffID hashes).
+func (s *Store) writeLayerTar(tw *tar.Writer, name string, rec *layerRecord, mtime time.Time) error {
+	f, err := os.Open(s.blobPath(rec.Blob))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	plain, closer, err := decompress(f)
+	if err != nil {
+		return err
+	}
+	defer closer()
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: rec.TarSize, ModTime: mtime, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	n, err := io.Copy(tw, plain)
+	if err != nil {
+		return fmt.Errorf("layer %s: %w", rec.DiffID, err)
+	}
+	if n != rec.TarSize {
+		return fmt.Errorf("layer %s: stored blob has %d bytes uncompressed, expected %d", rec.DiffID, n, rec.TarSize)
+	}
+	return nil
+}
+
+// Load reads a `docker save` tar (the legacy layout of docker < 25, as in the
+// fixture, or the combined layout of docker ≥ 25) or an OCI image layout tar
+// and stores its images. It returns docker's lines: "Loaded image: NAME:TAG"
+// per tag, "Loaded image ID: sha256:…" for untagged images. The input is
+// spooled to the work area first and every layer is verified against the
+// diffIDs of its config, so truncated, non-tar or tampered input stores no
+// image and running Load again after a failure works.
+func (s *Store) Load(ctx context.Context, r io.Reader, p Progress) ([]string, error) {
+	work, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), "load-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	root, err := os.OpenRoot(work)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := spool(ctx, r, root); err != nil {
+		return nil, err
+	}
+
+	type loadImage struct {
+		config []byte
+		layers []string // paths inside the spool
+		blobs  []string // expected blob digests (OCI), "" for docker-archive
+		tags   []string // normalised references
+	}
+	var todo []loadImage
+	if mb, err := root.ReadFile("manifest.json"); err == nil {
+		var items []manifestItem
+		if err := json.Unmarshal(mb, &items); err != nil {
+			return nil, fmt.Errorf("invalid archive: manifest.json: %w", err)
+		}
+		for _, it := range items {
+			cb, err := root.ReadFile(path.Clean(it.Config))
+			if err != nil {
+				return nil, fmt.Errorf("invalid archive: config %s: %w", it.Config, err)
+			}
+			li := loadImage{config: cb, layers: it.Layers, blobs: make([]string, len(it.Layers))}
+			for _, t := range it.RepoTags {
+				nt, err := ParseRepositoryTag(t)
+				if err != nil {
+					return nil, fmt.Errorf("invalid archive: tag %q: %w", t, err)
+				}
+				li.tags = append(li.tags, nt.String())
+			}
+			todo = append(todo, li)
+		}
+	} else if ib, err := root.ReadFile("index.json"); err == nil {
+		var idx ocispec.Index
+		if err := json.Unmarshal(ib, &idx); err != nil {
+			return nil, fmt.Errorf("invalid archive: index.json: %w", err)
+		}
+		for _, desc := range idx.Manifests {
+			m, err := ociManifest(root, desc)
+			if err != nil {
+				return nil, err
+			}
+			cb, err := readOCIBlob(root, m.Config.Digest)
+			if err != nil {
+				return nil, err
+			}
+			li := loadImage{config: cb}
+			for _, l := range m.Layers {
+				li.layers = append(li.layers, "blobs/"+l.Digest.Algorithm().String()+"/"+l.Digest.Encoded())
+				li.blobs = append(li.blobs, l.Digest.String())
+			}
+			name := desc.Annotations["io.containerd.image.name"]
+			if name == "" {
+				name = desc.Annotations[ocispec.AnnotationRefName]
+			}
+			if name != "" {
+				if n, err := reference.ParseNamed(name); err == nil { // only full names
+					li.tags = append(li.tags, reference.TagNameOnly(n).String())
+				} else if n, err := reference.ParseNormalizedNamed(name); err == nil && strings.ContainsAny(name, "/:") {
+					li.tags = append(li.tags, reference.TagNameOnly(n).String())
+				}
+			}
+			todo = append(todo, li)
+		}
+	} else {
+		return nil, errors.New("invalid archive: it has neither manifest.json (docker save) nor index.json (OCI layout)")
+	}
+
+	var lines []string
+	for _, li := range todo {
+		cfg, err := parseConfig(li.config)
+		if err != nil {
+			return lines, err
+		}
+		if len(cfg.RootFS.DiffIDs) != len(li.layers) {
+			return lines, fmt.Errorf("invalid archive: config has %d layers, manifest lists %d", len(cfg.RootFS.DiffIDs), len(li.layers))
+		}
+		var diffIDs []string
+		for _, d := range cfg.RootFS.DiffIDs {
+			diffIDs = append(diffIDs, d.String())
+		}
+		s.pin(diffIDs...)
+		err = func() error {
+			for i, lp := range li.layers {
+				lp := path.Clean(lp)
+				short := ShortID(diffIDs[i])
+				var size int64
+				if fi, err := root.Stat(lp); err == nil {
+					size = fi.Size()
+				}
+				_, _, err := s.storeLayer(ctx, layerIn{
+					DiffID: diffIDs[i],
+					Blob:   li.blobs[i],
+					Open: func() (io.ReadCloser, error) {
+						f, err := root.Open(lp)
+						if err != nil {
+							return nil, fmt.Errorf("invalid archive: layer %s: %w", lp, err)
+						}
+						return f, nil
+					},
+				})
+				if err != nil {
+					return err
+				}
+				p.detail(short, "Loading layer", size, size)
+			}
+			return nil
+		}()
+		if err != nil {
+			s.unpin(diffIDs...)
+			s.gc(false)
+			return lines, err
+		}
+		id, err := s.putImage(li.config, "")
+		s.unpin(diffIDs...)
+		if err != nil {
+			return lines, err
+		}
+		if len(li.tags) == 0 {
+			lines = append(lines, "Loaded image ID: "+id)
+			continue
+		}
+		s.mu.Lock()
+		for _, t := range li.tags {
+			if old, ok := s.repos[t]; ok && old != id {
+				lines = append(lines, fmt.Sprintf("The image %s already exists, renaming the old one with ID %s to empty string", familiar(t), old))
+			}
+			if err := s.tagLocked(t, id); err != nil {
+				s.mu.Unlock()
+				return lines, err
+			}
+			lines = append(lines, "Loaded image: "+familiar(t))
+		}
+		s.mu.Unlock()
+	}
+	return lines, nil
+}
+
+// spool extracts the outer archive into root (regular files, dirs and the
+// symlinks docker's legacy save uses for repeated layers).
+func spool(ctx context.Context, r io.Reader, root *os.Root) error {
+	tr := tar.NewReader(r)
+	n := 0
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("invalid archive: %w", err)
+		}
+		n++
+		name, err := cleanName(hdr.Name)
+		if err != nil || name == "" {
+			if err != nil {
+				return fmt.Errorf("invalid archive: entry %q: %w", hdr.Name, err)
+			}
+			continue
+		}
+		if d := path.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o700); err != nil {
+				return fmt.Errorf("invalid archive: %w", err)
+			}
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(name, 0o700); err != nil {
+				return fmt.Errorf("invalid archive: %w", err)
+			}
+		case tar.TypeReg, tar.TypeRegA:
+			root.Remove(name)
+			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return fmt.Errorf("invalid archive: %w", err)
+			}
+			_, err = io.CopyBuffer(f, tr, buf)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("invalid archive: %s: %w", hdr.Name, err)
+			}
+		case tar.TypeSymlink:
+			root.Remove(name)
+			if err := root.Symlink(hdr.Linkname, name); err != nil {
+				return fmt.Errorf("invalid archive: %w", err)
+			}
+		case tar.TypeLink:
+			target, err := cleanName(hdr.Linkname)
+			if err != nil {
+				return fmt.Errorf("invalid archive: entry %q: %w", hdr.Name, err)
+			}
+			root.Remove(name)
+			if err := root.Link(target, name); err != nil {
+				return fmt.Errorf("invalid archive: %w", err)
+			}
+		}
+	}
+	if n == 0 {
+		return errors.New("invalid archive: empty input (expected a tar made by docker save)")
+	}
+	return nil
+}
+
+func readOCIBlob(root *os.Root, d digest.Digest) ([]byte, error) {
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid archive: %w", err)
+	}
+	b, err := root.ReadFile("blobs/" + d.Algorithm().String() + "/" + d.Encoded())
+	if err != nil {
+		return nil, fmt.Errorf("invalid archive: blob %s: %w", d, err)
+	}
+	if digest.FromBytes(b) != d && d.Algorithm() == digest.SHA256 {
+		return nil, fmt.Errorf("invalid archive: blob %s does not match its digest", d)
+	}
+	return b, nil
+}
+
+// ociManifest follows desc (a manifest, or an index from which linux/amd64
+// or else the first image is taken) to an image manifest.
+func ociManifest(root *os.Root, desc ocispec.Descriptor) (*ocispec.Manifest, error) {
+	for depth := 0; depth < 4; depth++ {
+		b, err := readOCIBlob(root, desc.Digest)
+		if err != nil {
+			return nil, err
+		}
+		var probe struct {
+			MediaType string            `json:"mediaType"`
+			Manifests []json.RawMessage `json:"manifests"`
+		}
+		json.Unmarshal(b, &probe)
+		if probe.MediaType == ocispec.MediaTypeImageIndex || probe.MediaType == "application/vnd.docker.distribution.manifest.list.v2+json" || (probe.MediaType == "" && probe.Manifests != nil) {
+			var idx ocispec.Index
+			if err := json.Unmarshal(b, &idx); err != nil {
+				return nil, fmt.Errorf("invalid archive: %w", err)
+			}
+			if len(idx.Manifests) == 0 {
+				return nil, errors.New("invalid archive: empty image index")
+			}
+			pick := idx.Manifests[0]
+			for _, m := range idx.Manifests {
+				if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
+					pick = m
+					break
+				}
+			}
+			desc = pick
+			continue
+		}
+		var m ocispec.Manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("invalid archive: manifest: %w", err)
+		}
+		return &m, nil
+	}
+	return nil, errors.New("invalid archive: image indexes nested too deep")
+}
+
+var _ fs.FileMode

@@ -1,0 +1,245 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const fixtureDir = "../../../shared/fixtures/docker"
+
+func fixturePath(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join(fixtureDir, name)
+	if _, err := os.Stat(p); err != nil {
+		p = filepath.Join("/work/shared/fixtures/docker", name)
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("fixture %s not available", name)
+		}
+	}
+	return p
+}
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "image"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func loadFixture(t *testing.T, s *Store) []string {
+	t.Helper()
+	f, err := os.Open(fixturePath(t, "fixture-v1.docker-save.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := s.Load(context.Background(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+type fixtureInspect struct {
+	Id       string
+	RepoTags []string
+	Size     int64
+	Created  string
+	Author   string
+	RootFS   struct{ Layers []string }
+}
+
+func readFixtureInspect(t *testing.T) fixtureInspect {
+	b, err := os.ReadFile(fixturePath(t, "image-inspect.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v []fixtureInspect
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v[0]
+}
+
+func TestLoadFixture(t *testing.T) {
+	s := newStore(t)
+	lines := loadFixture(t, s)
+	if strings.Join(lines, "\n") != "Loaded image: fixture:v1" {
+		t.Fatalf("lines = %q", lines)
+	}
+	want := readFixtureInspect(t)
+	got, err := s.Inspect("fixture:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != want.Id {
+		t.Errorf("ID %s, want %s", got.ID, want.Id)
+	}
+	if strings.Join(got.RootFS.Layers, ",") != strings.Join(want.RootFS.Layers, ",") {
+		t.Errorf("layers %v, want %v", got.RootFS.Layers, want.RootFS.Layers)
+	}
+	if got.Created != want.Created || got.Author != want.Author {
+		t.Errorf("created/author %q %q, want %q %q", got.Created, got.Author, want.Created, want.Author)
+	}
+	if strings.Join(got.RepoTags, ",") != "fixture:v1" {
+		t.Errorf("RepoTags %v", got.RepoTags)
+	}
+	if os.Geteuid() == 0 && got.Size != want.Size {
+		t.Errorf("Size %d, want %d (docker's)", got.Size, want.Size)
+	}
+	if _, err := s.Inspect("docker.io/library/fixture:v1"); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.Inspect(want.Id[7:19]); err != nil {
+		t.Errorf("short id: %v", err)
+	}
+	dirs, err := s.LayerDirs("fixture:v1")
+	if err != nil || len(dirs) != 7 {
+		t.Fatalf("LayerDirs %v %v", dirs, err)
+	}
+	if !strings.Contains(dirs[6], "86b288581ced") {
+		t.Errorf("bottom layer last: %v", dirs)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[6], "bin", "busybox")); err != nil {
+		t.Error(err)
+	}
+	// loading again is a no-op with the same answer
+	if again := loadFixture(t, s); strings.Join(again, "\n") != "Loaded image: fixture:v1" {
+		t.Fatalf("again: %q", again)
+	}
+	hist, err := s.History("fixture:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 18 || hist[0].ID != want.Id || hist[1].ID != "<missing>" || hist[17].Comment != "Imported from -" {
+		t.Errorf("history: %d entries, %+v", len(hist), hist[0])
+	}
+	if os.Geteuid() == 0 && hist[6].Size != 51 {
+		t.Errorf("hardlink/symlink layer size %d, want 51", hist[6].Size)
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	s := newStore(t)
+	loadFixture(t, s)
+	want := readFixtureInspect(t)
+	var buf bytes.Buffer
+	if err := s.Save(context.Background(), &buf, []string{"fixture:v1"}); err != nil {
+		t.Fatal(err)
+	}
+	// the archive has both layouts
+	names := map[string]bool{}
+	tr := tar.NewReader(bytes.NewReader(buf.Bytes()))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[h.Name] = true
+	}
+	for _, n := range []string{"manifest.json", "index.json", "oci-layout", "repositories", "blobs/sha256/" + want.Id[7:]} {
+		if !names[n] {
+			t.Errorf("missing %s in saved tar", n)
+		}
+	}
+	// same bytes when saved twice
+	var buf2 bytes.Buffer
+	if err := s.Save(context.Background(), &buf2, []string{"fixture"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), buf2.Bytes()) {
+		t.Error("two saves differ")
+	}
+
+	s2 := newStore(t)
+	lines, err := s2.Load(context.Background(), bytes.NewReader(buf.Bytes()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(lines, "\n") != "Loaded image: fixture:v1" {
+		t.Fatalf("lines %q", lines)
+	}
+	got, err := s2.Inspect("fixture:v1")
+	if err != nil || got.ID != want.Id {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+
+	// OCI layout only (drop manifest.json): still loads, same ID
+	oci := rewriteTar(t, buf.Bytes(), func(name string) bool { return name != "manifest.json" && name != "repositories" })
+	s3 := newStore(t)
+	lines, err = s3.Load(context.Background(), bytes.NewReader(oci), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(lines, "\n") != "Loaded image: fixture:v1" {
+		t.Fatalf("oci lines %q", lines)
+	}
+}
+
+func rewriteTar(t *testing.T, in []byte, keep func(string) bool) []byte {
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	tr := tar.NewReader(bytes.NewReader(in))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !keep(h.Name) {
+			continue
+		}
+		tw.WriteHeader(h)
+		io.Copy(tw, tr)
+	}
+	tw.Close()
+	return out.Bytes()
+}
+
+func TestLoadBadInput(t *testing.T) {
+	raw, err := os.ReadFile(fixturePath(t, "fixture-v1.docker-save.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{
+		"empty":     nil,
+		"not a tar": []byte(strings.Repeat("hello, this is not a tar\n", 100)),
+		"truncated": raw[:len(raw)/2],
+		"truncated at the end": raw[:len(raw)-1500],
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newStore(t)
+			_, err := s.Load(context.Background(), bytes.NewReader(data), nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Logf("error: %v", err)
+			if l, _ := s.List(true); len(l) != 0 {
+				t.Errorf("images stored: %v", l)
+			}
+			ents, _ := os.ReadDir(filepath.Join(s.Root(), "layers"))
+			for _, e := range ents {
+				if e.IsDir() {
+					t.Errorf("layer left: %s", e.Name())
+				}
+			}
+			// and then the real thing works
+			loadFixture(t, s)
+		})
+	}
+}

@@ -1,0 +1,426 @@
+package image
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
+	"github.com/opencontainers/go-digest"
+)
+
+// Image is what Pull, Load and friends hand back about a stored image.
+type Image struct {
+	ID     string       // sha256:<hex> of the config
+	Config *ImageConfig // parsed config
+}
+
+// ShortID is the 12-hex form docker prints in tables.
+func ShortID(id string) string {
+	h := hexOf(id)
+	if len(h) > 12 {
+		h = h[:12]
+	}
+	return h
+}
+
+func (s *Store) tagLocked(ref string, id string) error {
+	s.repos[ref] = id
+	if err := s.saveReposLocked(); err != nil {
+		return err
+	}
+	s.setLastTagTimeLocked(id)
+	return nil
+}
+
+// Tag makes dst (repository[:tag]) point at the image src names, like
+// `docker tag`. The tag moves if it pointed at another image.
+func (s *Store) Tag(src, dst string) error {
+	nt, err := ParseRepositoryTag(dst)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.resolveLocked(src)
+	if err != nil {
+		return err
+	}
+	return s.tagLocked(nt.String(), id)
+}
+
+// refsLocked returns the stored references to id, sorted, split into tags and digests.
+func (s *Store) refsLocked(id string) (tags, digests []string) {
+	for ref, rid := range s.repos {
+		if rid != id {
+			continue
+		}
+		if strings.Contains(ref, "@") {
+			digests = append(digests, ref)
+		} else {
+			tags = append(tags, ref)
+		}
+	}
+	sort.Strings(tags)
+	sort.Strings(digests)
+	return tags, digests
+}
+
+func familiarAll(refs []string) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, familiar(r))
+	}
+	return out
+}
+
+// childrenLocked lists images whose parent is id.
+func (s *Store) childrenLocked(id string) []string {
+	var kids []string
+	for _, other := range s.imageIDsLocked() {
+		if r, err := s.imageRecord(other); err == nil && r.Parent == id {
+			kids = append(kids, other)
+		}
+	}
+	return kids
+}
+
+// InUseFunc tells Remove whether a container uses an image: the container's
+// ID and whether it is running; "" when none does.
+type InUseFunc func(imageID string) (containerID string, running bool)
+
+// RemoveOptions are the flags of `docker rmi`.
+type RemoveOptions struct {
+	Force   bool
+	NoPrune bool      // keep untagged parent images
+	InUse   InUseFunc // nil: no containers (the container store wires this)
+}
+
+// Remove is `docker rmi`: a name untags (and deletes the image when that was
+// its last reference), an ID deletes the image (untagging all its names; if
+// they span several repositories only with Force). Deleting also removes
+// untagged parents and layers no other image uses. The result lists
+// {Untagged} and {Deleted} items in docker's order.
+func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, error) {
+	s.mu.Lock()
+	var out []image.DeleteResponse
+	id, err := s.resolveLocked(ref)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	inUse := opts.InUse
+	if inUse == nil {
+		inUse = func(string) (string, bool) { return "", false }
+	}
+	byID := strings.HasPrefix(id, "sha256:"+strings.TrimPrefix(ref, "sha256:")) && shortIDRe.MatchString(ref) || fullIDRe.MatchString(ref)
+	tags, digests := s.refsLocked(id)
+	all := append(append([]string{}, tags...), digests...)
+
+	if !byID {
+		named, _ := parseNamed(ref)
+		full := reference.TagNameOnly(named).String()
+		if len(all) == 1 && !opts.Force {
+			if cid, _ := inUse(id); cid != "" {
+				s.mu.Unlock()
+				return nil, conflictf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, ShortID(cid), ShortID(id))
+			}
+		}
+		delete(s.repos, full)
+		if err := s.saveReposLocked(); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		out = append(out, image.DeleteResponse{Untagged: familiar(full)})
+		// docker also drops name@digest references of the same repository when the last tag of it goes
+		remaining := 0
+		for r, rid := range s.repos {
+			if rid == id && !strings.Contains(r, "@") {
+				remaining++
+			}
+		}
+		if remaining > 0 {
+			s.mu.Unlock()
+			return out, nil
+		}
+		for _, d := range digests {
+			delete(s.repos, d)
+			out = append(out, image.DeleteResponse{Untagged: familiar(d)})
+		}
+		s.saveReposLocked()
+		if cid, _ := inUse(id); cid != "" {
+			s.mu.Unlock()
+			return out, nil // a container still uses it: only untagged
+		}
+		if len(s.childrenLocked(id)) > 0 {
+			s.mu.Unlock()
+			return out, nil
+		}
+	} else {
+		repos := map[string]bool{}
+		for _, r := range all {
+			if n, err := reference.ParseNormalizedNamed(r); err == nil {
+				repos[n.Name()] = true
+			}
+		}
+		if len(repos) > 1 && !opts.Force {
+			s.mu.Unlock()
+			return nil, conflictf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", ShortID(id))
+		}
+		if cid, running := inUse(id); cid != "" {
+			if running {
+				s.mu.Unlock()
+				return nil, conflictf("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", ShortID(id), ShortID(cid))
+			}
+			if !opts.Force {
+				s.mu.Unlock()
+				return nil, conflictf("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", ShortID(id), ShortID(cid))
+			}
+		}
+		if len(s.childrenLocked(id)) > 0 {
+			s.mu.Unlock()
+			return nil, conflictf("conflict: unable to delete %s (cannot be forced) - image has dependent child images", ShortID(id))
+		}
+		for _, r := range all {
+			delete(s.repos, r)
+			out = append(out, image.DeleteResponse{Untagged: familiar(r)})
+		}
+		if err := s.saveReposLocked(); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+	}
+
+	// delete id, then its untagged parents
+	var deleted []string
+	for cur := id; cur != ""; {
+		rec, _ := s.imageRecord(cur)
+		if err := os.Remove(s.imagePath(cur)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.mu.Unlock()
+			return out, err
+		}
+		deleted = append(deleted, cur)
+		out = append(out, image.DeleteResponse{Deleted: cur})
+		if opts.NoPrune || rec == nil || rec.Parent == "" {
+			break
+		}
+		p := rec.Parent
+		if t, d := s.refsLocked(p); len(t)+len(d) > 0 || len(s.childrenLocked(p)) > 0 || !s.hasImageLocked(p) {
+			break
+		}
+		if cid, _ := inUse(p); cid != "" {
+			break
+		}
+		cur = p
+	}
+	// remember which chain IDs the deleted images had, to report removed layers like docker
+	chains := map[string]string{}
+	for _, d := range deleted {
+		if cfg, err := s.configLocked(d); err == nil {
+			ids := cfg.RootFS.DiffIDs
+			for i, c := range chainIDs(ids) {
+				chains[ids[i].String()] = c
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range deleted {
+		os.Remove(s.blobPath(d))
+	}
+	removed, _ := s.gc(false)
+	sort.Slice(removed, func(i, j int) bool { return chains[removed[i]] > chains[removed[j]] })
+	for _, l := range removed {
+		if c, ok := chains[l]; ok {
+			out = append(out, image.DeleteResponse{Deleted: c})
+		}
+	}
+	return out, nil
+}
+
+// chainIDs computes the OCI chain IDs of a layer stack.
+func chainIDs(diffIDs []digest.Digest) []string {
+	out := make([]string, len(diffIDs))
+	var prev digest.Digest
+	for i, d := range diffIDs {
+		if i == 0 {
+			prev = d
+		} else {
+			prev = digest.FromString(prev.String() + " " + d.String())
+		}
+		out[i] = prev.String()
+	}
+	return out
+}
+
+func (s *Store) imageSizeLocked(cfg *ImageConfig) int64 {
+	var n int64
+	seen := map[string]bool{}
+	for _, d := range cfg.RootFS.DiffIDs {
+		if seen[d.String()] {
+			continue
+		}
+		seen[d.String()] = true
+		if r, err := s.layer(d.String()); err == nil {
+			n += r.Size
+		}
+	}
+	return n
+}
+
+// List is what `docker images` needs: one Summary per image with its
+// familiar RepoTags/RepoDigests. Without all, intermediate images (untagged
+// with children, left by builds) are hidden; untagged leaves are the
+// dangling "<none>" rows and are shown.
+func (s *Store) List(all bool) ([]image.Summary, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []image.Summary
+	for _, id := range s.imageIDsLocked() {
+		cfg, err := s.configLocked(id)
+		if err != nil {
+			continue
+		}
+		tags, digests := s.refsLocked(id)
+		if !all && len(tags)+len(digests) == 0 && len(s.childrenLocked(id)) > 0 {
+			continue
+		}
+		rec, _ := s.imageRecord(id)
+		sum := image.Summary{
+			ID:          id,
+			RepoTags:    familiarAll(tags),
+			RepoDigests: familiarAll(digests),
+			Size:        s.imageSizeLocked(cfg),
+			SharedSize:  -1,
+			Containers:  -1,
+			Labels:      cfg.Config.Labels,
+		}
+		if rec != nil {
+			sum.ParentID = rec.Parent
+		}
+		if cfg.Created != nil {
+			sum.Created = cfg.Created.Unix()
+		}
+		out = append(out, sum)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created > out[j].Created })
+	return out, nil
+}
+
+// InspectData is docker's `image inspect` JSON: the Engine API's
+// InspectResponse plus the fields API ≤ 1.43 still shows (Parent,
+// Container, ContainerConfig, DockerVersion, VirtualSize).
+type InspectData struct {
+	image.InspectResponse
+	Parent          string
+	Container       string            `json:",omitempty"`
+	ContainerConfig *container.Config `json:",omitempty"`
+	DockerVersion   string
+	VirtualSize     int64 `json:",omitempty"`
+}
+
+// Inspect returns what `docker image inspect` shows.
+func (s *Store) Inspect(ref string) (*InspectData, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.resolveLocked(ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.configLocked(id)
+	if err != nil {
+		return nil, err
+	}
+	rec, _ := s.imageRecord(id)
+	tags, digests := s.refsLocked(id)
+	c := cfg.Config
+	d := &InspectData{
+		InspectResponse: image.InspectResponse{
+			ID:           id,
+			RepoTags:     familiarAll(tags),
+			RepoDigests:  familiarAll(digests),
+			Comment:      cfg.Comment,
+			Author:       cfg.Author,
+			Config:       &c,
+			Architecture: cfg.Architecture,
+			Variant:      cfg.Variant,
+			Os:           cfg.OS,
+			OsVersion:    cfg.OSVersion,
+			Size:         s.imageSizeLocked(cfg),
+			RootFS:       image.RootFS{Type: "layers"},
+		},
+		Container:       cfg.Container,
+		ContainerConfig: cfg.ContainerConfig,
+		DockerVersion:   cfg.DockerVersion,
+	}
+	d.VirtualSize = d.Size
+	if cfg.Created != nil {
+		d.Created = cfg.Created.UTC().Format(time.RFC3339Nano)
+	}
+	for _, l := range cfg.RootFS.DiffIDs {
+		d.RootFS.Layers = append(d.RootFS.Layers, l.String())
+	}
+	if rec != nil {
+		d.Parent = rec.Parent
+		if !rec.LastTagTime.IsZero() {
+			d.Metadata.LastTagTime = rec.LastTagTime
+		}
+	}
+	return d, nil
+}
+
+// History is `docker history`: newest first. The top entry carries the
+// image ID and each further entry its parent's, while local parents are
+// known (images built here); the rest are "<missing>", as in docker.
+func (s *Store) History(ref string) ([]image.HistoryResponseItem, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.resolveLocked(ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.configLocked(id)
+	if err != nil {
+		return nil, err
+	}
+	var items []image.HistoryResponseItem
+	layer := 0
+	for _, h := range cfg.History {
+		it := image.HistoryResponseItem{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Tags: []string{}}
+		if h.Created != nil {
+			it.Created = h.Created.Unix()
+		}
+		if !h.EmptyLayer {
+			if layer < len(cfg.RootFS.DiffIDs) {
+				if r, err := s.layer(cfg.RootFS.DiffIDs[layer].String()); err == nil {
+					it.Size = r.Size
+				}
+			}
+			layer++
+		}
+		items = append([]image.HistoryResponseItem{it}, items...)
+	}
+	cur := id
+	for i := range items {
+		if cur == "" {
+			break
+		}
+		items[i].ID = cur
+		t, _ := s.refsLocked(cur)
+		items[i].Tags = familiarAll(t)
+		rec, err := s.imageRecord(cur)
+		if err != nil {
+			break
+		}
+		cur = rec.Parent
+	}
+	return items, nil
+}
+
+var _ = dockerspec.DockerOCIImage{}
+var _ = fmt.Sprintf

@@ -1,0 +1,635 @@
+package image
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
+)
+
+// Store is the image store rooted at one directory (the daemon passes
+// <data-root>/image). Layout:
+//
+//	blobs/sha256/<hex>            content-addressed blobs: image configs, layer blobs as
+//	                              received (gzip from a registry, plain tar from a load)
+//	layers/<diffid-hex>/diff      the layer unpacked, ready to be an overlay lowerdir
+//	layers/<diffid-hex>/layer.json what we know about it (blob digest, sizes)
+//	images/<id-hex>.json          one record per image (ID = digest of its config)
+//	repositories.json             name:tag and name@digest → image ID
+//	tmp/                          work area; everything in it is garbage after a crash
+//
+// Every file is written to tmp/ first and renamed into place, so a crash leaves
+// either the old or the new state. A layer directory appears under layers/
+// only when it is completely unpacked and verified; an image record appears
+// only after all its layers did. Open removes tmp/ and collects layers no
+// image uses, which is the whole crash recovery.
+type Store struct {
+	root string
+
+	mu    sync.Mutex        // images/, repositories.json, pins
+	repos map[string]string // reference (normalised, e.g. docker.io/library/busybox:latest) → image ID
+	pins  map[string]int    // diffIDs held by operations in flight (not collectable)
+
+	layerMu    sync.Mutex
+	layerLocks map[string]*layerLock
+}
+
+type layerLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// layerRecord is layers/<hex>/layer.json.
+type layerRecord struct {
+	DiffID    string `json:"diffID"`
+	Blob      string `json:"blob"`      // digest of the stored blob
+	BlobSize  int64  `json:"blobSize"`  // its size
+	MediaType string `json:"mediaType"` // its media type
+	TarSize   int64  `json:"tarSize"`   // size of the uncompressed tar (for save)
+	Size      int64  `json:"size"`      // content size, counted like docker (files and symlinks, each inode once)
+}
+
+// imageRecord is images/<hex>.json: local facts about an image that are not in its config.
+type imageRecord struct {
+	ID          string    `json:"id"`
+	Parent      string    `json:"parent,omitempty"`
+	LastTagTime time.Time `json:"lastTagTime,omitzero"`
+}
+
+const (
+	mediaTypeDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	mediaTypeOCILayerGzip    = "application/vnd.oci.image.layer.v1.tar+gzip"
+	mediaTypeOCILayer        = "application/vnd.oci.image.layer.v1.tar"
+)
+
+// Open opens (creating if needed) the store at root and reconciles it after
+// a crash: the work area is emptied and unreferenced layers are removed.
+func Open(root string) (*Store, error) {
+	for _, d := range []string{"blobs/sha256", "layers", "images", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{root: root, repos: map[string]string{}, pins: map[string]int{}, layerLocks: map[string]*layerLock{}}
+	ents, _ := os.ReadDir(filepath.Join(root, "tmp"))
+	for _, e := range ents {
+		os.RemoveAll(filepath.Join(root, "tmp", e.Name()))
+	}
+	b, err := os.ReadFile(filepath.Join(root, "repositories.json"))
+	if err == nil {
+		var f repositoriesFile
+		if err := json.Unmarshal(b, &f); err != nil {
+			return nil, fmt.Errorf("image store: repositories.json: %w", err)
+		}
+		for _, refs := range f.Repositories {
+			for ref, id := range refs {
+				s.repos[ref] = id
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	s.mu.Lock()
+	// drop references to images that never completed
+	for ref, id := range s.repos {
+		if !s.hasImageLocked(id) {
+			delete(s.repos, ref)
+		}
+	}
+	s.mu.Unlock()
+	if _, err := s.gc(true); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Root is the directory the store lives in.
+func (s *Store) Root() string { return s.root }
+
+type repositoriesFile struct {
+	Repositories map[string]map[string]string
+}
+
+func (s *Store) saveReposLocked() error {
+	f := repositoriesFile{Repositories: map[string]map[string]string{}}
+	for ref, id := range s.repos {
+		name := ref
+		if i := strings.IndexByte(ref, '@'); i >= 0 {
+			name = ref[:i]
+		} else if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+			name = ref[:i]
+		}
+		if f.Repositories[name] == nil {
+			f.Repositories[name] = map[string]string{}
+		}
+		f.Repositories[name][ref] = id
+	}
+	b, err := json.MarshalIndent(f, "", "\t")
+	if err != nil {
+		return err
+	}
+	return s.writeFileAtomic(filepath.Join(s.root, "repositories.json"), b)
+}
+
+// writeFileAtomic writes data to a temp file in tmp/ and renames it to path.
+func (s *Store) writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "file-")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+func hexOf(d string) string { return strings.TrimPrefix(d, "sha256:") }
+
+func (s *Store) blobPath(d string) string {
+	return filepath.Join(s.root, "blobs", "sha256", hexOf(d))
+}
+func (s *Store) layerDir(diffID string) string { return filepath.Join(s.root, "layers", hexOf(diffID)) }
+func (s *Store) imagePath(id string) string {
+	return filepath.Join(s.root, "images", hexOf(id)+".json")
+}
+
+func validDigest(d string) bool {
+	dg, err := digest.Parse(d)
+	return err == nil && dg.Algorithm() == digest.SHA256
+}
+
+// blobWriter writes a blob to a temp file while hashing it.
+type blobWriter struct {
+	f    *os.File
+	h    hash.Hash
+	n    int64
+	done bool
+}
+
+func (s *Store) newBlobWriter() (*blobWriter, error) {
+	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "blob-")
+	if err != nil {
+		return nil, err
+	}
+	return &blobWriter{f: f, h: sha256.New()}, nil
+}
+
+func (w *blobWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *blobWriter) Digest() string { return "sha256:" + hex.EncodeToString(w.h.Sum(nil)) }
+
+// commit moves the blob into place, refusing it if want is set and differs.
+func (w *blobWriter) commit(s *Store, want string) (string, error) {
+	if err := w.f.Close(); err != nil {
+		w.abort()
+		return "", err
+	}
+	got := w.Digest()
+	if want != "" && got != want {
+		w.abort()
+		return "", fmt.Errorf("blob digest mismatch: expected %s, got %s", want, got)
+	}
+	if err := os.Rename(w.f.Name(), s.blobPath(got)); err != nil {
+		w.abort()
+		return "", err
+	}
+	w.done = true
+	return got, nil
+}
+
+func (w *blobWriter) abort() {
+	if !w.done {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		w.done = true
+	}
+}
+
+// putBlob stores data as a blob and returns its digest.
+func (s *Store) putBlob(data []byte) (string, error) {
+	w, err := s.newBlobWriter()
+	if err != nil {
+		return "", err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.abort()
+		return "", err
+	}
+	return w.commit(s, "")
+}
+
+func (s *Store) readBlob(d string) ([]byte, error) {
+	if !validDigest(d) {
+		return nil, fmt.Errorf("invalid digest %q", d)
+	}
+	return os.ReadFile(s.blobPath(d))
+}
+
+// ---- layers ----
+
+// lockLayer serialises work on one layer inside this process and, with an
+// flock on layers/<hex>.lock, between processes sharing the store.
+func (s *Store) lockLayer(diffID string) func() {
+	s.layerMu.Lock()
+	l := s.layerLocks[diffID]
+	if l == nil {
+		l = &layerLock{}
+		s.layerLocks[diffID] = l
+	}
+	l.refs++
+	s.layerMu.Unlock()
+	l.mu.Lock()
+	lf, err := os.OpenFile(s.layerDir(diffID)+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err == nil {
+		unix.Flock(int(lf.Fd()), unix.LOCK_EX)
+	}
+	return func() {
+		if lf != nil {
+			unix.Flock(int(lf.Fd()), unix.LOCK_UN)
+			lf.Close()
+		}
+		l.mu.Unlock()
+		s.layerMu.Lock()
+		l.refs--
+		if l.refs == 0 {
+			delete(s.layerLocks, diffID)
+		}
+		s.layerMu.Unlock()
+	}
+}
+
+func (s *Store) pin(diffIDs ...string) {
+	s.mu.Lock()
+	for _, d := range diffIDs {
+		s.pins[d]++
+	}
+	s.mu.Unlock()
+}
+
+func (s *Store) unpin(diffIDs ...string) {
+	s.mu.Lock()
+	for _, d := range diffIDs {
+		if s.pins[d]--; s.pins[d] <= 0 {
+			delete(s.pins, d)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// layer returns the record of a completely stored layer.
+func (s *Store) layer(diffID string) (*layerRecord, error) {
+	b, err := os.ReadFile(filepath.Join(s.layerDir(diffID), "layer.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r layerRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// HasLayer reports whether the layer with this diffID is stored and unpacked.
+func (s *Store) HasLayer(diffID string) bool {
+	if !validDigest(diffID) {
+		return false
+	}
+	_, err := s.layer(diffID)
+	return err == nil
+}
+
+// layerIn describes a layer blob to store.
+type layerIn struct {
+	DiffID    string // expected diffID; "" = compute it (import, commit)
+	Blob      string // expected blob digest; "" = not checked
+	MediaType string
+	// Open returns the blob stream. It is only called if the layer is missing.
+	Open func() (io.ReadCloser, error)
+	// Extracting, if set, is called once the blob starts to be unpacked.
+	Started func()
+}
+
+// storeLayer stores and unpacks a layer unless it is already there (existed).
+// The caller must have pinned in.DiffID (if known) so a concurrent delete
+// cannot collect it before the image that uses it is written.
+func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, existed bool, err error) {
+	if in.DiffID != "" {
+		if !validDigest(in.DiffID) {
+			return nil, false, fmt.Errorf("invalid layer diffID %q", in.DiffID)
+		}
+		unlock := s.lockLayer(in.DiffID)
+		defer unlock()
+		if r, err := s.layer(in.DiffID); err == nil {
+			return r, true, nil
+		}
+	}
+	rc, err := in.Open()
+	if err != nil {
+		return nil, false, err
+	}
+	defer rc.Close()
+	if in.Started != nil {
+		in.Started()
+	}
+
+	work, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), "layer-")
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() {
+		if work != "" {
+			os.RemoveAll(work)
+		}
+	}()
+	if err := os.Mkdir(filepath.Join(work, "diff"), 0o755); err != nil {
+		return nil, false, err
+	}
+	bw, err := s.newBlobWriter()
+	if err != nil {
+		return nil, false, err
+	}
+	defer bw.abort()
+
+	// blob stream → (saved, hashed) → decompressed → (hashed, counted) → unpacked
+	plain, closer, err := decompress(io.TeeReader(rc, bw))
+	if err != nil {
+		return nil, false, err
+	}
+	dh := &countingHash{h: sha256.New()}
+	if _, err := unpackTar(ctx, io.TeeReader(plain, dh), filepath.Join(work, "diff")); err != nil {
+		closer()
+		return nil, false, err
+	}
+	closer()
+	// the blob may continue after the end of the compressed stream (rare): keep it all
+	if _, err := io.Copy(bw, rc); err != nil {
+		return nil, false, err
+	}
+	diffID := "sha256:" + hex.EncodeToString(dh.h.Sum(nil))
+	if in.DiffID != "" && diffID != in.DiffID {
+		return nil, false, fmt.Errorf("layer diffID mismatch: expected %s, got %s", in.DiffID, diffID)
+	}
+	blob, err := bw.commit(s, in.Blob)
+	if err != nil {
+		return nil, false, err
+	}
+	mt := in.MediaType
+	if mt == "" {
+		if blob == diffID {
+			mt = mediaTypeOCILayer
+		} else {
+			mt = mediaTypeOCILayerGzip
+		}
+	}
+	size, err := dirSize(filepath.Join(work, "diff"))
+	if err != nil {
+		return nil, false, err
+	}
+	rec = &layerRecord{DiffID: diffID, Blob: blob, BlobSize: bw.n, MediaType: mt, TarSize: dh.n, Size: size}
+	b, _ := json.Marshal(rec)
+	if err := os.WriteFile(filepath.Join(work, "layer.json"), b, 0o600); err != nil {
+		return nil, false, err
+	}
+
+	if in.DiffID == "" { // only now do we know which layer this is
+		s.pin(diffID)
+		defer s.unpin(diffID)
+		unlock := s.lockLayer(diffID)
+		defer unlock()
+		if r, err := s.layer(diffID); err == nil {
+			return r, true, nil
+		}
+	}
+	os.RemoveAll(s.layerDir(diffID)) // leftovers without layer.json are not a layer
+	if err := os.Rename(work, s.layerDir(diffID)); err != nil {
+		return nil, false, err
+	}
+	work = ""
+	return rec, false, nil
+}
+
+type countingHash struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// dirSize counts a layer's size like docker's overlay2 driver: the sizes of
+// all non-directories, each inode once.
+func dirSize(dir string) (int64, error) {
+	seen := map[uint64]bool{}
+	var total int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Size() == 0 {
+			return nil
+		}
+		if st, ok := statIno(fi); ok {
+			if seen[st] {
+				return nil
+			}
+			seen[st] = true
+		}
+		total += fi.Size()
+		return nil
+	})
+	return total, err
+}
+
+// ---- images ----
+
+func (s *Store) hasImageLocked(id string) bool {
+	if !validDigest(id) {
+		return false
+	}
+	_, err := os.Stat(s.imagePath(id))
+	return err == nil
+}
+
+func (s *Store) imageRecord(id string) (*imageRecord, error) {
+	b, err := os.ReadFile(s.imagePath(id))
+	if err != nil {
+		return nil, err
+	}
+	var r imageRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// putImage writes the config blob and the image record. Every layer of the
+// config must already be stored.
+func (s *Store) putImage(config []byte, parent string) (string, error) {
+	cfg, err := parseConfig(config)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range cfg.RootFS.DiffIDs {
+		if !s.HasLayer(d.String()) {
+			return "", fmt.Errorf("layer %s is not stored", d)
+		}
+	}
+	id, err := s.putBlob(config)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hasImageLocked(id) {
+		return id, nil
+	}
+	if parent != "" && !s.hasImageLocked(parent) {
+		parent = ""
+	}
+	b, _ := json.Marshal(imageRecord{ID: id, Parent: parent})
+	return id, s.writeFileAtomic(s.imagePath(id), b)
+}
+
+func (s *Store) setLastTagTimeLocked(id string) {
+	r, err := s.imageRecord(id)
+	if err != nil {
+		return
+	}
+	r.LastTagTime = time.Now().UTC()
+	b, _ := json.Marshal(r)
+	s.writeFileAtomic(s.imagePath(id), b)
+}
+
+// imageIDsLocked lists all image IDs.
+func (s *Store) imageIDsLocked() []string {
+	ents, _ := os.ReadDir(filepath.Join(s.root, "images"))
+	var ids []string
+	for _, e := range ents {
+		if h, ok := strings.CutSuffix(e.Name(), ".json"); ok && len(h) == 64 {
+			ids = append(ids, "sha256:"+h)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// gc removes layers no image uses (and no operation has pinned), with
+// their blobs. With sweep (only at Open, when nothing else runs) it also
+// removes blobs that nothing refers to, left by a crash.
+func (s *Store) gc(sweep bool) ([]string, error) {
+	s.mu.Lock()
+	used := map[string]bool{}
+	for _, id := range s.imageIDsLocked() {
+		cfg, err := s.configLocked(id)
+		if err != nil {
+			continue
+		}
+		for _, d := range cfg.RootFS.DiffIDs {
+			used[hexOf(d.String())] = true
+		}
+	}
+	for d := range s.pins {
+		used[hexOf(d)] = true
+	}
+	ents, _ := os.ReadDir(filepath.Join(s.root, "layers"))
+	var victims []string
+	for _, e := range ents {
+		if e.IsDir() && len(e.Name()) == 64 && !used[e.Name()] {
+			victims = append(victims, "sha256:"+e.Name())
+		}
+	}
+	s.mu.Unlock()
+
+	var removed []string
+	for _, d := range victims {
+		unlock := s.lockLayer(d)
+		s.mu.Lock()
+		pinned := s.pins[d] > 0
+		s.mu.Unlock()
+		if pinned {
+			unlock()
+			continue
+		}
+		rec, _ := s.layer(d)
+		trash := filepath.Join(s.root, "tmp", "gc-"+hexOf(d))
+		err := os.Rename(s.layerDir(d), trash)
+		if err == nil && rec != nil {
+			os.Remove(s.blobPath(rec.Blob))
+		}
+		unlock()
+		if err != nil {
+			continue
+		}
+		os.RemoveAll(trash)
+		removed = append(removed, d)
+	}
+	if !sweep {
+		return removed, nil
+	}
+	keep := map[string]bool{}
+	for _, id := range s.imageIDsLocked() {
+		keep[hexOf(id)] = true
+	}
+	ents, _ = os.ReadDir(filepath.Join(s.root, "layers"))
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".lock") {
+			if _, err := os.Stat(filepath.Join(s.root, "layers", strings.TrimSuffix(e.Name(), ".lock"))); err != nil {
+				os.Remove(filepath.Join(s.root, "layers", e.Name()))
+			}
+			continue
+		}
+		if r, err := s.layer("sha256:" + e.Name()); err == nil {
+			keep[hexOf(r.Blob)] = true
+		} else {
+			os.RemoveAll(filepath.Join(s.root, "layers", e.Name())) // not a complete layer
+		}
+	}
+	bl, _ := os.ReadDir(filepath.Join(s.root, "blobs", "sha256"))
+	for _, e := range bl {
+		if !keep[e.Name()] {
+			os.Remove(filepath.Join(s.root, "blobs", "sha256", e.Name()))
+		}
+	}
+	return removed, nil
+}
