@@ -1,6 +1,39 @@
 package runtime
 
+import "os"
+
+// Hidden roles of the one binary (os.Args[1]).
+const (
+	roleShim   = "shim"   // minidocker shim <bundle>
+	roleInit   = "init"   // minidocker init (fd 3: sync socket)
+	roleNsexec = "nsexec" // minidocker nsexec (fd 3: sync pipe; config on stdin of the pipe)
+)
+
 // RunReexecEntrypoint runs one of the binary's hidden roles (the shim, the
 // container's init, the exec helper) when os.Args asks for it, and reports
-// whether it did. main calls it before the CLI parses anything.
-func RunReexecEntrypoint() bool { return false }
+// whether it did (a role normally ends the process itself). main calls it
+// before the CLI parses anything; a test binary calls it from TestMain so
+// that tests can re-execute themselves as shim, init or nsexec.
+func RunReexecEntrypoint() bool {
+	if len(os.Args) < 2 || os.Getenv(roleEnv) == "" {
+		return false
+	}
+	switch os.Args[1] {
+	case roleShim:
+		if len(os.Args) < 3 {
+			return false
+		}
+		runShim(os.Args[2])
+	case roleInit:
+		runInit()
+	case roleNsexec:
+		runNsexec()
+	default:
+		return false
+	}
+	return true
+}
+
+// roleEnv marks a process started by the runtime for a hidden role, so that
+// a user typing "minidocker init" gets the CLI, not a container init.
+const roleEnv = "_MINIDOCKER_ROLE"

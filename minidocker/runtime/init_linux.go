@@ -1,0 +1,156 @@
+package runtime
+
+// The container's init: the shim starts it (re-executing this binary as
+// "init") in new mount, PID, UTS, IPC (and network) namespaces, already in
+// the container's cgroup. It blocks on the sync socket (fd 3) until the shim
+// sends the spec ("go"), then builds the container's root, pivots into it,
+// and execve's the CMD, which so becomes PID 1. The sync socket is
+// close-on-exec: the shim reading EOF means the exec worked; a failure is
+// sent back as a JSON StartError.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+const initSyncFd = 3
+
+// initConfig is what the shim sends init as "go".
+type initConfig struct {
+	Spec Spec
+}
+
+func runInit() {
+	syscall.CloseOnExec(initSyncFd)
+	sync := os.NewFile(initSyncFd, "sync")
+	var cfg initConfig
+	if err := json.NewDecoder(sync).Decode(&cfg); err != nil {
+		os.Exit(1) // the shim went away before "go"
+	}
+	serr := initContainer(&cfg.Spec)
+	json.NewEncoder(sync).Encode(serr)
+	os.Exit(serr.Code)
+}
+
+func startErr(format string, a ...any) *StartError {
+	return &StartError{Code: 125, Message: fmt.Sprintf(format, a...)}
+}
+
+// initContainer returns only on failure.
+func initContainer(s *Spec) *StartError {
+	p := &s.Process
+	if len(p.Args) == 0 {
+		return startErr("no command specified")
+	}
+	if err := setupRootfs(s); err != nil {
+		return startErr("%v", err)
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return startErr("sethostname: %v", err)
+		}
+	}
+	if s.Network.Mode == "none" || s.Network.Mode == "" {
+		if err := loopbackUp(); err != nil {
+			return startErr("bring up lo: %v", err)
+		}
+	}
+	return finishExec(p)
+}
+
+// finishExec does what init and nsexec share once they see the container's
+// filesystem: user, environment, working directory, PATH lookup, execve.
+func finishExec(p *Process) *StartError {
+	path, argv, env, u, serr := prepareExec(p)
+	if serr != nil {
+		return serr
+	}
+	if err := syscall.Chdir(cwdOf(p)); err != nil {
+		return startErr("chdir to cwd (%q) set in config.json failed: %v", cwdOf(p), err)
+	}
+	if err := setCredentials(u); err != nil {
+		return startErr("%v", err)
+	}
+	err := syscall.Exec(path, argv, env)
+	return execError(p.Args[0], err)
+}
+
+func cwdOf(p *Process) string {
+	if p.Cwd == "" {
+		return "/"
+	}
+	return p.Cwd
+}
+
+// prepareExec resolves the user, completes the environment (HOME, PATH),
+// makes the working directory and finds the executable, all as seen from
+// the calling thread's root.
+func prepareExec(p *Process) (path string, argv, env []string, u execUser, serr *StartError) {
+	u, err := resolveUser(p.User, "/etc/passwd", "/etc/group")
+	if err != nil {
+		return "", nil, nil, u, &StartError{Code: 126, Message: err.Error()}
+	}
+	env = append([]string(nil), p.Env...)
+	if _, ok := envValue(env, "PATH"); !ok {
+		env = append(env, "PATH="+defaultPath)
+	}
+	if _, ok := envValue(env, "HOME"); !ok {
+		env = append(env, "HOME="+u.Home)
+	}
+	if p.Terminal {
+		if _, ok := envValue(env, "TERM"); !ok {
+			env = append(env, "TERM=xterm")
+		}
+	}
+	cwd := cwdOf(p)
+	if _, err := os.Stat(cwd); os.IsNotExist(err) {
+		if err := os.MkdirAll(cwd, 0o755); err == nil && (u.Uid != 0 || u.Gid != 0) {
+			os.Chown(cwd, int(u.Uid), int(u.Gid))
+		}
+	}
+	path, serr = lookPath(p.Args[0], env)
+	if serr != nil {
+		return "", nil, nil, u, serr
+	}
+	return path, p.Args, env, u, nil
+}
+
+func setCredentials(u execUser) error {
+	groups := make([]int, len(u.Groups))
+	for i, g := range u.Groups {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setgid(int(u.Gid)); err != nil {
+		return fmt.Errorf("setgid: %w", err)
+	}
+	if err := syscall.Setuid(int(u.Uid)); err != nil {
+		return fmt.Errorf("setuid: %w", err)
+	}
+	return nil
+}
+
+// loopbackUp sets IFF_UP on lo, with an ioctl (no netlink needed).
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+

@@ -1,0 +1,227 @@
+package runtime
+
+// Building the container's root inside its own mount namespace:
+//
+//  1. make every mount private (systemd makes / shared; pivot_root refuses
+//     a shared root, and our mounts must not leak back to the host);
+//  2. mount the overlay (image layers + the container's upper dir);
+//  3. /proc, a small /dev (tmpfs with null, zero, full, random, urandom,
+//     tty, a devpts of its own, shm), /sys read-only, the bind mounts;
+//  4. pivot_root(".", ".") in the new root, then detach the old root that
+//     now sits under it. Unlike chroot, no old root stays reachable.
+//
+// Every mount point inside the root is reached through os.Root and
+// /proc/self/fd/N, so a symlink in an image ("dev -> /") cannot send a
+// mount outside the container.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+func setupRootfs(s *Spec) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / rprivate: %w", err)
+	}
+	rfs := s.Rootfs
+	merged := rfs.MergedDir
+	if merged == "" {
+		return fmt.Errorf("rootfs: no MergedDir")
+	}
+	switch {
+	case len(rfs.LowerDirs) == 0 || (rfs.UpperDir == "" && len(rfs.LowerDirs) == 1):
+		// a plain directory as root (or one read-only layer): bind it onto
+		// the mount point so that it is a mount pivot_root can use
+		src := merged
+		if len(rfs.LowerDirs) == 1 {
+			src = rfs.LowerDirs[0]
+		}
+		if err := unix.Mount(src, merged, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind rootfs: %w", err)
+		}
+		if rfs.UpperDir == "" && len(rfs.LowerDirs) == 1 {
+			unix.Mount("", merged, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
+		}
+	default:
+		opts := "lowerdir=" + strings.Join(rfs.LowerDirs, ":")
+		if rfs.UpperDir != "" {
+			opts += ",upperdir=" + rfs.UpperDir + ",workdir=" + rfs.WorkDir
+		}
+		if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+			return fmt.Errorf("mount overlay on %s: %w", merged, err)
+		}
+	}
+	root, err := os.OpenRoot(merged)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+
+	if err := mountIn(root, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", false); err != nil {
+		return err
+	}
+	if err := setupDev(root); err != nil {
+		return err
+	}
+	if err := mountIn(root, "sys", "sysfs", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "", false); err != nil {
+		// sysfs may not be mountable (e.g. a joined netns of another
+		// owner): fall back to a read-only bind of the host's
+		if err2 := bindIn(root, "/sys", "sys", true, false); err2 != nil {
+			return err
+		}
+	}
+	for _, m := range s.Mounts {
+		fi, err := os.Stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("bind mount %s: %w", m.Source, err)
+		}
+		if err := bindIn(root, m.Source, m.Destination, m.ReadOnly, !fi.IsDir()); err != nil {
+			return err
+		}
+	}
+	return pivotRoot(merged)
+}
+
+// openIn creates (if needed) and opens name inside root.
+func openIn(root *os.Root, name string, isFile bool) (*os.File, error) {
+	name = strings.TrimLeft(filepath.Clean("/"+name), "/")
+	if name == "" {
+		name = "."
+	}
+	if isFile {
+		if dir := filepath.Dir(name); dir != "." {
+			if err := root.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		f, err := root.OpenFile(name, os.O_RDONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	if err := root.MkdirAll(name, 0o755); err != nil {
+		return nil, err
+	}
+	return root.Open(name)
+}
+
+func fdPath(f *os.File) string { return fmt.Sprintf("/proc/self/fd/%d", f.Fd()) }
+
+// mountIn mounts a filesystem on name inside root.
+func mountIn(root *os.Root, name, source, fstype string, flags uintptr, data string, isFile bool) error {
+	f, err := openIn(root, name, isFile)
+	if err != nil {
+		return fmt.Errorf("mount point /%s: %w", name, err)
+	}
+	defer f.Close()
+	if err := unix.Mount(source, fdPath(f), fstype, flags, data); err != nil {
+		return fmt.Errorf("mount %s on /%s: %w", fstype, name, err)
+	}
+	return nil
+}
+
+// bindIn bind-mounts the host's src on name inside root; read-only takes a
+// second (remount) step, done on the new mount itself.
+func bindIn(root *os.Root, src, name string, readOnly, isFile bool) error {
+	if err := mountIn(root, name, src, "", unix.MS_BIND|unix.MS_REC, "", isFile); err != nil {
+		return err
+	}
+	if !readOnly {
+		return nil
+	}
+	f, err := openIn(root, name, isFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st unix.Statfs_t
+	flags := uintptr(unix.MS_REMOUNT | unix.MS_BIND | unix.MS_RDONLY)
+	if unix.Fstatfs(int(f.Fd()), &st) == nil {
+		// keep the flags the source mount has (a remount must not clear
+		// nosuid/nodev/noexec)
+		for _, fl := range []uintptr{unix.MS_NOSUID, unix.MS_NODEV, unix.MS_NOEXEC, unix.MS_NOATIME, unix.MS_RELATIME, unix.MS_NODIRATIME} {
+			if uintptr(st.Flags)&fl != 0 {
+				flags |= fl
+			}
+		}
+	}
+	if err := unix.Mount("", fdPath(f), "", flags, ""); err != nil {
+		return fmt.Errorf("remount %s read-only: %w", name, err)
+	}
+	return nil
+}
+
+type devNode struct {
+	name         string
+	major, minor uint32
+}
+
+var devNodes = []devNode{
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+}
+
+func setupDev(root *os.Root) error {
+	if err := mountIn(root, "dev", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k", false); err != nil {
+		return err
+	}
+	dev, err := root.Open("dev")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	dfd := int(dev.Fd())
+	for _, n := range devNodes {
+		if err := unix.Mknodat(dfd, n.name, unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
+			return fmt.Errorf("mknod /dev/%s: %w", n.name, err)
+		}
+		unix.Fchmodat(dfd, n.name, 0o666, 0) // umask
+	}
+	for _, l := range [][2]string{
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+		{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"},
+	} {
+		if err := unix.Symlinkat(l[0], dfd, l[1]); err != nil {
+			return fmt.Errorf("symlink /dev/%s: %w", l[1], err)
+		}
+	}
+	devRoot, err := os.OpenRoot(fdPath(dev))
+	if err != nil {
+		return err
+	}
+	defer devRoot.Close()
+	if err := mountIn(devRoot, "pts", "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", false); err != nil {
+		return err
+	}
+	if err := mountIn(devRoot, "shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k", false); err != nil {
+		return err
+	}
+	// a terminal's slave is the container's console
+	if target, err := os.Readlink("/proc/self/fd/0"); err == nil && strings.HasPrefix(target, "/dev/pts/") {
+		bindIn(devRoot, target, "console", false, true)
+	}
+	return nil
+}
+
+func pivotRoot(newRoot string) error {
+	if err := unix.Chdir(newRoot); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	// the old root is now mounted on top of the new one at "/": make it
+	// private (so the unmount does not propagate) and detach it
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make old root rslave: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach old root: %w", err)
+	}
+	return unix.Chdir("/")
+}

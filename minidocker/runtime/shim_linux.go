@@ -1,0 +1,539 @@
+package runtime
+
+// The shim ("minidocker shim <bundle>"), one per container, like
+// containerd-shim or podman's conmon. The daemon starts it in a session of
+// its own, so it (and the container) outlive the daemon. It:
+//
+//   - creates the cgroup and starts init in new namespaces, inside the
+//     cgroup before init runs anything (v2: born there with clone3's
+//     CLONE_INTO_CGROUP; v1: moved there while init waits for "go");
+//   - holds the container's stdio (pipes, or a pty), writes the json-file
+//     log, and fans the output out to attachers;
+//   - serves requests on <bundle>/shim.sock (start, attach, resize, kill,
+//     wait, state), so a restarted daemon can reconnect;
+//   - reaps PID 1, records the exit code (signal n → 128+n) and whether the
+//     kernel OOM-killed it, writes exit.json atomically, answers the waiters,
+//     and exits.
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	goruntime "runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
+)
+
+const shimReportFd = 3
+
+// shimRequest is one request on the shim's socket: one JSON line.
+type shimRequest struct {
+	Op                    string // start, attach, resize, kill, wait, state
+	Stdin, Stdout, Stderr bool   `json:",omitempty"`
+	Height, Width         uint16 `json:",omitempty"`
+	Signal                int    `json:",omitempty"`
+}
+
+// shimResponse is the JSON line the shim answers with.
+type shimResponse struct {
+	Error   string      `json:",omitempty"`
+	Code    int         `json:",omitempty"` // StartError.Code
+	Pid     int         `json:",omitempty"`
+	Running bool        `json:",omitempty"`
+	Started bool        `json:",omitempty"`
+	Status  *ExitStatus `json:",omitempty"`
+}
+
+type shim struct {
+	bundle string
+	spec   *Spec
+	cg     *cgroups.Cgroup
+	log    *LogWriter
+
+	ln       net.Listener
+	cmd      *exec.Cmd
+	pid      int
+	syncSock *os.File
+
+	console *os.File // pty master (Terminal)
+	stdinW  *os.File // stdin pipe's write end (OpenStdin, no Terminal)
+	outR    *os.File
+	errR    *os.File
+
+	mu          sync.Mutex
+	started     bool
+	startResult *shimResponse
+	attachers   map[*attacher]struct{}
+	stdinClosed bool
+
+	exited chan struct{} // closed when status is final
+	status ExitStatus
+}
+
+type attacher struct {
+	conn           net.Conn
+	stdout, stderr bool
+	mu             sync.Mutex
+}
+
+func runShim(bundle string) {
+	debug.SetGCPercent(20)
+	report := os.NewFile(shimReportFd, "report")
+	syscall.CloseOnExec(shimReportFd)
+	s := &shim{bundle: bundle, attachers: map[*attacher]struct{}{}, exited: make(chan struct{})}
+	if err := s.create(); err != nil {
+		json.NewEncoder(report).Encode(shimResponse{Error: err.Error(), Code: 125})
+		s.cleanupFailedCreate()
+		os.Exit(1)
+	}
+	json.NewEncoder(report).Encode(shimResponse{Pid: s.pid})
+	report.Close()
+	s.run()
+	os.Exit(0)
+}
+
+func (s *shim) cleanupFailedCreate() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+	if s.cg != nil {
+		s.cg.KillAll()
+		s.cg.Destroy()
+	}
+	os.Remove(socketPath(s.bundle))
+}
+
+func (s *shim) create() error {
+	spec, err := ReadSpec(s.bundle)
+	if err != nil {
+		return err
+	}
+	s.spec = spec
+	if spec.Cgroup.Name != "" {
+		cg, err := cgroups.New(spec.Cgroup.Parent, spec.Cgroup.Name)
+		if err != nil {
+			return err
+		}
+		s.cg = cg
+		if err := cg.Set(spec.Cgroup.Resources); err != nil {
+			return err
+		}
+	}
+	if spec.LogPath != "" {
+		if s.log, err = OpenLogWriter(spec.LogPath); err != nil {
+			return err
+		}
+	}
+
+	// stdio
+	var stdin, stdout, stderr *os.File
+	p := &spec.Process
+	if p.Terminal {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return fmt.Errorf("open pty: %w", err)
+		}
+		if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 {
+			pty.Setsize(master, &pty.Winsize{Rows: p.ConsoleHeight, Cols: p.ConsoleWidth})
+		}
+		s.console = master
+		stdin, stdout, stderr = slave, slave, slave
+		defer slave.Close()
+	} else {
+		if p.OpenStdin {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return err
+			}
+			s.stdinW, stdin = w, r
+		} else {
+			stdin, err = os.Open(os.DevNull)
+			if err != nil {
+				return err
+			}
+		}
+		defer stdin.Close()
+		if s.outR, stdout, err = os.Pipe(); err != nil {
+			return err
+		}
+		defer stdout.Close()
+		if s.errR, stderr, err = os.Pipe(); err != nil {
+			return err
+		}
+		defer stderr.Close()
+	}
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	s.syncSock = os.NewFile(uintptr(fds[0]), "sync")
+	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer childSync.Close()
+
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{os.Args[0], roleInit},
+		Env:        []string{"GOMAXPROCS=1", "GOGC=off", roleEnv + "=" + roleInit},
+		Stdin:      stdin,
+		Stdout:     stdout,
+		Stderr:     stderr,
+		ExtraFiles: []*os.File{childSync},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC,
+			Setsid:     true,
+		},
+	}
+	if p.Terminal {
+		cmd.SysProcAttr.Setctty = true
+		cmd.SysProcAttr.Ctty = 0
+	}
+	switch spec.Network.Mode {
+	case "", "none":
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
+	case "host":
+	case "join":
+		if spec.Network.NetnsPath == "" {
+			return errors.New("network mode join needs a NetnsPath")
+		}
+	default:
+		return fmt.Errorf("unknown network mode %q", spec.Network.Mode)
+	}
+	if s.cg != nil {
+		if fd, ok := s.cg.DirFD(); ok {
+			defer unix.Close(fd)
+			cmd.SysProcAttr.UseCgroupFD = true
+			cmd.SysProcAttr.CgroupFD = fd
+		}
+	}
+	if spec.Network.Mode == "join" {
+		err = startInNetns(cmd, spec.Network.NetnsPath)
+	} else {
+		err = cmd.Start()
+	}
+	if err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	s.cmd = cmd
+	s.pid = cmd.Process.Pid
+	if s.cg != nil && !cmd.SysProcAttr.UseCgroupFD {
+		if err := s.cg.AddProcess(s.pid); err != nil {
+			return fmt.Errorf("join cgroup: %w", err)
+		}
+	}
+	if s.ln, err = listenUnix(socketPath(s.bundle)); err != nil {
+		return fmt.Errorf("listen on the shim socket: %w", err)
+	}
+	writeFileAtomic(bundleFile(s.bundle, InitPidFile), []byte(strconv.Itoa(s.pid)), 0o644)
+	writeFileAtomic(bundleFile(s.bundle, ShimPidFile), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	return nil
+}
+
+// startInNetns starts cmd from a thread that has joined the network
+// namespace at path: the child inherits the thread's namespaces. The thread
+// is never unlocked, so Go throws it away instead of reusing it.
+func startInNetns(cmd *exec.Cmd, path string) error {
+	errc := make(chan error, 1)
+	go func() {
+		goruntime.LockOSThread()
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("open netns: %w", err)
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("join netns %s: %w", path, err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
+}
+
+func (s *shim) run() {
+	ln := s.ln
+	go s.serve(ln)
+	waitc := make(chan *os.ProcessState, 1)
+	go func() {
+		st, _ := s.cmd.Process.Wait()
+		waitc <- st
+	}()
+	var copiers sync.WaitGroup
+	s.startOutput(&copiers)
+	ps := <-waitc
+	s.syncSock.Close()
+	copiers.Wait()
+
+	st := ExitStatus{FinishedAt: time.Now().UTC()}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+		switch {
+		case ws.Exited():
+			st.ExitCode = ws.ExitStatus()
+		case ws.Signaled():
+			st.ExitCode = 128 + int(ws.Signal())
+		}
+	}
+	s.mu.Lock()
+	if r := s.startResult; r != nil && r.Error != "" {
+		st.ExitCode, st.Error = r.Code, r.Error
+	}
+	s.mu.Unlock()
+	if s.cg != nil {
+		if oom, err := s.cg.OOMKilled(); err == nil && oom {
+			st.OOMKilled = true
+		}
+	}
+	if s.log != nil {
+		s.log.Close()
+	}
+	if b, err := json.Marshal(st); err == nil {
+		writeFileAtomic(bundleFile(s.bundle, ExitFile), b, 0o644)
+	}
+	// attach streams end before Wait answers, like docker
+	s.mu.Lock()
+	s.status = st
+	for a := range s.attachers {
+		a.conn.Close()
+	}
+	s.attachers = nil
+	s.mu.Unlock()
+	close(s.exited)
+	if s.cg != nil {
+		s.cg.KillAll()
+		s.cg.Destroy()
+	}
+	{
+		// let the waiters already connected get their answer
+		time.Sleep(20 * time.Millisecond)
+		ln.Close()
+	}
+	os.Remove(socketPath(s.bundle))
+	os.Remove(bundleFile(s.bundle, ShimPidFile))
+}
+
+// startOutput copies the container's output to the log and the attachers.
+func (s *shim) startOutput(wg *sync.WaitGroup) {
+	copyOut := func(r *os.File, stream string, streamByte byte) {
+		defer wg.Done()
+		ls := &logStream{w: s.log, stream: stream}
+		buf := make([]byte, 32*1024)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				if s.log != nil {
+					ls.Write(buf[:n])
+				}
+				s.broadcast(streamByte, buf[:n])
+			}
+			if err != nil { // EOF, or EIO on a pty whose slave is gone
+				break
+			}
+		}
+		if s.log != nil {
+			ls.Flush()
+		}
+		r.Close()
+	}
+	if s.console != nil {
+		wg.Add(1)
+		go copyOut(s.console, "stdout", 1)
+		return
+	}
+	wg.Add(2)
+	go copyOut(s.outR, "stdout", 1)
+	go copyOut(s.errR, "stderr", 2)
+}
+
+func (s *shim) broadcast(stream byte, data []byte) {
+	s.mu.Lock()
+	as := make([]*attacher, 0, len(s.attachers))
+	for a := range s.attachers {
+		if (stream == 1 && a.stdout) || (stream == 2 && a.stderr) {
+			as = append(as, a)
+		}
+	}
+	s.mu.Unlock()
+	for _, a := range as {
+		var err error
+		if s.console != nil {
+			_, err = a.conn.Write(data)
+		} else {
+			var hdr [8]byte
+			hdr[0] = stream
+			binary.BigEndian.PutUint32(hdr[4:], uint32(len(data)))
+			_, err = (&net.Buffers{hdr[:], data}).WriteTo(a.conn)
+		}
+		if err != nil {
+			s.mu.Lock()
+			delete(s.attachers, a)
+			s.mu.Unlock()
+			a.conn.Close()
+		}
+	}
+}
+
+func (s *shim) serve(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go s.handle(c)
+	}
+}
+
+func (s *shim) handle(c net.Conn) {
+	r := bufio.NewReader(c)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		c.Close()
+		return
+	}
+	var req shimRequest
+	if err := json.Unmarshal(line, &req); err != nil {
+		writeResp(c, shimResponse{Error: "bad request"})
+		c.Close()
+		return
+	}
+	switch req.Op {
+	case "attach":
+		s.attach(c, r, req) // keeps c
+		return
+	case "start":
+		writeResp(c, s.start())
+	case "state":
+		s.mu.Lock()
+		resp := shimResponse{Pid: s.pid, Started: s.started}
+		select {
+		case <-s.exited:
+			st := s.status
+			resp.Status = &st
+		default:
+			resp.Running = s.started
+		}
+		s.mu.Unlock()
+		writeResp(c, resp)
+	case "wait":
+		go func() { // notice a client that goes away
+			io.Copy(io.Discard, r)
+			c.Close()
+		}()
+		<-s.exited
+		st := s.status
+		writeResp(c, shimResponse{Status: &st})
+	case "kill":
+		select {
+		case <-s.exited:
+			writeResp(c, shimResponse{Error: "container is not running"})
+		default:
+			if err := syscall.Kill(s.pid, syscall.Signal(req.Signal)); err != nil {
+				writeResp(c, shimResponse{Error: err.Error()})
+			} else {
+				writeResp(c, shimResponse{})
+			}
+		}
+	case "resize":
+		if s.console != nil {
+			if err := pty.Setsize(s.console, &pty.Winsize{Rows: req.Height, Cols: req.Width}); err != nil {
+				writeResp(c, shimResponse{Error: err.Error()})
+				break
+			}
+		}
+		writeResp(c, shimResponse{})
+	default:
+		writeResp(c, shimResponse{Error: "unknown op " + req.Op})
+	}
+	c.Close()
+}
+
+func writeResp(c net.Conn, r shimResponse) {
+	b, _ := json.Marshal(r)
+	c.Write(append(b, '\n'))
+}
+
+// start sends init its "go" and reports whether the exec worked.
+func (s *shim) start() shimResponse {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		if s.startResult != nil {
+			return *s.startResult
+		}
+		return shimResponse{Pid: s.pid}
+	}
+	s.started = true
+	res := &shimResponse{Pid: s.pid}
+	s.startResult = res
+	if err := json.NewEncoder(s.syncSock).Encode(initConfig{Spec: *s.spec}); err != nil {
+		res.Error, res.Code = "start container: "+err.Error(), 125
+		return *res
+	}
+	b, _ := io.ReadAll(s.syncSock)
+	if len(b) > 0 {
+		var se StartError
+		if err := json.Unmarshal(b, &se); err != nil || se.Message == "" {
+			se = StartError{Code: 125, Message: "container init failed: " + string(b)}
+		}
+		res.Error, res.Code = se.Message, se.Code
+	}
+	return *res
+}
+
+func (s *shim) attach(c net.Conn, r *bufio.Reader, req shimRequest) {
+	a := &attacher{conn: c, stdout: req.Stdout, stderr: req.Stderr}
+	s.mu.Lock()
+	if s.attachers == nil { // already exited
+		s.mu.Unlock()
+		writeResp(c, shimResponse{})
+		c.Close()
+		return
+	}
+	s.attachers[a] = struct{}{}
+	s.mu.Unlock()
+	writeResp(c, shimResponse{})
+	if !req.Stdin {
+		return
+	}
+	var in *os.File
+	if s.console != nil {
+		in = s.console
+	} else if s.stdinW != nil {
+		in = s.stdinW
+	}
+	if in == nil {
+		return
+	}
+	go func() {
+		io.Copy(in, r)
+		if !s.spec.Process.StdinOnce {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stdinClosed {
+			return
+		}
+		s.stdinClosed = true
+		if s.console != nil {
+			s.console.Write([]byte{4}) // ^D: end of input for the terminal
+		} else {
+			s.stdinW.Close()
+		}
+	}()
+}

@@ -1,0 +1,166 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
+)
+
+// Files in a bundle directory. The daemon writes SpecFile (and whatever
+// files its Mounts name); everything else is the runtime's.
+const (
+	SpecFile   = "spec.json"  // Spec, written by the daemon
+	ExitFile   = "exit.json"  // ExitStatus, written atomically by the shim before it exits
+	SocketFile = "shim.sock"  // the shim's unix socket
+	ShimPidFile = "shim.pid"  // the shim's pid (for Cleanup of a shim that never finished)
+	InitPidFile = "init.pid"  // PID 1's pid as the host sees it
+	ShimLogFile = "shim.log"  // the shim's own error output
+)
+
+// Spec is everything the shim and init need to make one container. The
+// daemon writes it as <bundle>/spec.json (WriteSpec) before StartShim.
+type Spec struct {
+	ID         string
+	Rootfs     Rootfs
+	Process    Process
+	Hostname   string
+	Network    Network
+	Mounts     []Mount
+	Cgroup     Cgroup
+	LogPath    string // docker json-file log the shim appends to ("" = no log)
+	StopSignal string // informational: the daemon sends it through Kill
+}
+
+// Rootfs is the container's overlay. Init mounts it inside the container's
+// own mount namespace, so it disappears with the container.
+type Rootfs struct {
+	LowerDirs []string // image layers, top first
+	UpperDir  string
+	WorkDir   string
+	MergedDir string // mount point (must exist); seen only inside the container
+}
+
+// Process is what runs: PID 1 of a container, or an exec'd process.
+type Process struct {
+	Args []string
+	Env  []string
+	Cwd  string // "" = "/"; created if missing (like docker's WorkingDir)
+	// User is "", "name", "uid", "uid:gid", "name:group", resolved from the
+	// container's /etc/passwd and /etc/group.
+	User      string
+	Terminal  bool // a pty instead of pipes (stdout and stderr merged)
+	OpenStdin bool // keep a stdin the attachers can write to
+	// StdinOnce closes the process's stdin when the first attacher that
+	// sends stdin half-closes its stream (docker run -i sets it).
+	StdinOnce                   bool
+	ConsoleHeight, ConsoleWidth uint16
+}
+
+// Network says which network namespace the container lives in.
+type Network struct {
+	// Mode is "none" (a new netns with only lo, up), "host" (the host's
+	// netns) or "join" (setns into NetnsPath).
+	Mode      string
+	NetnsPath string // pinned netns file or /proc/<pid>/ns/net
+}
+
+// Mount is a bind mount into the container. Source may be a directory or a
+// file (e.g. the bundle's hosts, hostname, resolv.conf); a missing
+// destination is created to match.
+type Mount struct {
+	Source      string
+	Destination string
+	ReadOnly    bool
+}
+
+// Cgroup names the container's cgroup (<Parent>/<Name>) and its limits.
+type Cgroup struct {
+	Parent    string
+	Name      string
+	Resources cgroups.Resources
+}
+
+// ExitStatus is how PID 1 ended.
+type ExitStatus struct {
+	ExitCode   int // exit code, or 128+signal
+	OOMKilled  bool
+	FinishedAt time.Time
+	// Error is set when the process never started (e.g. exec: "x":
+	// executable file not found in $PATH); ExitCode is then 125, 126 or 127.
+	Error string `json:",omitempty"`
+}
+
+// StartError is a failure to start a container's or exec's process, with
+// the exit code docker gives it: 127 (command not found / no such file),
+// 126 (not executable, permission denied) or 125 (anything else).
+type StartError struct {
+	Code    int
+	Message string // docker's wording, e.g. exec: "x": executable file not found in $PATH
+}
+
+func (e *StartError) Error() string { return e.Message }
+
+// WriteSpec writes s as <bundleDir>/spec.json, atomically.
+func WriteSpec(bundleDir string, s *Spec) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(bundleDir, SpecFile), b, 0o600)
+}
+
+// ReadSpec reads <bundleDir>/spec.json.
+func ReadSpec(bundleDir string) (*Spec, error) {
+	b, err := os.ReadFile(filepath.Join(bundleDir, SpecFile))
+	if err != nil {
+		return nil, err
+	}
+	var s Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("runtime: bad %s: %w", SpecFile, err)
+	}
+	return &s, nil
+}
+
+// ReadExitStatus reads the exit status the shim wrote before it exited.
+// ok is false (and err nil) when there is none yet.
+func ReadExitStatus(bundleDir string) (st ExitStatus, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(bundleDir, ExitFile))
+	if os.IsNotExist(err) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, false, err
+	}
+	return st, true, nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
