@@ -1,0 +1,851 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Options are the knobs of POST /build that the classic builder honours.
+type Options struct {
+	Tags       []string           // -t, each "name[:tag]"; validated before anything runs
+	Dockerfile string             // path inside the context; default "Dockerfile"
+	NoCache    bool               // --no-cache
+	BuildArgs  map[string]*string // --build-arg K=V (nil value: K taken from the client env and absent)
+	Target     string             // --target stage
+	Labels     map[string]string  // --label, added as a LABEL step to the last stage
+	Quiet      bool               // -q: print only the image ID (and the full log on failure)
+	Out        io.Writer          // docker's classic text; each Write is one {"stream":…} message
+
+	// Aux, when set, is called with the final image ID just before
+	// "Successfully built" (the API sends it as {"aux":{"ID":…}}).
+	Aux func(imageID string)
+
+	// StateDir holds the cache index (cache.json) and the scratch
+	// upperdirs (tmp/). It must be on the same filesystem as the layer
+	// store for RUN's overlay. "" means a temporary dir: no cache survives
+	// the build.
+	StateDir string
+}
+
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// stage is the state of the stage being built.
+type stage struct {
+	name    string
+	imageID string // "" while a FROM scratch stage has no commit yet
+	img     dockerspec.DockerOCIImage
+	args    *buildArgs
+	cmdSet  bool
+}
+
+type builder struct {
+	be       Backend
+	opts     Options
+	out      io.Writer
+	ctxDir   string
+	ctxView  *dirView
+	lex      *shell.Lex
+	cache    *cacheIndex
+	scratch  string
+	byName   map[string]string // stage name → image ID
+	byIndex  []string
+	step     int
+	total    int
+	args     *buildArgs
+	ctxCache map[string]string // source hash cache (context is immutable during a build)
+}
+
+// Build runs the Dockerfile at opts.Dockerfile inside contextDir and returns
+// the final image ID ("sha256:…").
+func Build(ctx context.Context, be Backend, contextDir string, opts Options) (imageID string, err error) {
+	out := opts.Out
+	if out == nil {
+		out = io.Discard
+	}
+	var quietBuf *bytes.Buffer
+	if opts.Quiet {
+		quietBuf = &bytes.Buffer{}
+		defer func() {
+			if err != nil {
+				opts.Out.Write(quietBuf.Bytes())
+			}
+		}()
+		out = quietBuf
+		if opts.Out == nil {
+			opts.Out = io.Discard
+		}
+	}
+
+	tags, err := normalizeTags(opts.Tags)
+	if err != nil {
+		return "", err
+	}
+
+	bd := &builder{be: be, opts: opts, out: out, ctxDir: contextDir, byName: map[string]string{}, ctxCache: map[string]string{}}
+	bd.ctxView, err = openDirView(contextDir)
+	if err != nil {
+		return "", errdefs.Invalid("unable to prepare context: %v", err)
+	}
+	defer bd.ctxView.Close()
+
+	stages, metaArgs, escape, err := bd.parse()
+	if err != nil {
+		return "", err
+	}
+
+	if opts.StateDir != "" {
+		bd.scratch = filepath.Join(opts.StateDir, "tmp")
+		if err := os.MkdirAll(bd.scratch, 0o700); err != nil {
+			return "", err
+		}
+		bd.cache = openCache(filepath.Join(opts.StateDir, "cache.json"))
+	} else {
+		tmp, err := os.MkdirTemp("", "minidocker-build-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(tmp)
+		bd.scratch = tmp
+		bd.cache = openCache("")
+	}
+	bd.lex = shell.NewLex(escape)
+
+	id, err := bd.run(ctx, stages, metaArgs)
+	if err != nil {
+		return "", err
+	}
+	if opts.Aux != nil {
+		opts.Aux(id)
+	}
+	fmt.Fprintf(out, "Successfully built %s\n", shortID(id))
+	for _, t := range tags {
+		if err := be.Tag(ctx, id, t); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(out, "Successfully tagged %s\n", t)
+	}
+	if opts.Quiet {
+		fmt.Fprintf(opts.Out, "%s\n", id)
+	}
+	return id, nil
+}
+
+func normalizeTags(tags []string) ([]string, error) {
+	var out []string
+	for _, t := range tags {
+		if t == "" {
+			continue
+		}
+		named, err := reference.ParseNormalizedNamed(t)
+		if err != nil {
+			return nil, errdefs.Invalid("invalid reference format: %s", strings.TrimPrefix(err.Error(), "invalid reference format: "))
+		}
+		if _, ok := named.(reference.Digested); ok {
+			return nil, errdefs.Invalid("build tag cannot contain a digest")
+		}
+		out = append(out, reference.FamiliarString(reference.TagNameOnly(named)))
+	}
+	return out, nil
+}
+
+// parse reads and parses the Dockerfile.
+func (bd *builder) parse() ([]instructions.Stage, []instructions.ArgCommand, rune, error) {
+	name := bd.opts.Dockerfile
+	if name == "" {
+		name = "Dockerfile"
+	}
+	rel := cleanRel(name)
+	f, err := bd.ctxView.root.Open(rel)
+	if err != nil && bd.opts.Dockerfile == "" {
+		if f2, err2 := bd.ctxView.root.Open("dockerfile"); err2 == nil {
+			f, err = f2, nil
+		}
+	}
+	if err != nil {
+		return nil, nil, 0, errdefs.Invalid("Cannot locate specified Dockerfile: %s", name)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil, 0, errdefs.Invalid("the Dockerfile (%s) cannot be empty", name)
+	}
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, 0, errdefs.Invalid("%v", err)
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, nil, 0, errdefs.Invalid("%v", err)
+	}
+	if len(stages) == 0 {
+		return nil, nil, 0, errdefs.Invalid("No image was generated. Is your Dockerfile empty?")
+	}
+	if bd.opts.Target != "" {
+		ix, ok := instructions.HasStage(stages, bd.opts.Target)
+		if !ok {
+			return nil, nil, 0, errdefs.Invalid("target stage %q could not be found", bd.opts.Target)
+		}
+		stages = stages[:ix+1]
+	}
+	if len(bd.opts.Labels) > 0 {
+		keys := make([]string, 0, len(bd.opts.Labels))
+		for k := range bd.opts.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		last := &stages[len(stages)-1]
+		for _, k := range keys {
+			last.AddCommand(instructions.NewLabelCommand(k, bd.opts.Labels[k], true))
+		}
+	}
+	res.PrintWarnings(io.Discard)
+	return stages, metaArgs, res.EscapeToken, nil
+}
+
+func (bd *builder) printStep(text string) {
+	bd.step++
+	// two writes, as dockerd does: "Step …" and "\n" are separate messages
+	fmt.Fprintf(bd.out, "Step %d/%d : %s", bd.step, bd.total, text)
+	fmt.Fprint(bd.out, "\n")
+}
+
+func (bd *builder) run(ctx context.Context, stages []instructions.Stage, metaArgs []instructions.ArgCommand) (string, error) {
+	bd.total = len(metaArgs) + len(stages)
+	for _, s := range stages {
+		bd.total += len(s.Commands)
+	}
+	bd.args = newBuildArgs(bd.opts.BuildArgs)
+	for i := range metaArgs {
+		m := &metaArgs[i]
+		bd.printStep(m.String())
+		env := shell.EnvsFromSlice(bd.args.globals())
+		if err := m.Expand(func(w string) (string, error) {
+			s, _, err := bd.lex.ProcessWord(w, env)
+			return s, err
+		}); err != nil {
+			return "", errdefs.Invalid("%v", err)
+		}
+		for _, a := range m.Args {
+			bd.args.declareGlobal(a.Key, a.Value)
+		}
+	}
+	var st *stage
+	for i := range stages {
+		s := &stages[i]
+		if s.Name != "" {
+			if _, dup := bd.byName[s.Name]; dup {
+				return "", errdefs.Invalid("%s stage name already used", s.Name)
+			}
+		}
+		bd.printStep(s.SourceCode)
+		var err error
+		st, err = bd.from(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(bd.out, " ---> %s\n", shortID(st.imageID))
+		for _, cmd := range s.Commands {
+			if err := ctx.Err(); err != nil {
+				fmt.Fprint(bd.out, "Build cancelled\n")
+				return "", errors.New("Build cancelled")
+			}
+			bd.printStep(cmdText(cmd))
+			if err := bd.dispatch(ctx, st, cmd); err != nil {
+				return "", err
+			}
+			fmt.Fprintf(bd.out, " ---> %s\n", shortID(st.imageID))
+		}
+		if st.name != "" {
+			bd.byName[st.name] = st.imageID
+		}
+		bd.byIndex = append(bd.byIndex, st.imageID)
+	}
+	bd.args.warnUnused(bd.out)
+	if st.imageID == "" {
+		return "", errors.New("No image was generated. Is your Dockerfile empty?")
+	}
+	return st.imageID, nil
+}
+
+func cmdText(c instructions.Command) string {
+	if s, ok := c.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return c.Name()
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
+func newContainerID() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// from starts a stage: FROM scratch, an earlier stage, or an image (pulled
+// when missing).
+func (bd *builder) from(ctx context.Context, s *instructions.Stage) (*stage, error) {
+	st := &stage{name: s.Name, args: bd.args}
+	bd.args.newStage()
+	base, _, err := bd.lex.ProcessWord(s.BaseName, shell.EnvsFromSlice(bd.args.globals()))
+	if err != nil {
+		return nil, errdefs.Invalid("%v", err)
+	}
+	if base == "" {
+		return nil, errdefs.Invalid("base name (%s) should not be blank", s.BaseName)
+	}
+	if strings.EqualFold(base, "scratch") {
+		st.img = dockerspec.DockerOCIImage{}
+		st.img.OS = "linux"
+		st.img.Architecture = runtime.GOARCH
+		return st, nil
+	}
+	var img Image
+	if id, ok := bd.byName[strings.ToLower(base)]; ok {
+		if id == "" {
+			st.img.OS, st.img.Architecture = "linux", runtime.GOARCH
+			return st, nil
+		}
+		img, err = bd.be.GetImage(ctx, id)
+	} else {
+		img, err = bd.getOrPull(ctx, base)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.imageID = img.ID
+	st.img = img.Config
+	if trig := st.img.Config.OnBuild; len(trig) > 0 {
+		st.img.Config.OnBuild = nil
+		if err := bd.onbuildTriggers(ctx, st, trig); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func (bd *builder) getOrPull(ctx context.Context, ref string) (Image, error) {
+	img, err := bd.be.GetImage(ctx, ref)
+	if err == nil {
+		return img, nil
+	}
+	if !errdefs.IsNotFound(err) {
+		return Image{}, err
+	}
+	return bd.be.PullImage(ctx, ref, bd.out)
+}
+
+func (bd *builder) onbuildTriggers(ctx context.Context, st *stage, triggers []string) error {
+	fmt.Fprintf(bd.out, "# Executing %d build trigger", len(triggers))
+	if len(triggers) > 1 {
+		fmt.Fprint(bd.out, "s")
+	}
+	fmt.Fprintln(bd.out)
+	for _, t := range triggers {
+		res, err := parser.Parse(strings.NewReader(t))
+		if err != nil {
+			return errdefs.Invalid("%v", err)
+		}
+		if len(res.AST.Children) != 1 {
+			return errdefs.Invalid("onbuild trigger should be a single expression")
+		}
+		cmd, err := instructions.ParseCommand(res.AST.Children[0])
+		if err != nil {
+			return errdefs.Invalid("%v", err)
+		}
+		if err := bd.dispatch(ctx, st, cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expandEnv is the variable set for expansion: ENV plus ARGs in effect.
+func (st *stage) expandEnv() shell.EnvGetter {
+	env := st.img.Config.Env
+	return shell.EnvsFromSlice(append(slices.Clone(env), st.args.inEffect(env)...))
+}
+
+func (st *stage) shell() []string {
+	if len(st.img.Config.Shell) > 0 {
+		return slices.Clone(st.img.Config.Shell)
+	}
+	return []string{"/bin/sh", "-c"}
+}
+
+func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Command) error {
+	envs := st.expandEnv()
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+		if err := ex.Expand(func(w string) (string, error) {
+			s, _, err := bd.lex.ProcessWord(w, envs)
+			return s, err
+		}); err != nil {
+			return errdefs.Invalid("%v", err)
+		}
+	}
+	cfg := &st.img.Config
+	switch c := cmd.(type) {
+	case *instructions.EnvCommand:
+		var msg strings.Builder
+		msg.WriteString("ENV")
+		for _, kv := range c.Env {
+			msg.WriteString(" " + kv.Key + "=" + kv.Value)
+			cfg.Env = setEnv(cfg.Env, kv.Key, kv.Value)
+		}
+		return bd.commitMeta(ctx, st, msg.String())
+	case *instructions.MaintainerCommand:
+		st.img.Author = c.Maintainer
+		return bd.commitMeta(ctx, st, "MAINTAINER "+c.Maintainer)
+	case *instructions.LabelCommand:
+		var msg strings.Builder
+		msg.WriteString("LABEL")
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		for _, kv := range c.Labels {
+			msg.WriteString(" " + kv.Key + "=" + kv.Value)
+			cfg.Labels[kv.Key] = kv.Value
+		}
+		return bd.commitMeta(ctx, st, msg.String())
+	case *instructions.ArgCommand:
+		var msg strings.Builder
+		msg.WriteString("ARG ")
+		for i, a := range c.Args {
+			if i > 0 {
+				msg.WriteString(" ")
+			}
+			msg.WriteString(a.Key)
+			if a.Value != nil {
+				msg.WriteString("=" + *a.Value)
+			}
+			st.args.declare(a.Key, a.Value)
+		}
+		return bd.commitMeta(ctx, st, msg.String())
+	case *instructions.WorkdirCommand:
+		return bd.workdir(ctx, st, c)
+	case *instructions.CopyCommand:
+		return bd.copy(ctx, st, copyReq{name: "COPY", sd: c.SourcesAndDest, from: c.From, chown: c.Chown, chmod: c.Chmod})
+	case *instructions.AddCommand:
+		return bd.copy(ctx, st, copyReq{name: "ADD", sd: c.SourcesAndDest, chown: c.Chown, chmod: c.Chmod, add: true})
+	case *instructions.RunCommand:
+		return bd.runStep(ctx, st, c)
+	case *instructions.CmdCommand:
+		cfg.Cmd = st.resolveCmdLine(c.ShellDependantCmdLine)
+		cfg.ArgsEscaped = false
+		if err := bd.commitMeta(ctx, st, fmt.Sprintf("CMD %q", cfg.Cmd)); err != nil {
+			return err
+		}
+		if len(c.CmdLine) != 0 {
+			st.cmdSet = true
+		}
+		return nil
+	case *instructions.EntrypointCommand:
+		cfg.Entrypoint = st.resolveCmdLine(c.ShellDependantCmdLine)
+		if len(c.CmdLine) == 0 && c.PrependShell {
+			cfg.Entrypoint = nil
+		}
+		if !st.cmdSet {
+			cfg.Cmd = nil
+		}
+		return bd.commitMeta(ctx, st, fmt.Sprintf("ENTRYPOINT %q", cfg.Entrypoint))
+	case *instructions.HealthCheckCommand:
+		if old := cfg.Healthcheck; old != nil && len(old.Test) > 0 && old.Test[0] != "NONE" {
+			fmt.Fprintf(bd.out, "Note: overriding previous HEALTHCHECK: %v\n", old.Test)
+		}
+		cfg.Healthcheck = c.Health
+		return bd.commitMeta(ctx, st, "HEALTHCHECK "+healthText(cfg.Healthcheck))
+	case *instructions.ExposeCommand:
+		var raw []string
+		for _, p := range c.Ports {
+			words, err := bd.lex.ProcessWords(p, envs)
+			if err != nil {
+				return errdefs.Invalid("%v", err)
+			}
+			raw = append(raw, words...)
+		}
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = map[string]struct{}{}
+		}
+		uniq := map[string]bool{}
+		for _, p := range raw {
+			ports, err := parsePortSpec(p)
+			if err != nil {
+				return errdefs.Invalid("%v", err)
+			}
+			for _, k := range ports {
+				cfg.ExposedPorts[k] = struct{}{}
+			}
+			uniq[p] = true
+		}
+		keys := make([]string, 0, len(uniq))
+		for k := range uniq {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return bd.commitMeta(ctx, st, "EXPOSE "+strings.Join(keys, " "))
+	case *instructions.UserCommand:
+		cfg.User = c.User
+		return bd.commitMeta(ctx, st, fmt.Sprintf("USER %v", c.User))
+	case *instructions.VolumeCommand:
+		if cfg.Volumes == nil {
+			cfg.Volumes = map[string]struct{}{}
+		}
+		for _, v := range c.Volumes {
+			if v == "" {
+				return errdefs.Invalid("VOLUME specified can not be an empty string")
+			}
+			cfg.Volumes[v] = struct{}{}
+		}
+		return bd.commitMeta(ctx, st, fmt.Sprintf("VOLUME %v", c.Volumes))
+	case *instructions.StopSignalCommand:
+		if err := checkSignal(c.Signal); err != nil {
+			return err
+		}
+		cfg.StopSignal = c.Signal
+		return bd.commitMeta(ctx, st, fmt.Sprintf("STOPSIGNAL %v", c.Signal))
+	case *instructions.ShellCommand:
+		cfg.Shell = slices.Clone(c.Shell)
+		return bd.commitMeta(ctx, st, fmt.Sprintf("SHELL %v", cfg.Shell))
+	case *instructions.OnbuildCommand:
+		cfg.OnBuild = append(cfg.OnBuild, c.Expression)
+		return bd.commitMeta(ctx, st, "ONBUILD "+c.Expression)
+	}
+	return errdefs.Invalid("unsupported command type: %T", cmd)
+}
+
+func setEnv(env []string, key, val string) []string {
+	for i, e := range env {
+		k, _, _ := strings.Cut(e, "=")
+		if k == key {
+			env = slices.Clone(env)
+			env[i] = key + "=" + val
+			return env
+		}
+	}
+	return append(slices.Clone(env), key+"="+val)
+}
+
+// resolveCmdLine turns a shell-form line into [shell… line]; exec form is
+// used as is.
+func (st *stage) resolveCmdLine(c instructions.ShellDependantCmdLine) []string {
+	if c.PrependShell {
+		return append(st.shell(), strings.Join(c.CmdLine, " "))
+	}
+	return slices.Clone(c.CmdLine)
+}
+
+func parsePortSpec(p string) ([]string, error) {
+	port, proto, _ := strings.Cut(p, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	switch strings.ToLower(proto) {
+	case "tcp", "udp", "sctp":
+		proto = strings.ToLower(proto)
+	default:
+		return nil, fmt.Errorf("invalid proto: %s", proto)
+	}
+	if strings.Contains(port, ":") {
+		return nil, fmt.Errorf("invalid containerPort: %s", port)
+	}
+	lo, hi, isRange := strings.Cut(port, "-")
+	start, err := strconv.ParseUint(lo, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("invalid containerPort: %s", port)
+	}
+	end := start
+	if isRange {
+		end, err = strconv.ParseUint(hi, 10, 16)
+		if err != nil || end < start {
+			return nil, fmt.Errorf("invalid containerPort: %s", port)
+		}
+	}
+	var out []string
+	for n := start; n <= end; n++ {
+		out = append(out, fmt.Sprintf("%d/%s", n, proto))
+	}
+	return out, nil
+}
+
+var signalNames = map[string]bool{}
+
+func init() {
+	for _, n := range []string{"ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ"} {
+		signalNames[n] = true
+	}
+}
+
+// checkSignal accepts what docker's signal.ParseSignal accepts on Linux.
+func checkSignal(s string) error {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return errdefs.Invalid("Invalid signal: %s", s)
+		}
+		return nil
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if signalNames[name] {
+		return nil
+	}
+	if strings.HasPrefix(name, "RTMIN") || strings.HasPrefix(name, "RTMAX") {
+		return nil
+	}
+	return errdefs.Invalid("Invalid signal: %s", s)
+}
+
+// createdBy renders a history/cache line the way the classic builder does:
+// "<shell> #(nop)  <comment>" (two spaces: "#(nop) " and the comment are
+// two argv words joined with a space).
+func (st *stage) nop(comment string) string {
+	return strings.Join(append(st.shell(), "#(nop) ", comment), " ")
+}
+
+// nop1 is the single-word variant used by WORKDIR, COPY and ADD.
+func (st *stage) nop1(comment string) string {
+	return strings.Join(append(st.shell(), "#(nop) "+comment), " ")
+}
+
+// commitMeta commits a config-only step (empty_layer history entry).
+func (bd *builder) commitMeta(ctx context.Context, st *stage, comment string) error {
+	return bd.commitStep(ctx, st, st.nop(comment), nil, true)
+}
+
+// commitStep finishes a step: cache probe, then (on a miss) produce the
+// layer with makeLayer (nil: no layer), commit and record in the cache.
+// container says whether docker shows an intermediate container.
+func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, makeLayer func(cid, upper string) error, container bool) error {
+	key := bd.cacheKey(st, createdBy)
+	if !bd.opts.NoCache {
+		if id, ok := bd.cache.get(key); ok {
+			if img, err := bd.be.GetImage(ctx, id); err == nil {
+				fmt.Fprint(bd.out, " ---> Using cache\n")
+				st.imageID, st.img = img.ID, img.Config
+				return nil
+			}
+		}
+	}
+	cid := newContainerID()
+	if container {
+		fmt.Fprintf(bd.out, " ---> Running in %s\n", cid[:12])
+	}
+	upper := ""
+	if makeLayer != nil {
+		dir, err := os.MkdirTemp(bd.scratch, "step-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		upper = filepath.Join(dir, "upper")
+		if err := os.Mkdir(upper, 0o755); err != nil {
+			return err
+		}
+		if err := os.Mkdir(filepath.Join(dir, "work"), 0o700); err != nil {
+			return err
+		}
+		if err := makeLayer(cid, upper); err != nil {
+			return err
+		}
+		if empty, err := dirEmpty(upper); err != nil {
+			return err
+		} else if empty {
+			upper = ""
+		}
+	}
+	now := time.Now().UTC()
+	img := st.img
+	img.Created = &now
+	img.RootFS = ocispec.RootFS{}
+	img.History = append(slices.Clone(st.img.History), ocispec.History{
+		Created:    &now,
+		CreatedBy:  createdBy,
+		Author:     st.img.Author,
+		EmptyLayer: upper == "",
+	})
+	if img.OS == "" {
+		img.OS = "linux"
+	}
+	if img.Architecture == "" {
+		img.Architecture = runtime.GOARCH
+	}
+	id, err := bd.be.Commit(ctx, st.imageID, upper, img)
+	if err != nil {
+		return err
+	}
+	if container {
+		fmt.Fprintf(bd.out, "Removing intermediate container %s\n", cid[:12])
+	}
+	if got, err := bd.be.GetImage(ctx, id); err == nil {
+		st.img = got.Config
+	} else {
+		st.img = img
+	}
+	st.imageID = id
+	return bd.cache.put(key, id)
+}
+
+// cacheKey: parent image + history line + resulting config (which covers
+// --label, MAINTAINER and everything else a step changes).
+func (bd *builder) cacheKey(st *stage, createdBy string) string {
+	cfg, _ := json.Marshal(struct {
+		A string
+		C dockerspec.DockerOCIImageConfig
+	}{st.img.Author, st.img.Config})
+	return cacheKeyOf(st.imageID, createdBy, string(cfg))
+}
+
+func dirEmpty(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if err == io.EOF {
+		return true, nil
+	}
+	return len(names) == 0, err
+}
+
+// workdir sets WorkingDir and, like the legacy builder, commits a layer
+// holding the directory when the parent image lacks it.
+func (bd *builder) workdir(ctx context.Context, st *stage, c *instructions.WorkdirCommand) error {
+	cur := st.img.Config.WorkingDir
+	p := c.Path
+	if !path.IsAbs(p) {
+		if cur == "" {
+			cur = "/"
+		}
+		p = path.Join(cur, p)
+	}
+	p = path.Clean(p)
+	st.img.Config.WorkingDir = p
+	return bd.commitStep(ctx, st, st.nop1("WORKDIR "+p), func(cid, upper string) error {
+		v, err := bd.imageView(ctx, st.imageID)
+		if err != nil {
+			return err
+		}
+		defer v.Close()
+		rel, err := resolveInScope(v, p, true)
+		if err != nil {
+			return err
+		}
+		if fi, err := v.Lstat(rel); err == nil && fi.IsDir() {
+			return nil
+		}
+		w, err := newLayerWriter(upper, v)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		return w.mkdirAll(rel, 0, 0)
+	}, true)
+}
+
+// imageView is the merged read-only view of an image ("" = empty).
+func (bd *builder) imageView(ctx context.Context, imageID string) (*layerView, error) {
+	if imageID == "" {
+		return openLayerView(nil)
+	}
+	dirs, err := bd.be.LayerDirs(ctx, imageID)
+	if err != nil {
+		return nil, err
+	}
+	return openLayerView(dirs)
+}
+
+// runStep is RUN: a build container on top of the current image.
+func (bd *builder) runStep(ctx context.Context, st *stage, c *instructions.RunCommand) error {
+	if len(c.Files) > 0 {
+		return errdefs.Invalid("RUN with heredocs is not supported by the classic builder")
+	}
+	if len(c.FlagsUsed) > 0 {
+		return errdefs.Invalid("the --%s option requires BuildKit", c.FlagsUsed[0])
+	}
+	cmd := st.resolveCmdLine(c.ShellDependantCmdLine)
+	env := st.img.Config.Env
+	inEffect := st.args.inEffect(env)
+	save := cmd
+	if len(inEffect) > 0 {
+		rec := st.args.recorded(env)
+		save = append(append([]string{fmt.Sprintf("|%d", len(rec))}, rec...), cmd...)
+	}
+	return bd.commitStep(ctx, st, strings.Join(save, " "), func(cid, upper string) error {
+		runEnv := append(slices.Clone(env), inEffect...)
+		if !hasEnv(runEnv, "PATH") {
+			runEnv = append([]string{defaultPath}, runEnv...)
+		}
+		code, err := bd.be.Run(ctx, RunSpec{
+			ID: cid, ImageID: st.imageID,
+			UpperDir: upper, WorkDir: filepath.Join(filepath.Dir(upper), "work"),
+			Args: cmd, Env: runEnv, WorkingDir: st.img.Config.WorkingDir, User: st.img.Config.User,
+			Stdout: bd.out, Stderr: bd.out,
+		})
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return &StatusError{Message: fmt.Sprintf("The command '%s' returned a non-zero code: %d", strings.Join(cmd, " "), code), Code: code}
+		}
+		return nil
+	}, true)
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if k, _, _ := strings.Cut(e, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// StatusError is a RUN step that exited non-zero; the API sends it as
+// {"errorDetail":{"code":Code,"message":Message},"error":Message}.
+type StatusError struct {
+	Message string
+	Code    int
+}
+
+func (e *StatusError) Error() string { return e.Message }
+
+// healthText renders a healthcheck as docker's history does (it formats
+// the struct pointer with %q: "&{[\"CMD-SHELL\" \"x\"] \"30s\" … '\\x03'}").
+func healthText(h *dockerspec.HealthcheckConfig) string {
+	if h == nil {
+		return "%!q(<nil>)"
+	}
+	return fmt.Sprintf("&{%q %q %q %q %q %q}", h.Test, h.Interval.String(), h.Timeout.String(),
+		h.StartPeriod.String(), h.StartInterval.String(), rune(h.Retries))
+}

@@ -1,0 +1,824 @@
+package build
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+type copyReq struct {
+	name  string // COPY or ADD
+	sd    instructions.SourcesAndDest
+	from  string
+	chown string
+	chmod string
+	add   bool
+}
+
+// copySource is one resolved source.
+type copySource struct {
+	view  fileView // nil for a downloaded URL
+	rel   string   // resolved path inside view (symlinks followed)
+	isDir bool
+	hash  string // "file:…" / "dir:…"
+
+	// URL downloads
+	url      string
+	tmpFile  string
+	fileName string
+	modTime  time.Time
+}
+
+func (bd *builder) copy(ctx context.Context, st *stage, r copyReq) error {
+	fail := func(err error) error {
+		if errdefs.KindOf(err) != errdefs.KindUnknown {
+			return err
+		}
+		return errdefs.Invalid("%s failed: %v", r.name, err)
+	}
+	if len(r.sd.SourceContents) > 0 {
+		return errdefs.Invalid("%s with heredocs is not supported by the classic builder", r.name)
+	}
+	if r.chmod != "" {
+		return errdefs.Invalid("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled")
+	}
+	if len(r.sd.SourcePaths) == 0 {
+		return fail(errors.New("no source files were specified"))
+	}
+
+	view := fileView(bd.ctxView)
+	fromImage := false
+	if r.from != "" {
+		id, err := bd.fromSource(ctx, r.from)
+		if err != nil {
+			return err
+		}
+		lv, err := bd.imageView(ctx, id)
+		if err != nil {
+			return err
+		}
+		defer lv.Close()
+		view, fromImage = lv, true
+	}
+
+	var srcs []copySource
+	defer func() {
+		for _, s := range srcs {
+			if s.tmpFile != "" {
+				os.Remove(s.tmpFile)
+			}
+		}
+	}()
+	for _, orig := range r.sd.SourcePaths {
+		if isURL(orig) {
+			if !r.add {
+				return fail(errors.New("source can't be a URL for COPY"))
+			}
+			s, err := bd.download(ctx, orig)
+			if err != nil {
+				return err
+			}
+			srcs = append(srcs, s)
+			continue
+		}
+		got, err := bd.resolveSources(view, orig, fromImage)
+		if err != nil {
+			return fail(err)
+		}
+		srcs = append(srcs, got...)
+	}
+	if len(srcs) == 0 {
+		return fail(errors.New("no source files were specified"))
+	}
+
+	destRaw := r.sd.DestPath
+	if len(srcs) > 1 && !strings.HasSuffix(destRaw, "/") {
+		return errdefs.Invalid("When using %s with more than one source file, the destination must be a directory and end with a /", r.name)
+	}
+	dest := destRaw
+	slash := strings.HasSuffix(dest, "/") || strings.HasSuffix(dest, "/.") || dest == "."
+	if !path.IsAbs(dest) {
+		wd := st.img.Config.WorkingDir
+		if wd == "" {
+			wd = "/"
+		}
+		dest = path.Join(wd, dest)
+	}
+	dest = path.Clean(dest)
+
+	// history line and cache key: content hash of the sources
+	var srcHash string
+	if len(srcs) == 1 {
+		srcHash = srcs[0].hash
+	} else {
+		h := sha256.New()
+		for _, s := range srcs {
+			h.Write([]byte(s.hash))
+		}
+		srcHash = "multi:" + hex.EncodeToString(h.Sum(nil))
+	}
+	chownComment := ""
+	if r.chown != "" {
+		chownComment = "--chown=" + r.chown + " "
+	}
+	comment := fmt.Sprintf("%s %s%s in %s ", r.name, chownComment, srcHash, destRaw)
+
+	return bd.commitStep(ctx, st, st.nop1(comment), func(cid, upper string) error {
+		parent, err := bd.imageView(ctx, st.imageID)
+		if err != nil {
+			return err
+		}
+		defer parent.Close()
+		uid, gid := 0, 0
+		if r.chown != "" {
+			uid, gid, err = parseChown(parent, r.chown)
+			if err != nil {
+				return errdefs.Invalid("unable to convert uid/gid chown string to host mapping: %v", err)
+			}
+		}
+		destRel, err := resolveInScope(parent, dest, true)
+		if err != nil {
+			return err
+		}
+		destIsDir := slash
+		if fi, err := parent.Lstat(destRel); err == nil && fi.IsDir() {
+			destIsDir = true
+		}
+		w, err := newLayerWriter(upper, parent)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		own := &owner{uid: uid, gid: gid}
+		for _, s := range srcs {
+			if err := w.copyOne(s, destRel, destIsDir, r.add, own, r.chown != ""); err != nil {
+				return fail(err)
+			}
+		}
+		return nil
+	}, false)
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// fromSource resolves --from: a stage name, a stage index or an image.
+func (bd *builder) fromSource(ctx context.Context, from string) (string, error) {
+	if id, ok := bd.byName[strings.ToLower(from)]; ok {
+		return id, nil
+	}
+	if n, err := strconv.Atoi(from); err == nil {
+		if n == len(bd.byIndex) {
+			return "", errdefs.Invalid("invalid from flag value %s: refers to current build stage", from)
+		}
+		if n < 0 || n > len(bd.byIndex) {
+			return "", errdefs.Invalid("invalid from flag value %s: index out of bounds", from)
+		}
+		return bd.byIndex[n], nil
+	}
+	img, err := bd.getOrPull(ctx, from)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
+}
+
+func hasWildcards(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// resolveSources turns one source argument into resolved sources.
+func (bd *builder) resolveSources(v fileView, orig string, fromImage bool) ([]copySource, error) {
+	p := filepath.ToSlash(orig)
+	p = strings.TrimPrefix(p, "/")
+	p = strings.TrimPrefix(p, "./")
+	rel := cleanRel(p)
+	if hasWildcards(rel) {
+		var out []copySource
+		err := walkView(v, ".", func(name string, fi fs.FileInfo) error {
+			if ok, _ := path.Match(rel, name); ok {
+				s, err := bd.source(v, name, false)
+				if err != nil {
+					return err
+				}
+				out = append(out, s)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	s, err := bd.source(v, rel, true)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			e := fmt.Errorf("stat %s: file does not exist", rel)
+			if fromImage {
+				return nil, e
+			}
+			return nil, fmt.Errorf("file not found in build context or excluded by .dockerignore: %w", e)
+		}
+		return nil, err
+	}
+	return []copySource{s}, nil
+}
+
+func (bd *builder) source(v fileView, name string, follow bool) (copySource, error) {
+	rel := name
+	if follow {
+		r, err := resolveInScope(v, name, true)
+		if err != nil {
+			return copySource{}, err
+		}
+		rel = r
+	}
+	fi, err := v.Lstat(rel)
+	if err != nil {
+		return copySource{}, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 { // wildcard match on a symlink: follow it
+		r, err := resolveInScope(v, rel, true)
+		if err != nil {
+			return copySource{}, err
+		}
+		rel = r
+		if fi, err = v.Lstat(rel); err != nil {
+			return copySource{}, err
+		}
+	}
+	s := copySource{view: v, rel: rel, isDir: fi.IsDir()}
+	key := fmt.Sprintf("%p|%s", v, rel)
+	if h, ok := bd.ctxCache[key]; ok {
+		s.hash = h
+		return s, nil
+	}
+	sum, err := hashTree(v, rel)
+	if err != nil {
+		return copySource{}, err
+	}
+	if s.isDir {
+		s.hash = "dir:" + sum
+	} else {
+		s.hash = "file:" + sum
+	}
+	bd.ctxCache[key] = s.hash
+	return s, nil
+}
+
+// walkView visits name and everything below it (lexical order), not
+// following symlinks.
+func walkView(v fileView, name string, fn func(name string, fi fs.FileInfo) error) error {
+	fi, err := v.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if name != "." {
+		if err := fn(name, fi); err != nil {
+			return err
+		}
+	}
+	if !fi.IsDir() {
+		return nil
+	}
+	names, err := v.ReadDir(name)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		child := n
+		if name != "." {
+			child = name + "/" + n
+		}
+		if err := walkView(v, child, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hashTree is the cache identity of a source: for every entry its relative
+// name, type, permission bits, link target and content — never mtime or
+// owner, so touching a file does not bust the cache and editing it does.
+func hashTree(v fileView, rel string) (string, error) {
+	h := sha256.New()
+	err := walkView(v, rel, func(name string, fi fs.FileInfo) error {
+		r := strings.TrimPrefix(strings.TrimPrefix(name, rel), "/")
+		return hashEntry(h, v, name, r, fi)
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashEntry(h io.Writer, v fileView, name, r string, fi fs.FileInfo) error {
+	mode := fi.Mode()
+	fmt.Fprintf(h, "%s\x00%s\x00%o\x00", r, typeChar(mode), mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		t, err := v.Readlink(name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00", t)
+	case mode.IsRegular():
+		f, err := v.Open(name)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		h.Write([]byte{0})
+	}
+	return nil
+}
+
+func typeChar(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "d"
+	case m&fs.ModeSymlink != 0:
+		return "l"
+	case m.IsRegular():
+		return "f"
+	default:
+		return "o"
+	}
+}
+
+// download fetches an ADD URL into the scratch dir.
+func (bd *builder) download(ctx context.Context, raw string) (copySource, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return copySource{}, errdefs.Invalid("%v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return copySource{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return copySource{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return copySource{}, fmt.Errorf("failed to GET %s with status %s", raw, resp.Status)
+	}
+	tmp, err := os.CreateTemp(bd.scratch, "download-")
+	if err != nil {
+		return copySource{}, err
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, h), resp.Body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return copySource{}, err
+	}
+	mt := time.Now()
+	if lm := resp.Header.Get("Last-Modified"); lm != "" {
+		if t, err := http.ParseTime(lm); err == nil {
+			mt = t
+		}
+	}
+	name := path.Base(u.Path)
+	if name == "/" || name == "." {
+		name = ""
+	}
+	return copySource{url: raw, tmpFile: tmp.Name(), fileName: name, modTime: mt,
+		hash: "file:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// ---- writing into the step's upperdir ----
+
+type owner struct{ uid, gid int }
+
+// layerWriter writes a COPY/ADD/WORKDIR step into an empty upperdir, only
+// through an os.Root opened on it, so no source name, tar entry or symlink
+// can make it write elsewhere. Directories it must create that already
+// exist in the parent image get the parent's mode, owner and mtime (their
+// copy-up), as overlayfs would.
+type layerWriter struct {
+	root     *os.Root
+	upperDir string
+	parent   fileView
+	asRoot   bool
+}
+
+func newLayerWriter(upper string, parent fileView) (*layerWriter, error) {
+	r, err := os.OpenRoot(upper)
+	if err != nil {
+		return nil, err
+	}
+	return &layerWriter{root: r, upperDir: upper, parent: parent, asRoot: os.Geteuid() == 0}, nil
+}
+
+func (w *layerWriter) Close() error { return w.root.Close() }
+
+func (w *layerWriter) lchown(name string, uid, gid int) error {
+	if err := w.root.Lchown(name, uid, gid); err != nil && w.asRoot {
+		return err
+	}
+	return nil
+}
+
+// mkdirAll creates rel and its parents in the upper layer.
+func (w *layerWriter) mkdirAll(rel string, uid, gid int) error {
+	if rel == "." || rel == "" {
+		return nil
+	}
+	parts := strings.Split(rel, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		if fi, err := w.root.Lstat(p); err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("mkdir /%s: not a directory", p)
+			}
+			continue
+		}
+		if pfi, err := w.parent.Lstat(p); err == nil && pfi.IsDir() {
+			if err := w.root.Mkdir(p, pfi.Mode().Perm()); err != nil {
+				return err
+			}
+			w.root.Chmod(p, pfi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky))
+			if st, ok := pfi.Sys().(*syscall.Stat_t); ok {
+				if err := w.lchown(p, int(st.Uid), int(st.Gid)); err != nil {
+					return err
+				}
+			}
+			w.root.Chtimes(p, pfi.ModTime(), pfi.ModTime())
+			continue
+		}
+		if err := w.root.Mkdir(p, 0o755); err != nil {
+			return err
+		}
+		w.root.Chmod(p, 0o755)
+		if err := w.lchown(p, uid, gid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *layerWriter) removeExisting(rel string) error {
+	fi, err := w.root.Lstat(rel)
+	if err != nil {
+		return nil
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("cannot overwrite directory /%s with non-directory", rel)
+	}
+	return w.root.Remove(rel)
+}
+
+func (w *layerWriter) writeFile(rel string, r io.Reader, mode fs.FileMode, uid, gid int, mtime time.Time) error {
+	if err := w.mkdirAll(parentOf(rel), uid, gid); err != nil {
+		return err
+	}
+	if err := w.removeExisting(rel); err != nil {
+		return err
+	}
+	f, err := w.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := w.lchown(rel, uid, gid); err != nil {
+		return err
+	}
+	if err := w.root.Chmod(rel, mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	return w.root.Chtimes(rel, mtime, mtime)
+}
+
+func (w *layerWriter) symlink(rel, target string, uid, gid int) error {
+	if err := w.mkdirAll(parentOf(rel), uid, gid); err != nil {
+		return err
+	}
+	if err := w.removeExisting(rel); err != nil {
+		return err
+	}
+	if err := w.root.Symlink(target, rel); err != nil {
+		return err
+	}
+	return w.lchown(rel, uid, gid)
+}
+
+func (w *layerWriter) dir(rel string, mode fs.FileMode, uid, gid int, mtime time.Time) error {
+	if err := w.mkdirAll(parentOf(rel), uid, gid); err != nil {
+		return err
+	}
+	if fi, err := w.root.Lstat(rel); err != nil {
+		if err := w.root.Mkdir(rel, 0o700); err != nil {
+			return err
+		}
+	} else if !fi.IsDir() {
+		if err := w.root.Remove(rel); err != nil {
+			return err
+		}
+		if err := w.root.Mkdir(rel, 0o700); err != nil {
+			return err
+		}
+	}
+	if err := w.lchown(rel, uid, gid); err != nil {
+		return err
+	}
+	if err := w.root.Chmod(rel, mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	if !mtime.IsZero() {
+		w.root.Chtimes(rel, mtime, mtime)
+	}
+	return nil
+}
+
+func parentOf(rel string) string {
+	d := path.Dir(rel)
+	if d == "/" {
+		return "."
+	}
+	return d
+}
+
+func joinRel(dir, name string) string {
+	if dir == "." || dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+func statOwner(fi fs.FileInfo) (int, int) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid), int(st.Gid)
+	}
+	return 0, 0
+}
+
+// copyOne copies one resolved source to dest (relative, resolved in the
+// parent image). Files and trees get owner 0:0 unless --chown; --from
+// sources keep their owners unless --chown (docker's rule).
+func (w *layerWriter) copyOne(s copySource, dest string, destIsDir, add bool, own *owner, chown bool) error {
+	if s.tmpFile != "" { // ADD URL: never extracted, mode 0600
+		target := dest
+		if destIsDir {
+			if s.fileName == "" {
+				return fmt.Errorf("cannot determine filename from url: %s", s.url)
+			}
+			target = joinRel(dest, s.fileName)
+		}
+		f, err := os.Open(s.tmpFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return w.writeFile(target, f, 0o600, own.uid, own.gid, s.modTime)
+	}
+	_, fromImage := s.view.(*layerView)
+	ids := func(fi fs.FileInfo) (int, int) {
+		if fromImage && !chown {
+			return statOwner(fi)
+		}
+		return own.uid, own.gid
+	}
+	if s.isDir {
+		if err := w.mkdirAll(dest, own.uid, own.gid); err != nil {
+			return err
+		}
+		return walkView(s.view, s.rel, func(name string, fi fs.FileInfo) error {
+			r := strings.TrimPrefix(strings.TrimPrefix(name, s.rel), "/")
+			if s.rel == "." {
+				r = name
+			}
+			return w.copyEntry(s.view, name, joinRel(dest, r), fi, ids)
+		})
+	}
+	fi, err := s.view.Lstat(s.rel)
+	if err != nil {
+		return err
+	}
+	if add && fi.Mode().IsRegular() {
+		ok, err := w.tryExtract(s.view, s.rel, dest, own, chown)
+		if ok || err != nil {
+			return err
+		}
+	}
+	target := dest
+	if destIsDir {
+		target = joinRel(dest, path.Base(s.rel))
+	}
+	return w.copyEntry(s.view, s.rel, target, fi, ids)
+}
+
+func (w *layerWriter) copyEntry(v fileView, name, target string, fi fs.FileInfo, ids func(fs.FileInfo) (int, int)) error {
+	uid, gid := ids(fi)
+	mode := fi.Mode()
+	switch {
+	case mode.IsDir():
+		return w.dir(target, mode, uid, gid, fi.ModTime())
+	case mode&fs.ModeSymlink != 0:
+		t, err := v.Readlink(name)
+		if err != nil {
+			return err
+		}
+		return w.symlink(target, t, uid, gid)
+	case mode.IsRegular():
+		f, err := v.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return w.writeFile(target, f, mode, uid, gid, fi.ModTime())
+	default:
+		return nil // devices, fifos, sockets: not copied
+	}
+}
+
+// tryExtract extracts a local tar (plain, gzip or bzip2) for ADD. It
+// reports false when the file is not such an archive.
+func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown bool) (bool, error) {
+	open := func() (io.Reader, func(), error) {
+		f, err := v.Open(rel)
+		if err != nil {
+			return nil, nil, err
+		}
+		br := bufio.NewReader(f)
+		magic, _ := br.Peek(3)
+		var r io.Reader = br
+		switch {
+		case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				f.Close()
+				return nil, nil, nil
+			}
+			r = zr
+		case len(magic) == 3 && string(magic) == "BZh":
+			r = bzip2.NewReader(br)
+		}
+		return r, func() { f.Close() }, nil
+	}
+	r, done, err := open()
+	if err != nil || r == nil {
+		return false, err
+	}
+	tr := tar.NewReader(r)
+	_, err = tr.Next()
+	done()
+	if err != nil {
+		return false, nil
+	}
+	r, done, err = open()
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	if err := w.mkdirAll(dest, own.uid, own.gid); err != nil {
+		return true, err
+	}
+	tr = tar.NewReader(r)
+	var dirs []*tar.Header
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return true, err
+		}
+		name := cleanRel(hdr.Name)
+		if name == "." || strings.HasPrefix(path.Base(name), ".wh.") {
+			continue
+		}
+		target := joinRel(dest, name)
+		uid, gid := hdr.Uid, hdr.Gid
+		if chown {
+			uid, gid = own.uid, own.gid
+		}
+		mode := fs.FileMode(hdr.Mode) & fs.ModePerm
+		if hdr.Mode&04000 != 0 {
+			mode |= fs.ModeSetuid
+		}
+		if hdr.Mode&02000 != 0 {
+			mode |= fs.ModeSetgid
+		}
+		if hdr.Mode&01000 != 0 {
+			mode |= fs.ModeSticky
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := w.dir(target, 0o755, uid, gid, time.Time{}); err != nil {
+				return true, err
+			}
+			h := *hdr
+			h.Name, h.Mode = target, int64(mode)
+			h.Uid, h.Gid = uid, gid
+			dirs = append(dirs, &h)
+		case tar.TypeReg:
+			if err := w.writeFile(target, tr, mode, uid, gid, hdr.ModTime); err != nil {
+				return true, err
+			}
+		case tar.TypeSymlink:
+			if err := w.symlink(target, hdr.Linkname, uid, gid); err != nil {
+				return true, err
+			}
+		case tar.TypeLink:
+			old := joinRel(dest, cleanRel(hdr.Linkname))
+			if err := w.mkdirAll(parentOf(target), uid, gid); err != nil {
+				return true, err
+			}
+			if err := w.removeExisting(target); err != nil {
+				return true, err
+			}
+			if err := w.root.Link(old, target); err != nil {
+				return true, err
+			}
+		default:
+			// devices and fifos are skipped
+		}
+	}
+	// directory modes and times last, so writing into them worked
+	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i].Name) > len(dirs[j].Name) })
+	for _, h := range dirs {
+		w.root.Chmod(h.Name, fs.FileMode(h.Mode))
+		w.root.Chtimes(h.Name, h.ModTime, h.ModTime)
+	}
+	return true, nil
+}
+
+// parseChown resolves --chown=user[:group] against the image's
+// /etc/passwd and /etc/group (names) or takes numbers as they are.
+func parseChown(v fileView, spec string) (int, int, error) {
+	u, g, hasGroup := strings.Cut(spec, ":")
+	if !hasGroup {
+		g = u
+	}
+	uid, err := lookupID(v, "etc/passwd", u)
+	if err != nil {
+		return 0, 0, fmt.Errorf("can't find uid for user %s: %w", u, err)
+	}
+	gid, err := lookupID(v, "etc/group", g)
+	if err != nil {
+		return 0, 0, fmt.Errorf("can't find gid for group %s: %w", g, err)
+	}
+	return uid, gid, nil
+}
+
+func lookupID(v fileView, file, name string) (int, error) {
+	if n, err := strconv.Atoi(name); err == nil {
+		return n, nil
+	}
+	rel, err := resolveInScope(v, file, true)
+	if err != nil {
+		return 0, err
+	}
+	f, err := v.Open(rel)
+	if err != nil {
+		return 0, fmt.Errorf("no such user: %s", name)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) >= 3 && fields[0] == name {
+			return strconv.Atoi(fields[2])
+		}
+	}
+	what := "user"
+	if strings.HasSuffix(file, "group") {
+		what = "group"
+	}
+	return 0, fmt.Errorf("no such %s: %s", what, name)
+}
