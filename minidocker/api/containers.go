@@ -1,0 +1,4 @@
+package api
+
+// registerContainerRoutes adds the container endpoints of the Engine API.
+func (s *Server) registerContainerRoutes() {}

@@ -1,0 +1,4 @@
+package cli
+
+// BuildCommands are the build commands of the article.
+type BuildCommands struct{}

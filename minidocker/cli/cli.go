@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"github.com/moby/moby/client"
+
+	"github.com/minidocker/minidocker/minidocker/config"
+)
+
+// Globals are the flags every command accepts.
+type Globals struct {
+	Host  string `short:"H" env:"MINIDOCKER_HOST" placeholder:"unix://PATH" help:"Daemon socket to connect to (default ${default_host})."`
+	Debug bool   `short:"D" help:"Enable debug output."`
+
+	ctx    context.Context
+	client *client.Client
+	stdout io.Writer
+	stderr io.Writer
+	stdin  io.Reader
+}
+
+// CLI is every minidocker command. Each area embeds its own group so that
+// its commands live in its own file.
+type CLI struct {
+	Globals
+
+	SystemCommands    `embed:""`
+	ImageCommands     `embed:""`
+	ContainerCommands `embed:""`
+	NetworkCommands   `embed:""`
+	BuildCommands     `embed:""`
+
+	Daemon   DaemonCmd   `cmd:"" help:"Run the minidocker daemon (dockerd + containerd)."`
+	Registry RegistryCmd `cmd:"" help:"Run an image registry (registry:2)."`
+}
+
+// StatusError makes the process exit with Code after printing Status (if
+// any): docker's CLI uses it for `run` (the container's exit code) and for
+// 125/126/127.
+type StatusError struct {
+	Status string
+	Code   int
+}
+
+func (e StatusError) Error() string { return e.Status }
+
+// Main runs the command line and returns the process's exit code.
+func Main(args []string) int {
+	return run(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var c CLI
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("minidocker"),
+		kong.Description("A small Docker, built to be read."),
+		kong.UsageOnError(),
+		kong.Vars{"default_host": config.DefaultHost, "config_file": config.DefaultFile},
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help was printed
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "minidocker: error: %v\nRun 'minidocker --help' for usage.\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c.Globals.ctx, c.Globals.stdout, c.Globals.stderr, c.Globals.stdin = ctx, stdout, stderr, stdin
+	defer c.Globals.closeClient()
+	err = kctx.Run(&c.Globals)
+	return c.Globals.report(err)
+}
+
+// report prints err the way docker does and picks the exit code.
+func (g *Globals) report(err error) int {
+	if err == nil {
+		return 0
+	}
+	var se StatusError
+	if errors.As(err, &se) {
+		if se.Status != "" {
+			fmt.Fprintln(g.stderr, se.Status)
+		}
+		return se.Code
+	}
+	if client.IsErrConnectionFailed(err) {
+		err = fmt.Errorf("Cannot connect to the minidocker daemon at %s. Is the minidocker daemon running?", g.host())
+	}
+	fmt.Fprintln(g.stderr, err)
+	return 1
+}
+
+func (g *Globals) host() string {
+	if g.Host != "" {
+		return g.Host
+	}
+	return config.DefaultHost
+}
+
+// Client opens (once) the Engine API client for the daemon at -H. The
+// client negotiates the API version from the daemon's /_ping answer, as the
+// docker CLI does.
+func (g *Globals) Client() (*client.Client, error) {
+	if g.client != nil {
+		return g.client, nil
+	}
+	c, err := client.New(client.WithHost(g.host()), client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	g.client = c
+	return c, nil
+}
+
+func (g *Globals) closeClient() {
+	if g.client != nil {
+		g.client.Close()
+	}
+}

@@ -1,0 +1,4 @@
+package cli
+
+// ContainerCommands are the containers commands of the article.
+type ContainerCommands struct{}

@@ -1,0 +1,4 @@
+package cli
+
+// ImageCommands are the images commands of the article.
+type ImageCommands struct{}

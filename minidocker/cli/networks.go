@@ -1,0 +1,4 @@
+package cli
+
+// NetworkCommands are the networks commands of the article.
+type NetworkCommands struct{}

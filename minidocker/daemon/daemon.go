@@ -1,0 +1,83 @@
+package daemon
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/minidocker/minidocker/minidocker/config"
+)
+
+// Daemon is the state of one running minidocker daemon.
+type Daemon struct {
+	cfg config.Config
+	id  string // stable engine ID, shown by `info`
+}
+
+// New prepares the directories and subsystems of a daemon configured by cfg.
+func New(cfg config.Config) (*Daemon, error) {
+	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	id, err := engineID(filepath.Join(cfg.DataRoot, "engine-id"))
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, id: id}
+	slog.Info("daemon ready", "data-root", cfg.DataRoot, "exec-root", cfg.ExecRoot)
+	return d, nil
+}
+
+// Config returns the settings the daemon runs with.
+func (d *Daemon) Config() config.Config { return d.cfg }
+
+// Close releases what the daemon holds. Containers keep running: their
+// shims do not depend on the daemon process.
+func (d *Daemon) Close() error { return nil }
+
+// engineID reads the daemon's identity, creating it on first start, so that
+// `info` shows the same ID across restarts as dockerd does.
+func engineID(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	buf := make([]byte, 16)
+	_, _ = rand.Read(buf)
+	id := hex.EncodeToString(buf)
+	return id, WriteFileAtomic(path, []byte(id+"\n"), 0o600)
+}
+
+// WriteFileAtomic replaces path with data so that a crash at any moment
+// leaves either the old or the new content, never a torn file.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

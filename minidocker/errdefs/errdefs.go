@@ -1,0 +1,107 @@
+// Package errdefs classifies errors the way the Docker Engine API does, so
+// every layer can say "this is a not-found" and the API turns it into the
+// status code the docker CLI expects (404, 409, 400, 500, 304).
+//
+// Start reading at Kind: a daemon function returns errdefs.NotFound("No such
+// container: %s", id) and api.writeError maps it with StatusCode.
+package errdefs
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Kind is the class of an error, which decides its HTTP status code.
+type Kind int
+
+const (
+	KindUnknown      Kind = iota // 500
+	KindNotFound                 // 404
+	KindConflict                 // 409
+	KindInvalid                  // 400
+	KindNotModified              // 304
+	KindUnauthorized             // 401
+	KindForbidden                // 403
+	KindUnavailable              // 503
+)
+
+type classified struct {
+	kind Kind
+	err  error
+}
+
+func (c classified) Error() string { return c.err.Error() }
+func (c classified) Unwrap() error { return c.err }
+
+func wrap(k Kind, format string, args []any) error {
+	return classified{kind: k, err: fmt.Errorf(format, args...)}
+}
+
+// NotFound: the named object does not exist (404).
+func NotFound(format string, args ...any) error { return wrap(KindNotFound, format, args) }
+
+// Conflict: the request clashes with the current state, e.g. a name in use (409).
+func Conflict(format string, args ...any) error { return wrap(KindConflict, format, args) }
+
+// Invalid: the request itself is wrong, e.g. a bad flag value (400).
+func Invalid(format string, args ...any) error { return wrap(KindInvalid, format, args) }
+
+// NotModified: the object is already in the asked state, e.g. start of a running container (304).
+func NotModified(format string, args ...any) error { return wrap(KindNotModified, format, args) }
+
+// Unauthorized: the registry refused our credentials (401).
+func Unauthorized(format string, args ...any) error { return wrap(KindUnauthorized, format, args) }
+
+// Forbidden: the operation is not allowed (403).
+func Forbidden(format string, args ...any) error { return wrap(KindForbidden, format, args) }
+
+// Unavailable: a service we depend on is down (503).
+func Unavailable(format string, args ...any) error { return wrap(KindUnavailable, format, args) }
+
+// As re-classifies an existing error without changing its message.
+func As(k Kind, err error) error {
+	if err == nil {
+		return nil
+	}
+	return classified{kind: k, err: err}
+}
+
+// KindOf finds the outermost classification in err's chain.
+func KindOf(err error) Kind {
+	var c classified
+	if errors.As(err, &c) {
+		return c.kind
+	}
+	return KindUnknown
+}
+
+// IsNotFound reports whether err is classified as not found.
+func IsNotFound(err error) bool { return KindOf(err) == KindNotFound }
+
+// IsConflict reports whether err is classified as a conflict.
+func IsConflict(err error) bool { return KindOf(err) == KindConflict }
+
+// IsInvalid reports whether err is classified as invalid input.
+func IsInvalid(err error) bool { return KindOf(err) == KindInvalid }
+
+// StatusCode is the HTTP status the Engine API answers for err.
+func StatusCode(err error) int {
+	switch KindOf(err) {
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindConflict:
+		return http.StatusConflict
+	case KindInvalid:
+		return http.StatusBadRequest
+	case KindNotModified:
+		return http.StatusNotModified
+	case KindUnauthorized:
+		return http.StatusUnauthorized
+	case KindForbidden:
+		return http.StatusForbidden
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
