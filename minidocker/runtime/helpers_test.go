@@ -21,6 +21,9 @@ func TestMain(m *testing.M) {
 	if RunReexecEntrypoint() {
 		return
 	}
+	if b := os.Getenv(testDaemonEnv); b != "" {
+		runTestDaemon(b)
+	}
 	code := m.Run()
 	if os.Geteuid() == 0 {
 		os.Remove("/sys/fs/cgroup/memory/" + testCgroupParent)

@@ -74,6 +74,7 @@ type shim struct {
 	outR    *os.File
 	errR    *os.File
 
+	handlers    sync.WaitGroup // requests being answered
 	mu          sync.Mutex
 	started     bool
 	startResult *shimResponse
@@ -318,10 +319,13 @@ func (s *shim) run() {
 		s.cg.KillAll()
 		s.cg.Destroy()
 	}
-	{
-		// let the waiters already connected get their answer
-		time.Sleep(20 * time.Millisecond)
-		ln.Close()
+	// no new clients; the ones connected (waiters) get their answer
+	ln.Close()
+	done := make(chan struct{})
+	go func() { s.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
 	}
 	os.Remove(socketPath(s.bundle))
 	os.Remove(bundleFile(s.bundle, ShimPidFile))
@@ -394,7 +398,11 @@ func (s *shim) serve(ln net.Listener) {
 		if err != nil {
 			return
 		}
-		go s.handle(c)
+		s.handlers.Add(1)
+		go func() {
+			defer s.handlers.Done()
+			s.handle(c)
+		}()
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 // Files in a bundle directory. The daemon writes SpecFile (and whatever
 // files its Mounts name); everything else is the runtime's.
 const (
-	SpecFile   = "spec.json"  // Spec, written by the daemon
-	ExitFile   = "exit.json"  // ExitStatus, written atomically by the shim before it exits
-	SocketFile = "shim.sock"  // the shim's unix socket
+	SpecFile    = "spec.json" // Spec, written by the daemon
+	ExitFile    = "exit.json" // ExitStatus, written atomically by the shim before it exits
+	SocketFile  = "shim.sock" // the shim's unix socket
 	ShimPidFile = "shim.pid"  // the shim's pid (for Cleanup of a shim that never finished)
 	InitPidFile = "init.pid"  // PID 1's pid as the host sees it
 	ShimLogFile = "shim.log"  // the shim's own error output

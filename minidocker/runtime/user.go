@@ -76,7 +76,9 @@ func resolveUser(spec, passwdPath, groupPath string) (execUser, error) {
 			}
 		}
 	} else if found {
-		// supplementary groups: every group that lists the user
+		// supplementary groups, like initgroups(3): the primary group and
+		// every group that lists the user
+		u.Groups = append(u.Groups, u.Gid)
 		for _, g := range groups {
 			if len(g) < 4 || g[3] == "" {
 				continue
