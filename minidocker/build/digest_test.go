@@ -1,0 +1,5 @@
+package build
+
+import "github.com/opencontainers/go-digest"
+
+type digestAlias = digest.Digest
