@@ -34,14 +34,33 @@ func (t ipt) forward() string { return t.prefix + "-FORWARD" }
 
 func iptables(args ...string) (string, error) {
 	cmd := exec.Command("iptables", append([]string{"-w"}, args...)...)
-	var out bytes.Buffer
+	var out, errb bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("iptables %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("iptables %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
 	}
 	return out.String(), nil
+}
+
+// restore applies a batch of rule changes to one table with a single
+// iptables-restore run (one exec instead of one per rule; all or nothing).
+func restore(table string, lines [][]string) error {
+	var in strings.Builder
+	fmt.Fprintf(&in, "*%s\n", table)
+	for _, l := range lines {
+		in.WriteString(strings.Join(l, " "))
+		in.WriteByte('\n')
+	}
+	in.WriteString("COMMIT\n")
+	cmd := exec.Command("iptables-restore", "-w", "--noflush")
+	cmd.Stdin = strings.NewReader(in.String())
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("iptables-restore: %v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return nil
 }
 
 // ensureChain creates a chain if it is missing.
@@ -190,7 +209,17 @@ func (t ipt) dnatRule(cid string, ip netip.Addr, b PortBinding) []string {
 
 func commentFor(cid string) string { return "minidocker:" + cid }
 
+// addPorts adds the DNAT rules of a new endpoint in one batch.
 func (t ipt) addPorts(cid string, ip netip.Addr, bs []PortBinding) error {
+	var lines [][]string
+	for _, b := range bs {
+		lines = append(lines, append([]string{"-A", t.nat()}, t.dnatRule(cid, ip, b)...))
+	}
+	return restore("nat", lines)
+}
+
+// ensurePorts adds whichever DNAT rules of an endpoint are missing.
+func (t ipt) ensurePorts(cid string, ip netip.Addr, bs []PortBinding) error {
 	for _, b := range bs {
 		if err := ensureRule("nat", t.nat(), false, t.dnatRule(cid, ip, b)...); err != nil {
 			return err
@@ -199,7 +228,16 @@ func (t ipt) addPorts(cid string, ip netip.Addr, bs []PortBinding) error {
 	return nil
 }
 
+// removePorts deletes an endpoint's DNAT rules: one batch, or rule by rule
+// (tolerating missing ones) when the batch fails.
 func (t ipt) removePorts(cid string, ip netip.Addr, bs []PortBinding) error {
+	var lines [][]string
+	for _, b := range bs {
+		lines = append(lines, append([]string{"-D", t.nat()}, t.dnatRule(cid, ip, b)...))
+	}
+	if restore("nat", lines) == nil {
+		return nil
+	}
 	var first error
 	for _, b := range bs {
 		if err := deleteRule("nat", t.nat(), t.dnatRule(cid, ip, b)...); err != nil && first == nil {

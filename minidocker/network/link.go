@@ -97,6 +97,12 @@ func setupVeth(ep *Endpoint, mtu int) error {
 	if err != nil {
 		return err
 	}
+	// hairpin mode lets the bridge send a frame back out of the port it came
+	// in on: a container reaching its own published port through the host
+	// (with bridge netfilter the DNAT happens while the frame is bridged).
+	if err := netlink.LinkSetHairpin(host, true); err != nil {
+		return fmt.Errorf("hairpin on %s: %w", ep.HostVeth, err)
+	}
 	if err := netlink.LinkSetUp(host); err != nil {
 		return err
 	}

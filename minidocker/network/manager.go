@@ -53,6 +53,10 @@ type Manager struct {
 	eps   map[string]*Endpoint  // by container ID
 	ports []*reservation
 
+	dying  map[netip.Addr]int // IPs whose veth is still being deleted
+	bg     sync.WaitGroup
+	bgErrs []error
+
 	testHookAfterVeth func(*Endpoint) error // lets tests fail Attach half-way
 }
 
@@ -152,7 +156,7 @@ func New(cfg Config) (*Manager, error) {
 	if gwPrefix.Bits() > 30 {
 		return nil, fmt.Errorf("network: bip %q leaves no room for containers", cfg.BridgeCIDR)
 	}
-	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}}
+	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, dying: map[netip.Addr]int{}}
 	for _, d := range []string{m.netDir(), m.epDir(), m.nsDir()} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, err
@@ -265,6 +269,9 @@ func (m *Manager) findNetLocked(ref string) (*netRecord, error) {
 
 func (m *Manager) allocIPLocked(n *netRecord) (netip.Addr, error) {
 	used := map[netip.Addr]bool{n.Gateway: true}
+	for ip := range m.dying {
+		used[ip] = true
+	}
 	for _, e := range m.eps {
 		if e.NetworkID == n.ID {
 			used[e.IP] = true
@@ -380,30 +387,53 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 
 func (m *Manager) epFile(cid string) string { return filepath.Join(m.epDir(), cid+".json") }
 
-// undo removes the kernel objects of ep, then its record, IP and ports.
+// undo removes what Attach made for ep. Rules, the namespace file, the
+// record and the host ports go before it returns. Deleting the veth pair
+// costs the kernel ~20 ms of RCU grace periods, so that part (and the
+// conntrack flush) runs in the background; the IP stays out of the pool
+// until it is done, and Wait, Reconcile, Close and Cleanup wait for it.
 func (m *Manager) undo(ep *Endpoint) error {
-	err := m.teardownEndpoint(ep)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if cur, ok := m.eps[ep.ContainerID]; ok && cur == ep {
-		if rerr := os.Remove(m.epFile(ep.ContainerID)); rerr != nil && !os.IsNotExist(rerr) {
-			err = errors.Join(err, rerr)
-		}
-		delete(m.eps, ep.ContainerID)
-		m.releaseOwnerLocked(ep.ContainerID)
-	}
-	return err
-}
-
-func (m *Manager) teardownEndpoint(ep *Endpoint) error {
 	var errs []error
 	if m.cfg.IPTables && len(ep.Ports) > 0 {
 		errs = append(errs, m.t.removePorts(ep.ContainerID, ep.IP, ep.Ports))
 	}
-	errs = append(errs, deleteLink(ep.HostVeth))
-	flushConntrack(ep.IP)
 	errs = append(errs, removeNetns(ep.NetnsPath))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.eps[ep.ContainerID]; ok && cur == ep {
+		if err := os.Remove(m.epFile(ep.ContainerID)); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+		delete(m.eps, ep.ContainerID)
+		m.releaseOwnerLocked(ep.ContainerID)
+		m.dying[ep.IP]++
+		m.bg.Add(1)
+		go func() {
+			defer m.bg.Done()
+			err := deleteLink(ep.HostVeth)
+			flushConntrack(ep.IP)
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.dying[ep.IP]--; m.dying[ep.IP] <= 0 {
+				delete(m.dying, ep.IP)
+			}
+			if err != nil {
+				m.bgErrs = append(m.bgErrs, err)
+			}
+		}()
+	}
 	return errors.Join(errs...)
+}
+
+// Wait blocks until background veth deletions of earlier Detach calls are
+// done and returns their errors, if any.
+func (m *Manager) Wait() error {
+	m.bg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := errors.Join(m.bgErrs...)
+	m.bgErrs = nil
+	return err
 }
 
 // Detach removes everything Attach made for the container: port rules, the
@@ -449,7 +479,7 @@ func (m *Manager) Endpoints() []*Endpoint {
 // veths on our bridges, namespace files and DNAT rules. For live containers
 // it makes sure their host ports are held and their DNAT rules exist.
 func (m *Manager) Reconcile(live func(containerID string) bool) error {
-	var errs []error
+	errs := []error{m.Wait()}
 	m.mu.Lock()
 	var eps []*Endpoint
 	for _, ep := range m.eps {
@@ -475,7 +505,7 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 		}
 		m.mu.Unlock()
 		if m.cfg.IPTables && len(ep.Ports) > 0 {
-			errs = append(errs, m.t.addPorts(ep.ContainerID, ep.IP, ep.Ports))
+			errs = append(errs, m.t.ensurePorts(ep.ContainerID, ep.IP, ep.Ports))
 		}
 	}
 
@@ -526,6 +556,7 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 // Close lets go of the host port reservations (daemon shutdown). Kernel
 // state stays: running containers keep their network.
 func (m *Manager) Close() error {
+	m.Wait()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.releaseLocked(append([]*reservation(nil), m.ports...))
@@ -539,7 +570,7 @@ func (m *Manager) Cleanup() error {
 	for _, ep := range m.Endpoints() {
 		errs = append(errs, m.Detach(ep.ContainerID))
 	}
-	errs = append(errs, m.Reconcile(nil))
+	errs = append(errs, m.Wait(), m.Reconcile(nil))
 	m.mu.Lock()
 	nets := make([]*netRecord, 0, len(m.nets))
 	for _, n := range m.nets {

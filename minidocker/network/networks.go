@@ -112,7 +112,7 @@ func (m *Manager) freeSubnetLocked() (netip.Prefix, error) {
 			if r.Dst == nil {
 				continue
 			}
-			if p, err := netip.ParsePrefix(r.Dst.String()); err == nil {
+			if p, err := netip.ParsePrefix(r.Dst.String()); err == nil && p.Bits() > 0 {
 				taken = append(taken, p)
 			}
 		}
@@ -197,8 +197,8 @@ func (m *Manager) summaryLocked(n *netRecord) mobynet.Network {
 	return mobynet.Network{
 		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: "bridge",
 		EnableIPv4: true,
-		IPAM: mobynet.IPAM{Driver: "default", Config: []mobynet.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},
-		Options: opts, Labels: labels,
+		IPAM:       mobynet.IPAM{Driver: "default", Config: []mobynet.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},
+		Options:    opts, Labels: labels,
 	}
 }
 
