@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minidocker/minidocker/minidocker/internal/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 func TestValidate(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minidocker/minidocker/minidocker/internal/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
