@@ -216,9 +216,9 @@ func TestLoadBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string][]byte{
-		"empty":     nil,
-		"not a tar": []byte(strings.Repeat("hello, this is not a tar\n", 100)),
-		"truncated": raw[:len(raw)/2],
+		"empty":                nil,
+		"not a tar":            []byte(strings.Repeat("hello, this is not a tar\n", 100)),
+		"truncated":            raw[:len(raw)/2],
 		"truncated at the end": raw[:len(raw)-1500],
 	}
 	for name, data := range cases {

@@ -61,6 +61,27 @@ type layerRecord struct {
 	MediaType string `json:"mediaType"` // its media type
 	TarSize   int64  `json:"tarSize"`   // size of the uncompressed tar (for save)
 	Size      int64  `json:"size"`      // content size, counted like docker (files and symlinks, each inode once)
+	// Gzip is a gzip-compressed copy made for push when Blob is an uncompressed tar.
+	Gzip     string `json:"gzip,omitempty"`
+	GzipSize int64  `json:"gzipSize,omitempty"`
+	// Sources are repositories (e.g. 127.0.0.1:5000/busybox) known to hold
+	// the compressed blob: pulled from or pushed to. Push mounts from them.
+	Sources []string `json:"sources,omitempty"`
+}
+
+// updateLayer rewrites layer.json of a stored layer under its lock.
+func (s *Store) updateLayer(diffID string, fn func(*layerRecord) error) error {
+	unlock := s.lockLayer(diffID)
+	defer unlock()
+	r, err := s.layer(diffID)
+	if err != nil {
+		return err
+	}
+	if err := fn(r); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(r)
+	return s.writeFileAtomic(filepath.Join(s.layerDir(diffID), "layer.json"), b)
 }
 
 // imageRecord is images/<hex>.json: local facts about an image that are not in its config.
@@ -596,6 +617,9 @@ func (s *Store) gc(sweep bool) ([]string, error) {
 		err := os.Rename(s.layerDir(d), trash)
 		if err == nil && rec != nil {
 			os.Remove(s.blobPath(rec.Blob))
+			if rec.Gzip != "" {
+				os.Remove(s.blobPath(rec.Gzip))
+			}
 		}
 		unlock()
 		if err != nil {
@@ -621,6 +645,9 @@ func (s *Store) gc(sweep bool) ([]string, error) {
 		}
 		if r, err := s.layer("sha256:" + e.Name()); err == nil {
 			keep[hexOf(r.Blob)] = true
+			if r.Gzip != "" {
+				keep[hexOf(r.Gzip)] = true
+			}
 		} else {
 			os.RemoveAll(filepath.Join(s.root, "layers", e.Name())) // not a complete layer
 		}
@@ -633,3 +660,5 @@ func (s *Store) gc(sweep bool) ([]string, error) {
 	}
 	return removed, nil
 }
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

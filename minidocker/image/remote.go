@@ -1,0 +1,732 @@
+package image
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/opencontainers/go-digest"
+)
+
+// AuthConfig is a registry credential (what X-Registry-Auth carries).
+type AuthConfig struct {
+	Username      string
+	Password      string
+	IdentityToken string
+	RegistryToken string
+}
+
+// RegistryOptions is the daemon's registry configuration plus the
+// credential of one request.
+type RegistryOptions struct {
+	// Mirrors are tried, in order, for docker.io images (registry-mirrors):
+	// "http://127.0.0.1:5000" or "https://mirror.example". Docker Hub is the fallback.
+	Mirrors []string
+	// Insecure registries (insecure-registries): "host:port", "host" or a CIDR.
+	// They are tried over HTTPS without certificate checks, then plain HTTP.
+	// 127.0.0.0/8 and localhost are always insecure, as in docker (::1 is not).
+	Insecure []string
+	// Auth is the credential for this pull or push (nil: anonymous, or Keychain).
+	Auth *AuthConfig
+	// Keychain looks credentials up per registry (e.g. the docker config file).
+	Keychain authn.Keychain
+	// Transport is the base HTTP transport (nil: a fresh one). Tests use it.
+	Transport http.RoundTripper
+	// UserAgent sent to registries.
+	UserAgent string
+	// MaxConcurrent layer downloads/uploads (docker's default: 3 down, 5 up).
+	MaxConcurrent int
+}
+
+// IsInsecure reports whether host (host[:port]) is an insecure registry.
+func (o RegistryOptions) IsInsecure(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	if ip != nil && ip.To4() != nil && ip.To4()[0] == 127 {
+		return true
+	}
+	for _, e := range o.Insecure {
+		e = strings.TrimSpace(e)
+		e = strings.TrimPrefix(strings.TrimPrefix(e, "http://"), "https://")
+		if e == host || e == h {
+			return true
+		}
+		if _, n, err := net.ParseCIDR(e); err == nil && ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o RegistryOptions) authenticator(reg name.Registry) authn.Authenticator {
+	if a := o.Auth; a != nil && (a.Username != "" || a.Password != "" || a.IdentityToken != "" || a.RegistryToken != "") {
+		return authn.FromConfig(authn.AuthConfig{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken, RegistryToken: a.RegistryToken})
+	}
+	if o.Keychain != nil {
+		if a, err := o.Keychain.Resolve(reg); err == nil {
+			return a
+		}
+	}
+	return authn.Anonymous
+}
+
+// endpoint is one registry we talk to for an operation.
+type endpoint struct {
+	host     string // as in references: 127.0.0.1:5000, index.docker.io
+	insecure bool
+	obs      *observer
+	client   *http.Client
+	opts     []remote.Option
+}
+
+func (o RegistryOptions) endpoint(ctx context.Context, reg name.Registry, insecure bool) *endpoint {
+	base := o.Transport
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if insecure {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		}
+		base = t
+	}
+	obs := &observer{base: base, host: reg.RegistryStr(), insecure: insecure, exists: map[string]bool{}, mounted: map[string]string{}}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "minidocker"
+	}
+	e := &endpoint{host: reg.RegistryStr(), insecure: insecure, obs: obs, client: &http.Client{Transport: obs, Timeout: 30 * time.Second}}
+	e.opts = []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(obs),
+		remote.WithAuth(o.authenticator(reg)),
+		remote.WithUserAgent(ua),
+		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}),
+	}
+	return e
+}
+
+// ping checks the registry answers, like docker's first GET /v2/: over
+// HTTPS, and for an insecure registry then over plain HTTP. A plain-HTTP
+// registry that is not insecure fails with Go's (and docker's) text:
+// Get "https://HOST/v2/": http: server gave HTTP response to HTTPS client.
+func (e *endpoint) ping(ctx context.Context) error {
+	try := func(scheme string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+e.host+"/v2/", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := e.client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return nil
+	}
+	err := try("https")
+	if err == nil || !e.insecure {
+		return err
+	}
+	return try("http")
+}
+
+// observer is the bottom HTTP transport: it refuses plain HTTP to secure
+// registries (go-containerregistry would fall back to it for private
+// addresses; docker does not) and notes which blobs a registry already had
+// or mounted, so push can say "Layer already exists" / "Mounted from".
+type observer struct {
+	base     http.RoundTripper
+	host     string
+	insecure bool
+	mu       sync.Mutex
+	exists   map[string]bool
+	mounted  map[string]string
+}
+
+func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !o.insecure {
+		return nil, fmt.Errorf("refusing plain HTTP to %s: not an insecure registry", req.URL.Host)
+	}
+	resp, err := o.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	p := req.URL.Path
+	switch {
+	case req.Method == http.MethodHead && strings.Contains(p, "/blobs/sha256:") && resp.StatusCode == http.StatusOK:
+		o.mu.Lock()
+		o.exists[p[strings.LastIndex(p, "/")+1:]] = true
+		o.mu.Unlock()
+	case req.Method == http.MethodPost && strings.HasSuffix(p, "/blobs/uploads/") && resp.StatusCode == http.StatusCreated:
+		q := req.URL.Query()
+		if m := q.Get("mount"); m != "" {
+			o.mu.Lock()
+			o.mounted[m] = q.Get("from")
+			o.mu.Unlock()
+		}
+	}
+	return resp, nil
+}
+
+// ggcrRef turns a normalised docker reference into go-containerregistry's,
+// on registry host (a mirror or the reference's own registry).
+func ggcrRef(named reference.Named, host string, insecure bool) (name.Reference, error) {
+	path := reference.Path(named)
+	s := host + "/" + path
+	if c, ok := named.(reference.Canonical); ok {
+		s += "@" + c.Digest().String()
+	} else if t, ok := named.(reference.Tagged); ok {
+		s += ":" + t.Tag()
+	}
+	var o []name.Option
+	if insecure {
+		o = append(o, name.Insecure)
+	}
+	return name.ParseReference(s, o...)
+}
+
+// registryHost maps docker.io to the host docker really talks to.
+func registryHost(named reference.Named) string {
+	d := reference.Domain(named)
+	if d == "docker.io" {
+		return "index.docker.io"
+	}
+	return d
+}
+
+// remoteError turns registry errors into docker's messages.
+func remoteError(err error, named reference.Named) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		for _, d := range te.Errors {
+			switch d.Code {
+			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode:
+				return notFoundf("manifest for %s not found: manifest unknown: manifest unknown", reference.FamiliarString(named))
+			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
+				return &classErr{fmt.Sprintf("pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", reference.FamiliarName(named)), ErrNotFound}
+			}
+		}
+		if te.StatusCode == http.StatusNotFound {
+			return notFoundf("manifest for %s not found: manifest unknown: manifest unknown", reference.FamiliarString(named))
+		}
+	}
+	return err
+}
+
+// ---- pull ----
+
+// Pull is `docker pull`: it fetches ref (linux/amd64 from a multi-platform
+// index) with its layers in parallel, skipping layers already stored
+// ("Already exists"), unpacks each layer while it downloads, and tags the
+// image with ref and name@digest. Progress lines are docker's.
+func (s *Store) Pull(ctx context.Context, ref string, opts RegistryOptions, p Progress) (*Image, error) {
+	named, err := ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	host := registryHost(named)
+	type try struct {
+		host     string
+		insecure bool
+	}
+	var tries []try
+	if reference.Domain(named) == "docker.io" {
+		for _, m := range opts.Mirrors {
+			u, err := url.Parse(m)
+			if err != nil || u.Host == "" {
+				continue
+			}
+			tries = append(tries, try{u.Host, u.Scheme == "http" || opts.IsInsecure(u.Host)})
+		}
+	}
+	tries = append(tries, try{host, opts.IsInsecure(host)})
+	var lastErr error
+	for i, t := range tries {
+		img, err := s.pullFrom(ctx, named, t.host, t.insecure, opts, p)
+		if err == nil {
+			return img, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil || i == len(tries)-1 {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string, insecure bool, opts RegistryOptions, p Progress) (*Image, error) {
+	gref, err := ggcrRef(named, host, insecure)
+	if err != nil {
+		return nil, invalidf("invalid reference format: %v", err)
+	}
+	ep := opts.endpoint(ctx, gref.Context().Registry, insecure)
+	if err := ep.ping(ctx); err != nil {
+		return nil, err
+	}
+	id := ""
+	if c, ok := named.(reference.Canonical); ok {
+		id = c.Digest().String()
+	} else if t, ok := named.(reference.Tagged); ok {
+		id = t.Tag()
+	}
+	desc, err := remote.Get(gref, ep.opts...)
+	if err != nil {
+		return nil, remoteError(err, named)
+	}
+	p.status(id, "Pulling from "+reference.Path(named))
+	var img v1.Image
+	if desc.MediaType.IsIndex() {
+		img, err = desc.Image()
+	} else {
+		img, err = desc.Image()
+	}
+	if err != nil {
+		return nil, remoteError(err, named)
+	}
+	rawCfg, err := img.RawConfigFile()
+	if err != nil {
+		return nil, remoteError(err, named)
+	}
+	cfg, err := parseConfig(rawCfg)
+	if err != nil {
+		return nil, err
+	}
+	if want, err := img.ConfigName(); err != nil || "sha256:"+want.Hex != digestOf(rawCfg) {
+		return nil, fmt.Errorf("config blob does not match its digest")
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, remoteError(err, named)
+	}
+	if len(layers) != len(cfg.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("manifest has %d layers, config %d", len(layers), len(cfg.RootFS.DiffIDs))
+	}
+	var diffIDs []string
+	for _, d := range cfg.RootFS.DiffIDs {
+		diffIDs = append(diffIDs, d.String())
+	}
+	s.pin(diffIDs...)
+	defer s.unpin(diffIDs...)
+
+	type job struct {
+		layer  v1.Layer
+		diffID string
+		short  string
+	}
+	var jobs []job
+	for i, l := range layers {
+		dg, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		short := ShortID(dg.String())
+		if s.HasLayer(diffIDs[i]) {
+			p.status(short, "Already exists")
+			continue
+		}
+		p.status(short, "Pulling fs layer")
+		jobs = append(jobs, job{l, diffIDs[i], short})
+	}
+	repoName := named.Name()
+	limit := opts.MaxConcurrent
+	if limit <= 0 {
+		limit = 3
+	}
+	sem := make(chan struct{}, limit)
+	errs := make(chan error, len(jobs))
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-lctx.Done():
+				errs <- lctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			err := s.pullLayer(lctx, j.layer, j.diffID, j.short, repoName, p)
+			if err != nil {
+				cancel()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, remoteError(err, named)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	imgID, err := s.putImage(rawCfg, "")
+	if err != nil {
+		return nil, err
+	}
+	manifestDigest := desc.Digest.String()
+	p.status("", "Digest: "+manifestDigest)
+	s.mu.Lock()
+	newer := true
+	if _, ok := named.(reference.Canonical); !ok {
+		if old, ok := s.repos[named.String()]; ok && old == imgID {
+			newer = false
+		}
+		if err := s.tagLocked(named.String(), imgID); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+	}
+	dref, err := reference.WithDigest(reference.TrimNamed(named), digest.Digest(desc.Digest.String()))
+	if err == nil {
+		if old, ok := s.repos[dref.String()]; ok && old == imgID && !newer {
+			newer = false
+		}
+		s.repos[dref.String()] = imgID
+		s.saveReposLocked()
+	}
+	s.mu.Unlock()
+	if newer {
+		p.status("", "Status: Downloaded newer image for "+reference.FamiliarString(named))
+	} else {
+		p.status("", "Status: Image is up to date for "+reference.FamiliarString(named))
+	}
+	return &Image{ID: imgID, Config: cfg}, nil
+}
+
+func digestOf(b []byte) string {
+	return "sha256:" + fmt.Sprintf("%x", sha256Sum(b))
+}
+
+func (s *Store) pullLayer(ctx context.Context, l v1.Layer, diffID, short, repo string, p Progress) error {
+	dg, err := l.Digest()
+	if err != nil {
+		return err
+	}
+	size, _ := l.Size()
+	mt, _ := l.MediaType()
+	_, existed, err := s.storeLayer(ctx, layerIn{
+		DiffID:    diffID,
+		Blob:      dg.String(),
+		MediaType: string(mt),
+		Open: func() (io.ReadCloser, error) {
+			rc, err := l.Compressed()
+			if err != nil {
+				return nil, err
+			}
+			return &progressReader{rc: rc, total: size, emit: func(n int64) { p.detail(short, "Downloading", n, size) }}, nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if existed {
+		p.status(short, "Already exists")
+		return nil
+	}
+	s.updateLayer(diffID, func(r *layerRecord) error {
+		if !contains(r.Sources, repo) {
+			r.Sources = append(r.Sources, repo)
+		}
+		return nil
+	})
+	p.status(short, "Verifying Checksum")
+	p.status(short, "Download complete")
+	p.detail(short, "Extracting", size, size)
+	p.status(short, "Pull complete")
+	return nil
+}
+
+// progressReader reports how much was read, at most every 100 ms.
+type progressReader struct {
+	rc    io.ReadCloser
+	n     int64
+	total int64
+	last  time.Time
+	emit  func(int64)
+}
+
+func (r *progressReader) Read(b []byte) (int, error) {
+	n, err := r.rc.Read(b)
+	r.n += int64(n)
+	if now := time.Now(); n > 0 && (now.Sub(r.last) > 100*time.Millisecond || r.n == r.total) {
+		r.last = now
+		r.emit(r.n)
+	}
+	return n, err
+}
+
+func (r *progressReader) Close() error { return r.rc.Close() }
+
+// ---- push ----
+
+// PushResult is the summary docker prints last ("v1: digest: sha256:… size: 735")
+// and sends as aux {"Tag","Digest","Size"}.
+type PushResult struct {
+	Tag    string
+	Digest string
+	Size   int
+}
+
+// pushLayer is a stored layer as go-containerregistry's v1.Layer.
+type pushLayer struct {
+	diffID, blob string
+	size         int64
+	mt           types.MediaType
+	path         string
+	onRead       func(int64)
+}
+
+func (l *pushLayer) Digest() (v1.Hash, error) { return v1.NewHash(l.blob) }
+func (l *pushLayer) DiffID() (v1.Hash, error) { return v1.NewHash(l.diffID) }
+func (l *pushLayer) Size() (int64, error)     { return l.size, nil }
+func (l *pushLayer) MediaType() (types.MediaType, error) {
+	return l.mt, nil
+}
+func (l *pushLayer) Compressed() (io.ReadCloser, error) {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return nil, err
+	}
+	if l.onRead == nil {
+		return f, nil
+	}
+	return &progressReader{rc: f, total: l.size, emit: l.onRead}, nil
+}
+func (l *pushLayer) Uncompressed() (io.ReadCloser, error) {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return nil, err
+	}
+	r, closer, err := decompress(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, closerFunc(func() error { closer(); return f.Close() })}, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+type rawManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// compressedBlob returns a gzip blob of a layer, making (and remembering) one
+// for layers stored uncompressed (loaded, imported, committed).
+func (s *Store) compressedBlob(diffID string) (*layerRecord, string, int64, error) {
+	rec, err := s.layer(diffID)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if rec.Blob != rec.DiffID {
+		return rec, rec.Blob, rec.BlobSize, nil
+	}
+	if rec.Gzip != "" {
+		if _, err := os.Stat(s.blobPath(rec.Gzip)); err == nil {
+			return rec, rec.Gzip, rec.GzipSize, nil
+		}
+	}
+	f, err := os.Open(s.blobPath(rec.Blob))
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer f.Close()
+	bw, err := s.newBlobWriter()
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer bw.abort()
+	zw, _ := gzip.NewWriterLevel(bw, gzip.DefaultCompression)
+	if _, err := io.Copy(zw, f); err != nil {
+		return nil, "", 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, "", 0, err
+	}
+	d, err := bw.commit(s, "")
+	if err != nil {
+		return nil, "", 0, err
+	}
+	n := bw.n
+	err = s.updateLayer(diffID, func(r *layerRecord) error { r.Gzip, r.GzipSize = d, n; return nil })
+	return rec, d, n, err
+}
+
+// Push is `docker push`: the image ref names is uploaded to the registry in
+// ref, with docker's progress ("Preparing", "Pushing", "Pushed", "Layer
+// already exists", "Mounted from …") and a schema 2 manifest.
+func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Progress) (*PushResult, error) {
+	named, err := ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	tagged, ok := named.(reference.NamedTagged)
+	if !ok {
+		return nil, invalidf("cannot push a digest reference")
+	}
+	id, err := s.Resolve(named.String())
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, notFoundf("An image does not exist locally with the tag: %s", reference.FamiliarName(named))
+		}
+		return nil, err
+	}
+	rawCfg, err := s.readBlob(id)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(rawCfg)
+	if err != nil {
+		return nil, err
+	}
+	host := registryHost(named)
+	insecure := opts.IsInsecure(host)
+	gref, err := ggcrRef(named, host, insecure)
+	if err != nil {
+		return nil, invalidf("invalid reference format: %v", err)
+	}
+	p.status("", "The push refers to repository ["+named.Name()+"]")
+	ep := opts.endpoint(ctx, gref.Context().Registry, insecure)
+	if err := ep.ping(ctx); err != nil {
+		return nil, err
+	}
+	n := len(cfg.RootFS.DiffIDs)
+	layers := make([]*pushLayer, n)
+	for i := n - 1; i >= 0; i-- {
+		p.status(ShortID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
+	}
+	type manifestDesc struct {
+		MediaType string `json:"mediaType"`
+		Size      int64  `json:"size"`
+		Digest    string `json:"digest"`
+	}
+	man := struct {
+		SchemaVersion int            `json:"schemaVersion"`
+		MediaType     string         `json:"mediaType"`
+		Config        manifestDesc   `json:"config"`
+		Layers        []manifestDesc `json:"layers"`
+	}{2, string(types.DockerManifestSchema2), manifestDesc{string(types.DockerConfigJSON), int64(len(rawCfg)), id}, nil}
+	srcs := make([][]string, n)
+	for i, d := range cfg.RootFS.DiffIDs {
+		rec, blob, size, err := s.compressedBlob(d.String())
+		if err != nil {
+			return nil, err
+		}
+		short := ShortID(d.String())
+		layers[i] = &pushLayer{diffID: d.String(), blob: blob, size: size, mt: types.DockerLayer, path: s.blobPath(blob),
+			onRead: func(c int64) { p.detail(short, "Pushing", c, size) }}
+		srcs[i] = rec.Sources
+		man.Layers = append(man.Layers, manifestDesc{string(types.DockerLayer), size, blob})
+	}
+	repo := gref.Context()
+	limit := opts.MaxConcurrent
+	if limit <= 0 {
+		limit = 5
+	}
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := n - 1; i >= 0; i-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			l := layers[i]
+			short := ShortID(l.diffID)
+			var v1l v1.Layer = l
+			for _, src := range srcs[i] {
+				if sref, err := name.NewRepository(src, name.WeakValidation); err == nil &&
+					sref.RegistryStr() == repo.RegistryStr() && sref.RepositoryStr() != repo.RepositoryStr() {
+					v1l = &remote.MountableLayer{Layer: l, Reference: sref.Tag("latest")}
+					break
+				}
+			}
+			if err := remote.WriteLayer(repo, v1l, ep.opts...); err != nil {
+				errs[i] = err
+				return
+			}
+			ep.obs.mu.Lock()
+			existed, from := ep.obs.exists[l.blob], ep.obs.mounted[l.blob]
+			ep.obs.mu.Unlock()
+			switch {
+			case from != "":
+				p.status(short, "Mounted from "+from)
+			case existed:
+				p.status(short, "Layer already exists")
+			default:
+				p.status(short, "Pushed")
+			}
+			s.updateLayer(l.diffID, func(r *layerRecord) error {
+				if !contains(r.Sources, named.Name()) {
+					r.Sources = append(r.Sources, named.Name())
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, remoteError(err, named)
+		}
+	}
+	cfgLayer := &pushLayer{diffID: id, blob: id, size: int64(len(rawCfg)), mt: types.DockerConfigJSON, path: s.blobPath(id)}
+	if err := remote.WriteLayer(repo, cfgLayer, ep.opts...); err != nil {
+		return nil, remoteError(err, named)
+	}
+	mb, _ := json.MarshalIndent(man, "", "   ")
+	md := digestOf(mb)
+	if err := remote.Put(gref, rawManifest{mb, types.DockerManifestSchema2}, ep.opts...); err != nil {
+		return nil, remoteError(err, named)
+	}
+	res := &PushResult{Tag: tagged.Tag(), Digest: md, Size: len(mb)}
+	p.status("", fmt.Sprintf("%s: digest: %s size: %d", res.Tag, res.Digest, res.Size))
+	if dref, err := reference.WithDigest(reference.TrimNamed(named), digest.Digest(md)); err == nil {
+		s.mu.Lock()
+		s.repos[dref.String()] = id
+		s.saveReposLocked()
+		s.mu.Unlock()
+	}
+	return res, nil
+}

@@ -1,0 +1,279 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// progressLog collects "ID: Status" lines like the docker CLI prints them.
+type progressLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *progressLog) sink(ev ProgressEvent) {
+	if ev.HasDetail {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ev.ID != "" {
+		l.lines = append(l.lines, ev.ID+": "+ev.Status)
+	} else {
+		l.lines = append(l.lines, ev.Status)
+	}
+}
+
+func (l *progressLog) count(suffix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.lines {
+		if strings.HasSuffix(s, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *progressLog) String() string { return strings.Join(l.lines, "\n") }
+
+func startRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestPushPull(t *testing.T) {
+	ctx := context.Background()
+	host := startRegistry(t, nil)
+	a := newStore(t)
+	loadFixture(t, a)
+	want := readFixtureInspect(t)
+	if err := a.Tag("fixture:v1", host+"/fixture:v1"); err != nil {
+		t.Fatal(err)
+	}
+	var pl progressLog
+	res, err := a.Push(ctx, host+"/fixture:v1", RegistryOptions{}, pl.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("push:\n%s", pl.String())
+	if pl.lines[0] != "The push refers to repository ["+host+"/fixture]" || pl.count(": Pushed") != 7 || pl.count(": Preparing") != 7 {
+		t.Errorf("push progress:\n%s", pl.String())
+	}
+	if last := pl.lines[len(pl.lines)-1]; last != fmt.Sprintf("v1: digest: %s size: %d", res.Digest, res.Size) {
+		t.Errorf("last line %q", last)
+	}
+	// again: everything is there
+	pl = progressLog{}
+	if _, err := a.Push(ctx, host+"/fixture:v1", RegistryOptions{}, pl.sink); err != nil {
+		t.Fatal(err)
+	}
+	if pl.count(": Layer already exists") != 7 {
+		t.Errorf("second push:\n%s", pl.String())
+	}
+	// another repository on the same registry: blobs are mounted
+	a.Tag("fixture:v1", host+"/other:v2")
+	pl = progressLog{}
+	if _, err := a.Push(ctx, host+"/other:v2", RegistryOptions{}, pl.sink); err != nil {
+		t.Fatal(err)
+	}
+	// (go-containerregistry's test registry shares blobs between repositories,
+	// so it answers the existence check before a mount is tried)
+	if pl.count(": Mounted from fixture")+pl.count(": Layer already exists") != 7 {
+		t.Errorf("cross-repo push:\n%s", pl.String())
+	}
+
+	// pull into an empty store: same image ID
+	b := newStore(t)
+	pl = progressLog{}
+	img, err := b.Pull(ctx, host+"/fixture:v1", RegistryOptions{}, pl.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pull:\n%s", pl.String())
+	if img.ID != want.Id {
+		t.Errorf("pulled ID %s, want %s", img.ID, want.Id)
+	}
+	if pl.lines[0] != "v1: Pulling from fixture" || pl.count(": Pull complete") != 7 ||
+		pl.lines[len(pl.lines)-2] != "Digest: "+res.Digest ||
+		pl.lines[len(pl.lines)-1] != "Status: Downloaded newer image for "+host+"/fixture:v1" {
+		t.Errorf("pull progress:\n%s", pl.String())
+	}
+	ins, err := b.Inspect(host + "/fixture:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ins.RepoDigests) != 1 || ins.RepoDigests[0] != host+"/fixture@"+res.Digest {
+		t.Errorf("RepoDigests %v", ins.RepoDigests)
+	}
+	// pulled layers can be pushed back from the second store and saved
+	if err := b.Save(ctx, io.Discard, []string{host + "/fixture:v1"}); err != nil {
+		t.Fatal(err)
+	}
+	pl = progressLog{}
+	if _, err := b.Pull(ctx, host+"/fixture:v1", RegistryOptions{}, pl.sink); err != nil {
+		t.Fatal(err)
+	}
+	if pl.count(": Already exists") != 7 || !strings.HasPrefix(pl.lines[len(pl.lines)-1], "Status: Image is up to date for") {
+		t.Errorf("second pull:\n%s", pl.String())
+	}
+	// by digest
+	c := newStore(t)
+	img2, err := c.Pull(ctx, host+"/fixture@"+res.Digest, RegistryOptions{}, nil)
+	if err != nil || img2.ID != want.Id {
+		t.Fatalf("pull by digest: %v %v", img2, err)
+	}
+
+	// concurrent pulls of the same image into one store
+	d := newStore(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = d.Pull(ctx, host+"/fixture:v1", RegistryOptions{}, nil)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent pull: %v", err)
+		}
+	}
+	if ins, err := d.Inspect(host + "/fixture:v1"); err != nil || ins.ID != want.Id {
+		t.Errorf("after concurrent pulls: %v", err)
+	}
+}
+
+func TestPullErrors(t *testing.T) {
+	ctx := context.Background()
+	host := startRegistry(t, nil)
+	s := newStore(t)
+	_, err := s.Pull(ctx, host+"/nope:v9", RegistryOptions{}, nil)
+	if err == nil || err.Error() != "manifest for "+host+"/nope:v9 not found: manifest unknown: manifest unknown" {
+		t.Errorf("unknown: %v", err)
+	}
+	if _, err := s.Pull(ctx, "Bad:Ref!", RegistryOptions{}, nil); err == nil || !strings.HasPrefix(err.Error(), "invalid reference format") {
+		t.Errorf("bad ref: %v", err)
+	}
+	// registry down
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := l.Addr().String()
+	l.Close()
+	_, err = s.Pull(ctx, down+"/busybox", RegistryOptions{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("down: %v", err)
+	}
+	t.Logf("down: %v", err)
+}
+
+func TestPullHTTPNotInsecure(t *testing.T) {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback")
+	}
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv.Listener = l
+	srv.Start()
+	defer srv.Close()
+	host := l.Addr().String()
+	s := newStore(t)
+	_, err = s.Pull(context.Background(), host+"/busybox", RegistryOptions{}, nil)
+	want := `Get "https://` + host + `/v2/": http: server gave HTTP response to HTTPS client`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	// with insecure-registries it gets through (to "manifest unknown")
+	_, err = s.Pull(context.Background(), host+"/busybox", RegistryOptions{Insecure: []string{"::1/128"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "manifest unknown") {
+		t.Fatalf("insecure: %v", err)
+	}
+}
+
+func TestPullTamperedBlob(t *testing.T) {
+	ctx := context.Background()
+	var corrupt bool
+	var mu sync.Mutex
+	host := startRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			c := corrupt
+			mu.Unlock()
+			if c && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				body := rec.Body.Bytes()
+				if len(body) > 100 && rec.Code == 200 {
+					body[len(body)/2] ^= 0xff
+				}
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				w.Write(body)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	a := newStore(t)
+	loadFixture(t, a)
+	a.Tag("fixture:v1", host+"/fx:v1")
+	if _, err := a.Push(ctx, host+"/fx:v1", RegistryOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	corrupt = true
+	mu.Unlock()
+	b := newStore(t)
+	_, err := b.Pull(ctx, host+"/fx:v1", RegistryOptions{}, nil)
+	if err == nil {
+		t.Fatal("tampered pull succeeded")
+	}
+	t.Logf("tampered: %v", err)
+	if l, _ := b.List(true); len(l) != 0 {
+		t.Error("image stored")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(b.Root(), "layers")); countDirs(ents) != 0 {
+		t.Error("layers stored")
+	}
+	mu.Lock()
+	corrupt = false
+	mu.Unlock()
+	if _, err := b.Pull(ctx, host+"/fx:v1", RegistryOptions{}, nil); err != nil {
+		t.Fatalf("pull after fix: %v", err)
+	}
+}
+
+func countDirs(ents []os.DirEntry) int {
+	n := 0
+	for _, e := range ents {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n
+}
+
+var _ = bytes.NewReader
