@@ -294,7 +294,7 @@ func Binary(t testing.TB) string {
 // RepoRoot is the directory holding go.mod.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // DockerCLI is the path of the real docker CLI the compatibility tests drive.

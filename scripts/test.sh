@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# test.sh — the whole test suite, as `make test` runs it (the Makefile has
+# already built bin/minidocker and build/busybox.tar and exported their paths).
+#
+# Under CI=true a skipped test is a failure: every root test must really run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+log=build/test.log
+
+status=0
+go test -count=1 -p 2 -timeout 40m -v ./... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (FAIL|SKIP)|FAIL|ok|panic)' | grep -v '^=== RUN' || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+if grep -q -- '--- FAIL' "$log" || grep -q '^FAIL' "$log"; then status=1; fi
+
+skips=$(grep -c -- '--- SKIP' "$log" || true)
+if [ "${CI:-}" = true ] && [ "$skips" -gt 0 ]; then
+	echo "test.sh: $skips skipped test(s) under CI=true — a skip here is a failure:"
+	grep -B1 -A3 -- '--- SKIP' "$log" | head -40
+	status=1
+fi
+
+echo "== cgroup v2 (qemu VM)"
+bash scripts/cgroup2-vm-test.sh || status=1
+
+passed=$(grep -c -- '--- PASS' "$log" || true)
+failed=$(grep -c -- '--- FAIL' "$log" || true)
+echo "go test: $passed passed, $failed failed, $skips skipped"
+exit $status
