@@ -617,13 +617,26 @@ func (w *layerWriter) copyOne(s copySource, dest string, destIsDir, add bool, ow
 		if err := w.mkdirAll(dest, own.uid, own.gid); err != nil {
 			return err
 		}
-		return walkView(s.view, s.rel, func(name string, fi fs.FileInfo) error {
+		type dirTime struct {
+			rel string
+			t   time.Time
+		}
+		var dirs []dirTime
+		err := walkView(s.view, s.rel, func(name string, fi fs.FileInfo) error {
 			r := strings.TrimPrefix(strings.TrimPrefix(name, s.rel), "/")
 			if s.rel == "." {
 				r = name
 			}
+			if fi.IsDir() {
+				dirs = append(dirs, dirTime{joinRel(dest, r), fi.ModTime()})
+			}
 			return w.copyEntry(s.view, name, joinRel(dest, r), fi, ids)
 		})
+		// directory mtimes last (writing into them changed them), deepest first
+		for i := len(dirs) - 1; i >= 0; i-- {
+			w.root.Chtimes(dirs[i].rel, dirs[i].t, dirs[i].t)
+		}
+		return err
 	}
 	fi, err := s.view.Lstat(s.rel)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,7 +209,12 @@ func must(t testing.TB, err error) {
 }
 
 func cpA(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	type dirTime struct {
+		p string
+		t time.Time
+	}
+	var dirs []dirTime
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -220,19 +226,38 @@ func cpA(src, dst string) error {
 		}
 		switch {
 		case fi.IsDir():
-			return os.MkdirAll(target, fi.Mode().Perm())
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				return err
+			}
+			os.Chmod(target, fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky))
+			dirs = append(dirs, dirTime{target, fi.ModTime()})
 		case fi.Mode()&fs.ModeSymlink != 0:
 			l, _ := os.Readlink(p)
-			return os.Symlink(l, target)
+			if err := os.Symlink(l, target); err != nil {
+				return err
+			}
 		case fi.Mode().IsRegular():
 			data, err := os.ReadFile(p)
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(target, data, fi.Mode().Perm())
+			if err := os.WriteFile(target, data, 0o600); err != nil {
+				return err
+			}
+			os.Chmod(target, fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky))
+			os.Chtimes(target, fi.ModTime(), fi.ModTime())
+		default:
+			return nil
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			os.Lchown(target, int(st.Uid), int(st.Gid))
 		}
 		return nil
 	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Chtimes(dirs[i].p, dirs[i].t, dirs[i].t)
+	}
+	return err
 }
 
 // treeDigest is a stand-in diff ID: a hash of the names and contents.
