@@ -16,6 +16,8 @@ import (
 	"time"
 
 	mobynet "github.com/moby/moby/api/types/network"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Config holds the daemon settings the network package needs.
@@ -28,9 +30,11 @@ type Config struct {
 	ExecRoot    string // netns files live in ExecRoot/netns
 	MTU         int    // 0 = 1500
 
-	// Live tells whether a container still exists. New removes everything
-	// recorded for containers that are not live. nil = keep all records
-	// (call Reconcile later, once the daemon knows its containers).
+	// Live tells whether a container is running (its network must stay).
+	// New removes everything recorded for containers that are not live, and
+	// for endpoints whose namespace file or veth is gone (after a reboot).
+	// nil = keep all intact records (call Reconcile later, once the daemon
+	// knows its containers). A stopped container is re-attached on start.
 	Live func(containerID string) bool
 }
 
@@ -487,7 +491,7 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 	}
 	m.mu.Unlock()
 	for _, ep := range eps {
-		if live != nil && !live(ep.ContainerID) {
+		if (live != nil && !live(ep.ContainerID)) || !endpointIntact(ep) {
 			errs = append(errs, m.undo(ep))
 			continue
 		}
@@ -551,6 +555,17 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// endpointIntact tells whether the endpoint's namespace is still pinned and
+// its veth still exists (both vanish on a reboot, while records persist).
+func endpointIntact(ep *Endpoint) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(ep.NetnsPath, &st); err != nil || st.Type != unix.NSFS_MAGIC {
+		return false
+	}
+	_, err := netlink.LinkByName(ep.HostVeth)
+	return !isNotFound(err)
 }
 
 // Close lets go of the host port reservations (daemon shutdown). Kernel
