@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // The distribution spec answers every failure with the same JSON shape:
@@ -90,6 +91,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{Status: http.StatusInternalServerError, Code: "UNKNOWN", Message: "unknown error"}
 	}
 	body, _ := json.Marshal(map[string]any{"errors": []*apiError{ae}})
+	// A handler may have set Content-Length: 0 for the success case already.
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(ae.Status)
 	w.Write(body)
