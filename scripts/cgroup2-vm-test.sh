@@ -23,9 +23,14 @@
 # exit code (2 when the VM did not report one: boot failure or timeout).
 #
 # Usage: scripts/cgroup2-vm-test.sh [-run REGEXP] [-v] [-timeout SECONDS]
-#                                   [-smp N] [-m MB] [-env K=V]... [pkgdir|file.test ...]
+#                                   [-smp N] [-m MB] [-env K=V]... [-add SRC:DST]...
+#                                   [pkgdir|file.test ...]
 #   default pkgdir: ./minidocker/cgroups
 #   e.g.  scripts/cgroup2-vm-test.sh -run 'OOM|Memory' ./minidocker/cgroups ./minidocker/runtime
+#   -env K=V     exported in the guest before the tests run (CI is passed on as it is)
+#   -add SRC:DST copies a host file or directory into the initramfs at DST
+#                (a prebuilt static minidocker binary, a rootfs tarball, …): the
+#                guest has busybox and nothing else, no Go toolchain, no network.
 #
 # Needs (apt): qemu-system-x86 linux-image-amd64 busybox-static cpio; and Go.
 # Environment: KERNEL=/boot/vmlinuz-… to choose the kernel, BUSYBOX=path; KEEP=1 keeps the work dir.
@@ -37,6 +42,7 @@ timeout=300
 smp=2
 mem=512
 envs=()
+adds=()
 pkgs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -47,6 +53,7 @@ while [ $# -gt 0 ]; do
 	-smp) smp="$2"; shift 2 ;;
 	-m) mem="$2"; shift 2 ;;
 	-env) envs+=("$2"); shift 2 ;;
+	-add) adds+=("$2"); shift 2 ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d'; exit 0 ;;
 	-*) echo "cgroup2-vm-test: unknown flag $1" >&2; exit 2 ;;
 	*) pkgs+=("$1"); shift ;;
@@ -116,6 +123,13 @@ for m in kernel/fs/overlayfs/overlay kernel/net/llc/llc kernel/net/802/stp kerne
 	fi
 done
 touch "$root/modules.list"
+for a in "${adds[@]+"${adds[@]}"}"; do
+	src=${a%%:*} dst=${a#*:}
+	[ "$src" != "$a" ] && [ -n "$dst" ] || die "-add wants SRC:DST, got $a"
+	[ -e "$src" ] || die "-add: $src does not exist"
+	mkdir -p "$root/$(dirname "$dst")"
+	cp -a "$src" "$root/$dst"
+done
 printf '%s' "$run" >"$root/run.pattern"
 {
 	echo "export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp MINIDOCKER_IN_VM=1"
@@ -184,7 +198,8 @@ timeout --foreground -k 5 "$timeout" "$qemu" \
 	-nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 	-append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=3" \
-	</dev/null 2>&1 | tee "$log" | grep --line-buffered -v '^\s*$'
+	</dev/null 2>&1 | tee "$log" |
+	sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//; /^[[:space:]]*$/d'
 qrc=${PIPESTATUS[0]}
 set -e
 t3=$(date +%s%N)
