@@ -280,7 +280,33 @@ func (u *unpacker) mkdirAll(dir string) error {
 	if err == nil && fi.IsDir() {
 		return nil
 	}
+	// A directory whited out earlier in this same layer and now written
+	// under again was deleted and re-created: it becomes an opaque directory.
+	parts := strings.Split(dir, "/")
+	for i := range parts {
+		p := strings.Join(parts[:i+1], "/")
+		fi, err := u.root.Lstat(p)
+		if err != nil {
+			break
+		}
+		if isWhiteout(fi) {
+			if err := u.root.Remove(p); err != nil {
+				return err
+			}
+			if err := u.root.Mkdir(p, 0o755); err != nil {
+				return err
+			}
+			if err := u.setOpaque(p); err != nil {
+				return err
+			}
+		}
+	}
 	return u.root.MkdirAll(dir, 0o755)
+}
+
+// isWhiteout reports whether fi is an overlay whiteout (0/0 char device).
+func isWhiteout(fi fs.FileInfo) bool {
+	return fi.Mode()&fs.ModeCharDevice != 0 && statRdev(fi) == 0
 }
 
 func (u *unpacker) dirMeta(name string, hdr *tar.Header) error {
