@@ -2,7 +2,7 @@
 # setup-host.sh — prepare a Debian 12 or EL8/EL9 machine to build, run and test minidocker.
 #
 #   sudo scripts/setup-host.sh                 # packages + sysctls + Go check
-#   sudo scripts/setup-host.sh --with-vagrant  # also Debian's vagrant (or SETUP_VAGRANT=1)
+#   sudo scripts/setup-host.sh --with-vagrant  # also Debian's vagrant + vagrant-libvirt (or SETUP_VAGRANT=1)
 #
 # Idempotent: a second run installs nothing, rewrites nothing and finishes in about a second.
 # What it does (chapters/02-install explains why):
@@ -29,7 +29,7 @@ usage() {
 	cat <<EOF
 usage: $0 [--with-vagrant] [--no-vm]
 
-  --with-vagrant  also install vagrant (Debian; same as SETUP_VAGRANT=1)
+  --with-vagrant  also install vagrant and vagrant-libvirt (Debian; same as SETUP_VAGRANT=1)
   --no-vm         skip qemu and the kernel package used by the cgroup-v2 VM test (SETUP_VM=0)
 EOF
 }
@@ -45,9 +45,10 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (try: sudo $0)"
-[ -r /etc/os-release ] || die "/etc/os-release is missing: cannot tell which distribution this is"
-# shellcheck disable=SC1091
-. /etc/os-release
+OS_RELEASE=${SETUP_OS_RELEASE:-/etc/os-release} # overridable for testing the dnf path
+[ -r "$OS_RELEASE" ] || die "$OS_RELEASE is missing: cannot tell which distribution this is"
+# shellcheck disable=SC1090
+. "$OS_RELEASE"
 OS_ID=${ID:-unknown}
 OS_LIKE=" ${ID:-} ${ID_LIKE:-} "
 OS_MAJOR=${VERSION_ID%%.*}
@@ -83,7 +84,8 @@ setup_apt() {
 		*) warn "no qemu package chosen for $arch: the cgroup-v2 VM test will skip" ;;
 		esac
 	fi
-	[ "$WITH_VAGRANT" = 1 ] && pkgs+=(vagrant)
+	# vagrant-libvirt lets `vagrant validate` check the libvirt provider block too.
+	[ "$WITH_VAGRANT" = 1 ] && pkgs+=(vagrant vagrant-libvirt)
 
 	mapfile -t missing < <(apt_missing "${pkgs[@]}")
 	if [ ${#missing[@]} -eq 0 ]; then
