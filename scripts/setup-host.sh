@@ -133,6 +133,8 @@ setup_busybox_el() {
 	if ! rpm -q epel-release >/dev/null 2>&1; then
 		log "dnf: busybox is not in the base repositories; enabling EPEL"
 		dnf_install epel-release || warn "could not install epel-release"
+		# CentOS Stream builds against EPEL Next as well.
+		[ "$OS_ID" = centos ] && { dnf_install epel-next-release || true; }
 	fi
 	if dnf_install busybox 2>/dev/null; then return; fi
 	# Last resort: the static build published by the busybox project. It is only used to
