@@ -3,8 +3,10 @@ package build
 import (
 	"context"
 	"io"
+	"time"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
 )
 
 // Image is what the builder needs to know about an image: its ID
@@ -34,15 +36,16 @@ type Backend interface {
 	// OCI style (.wh.NAME, .wh..wh..opq); both are understood.
 	LayerDirs(ctx context.Context, imageID string) ([]string, error)
 
-	// Commit stores a new image whose layers are the parent's layers plus,
-	// when upperDir is not "", one layer made by diffing upperDir (an
-	// overlay upperdir: 0/0 char devices are whiteouts, the opaque xattr
-	// marks opaque directories). parentID is "" for FROM scratch.
-	// img is the complete new config (author, created, os/architecture,
-	// config, history with the new entry last); the backend fills in
-	// rootfs (parent diff_ids + the new one) and returns the new image ID.
-	// The builder owns upperDir and removes it after Commit returns.
-	Commit(ctx context.Context, parentID, upperDir string, img dockerspec.DockerOCIImage) (imageID string, err error)
+	// Commit stores a new image made of the parent's layers plus, when
+	// upperDir is not "", one layer made by diffing upperDir (an overlay
+	// upperdir: 0/0 char devices are whiteouts, the opaque xattr marks
+	// opaque directories). parentID is "" for FROM scratch. The new
+	// config is the parent's with req applied: runtime config replaced,
+	// author set, and one history entry appended (empty_layer exactly when
+	// upperDir is ""). The builder owns upperDir and removes it afterwards.
+	// CommitRequest has the same fields, in the same order, as
+	// image.CommitOptions, so an adapter is image.CommitOptions(req).
+	Commit(ctx context.Context, parentID, upperDir string, req CommitRequest) (imageID string, err error)
 
 	// Run runs one RUN step in a build container and waits for it. The
 	// container's rootfs is overlay(lower = LayerDirs(spec.ImageID),
@@ -63,6 +66,8 @@ type RunSpec struct {
 	ImageID    string   // parent image ("" for scratch: no lower layers)
 	UpperDir   string   // overlay upperdir; after Run it holds the step's changes
 	WorkDir    string   // overlay workdir, empty, same filesystem as UpperDir
+	MergedDir  string   // empty directory to mount the overlay on
+	Hostname   string   // ID[:12], as docker names build containers
 	Args       []string // argv, shell already prepended for the shell form
 	Env        []string // image Env plus the build args in effect
 	WorkingDir string   // "" means "/"
@@ -70,4 +75,16 @@ type RunSpec struct {
 	Network    string   // "" = the daemon's default network for builds
 	Stdout     io.Writer
 	Stderr     io.Writer
+}
+
+// CommitRequest describes the image one step makes on top of its parent.
+type CommitRequest struct {
+	Config          dockerspec.DockerOCIImageConfig // the new runtime config (replaces the parent's)
+	CreatedBy       string                          // history line, e.g. "/bin/sh -c #(nop)  ENV A=1"
+	Comment         string                          // history comment (unused by the builder)
+	Author          string                          // MAINTAINER: image author and history author
+	Created         time.Time                       // image and history time
+	Container       string                          // legacy "container": the intermediate container ID
+	ContainerConfig *container.Config               // legacy "container_config": the step's run config
+	OS, Architecture string                         // platform of a FROM scratch image
 }

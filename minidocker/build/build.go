@@ -25,7 +25,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 )
 
 // Options are the knobs of POST /build that the classic builder honours.
@@ -361,10 +362,20 @@ func (bd *builder) getOrPull(ctx context.Context, ref string) (Image, error) {
 	if err == nil {
 		return img, nil
 	}
-	if !errdefs.IsNotFound(err) {
+	if !isNotFound(err) {
 		return Image{}, err
 	}
 	return bd.be.PullImage(ctx, ref, bd.out)
+}
+
+// isNotFound accepts our errdefs kinds and any error with a NotFound()
+// bool method (image.Store's classErr, containerd/errdefs style).
+func isNotFound(err error) bool {
+	if errdefs.IsNotFound(err) {
+		return true
+	}
+	var nf interface{ NotFound() bool }
+	return errors.As(err, &nf) && nf.NotFound()
 }
 
 func (bd *builder) onbuildTriggers(ctx context.Context, st *stage, triggers []string) error {
@@ -639,13 +650,13 @@ func (st *stage) nop1(comment string) string {
 
 // commitMeta commits a config-only step (empty_layer history entry).
 func (bd *builder) commitMeta(ctx context.Context, st *stage, comment string) error {
-	return bd.commitStep(ctx, st, st.nop(comment), nil, true)
+	return bd.commitStep(ctx, st, st.nop(comment), append(st.shell(), "#(nop) ", comment), nil, true)
 }
 
 // commitStep finishes a step: cache probe, then (on a miss) produce the
 // layer with makeLayer (nil: no layer), commit and record in the cache.
 // container says whether docker shows an intermediate container.
-func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, makeLayer func(cid, upper string) error, container bool) error {
+func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, ccmd []string, makeLayer func(cid, upper string) error, container bool) error {
 	key := bd.cacheKey(st, createdBy)
 	if !bd.opts.NoCache {
 		if id, ok := bd.cache.get(key); ok {
@@ -674,6 +685,9 @@ func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, 
 		if err := os.Mkdir(filepath.Join(dir, "work"), 0o700); err != nil {
 			return err
 		}
+		if err := os.Mkdir(filepath.Join(dir, "merged"), 0o755); err != nil {
+			return err
+		}
 		if err := makeLayer(cid, upper); err != nil {
 			return err
 		}
@@ -683,35 +697,37 @@ func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, 
 			upper = ""
 		}
 	}
-	now := time.Now().UTC()
-	img := st.img
-	img.Created = &now
-	img.RootFS = ocispec.RootFS{}
-	img.History = append(slices.Clone(st.img.History), ocispec.History{
-		Created:    &now,
-		CreatedBy:  createdBy,
-		Author:     st.img.Author,
-		EmptyLayer: upper == "",
-	})
-	if img.OS == "" {
-		img.OS = "linux"
+	cc := st.containerConfig(createdBy, ccmd, cid)
+	req := CommitRequest{
+		Config:          st.img.Config,
+		CreatedBy:       createdBy,
+		Author:          st.img.Author,
+		Created:         time.Now().UTC(),
+		ContainerConfig: cc,
+		OS:              st.img.OS,
+		Architecture:    st.img.Architecture,
 	}
-	if img.Architecture == "" {
-		img.Architecture = runtime.GOARCH
+	if container {
+		req.Container = cid
 	}
-	id, err := bd.be.Commit(ctx, st.imageID, upper, img)
+	if req.OS == "" {
+		req.OS = "linux"
+	}
+	if req.Architecture == "" {
+		req.Architecture = runtime.GOARCH
+	}
+	id, err := bd.be.Commit(ctx, st.imageID, upper, req)
 	if err != nil {
 		return err
 	}
 	if container {
 		fmt.Fprintf(bd.out, "Removing intermediate container %s\n", cid[:12])
 	}
-	if got, err := bd.be.GetImage(ctx, id); err == nil {
-		st.img = got.Config
-	} else {
-		st.img = img
+	got, err := bd.be.GetImage(ctx, id)
+	if err != nil {
+		return err
 	}
-	st.imageID = id
+	st.imageID, st.img = got.ID, got.Config
 	return bd.cache.put(key, id)
 }
 
@@ -751,7 +767,7 @@ func (bd *builder) workdir(ctx context.Context, st *stage, c *instructions.Workd
 	}
 	p = path.Clean(p)
 	st.img.Config.WorkingDir = p
-	return bd.commitStep(ctx, st, st.nop1("WORKDIR "+p), func(cid, upper string) error {
+	return bd.commitStep(ctx, st, st.nop1("WORKDIR "+p), append(st.shell(), "#(nop) WORKDIR "+p), func(cid, upper string) error {
 		v, err := bd.imageView(ctx, st.imageID)
 		if err != nil {
 			return err
@@ -801,7 +817,7 @@ func (bd *builder) runStep(ctx context.Context, st *stage, c *instructions.RunCo
 		rec := st.args.recorded(env)
 		save = append(append([]string{fmt.Sprintf("|%d", len(rec))}, rec...), cmd...)
 	}
-	return bd.commitStep(ctx, st, strings.Join(save, " "), func(cid, upper string) error {
+	return bd.commitStep(ctx, st, strings.Join(save, " "), save, func(cid, upper string) error {
 		runEnv := append(slices.Clone(env), inEffect...)
 		if !hasEnv(runEnv, "PATH") {
 			runEnv = append([]string{defaultPath}, runEnv...)
@@ -809,6 +825,7 @@ func (bd *builder) runStep(ctx context.Context, st *stage, c *instructions.RunCo
 		code, err := bd.be.Run(ctx, RunSpec{
 			ID: cid, ImageID: st.imageID,
 			UpperDir: upper, WorkDir: filepath.Join(filepath.Dir(upper), "work"),
+			MergedDir: filepath.Join(filepath.Dir(upper), "merged"), Hostname: cid[:12],
 			Args: cmd, Env: runEnv, WorkingDir: st.img.Config.WorkingDir, User: st.img.Config.User,
 			Stdout: bd.out, Stderr: bd.out,
 		})
@@ -848,4 +865,42 @@ func healthText(h *dockerspec.HealthcheckConfig) string {
 	}
 	return fmt.Sprintf("&{%q %q %q %q %q %q}", h.Test, h.Interval.String(), h.Timeout.String(),
 		h.StartPeriod.String(), h.StartInterval.String(), rune(h.Retries))
+}
+
+// containerConfig is the legacy "container_config" of a step: the runtime
+// config with Cmd replaced by the step's command line (for RUN also no
+// Entrypoint), Hostname the intermediate container's short ID and Image
+// the parent, as docker records it.
+func (st *stage) containerConfig(createdBy string, cmd []string, cid string) *container.Config {
+	c := st.img.Config
+	cc := &container.Config{
+		Hostname:    cid[:12],
+		User:        c.User,
+		Env:         slices.Clone(c.Env),
+		Cmd:         slices.Clone(cmd),
+		ArgsEscaped: c.ArgsEscaped,
+		Image:       st.imageID,
+		Volumes:     c.Volumes,
+		WorkingDir:  c.WorkingDir,
+		Entrypoint:  slices.Clone(c.Entrypoint),
+		OnBuild:     c.OnBuild,
+		Labels:      c.Labels,
+		StopSignal:  c.StopSignal,
+		Shell:       c.Shell,
+	}
+	if !strings.Contains(createdBy, "#(nop)") {
+		cc.Entrypoint = nil // RUN probes with the entrypoint cleared
+	}
+	if h := c.Healthcheck; h != nil {
+		cc.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+	}
+	if len(c.ExposedPorts) > 0 {
+		cc.ExposedPorts = network.PortSet{}
+		for p := range c.ExposedPorts {
+			if port, err := network.ParsePort(p); err == nil {
+				cc.ExposedPorts[port] = struct{}{}
+			}
+		}
+	}
+	return cc
 }

@@ -144,7 +144,7 @@ func (bd *builder) copy(ctx context.Context, st *stage, r copyReq) error {
 	}
 	comment := fmt.Sprintf("%s %s%s in %s ", r.name, chownComment, srcHash, destRaw)
 
-	return bd.commitStep(ctx, st, st.nop1(comment), func(cid, upper string) error {
+	return bd.commitStep(ctx, st, st.nop1(comment), append(st.shell(), "#(nop) "+comment), func(cid, upper string) error {
 		parent, err := bd.imageView(ctx, st.imageID)
 		if err != nil {
 			return err

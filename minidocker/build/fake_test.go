@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ type fakeBackend struct {
 	run      func(spec RunSpec) (int, error)
 	commits  int
 	tags     map[string]string
+	lastReq  CommitRequest
 }
 
 func newFake(t testing.TB) *fakeBackend {
@@ -108,20 +110,29 @@ func (f *fakeBackend) LayerDirs(ctx context.Context, id string) ([]string, error
 	return append([]string(nil), f.layers[id]...), nil
 }
 
-func (f *fakeBackend) Commit(ctx context.Context, parentID, upperDir string, img dockerspec.DockerOCIImage) (string, error) {
+func (f *fakeBackend) Commit(ctx context.Context, parentID, upperDir string, req CommitRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.commits++
+	var img dockerspec.DockerOCIImage
 	var parentLayers []string
-	var diffIDs []digestT
 	if parentID != "" {
 		p, ok := f.images[parentID]
 		if !ok {
 			return "", fmt.Errorf("no parent %s", parentID)
 		}
 		parentLayers = f.layers[parentID]
-		diffIDs = append(diffIDs, p.Config.RootFS.DiffIDs...)
+		img = p.Config
+		img.History = append([]ocispec.History(nil), img.History...)
+		img.RootFS.DiffIDs = append([]digestT(nil), img.RootFS.DiffIDs...)
+	} else {
+		img.OS, img.Architecture = req.OS, req.Architecture
+		img.RootFS.Type = "layers"
 	}
+	created := req.Created
+	img.Created = &created
+	img.Config = req.Config
+	img.Author = req.Author
 	layers := append([]string(nil), parentLayers...)
 	if upperDir != "" {
 		dst := filepath.Join(f.dir, fmt.Sprintf("layer%d", f.commits))
@@ -129,14 +140,19 @@ func (f *fakeBackend) Commit(ctx context.Context, parentID, upperDir string, img
 			return "", err
 		}
 		layers = append([]string{dst}, layers...)
-		diffIDs = append(diffIDs, digestT("sha256:"+treeDigest(dst)))
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, digestT("sha256:"+treeDigest(dst)))
 	}
-	img.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}
-	data, _ := json.Marshal(img)
+	img.History = append(img.History, ocispec.History{Created: &created, CreatedBy: req.CreatedBy, Author: req.Author, EmptyLayer: upperDir == ""})
+	data, _ := json.Marshal(struct {
+		dockerspec.DockerOCIImage
+		Container       string `json:"container,omitempty"`
+		ContainerConfig any    `json:"container_config,omitempty"`
+	}{img, req.Container, req.ContainerConfig})
 	sum := sha256.Sum256(data)
 	id := "sha256:" + hex.EncodeToString(sum[:])
 	f.images[id] = Image{ID: id, Config: img}
 	f.layers[id] = layers
+	f.lastReq = req
 	return id, nil
 }
 
@@ -279,4 +295,25 @@ func treeDigest(dir string) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// parentOf finds the image whose layers/history are one step shorter (the
+// fake does not keep parent links; this is enough for the fixture test).
+func (f *fakeBackend) parentOf(id string) string {
+	img := f.images[id]
+	n := len(img.Config.History)
+	for pid, p := range f.images {
+		if len(p.Config.History) == n-1 && pid != id && slices.Equal(historyLines(p), historyLines(img)[:n-1]) {
+			return pid
+		}
+	}
+	return ""
+}
+
+func historyLines(img Image) []string {
+	var out []string
+	for _, h := range img.Config.History {
+		out = append(out, h.CreatedBy)
+	}
+	return out
 }

@@ -117,6 +117,14 @@ func TestFixtureMatchesDocker(t *testing.T) {
 		}
 	}
 
+	// legacy container/container_config of the last step, as in the fixture
+	cc := f.lastReq.ContainerConfig
+	if cc == nil || !slices.Equal(cc.Cmd, []string{"/bin/sh", "-c", "#(nop) ", `CMD ["hello"]`}) ||
+		cc.Hostname != f.lastReq.Container[:12] || cc.Image != f.parentOf(id) ||
+		!slices.Equal(cc.Entrypoint, []string{"/bin/echo"}) || cc.User != "nobody" || len(cc.ExposedPorts) != 2 {
+		t.Errorf("container_config %+v", cc)
+	}
+
 	// the output, IDs masked, equals docker's (minus the CLI's own lines)
 	compareOutput(t, out, fixturePath(t, "build-output.txt"))
 
