@@ -404,7 +404,7 @@ func TestUnpackRandomHostile(t *testing.T) {
 	for round := 0; round < 200; round++ {
 		var ents []ent
 		for i := 0; i < 2+next(6); i++ {
-			n := names[next(len(names))]
+			n := strings.TrimSuffix(names[next(len(names))], "/")
 			switch next(5) {
 			case 0:
 				ents = append(ents, reg(n, "x"))
