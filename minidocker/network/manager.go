@@ -311,6 +311,9 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	if err := validContainerID(req.ContainerID); err != nil {
 		return nil, err
 	}
+	if len(req.Ports) > 0 && !m.cfg.IPTables {
+		return nil, errors.New("publishing ports needs iptables, which is disabled in the daemon's settings")
+	}
 	m.mu.Lock()
 	if _, ok := m.eps[req.ContainerID]; ok {
 		m.mu.Unlock()
@@ -513,45 +516,57 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 		}
 	}
 
+	// Leftovers: list first, then compare with the records under the lock.
+	// Attach records an endpoint before it creates anything, so an Attach
+	// running meanwhile never loses its fresh veth, netns file or rules.
 	m.mu.Lock()
-	known := map[string]bool{}
-	veths := map[string]bool{}
 	var bridges []string
-	for _, ep := range m.eps {
-		known[ep.ContainerID] = true
-		veths[ep.HostVeth] = true
-	}
 	for _, n := range m.nets {
 		bridges = append(bridges, n.Bridge)
 	}
 	m.mu.Unlock()
-
+	var vethNames []string
 	for _, br := range bridges {
 		names, err := bridgePorts(br)
 		errs = append(errs, err)
-		for _, name := range names {
-			if !veths[name] {
-				errs = append(errs, deleteLink(name))
-			}
-		}
+		vethNames = append(vethNames, names...)
 	}
+	var nsFiles []string
 	if ents, err := os.ReadDir(m.nsDir()); err == nil {
 		for _, e := range ents {
-			if !known[e.Name()] {
-				errs = append(errs, removeNetns(filepath.Join(m.nsDir(), e.Name())))
-			}
+			nsFiles = append(nsFiles, e.Name())
 		}
 	}
+	var rules map[string][][]string
 	if m.cfg.IPTables {
-		rules, err := m.t.portRules()
+		var err error
+		rules, err = m.t.portRules()
 		errs = append(errs, err)
-		for owner, rs := range rules {
-			if known[owner] {
-				continue
-			}
-			for _, r := range rs {
-				errs = append(errs, deleteRule("nat", m.t.nat(), r...))
-			}
+	}
+	m.mu.Lock()
+	known := map[string]bool{}
+	veths := map[string]bool{}
+	for _, ep := range m.eps {
+		known[ep.ContainerID] = true
+		veths[ep.HostVeth] = true
+	}
+	m.mu.Unlock()
+	for _, name := range vethNames {
+		if !veths[name] {
+			errs = append(errs, deleteLink(name))
+		}
+	}
+	for _, name := range nsFiles {
+		if !known[name] {
+			errs = append(errs, removeNetns(filepath.Join(m.nsDir(), name)))
+		}
+	}
+	for owner, rs := range rules {
+		if known[owner] {
+			continue
+		}
+		for _, r := range rs {
+			errs = append(errs, deleteRule("nat", m.t.nat(), r...))
 		}
 	}
 	return errors.Join(errs...)
