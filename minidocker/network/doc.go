@@ -78,6 +78,25 @@
 // published ports, and for containers to get out), bridge netfilter, and the
 // iptables command (iptables-nft on Debian 12 and EL9; we exec it with -w).
 //
+// # How the daemon uses it
+//
+//	m, err := network.New(network.Config{..., Live: isRunning}) // at start; print network.CheckHost()
+//	ports, err := network.ParsePorts(flagP, image.ExposedPorts, flagPublishAll)
+//	err = m.CheckPorts(ports)                                 // at create
+//	ep, err := m.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: "bridge", Ports: ports})
+//	// start init joined to ep.NetnsPath (OCI: namespace path); write
+//	// network.HostsFile(ep.IP.String(), hostname, name) as /etc/hosts
+//	// inspect: ep.Settings(), network.PortMap(ep.Ports, exposed); ps: network.PSPorts; port: network.PortLines
+//	m.Detach(id)                                              // on stop, rm, failed start
+//
+// --net container:X joins X's ep.NetnsPath; --net host and --net none need
+// nothing from here (none = the runtime's own empty NEWNET).
+//
+// Detach returns once the rules, namespace file, record and host ports are
+// gone; deleting the veth pair costs the kernel ~20 ms of RCU grace periods,
+// so that finishes in the background (the IP is reused only afterwards;
+// Wait blocks until it is done).
+//
 // Not done: IPv6, network connect/disconnect (one network per container),
 // docker's embedded DNS for names on user networks (HostsFile writes the
 // container's own names only), inter-network isolation rules.
