@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -120,6 +121,18 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	w.bytes += int64(n)
 	return n, err
 }
+
+// ReadFrom keeps net/http's sendfile path for blob downloads: io.Copy from
+// a file into the real ResponseWriter lets the kernel move the bytes.
+func (w *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	w.wrote = true
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Serve runs a registry on opts.Addr (HTTPS when TLSCert/TLSKey are set)
 // until ctx is done, then shuts down gracefully: it stops accepting, lets
