@@ -261,8 +261,9 @@ func (c *Cgroup) AddProcess(pid int) error {
 
 // DirFD opens the v2 cgroup directory for SysProcAttr.UseCgroupFD/CgroupFD,
 // so that the child is born inside the cgroup (clone3 CLONE_INTO_CGROUP).
-// The caller closes fd. ok is false on v1, which has no such thing: use
-// AddProcess while the child still waits.
+// The caller closes fd once the child has started. ok is false on v1,
+// which has no such thing (and on v2 if the directory cannot be opened):
+// then use AddProcess while the child still waits.
 func (c *Cgroup) DirFD() (fd int, ok bool) {
 	if c.version != V2 {
 		return -1, false

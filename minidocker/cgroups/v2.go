@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,19 +61,41 @@ func enableControllers(dir string) error {
 	if len(add) == 0 {
 		return nil
 	}
-	// One write per controller: a single failing controller (cpu with
-	// realtime tasks in the group, say) must not keep the others off.
-	var errs []error
+	// One write per controller, and best effort: a controller that cannot
+	// be handed down (cpu while realtime tasks run in the group, anything
+	// while the group itself holds processes) must not keep the others off.
+	// Set names the missing controller if a limit needs it.
 	for _, a := range add {
-		if err := writeFile(filepath.Join(dir, "cgroup.subtree_control"), a); err != nil {
-			errs = append(errs, err)
-		}
+		writeFile(filepath.Join(dir, "cgroup.subtree_control"), a)
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+// needV2 explains a limit whose controller the cgroup does not have.
+func (c *Cgroup) needV2(file, ctl, flag string) error {
+	if exists(filepath.Join(c.dir, file)) {
+		return nil
+	}
+	return fmt.Errorf("cgroups: %s needs the %s controller, which is not enabled for %s (see cgroup.subtree_control of its parent)", flag, ctl, c.Name())
 }
 
 func (c *Cgroup) setV2(r Resources) error {
 	d := c.dir
+	if r.Memory > 0 {
+		if err := c.needV2("memory.max", "memory", "--memory"); err != nil {
+			return err
+		}
+	}
+	if r.CPUQuota > 0 {
+		if err := c.needV2("cpu.max", "cpu", "--cpus"); err != nil {
+			return err
+		}
+	}
+	if r.PidsLimit > 0 {
+		if err := c.needV2("pids.max", "pids", "--pids-limit"); err != nil {
+			return err
+		}
+	}
 	mem := "max"
 	if r.Memory > 0 {
 		mem = strconv.FormatInt(r.Memory, 10)
