@@ -23,6 +23,9 @@ type ImageConfig struct {
 	Comment         string            `json:"comment,omitempty"`
 }
 
+// ImageConfigRuntime is the runtime part of a config (Cmd, Env, ...), docker's "config" object.
+type ImageConfigRuntime = dockerspec.DockerOCIImageConfig
+
 func parseConfig(b []byte) (*ImageConfig, error) {
 	var c ImageConfig
 	if err := json.Unmarshal(b, &c); err != nil {

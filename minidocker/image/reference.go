@@ -41,6 +41,8 @@ func parseNamed(s string) (reference.Named, error) {
 
 func referenceError(err error) error {
 	switch {
+	case strings.HasPrefix(err.Error(), "invalid reference format"):
+		return invalidf("%s", err.Error())
 	case errors.Is(err, reference.ErrNameContainsUppercase):
 		return invalidf("invalid reference format: repository name must be lowercase")
 	case errors.Is(err, reference.ErrReferenceInvalidFormat),

@@ -32,9 +32,11 @@ type ent struct {
 	mtime      time.Time
 }
 
-func reg(name, body string) ent    { return ent{name: name, typ: tar.TypeReg, mode: 0o644, body: body} }
-func dir(name string) ent          { return ent{name: name, typ: tar.TypeDir, mode: 0o755} }
-func symlink(name, to string) ent  { return ent{name: name, typ: tar.TypeSymlink, link: to, mode: 0o777} }
+func reg(name, body string) ent { return ent{name: name, typ: tar.TypeReg, mode: 0o644, body: body} }
+func dir(name string) ent       { return ent{name: name, typ: tar.TypeDir, mode: 0o755} }
+func symlink(name, to string) ent {
+	return ent{name: name, typ: tar.TypeSymlink, link: to, mode: 0o777}
+}
 func hardlink(name, to string) ent { return ent{name: name, typ: tar.TypeLink, link: to} }
 
 func mkTar(t testing.TB, ents ...ent) []byte {
@@ -108,7 +110,7 @@ func TestUnpackHostile(t *testing.T) {
 		{name: "dotdot name", ents: []ent{reg("../escape", "x")}, wantErr: true},
 		{name: "dotdot in the middle", ents: []ent{reg("a/../../escape", "x")}, wantErr: true},
 		{name: "dotdot dir", ents: []ent{dir("../escdir/")}, wantErr: true},
-		{name: "absolute name lands inside", ents: []ent{reg("/" + abs, "x")}, check: func(t *testing.T, layer string) {
+		{name: "absolute name lands inside", ents: []ent{reg("/"+abs, "x")}, check: func(t *testing.T, layer string) {
 			if _, err := os.Stat("/" + abs); err == nil {
 				t.Error("written at /")
 			}
@@ -122,7 +124,7 @@ func TestUnpackHostile(t *testing.T) {
 		}},
 		{name: "symlink to parent then write through it", ents: []ent{symlink("link", "../outside"), reg("link/pwned", "x")}, wantErr: true},
 		{name: "symlink ../.. then write", ents: []ent{dir("d/"), symlink("d/l", "../../.."), reg("d/l/pwned", "x")}, wantErr: true},
-		{name: "absolute symlink then write", ents: []ent{symlink("abs", "/"), reg("abs/" + abs, "x")}, wantErr: true},
+		{name: "absolute symlink then write", ents: []ent{symlink("abs", "/"), reg("abs/"+abs, "x")}, wantErr: true},
 		{name: "absolute symlink to outside dir then write", ents: []ent{symlinkTo("out", "outside"), reg("out/pwned", "x")}, wantErr: true},
 		{name: "symlink to outside file then same-name file replaces the link", ents: []ent{symlinkTo("v", "outside/victim"), reg("v", "mine")}, check: func(t *testing.T, layer string) {
 			assertFile(t, filepath.Join(layer, "v"), "mine")
@@ -334,7 +336,7 @@ func TestOverlayMergedView(t *testing.T) {
 	layers := [][]ent{
 		{reg("a/x", "1"), reg("a/y", "2"), reg("d/sub/f", "3"), reg("keep", "k"), reg("conf/a.conf", "a"), reg("conf/sub/b.conf", "b")},
 		{reg(".wh.d", ""), reg("a/.wh.y", ""), dir("conf/"), reg("conf/.wh..wh..opq", ""), reg("conf/new.conf", "n")}, // middle: whiteouts and an opaque dir
-		{reg("d/new", "again"), reg("conf/top.conf", "t")},                                                        // re-adding under the whited-out dir
+		{reg("d/new", "again"), reg("conf/top.conf", "t")},                                                            // re-adding under the whited-out dir
 	}
 	var dirs []string
 	for _, l := range layers {
