@@ -29,6 +29,9 @@ type Config struct {
 	StateDir    string // networks/ and endpoints/ JSON records
 	ExecRoot    string // netns files live in ExecRoot/netns
 	MTU         int    // 0 = 1500
+	// DefaultHostIP is used for bindings without a host IP (dockerd's "ip"
+	// setting); "" = every address (0.0.0.0).
+	DefaultHostIP string
 
 	// Live tells whether a container is running (its network must stay).
 	// New removes everything recorded for containers that are not live, and
@@ -146,6 +149,11 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.MTU == 0 {
 		cfg.MTU = 1500
+	}
+	if cfg.DefaultHostIP != "" {
+		if a, err := netip.ParseAddr(cfg.DefaultHostIP); err != nil || !a.Is4() {
+			return nil, fmt.Errorf("network: invalid default host IP %q", cfg.DefaultHostIP)
+		}
 	}
 	if cfg.StateDir == "" || cfg.ExecRoot == "" {
 		return nil, errors.New("network: StateDir and ExecRoot must be set")

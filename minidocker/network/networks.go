@@ -180,12 +180,16 @@ func shortID(id string) string {
 
 func (m *Manager) summaryLocked(n *netRecord) mobynet.Network {
 	opts := map[string]string{}
+	hostBinding := "0.0.0.0"
+	if m.cfg.DefaultHostIP != "" {
+		hostBinding = m.cfg.DefaultHostIP
+	}
 	if n.Default {
 		opts = map[string]string{
 			"com.docker.network.bridge.default_bridge":       "true",
 			"com.docker.network.bridge.enable_icc":           "true",
 			"com.docker.network.bridge.enable_ip_masquerade": strconv.FormatBool(m.cfg.IPTables),
-			"com.docker.network.bridge.host_binding_ipv4":    "0.0.0.0",
+			"com.docker.network.bridge.host_binding_ipv4":    hostBinding,
 			"com.docker.network.bridge.name":                 n.Bridge,
 			"com.docker.network.driver.mtu":                  strconv.Itoa(m.cfg.MTU),
 		}

@@ -102,6 +102,9 @@ func (m *Manager) reserveLocked(owner string, bs []PortBinding) ([]*reservation,
 			return fail(err)
 		}
 		b.Proto = b.proto()
+		if b.HostIP == "" {
+			b.HostIP = m.cfg.DefaultHostIP
+		}
 		if b.HostIP != "" {
 			ip := net.ParseIP(b.HostIP)
 			if ip == nil || ip.To4() == nil {

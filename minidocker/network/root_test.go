@@ -61,7 +61,7 @@ type tenv struct {
 	subnet netip.Prefix
 }
 
-func newEnv(t testing.TB) *tenv {
+func newEnv(t testing.TB, opts ...func(*Config)) *tenv {
 	t.Helper()
 	testutil.RequireRoot(t)
 	if _, err := exec.LookPath("iptables"); err != nil {
@@ -80,6 +80,9 @@ func newEnv(t testing.TB) *tenv {
 		IPTables:    true,
 		StateDir:    filepath.Join(dir, "state"),
 		ExecRoot:    filepath.Join(dir, "run"),
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	m, err := New(cfg)
 	if err != nil {
@@ -680,5 +683,28 @@ func TestReconcileAfterReboot(t *testing.T) {
 		t.Errorf("IP %v, want %v again", d2.IP, d.IP)
 	}
 	m2.Detach(d.ContainerID)
+	e.assertClean(t)
+}
+
+func TestDefaultHostIP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) { c.DefaultHostIP = "127.0.0.1" })
+	bs, err := ParsePorts([]string{"80"}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "h" + rnd(8), Ports: bs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Ports[0].HostIP != "127.0.0.1" || !strings.HasPrefix(PSPorts(ep.Ports, nil), "127.0.0.1:") {
+		t.Errorf("%+v", ep.Ports)
+	}
+	serve(t, ep.NetnsPath, 80, "h")
+	mustFetch(t, "host", "", fmt.Sprintf("127.0.0.1:%d", ep.Ports[0].HostPort), "hello from h")
+	if _, err := fetch(ep.NetnsPath, fmt.Sprintf("%s:%d", ep.Gateway, ep.Ports[0].HostPort)); err == nil {
+		t.Error("a 127.0.0.1 binding answered on the gateway address")
+	}
+	e.m.Detach(ep.ContainerID)
 	e.assertClean(t)
 }
