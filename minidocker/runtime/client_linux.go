@@ -103,9 +103,9 @@ func CreateShim(ctx context.Context, bundleDir string) (*Shim, error) {
 	}
 	defer rep.Close()
 	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
+		Path:        selfExe,
 		Args:        []string{os.Args[0], roleShim, bundleDir},
-		Env:         []string{roleEnv + "=" + roleShim, "PATH=" + defaultPath, "GOMAXPROCS=2"},
+		Env:         []string{roleEnv + "=" + roleShim, "PATH=" + defaultPath, "GOMAXPROCS=1"},
 		Dir:         "/",
 		Stdin:       null,
 		Stdout:      null,

@@ -96,7 +96,7 @@ func Exec(ctx context.Context, initPid int, cg Cgroup, p Process, stdio ExecIO) 
 		}
 	}()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
+		Path: selfExe,
 		Args: []string{os.Args[0], roleNsexec},
 		Env:  []string{roleEnv + "=" + roleNsexec, nsexecConfigEnv + "=" + string(cfg), "GOMAXPROCS=1", "GOGC=off"},
 		Dir:  "/",

@@ -21,6 +21,9 @@ func TestMain(m *testing.M) {
 	if RunReexecEntrypoint() {
 		return
 	}
+	if exe := os.Getenv("RTTEST_BINARY"); exe != "" {
+		selfExe = exe // run the shim and nsexec from a built minidocker
+	}
 	if b := os.Getenv(testDaemonEnv); b != "" {
 		runTestDaemon(b)
 	}

@@ -37,3 +37,7 @@ func RunReexecEntrypoint() bool {
 // roleEnv marks a process started by the runtime for a hidden role, so that
 // a user typing "minidocker init" gets the CLI, not a container init.
 const roleEnv = "_MINIDOCKER_ROLE"
+
+// selfExe is the binary the roles are started from: this very one (tests
+// may point it at a built minidocker binary).
+var selfExe = "/proc/self/exe"

@@ -103,6 +103,7 @@ func runShim(bundle string) {
 	}
 	json.NewEncoder(report).Encode(shimResponse{Pid: s.pid})
 	report.Close()
+	trimMemory()
 	s.run()
 	os.Exit(0)
 }
@@ -278,7 +279,9 @@ func (s *shim) run() {
 	var copiers sync.WaitGroup
 	s.startOutput(&copiers)
 	ps := <-waitc
+	s.mu.Lock() // not while start is still reading init's answer
 	s.syncSock.Close()
+	s.mu.Unlock()
 	copiers.Wait()
 
 	st := ExitStatus{FinishedAt: time.Now().UTC()}
@@ -425,6 +428,7 @@ func (s *shim) handle(c net.Conn) {
 		return
 	case "start":
 		writeResp(c, s.start())
+		trimMemory()
 	case "state":
 		s.mu.Lock()
 		resp := shimResponse{Pid: s.pid, Started: s.started}
@@ -492,7 +496,11 @@ func (s *shim) start() shimResponse {
 		res.Error, res.Code = "start container: "+err.Error(), 125
 		return *res
 	}
-	b, _ := io.ReadAll(s.syncSock)
+	b, err := io.ReadAll(s.syncSock)
+	if err != nil && len(b) == 0 {
+		res.Error, res.Code = "start container: "+err.Error(), 125
+		return *res
+	}
 	if len(b) > 0 {
 		var se StartError
 		if err := json.Unmarshal(b, &se); err != nil || se.Message == "" {

@@ -1,0 +1,173 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const fixtureLog = "/work/shared/fixtures/docker/json-log-sample.txt"
+
+// TestLogEncodingMatchesDocker re-encodes every line of docker's own log
+// and wants the very same bytes.
+func TestLogEncodingMatchesDocker(t *testing.T) {
+	data, err := os.ReadFile(fixtureLog)
+	if err != nil {
+		t.Skip("fixture not available")
+	}
+	// the raw bytes the container wrote, stream by stream
+	raw := map[string][]byte{
+		"stdout": []byte("out1\nout2\ntab\there <tag> & \"quoted\" back\\slash caf\xc3\xa9 bad\xffbyte\n" + strings.Repeat("x", 17000) + "\nno trailing newline"),
+		"stderr": []byte("err1\n"),
+	}
+	var want []string
+	var times []time.Time
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if l == "" {
+			continue
+		}
+		var e struct{ Time time.Time }
+		json.Unmarshal([]byte(l), &e)
+		times = append(times, e.Time)
+		want = append(want, l)
+	}
+	// encode each fixture entry from decoded values: same bytes?
+	for i, l := range want {
+		var e struct{ Log, Stream string }
+		json.Unmarshal([]byte(l), &e)
+		log := []byte(e.Log)
+		if strings.Contains(e.Log, "bad") { // decoding lost the 0xff byte
+			log = bytes.Replace(log, []byte("\ufffd"), []byte{0xff}, 1)
+		}
+		if got := string(appendLogLine(nil, e.Stream, log, times[i])); got != l {
+			t.Errorf("entry %d:\n got %.200q\nwant %.200q", i, got, l)
+		}
+	}
+	// the splitter cuts the stream into the same entries
+	path := filepath.Join(t.TempDir(), "log")
+	w, err := OpenLogWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stream := range []string{"stdout", "stderr"} {
+		ls := &logStream{w: w, stream: stream}
+		b := raw[stream]
+		for len(b) > 0 { // in odd-sized chunks
+			n := min(len(b), 4093)
+			ls.Write(b[:n])
+			b = b[n:]
+		}
+		ls.Flush()
+	}
+	w.Close()
+	got, _ := os.ReadFile(path)
+	var gotLogs, wantLogs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(got)), "\n") {
+		gotLogs = append(gotLogs, l[:strings.LastIndex(l, `"time":`)])
+	}
+	for _, l := range want {
+		if strings.Contains(l, `"stdout"`) {
+			wantLogs = append(wantLogs, l[:strings.LastIndex(l, `"time":`)])
+		}
+	}
+	for _, l := range want {
+		if strings.Contains(l, `"stderr"`) {
+			wantLogs = append(wantLogs, l[:strings.LastIndex(l, `"time":`)])
+		}
+	}
+	if strings.Join(gotLogs, "\n") != strings.Join(wantLogs, "\n") {
+		t.Errorf("split entries differ:\n got %.400q\nwant %.400q", gotLogs, wantLogs)
+	}
+}
+
+func writeTestLog(t *testing.T, n int) (string, time.Time) {
+	path := filepath.Join(t.TempDir(), "log")
+	w, err := OpenLogWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		stream := "stdout"
+		if i%2 == 1 {
+			stream = "stderr"
+		}
+		w.WriteEntry(stream, []byte(strings.Repeat("y", i%50)+"\n"), t0.Add(time.Duration(i)*time.Second))
+	}
+	w.Close()
+	return path, t0
+}
+
+func collect(t *testing.T, path string, o LogOptions) []LogEntry {
+	var out []LogEntry
+	if err := ReadLog(context.Background(), path, o, func(e LogEntry) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestReadLogTailSince(t *testing.T) {
+	path, t0 := writeTestLog(t, 5000)
+	if got := collect(t, path, LogOptions{Tail: -1}); len(got) != 5000 || got[1].Stream != "stderr" || !got[4999].Time.Equal(t0.Add(4999*time.Second)) {
+		t.Errorf("all: %d entries", len(got))
+	}
+	for _, n := range []int{0, 1, 2, 3, 1234, 4999, 5000, 9999} {
+		got := collect(t, path, LogOptions{Tail: n})
+		want := min(n, 5000)
+		if len(got) != want || (want > 0 && !got[len(got)-1].Time.Equal(t0.Add(4999*time.Second))) || (want > 0 && !got[0].Time.Equal(t0.Add(time.Duration(5000-want)*time.Second))) {
+			t.Errorf("tail %d: %d entries", n, len(got))
+		}
+	}
+	got := collect(t, path, LogOptions{Tail: -1, Since: t0.Add(4990 * time.Second)})
+	if len(got) != 9 {
+		t.Errorf("since: %d entries, want 9", len(got))
+	}
+	got = collect(t, path, LogOptions{Tail: 5, Until: t0.Add(3 * time.Second)})
+	if len(got) != 0 {
+		t.Errorf("tail 5 until 3s: %d", len(got))
+	}
+	if got := collect(t, filepath.Join(t.TempDir(), "none"), LogOptions{Tail: -1}); len(got) != 0 {
+		t.Errorf("missing log: %d", len(got))
+	}
+}
+
+func TestReadLogFollow(t *testing.T) {
+	path, _ := writeTestLog(t, 3)
+	w, err := OpenLogWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	got := make(chan LogEntry, 100)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- ReadLog(context.Background(), path, LogOptions{Tail: 2, Follow: true, Done: done}, func(e LogEntry) error {
+			got <- e
+			return nil
+		})
+	}()
+	for i := 0; i < 2; i++ {
+		<-got
+	}
+	w.WriteEntry("stdout", []byte("tick 1\n"), time.Now())
+	if e := <-got; string(e.Log) != "tick 1\n" {
+		t.Errorf("followed %q", e.Log)
+	}
+	w.WriteEntry("stderr", []byte("tock 1\n"), time.Now())
+	close(done) // the container exited: what is left is delivered
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if e := <-got; string(e.Log) != "tock 1\n" || e.Stream != "stderr" {
+		t.Errorf("last %q %s", e.Log, e.Stream)
+	}
+	w.Close()
+}
