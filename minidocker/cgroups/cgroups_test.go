@@ -436,7 +436,17 @@ func TestMemorySwap(t *testing.T) {
 	}
 }
 
-func TestKillAllChildren(t *testing.T) {
+func TestKillAllChildren(t *testing.T) { testKillAllChildren(t) }
+
+// TestKillAllFrozen takes the path of kernels without cgroup.kill (v2
+// before 5.14): freeze, kill one by one, thaw. v1 always takes it.
+func TestKillAllFrozen(t *testing.T) {
+	useCgroupKill = false
+	defer func() { useCgroupKill = true }()
+	testKillAllChildren(t)
+}
+
+func testKillAllChildren(t *testing.T) {
 	parent := testParent(t)
 	c := mustNew(t, parent, "kill")
 	h := enter(t, c, "spawn", c.Version() == V2)

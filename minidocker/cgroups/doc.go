@@ -49,8 +49,24 @@
 // unified side tree is ignored.
 //
 // EL9 machines are pure v2. Because the dev machines cannot show v2,
-// scripts/cgroup2-vm-test.sh boots Debian's kernel under qemu with cgroup v2
-// only and runs this package's root tests inside it.
+// scripts/cgroup2-vm-test.sh boots Debian's kernel under qemu (TCG) with
+// cgroup_no_v1=all and runs this package's root tests inside it, from an
+// initramfs holding busybox and the static test binary:
+//
+//	sudo scripts/cgroup2-vm-test.sh -v                      # this package
+//	sudo scripts/cgroup2-vm-test.sh -run OOM ./minidocker/cgroups ./labs/04-dockerfile
+//
+// The tests need nothing from the guest: the processes they put into
+// cgroups (a sleeper, a memory hog, a forker) are the test binary itself,
+// re-executed with MINIDOCKER_CGROUPS_HELPER set (helper_test.go).
+//
+// # Beyond the brief's API
+//
+// Version, Path and Name describe a cgroup; List and RemoveParent let the
+// daemon reconcile and clean its --cgroup-parent (and tests find leaks);
+// SwapLimitSupported tells when docker's swap warning is due;
+// QuotaFromNanoCPUs and ValidateNanoCPUs turn --cpus into a quota the way
+// dockerd does; KillTimeout bounds KillAll.
 //
 // # Docker semantics worth knowing
 //
