@@ -19,18 +19,19 @@ import (
 // keys can be set in daemon.json (flags win). The listening socket is the
 // global -H.
 type DaemonCmd struct {
-	ConfigFile         string   `name:"config-file" default:"${config_file}" help:"Daemon configuration file."`
-	DataRoot           string   `name:"data-root" help:"Root directory of persistent state (default /var/lib/minidocker)."`
-	ExecRoot           string   `name:"exec-root" help:"Root directory of runtime state (default /run/minidocker)."`
-	Pidfile            string   `name:"pidfile" short:"p" help:"Path of the daemon's PID file (default /var/run/minidocker.pid)."`
-	LogLevel           string   `name:"log-level" short:"l" enum:",debug,info,warn,error,fatal" default:"" help:"Logging level (debug, info, warn, error, fatal)."`
-	Bridge             string   `name:"bridge" short:"b" help:"Name of the default bridge (default minidocker0)."`
-	Bip                string   `name:"bip" help:"Address and prefix of the default bridge (default 10.66.0.1/16)."`
-	IPTables           *bool    `name:"iptables" negatable:"" help:"Manage iptables rules (default true)."`
-	IPTablesChain      string   `name:"iptables-chain" help:"Prefix of minidocker's iptables chains (default MINIDOCKER)."`
-	CgroupParent       string   `name:"cgroup-parent" help:"Parent cgroup of all containers (default minidocker)."`
-	RegistryMirrors    []string `name:"registry-mirror" help:"Preferred registry mirror for docker.io (repeatable)."`
-	InsecureRegistries []string `name:"insecure-registry" help:"Registry (host:port or CIDR) to reach over plain HTTP (repeatable)."`
+	ConfigFile          string   `name:"config-file" default:"${config_file}" help:"Daemon configuration file."`
+	DataRoot            string   `name:"data-root" help:"Root directory of persistent state (default /var/lib/minidocker)."`
+	ExecRoot            string   `name:"exec-root" help:"Root directory of runtime state (default /run/minidocker)."`
+	Pidfile             string   `name:"pidfile" short:"p" help:"Path of the daemon's PID file (default /var/run/minidocker.pid)."`
+	LogLevel            string   `name:"log-level" short:"l" enum:",debug,info,warn,error,fatal" default:"" help:"Logging level (debug, info, warn, error, fatal)."`
+	Bridge              string   `name:"bridge" short:"b" help:"Name of the default bridge (default minidocker0)."`
+	Bip                 string   `name:"bip" help:"Address and prefix of the default bridge (default 10.66.0.1/16)."`
+	IPTables            *bool    `name:"iptables" negatable:"" help:"Manage iptables rules (default true)."`
+	IPTablesChain       string   `name:"iptables-chain" help:"Prefix of minidocker's iptables chains (default MINIDOCKER)."`
+	CgroupParent        string   `name:"cgroup-parent" help:"Parent cgroup of all containers (default minidocker)."`
+	RegistryMirrors     []string `name:"registry-mirror" help:"Preferred registry mirror for docker.io (repeatable)."`
+	InsecureRegistries  []string `name:"insecure-registry" help:"Registry (host:port or CIDR) to reach over plain HTTP (repeatable)."`
+	RemoveNetworkOnExit bool     `name:"remove-network-on-exit" hidden:"" help:"Delete the bridges and iptables chains on exit (for isolated test daemons)."`
 }
 
 // settings merges defaults ← daemon.json ← flags.
@@ -43,6 +44,7 @@ func (c *DaemonCmd) settings(g *Globals) (config.Config, error) {
 		DataRoot: c.DataRoot, ExecRoot: c.ExecRoot, Pidfile: c.Pidfile, LogLevel: c.LogLevel,
 		Bridge: c.Bridge, Bip: c.Bip, IPTables: c.IPTables, IPTablesChain: c.IPTablesChain,
 		CgroupParent: c.CgroupParent, RegistryMirrors: c.RegistryMirrors, InsecureRegistries: c.InsecureRegistries,
+		RemoveNetworkOnExit: c.RemoveNetworkOnExit,
 	}
 	if g.Host != "" {
 		flags.Hosts = []string{g.Host}

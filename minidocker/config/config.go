@@ -31,6 +31,11 @@ type Config struct {
 	IPTables           *bool    `json:"iptables"`
 	IPTablesChain      string   `json:"iptables-chain"`
 	CgroupParent       string   `json:"cgroup-parent"`
+
+	// RemoveNetworkOnExit makes the daemon delete its bridges and iptables
+	// chains when it stops, as if it had never run. Docker keeps them (and
+	// so do we by default); isolated test daemons must not.
+	RemoveNetworkOnExit bool `json:"-"`
 }
 
 // Default returns the settings of a daemon started with no flags and no file.
@@ -143,6 +148,7 @@ func (c Config) Merge(over Config) Config {
 	if over.InsecureRegistries != nil {
 		c.InsecureRegistries = over.InsecureRegistries
 	}
+	c.RemoveNetworkOnExit = c.RemoveNetworkOnExit || over.RemoveNetworkOnExit
 	if over.IPTables != nil {
 		c.IPTables = over.IPTables
 	}

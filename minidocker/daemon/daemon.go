@@ -11,12 +11,18 @@ import (
 	"strings"
 
 	"github.com/minidocker/minidocker/minidocker/config"
+	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/network"
 )
 
 // Daemon is the state of one running minidocker daemon.
 type Daemon struct {
 	cfg config.Config
 	id  string // stable engine ID, shown by `info`
+
+	images     *image.Store     // images.go
+	networks   *network.Manager // networks.go
+	containers *containerStore  // containers.go
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -31,6 +37,14 @@ func New(cfg config.Config) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, id: id}
+	// Order matters: containers are restored last, because reconciling
+	// them needs the images (their layers) and the networks (their endpoints).
+	for _, start := range []func() error{d.initImages, d.initNetworks, d.initContainers} {
+		if err := start(); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	slog.Info("daemon ready", "data-root", cfg.DataRoot, "exec-root", cfg.ExecRoot)
 	return d, nil
 }
@@ -40,7 +54,10 @@ func (d *Daemon) Config() config.Config { return d.cfg }
 
 // Close releases what the daemon holds. Containers keep running: their
 // shims do not depend on the daemon process.
-func (d *Daemon) Close() error { return nil }
+func (d *Daemon) Close() error {
+	d.closeContainers()
+	return d.closeNetworks()
+}
 
 // engineID reads the daemon's identity, creating it on first start, so that
 // `info` shows the same ID across restarts as dockerd does.

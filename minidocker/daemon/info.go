@@ -62,9 +62,12 @@ func (d *Daemon) Info() system.Info {
 	return info
 }
 
-// fillCounts adds the container and image numbers; the container and image
-// subsystems replace this as they land.
-func (d *Daemon) fillCounts(info *system.Info) {}
+// fillCounts adds the container and image numbers.
+func (d *Daemon) fillCounts(info *system.Info) {
+	info.Images = d.imageCount()
+	info.Containers, info.ContainersRunning, info.ContainersPaused, info.ContainersStopped = d.containerCounts()
+	info.Warnings = append(info.Warnings, d.networkWarnings()...)
+}
 
 // registryConfig reports mirrors and insecure registries as dockerd does:
 // 127.0.0.0/8 is always insecure; host:port entries are index configs,

@@ -90,7 +90,7 @@ func (d *Daemon) DaemonArgs() []string {
 		"--data-root", d.DataRoot, "--exec-root", d.ExecRoot,
 		"--pidfile", filepath.Join(d.Dir, "minidocker.pid"),
 		"--bridge", d.Bridge, "--bip", d.Bip, "--iptables-chain", d.Chain,
-		"--cgroup-parent", d.Cgroup, "--log-level", "debug"}
+		"--cgroup-parent", d.Cgroup, "--log-level", "debug", "--remove-network-on-exit"}
 	return append(args, d.Args...)
 }
 

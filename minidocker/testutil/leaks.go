@@ -34,15 +34,17 @@ func (d *Daemon) Leaks() []string {
 			left = append(left, "cgroup "+c)
 		}
 	}
-	if out, err := exec.Command("iptables", "-w", "-t", "nat", "-S").Output(); err == nil {
+	for _, table := range []string{"nat", "filter"} {
+		out, _ := exec.Command("iptables", "-w", "-t", table, "-S").Output()
 		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, d.Chain+"-") && strings.HasPrefix(line, "-A") {
-				left = append(left, "iptables rule "+line)
+			if strings.Contains(line, d.Chain) {
+				left = append(left, "iptables "+table+" "+line)
 			}
 		}
 	}
-	if links, _ := filepath.Glob("/sys/class/net/" + d.Bridge + "/brif/*"); len(links) > 0 {
-		left = append(left, "veths on "+d.Bridge+": "+strings.Join(links, " "))
+	if _, err := os.Stat("/sys/class/net/" + d.Bridge); err == nil {
+		links, _ := filepath.Glob("/sys/class/net/" + d.Bridge + "/brif/*")
+		left = append(left, "bridge "+d.Bridge+" with ports "+strings.Join(links, " "))
 	}
 	return left
 }
