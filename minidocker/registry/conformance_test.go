@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"net"
+	"crypto/tls"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestConformance is the acceptance test: the OCI distribution-spec
@@ -31,15 +33,38 @@ func TestConformance(t *testing.T) {
 		t.Skip("conformance run skipped (-short or MINIDOCKER_CONFORMANCE=skip)")
 	}
 	tool := buildConformanceTool(t)
-	for _, profile := range []string{"1.1", "dev"} {
-		t.Run(profile, func(t *testing.T) {
-			addr := serveForTest(t, t.TempDir())
+	runs := []struct {
+		name, profile string
+		secure        bool // htpasswd + TLS, the tool logs in and accepts our self-signed cert
+		repo1, repo2  string
+	}{
+		{name: "1.1", profile: "1.1"},
+		{name: "dev", profile: "dev"},
+		{name: "1.1-auth-tls-nested-names", profile: "1.1", secure: true, repo1: "a/b/c/repo1", repo2: "x/repo-2"},
+	}
+	for _, run := range runs {
+		profile := run.profile
+		t.Run(run.name, func(t *testing.T) {
+			opts := Options{Root: t.TempDir()}
+			env := []string{"OCI_TLS=disabled"}
+			if run.secure {
+				hash, _ := bcrypt.GenerateFromPassword([]byte("conformance-pw"), bcrypt.MinCost)
+				opts.HtpasswdFile = writeHtpasswd(t, "tester:"+string(hash))
+				opts.TLSCert, opts.TLSKey = writeSelfSignedCert(t, t.TempDir())
+				// OCI_TLS=insecure does not skip verification in this version of
+				// the tool, so trust our certificate instead (Go reads SSL_CERT_FILE).
+				env = []string{"OCI_TLS=enabled", "SSL_CERT_FILE=" + opts.TLSCert,
+					"OCI_USERNAME=tester", "OCI_PASSWORD=conformance-pw"}
+			}
+			if run.repo1 != "" {
+				env = append(env, "OCI_REPO1="+run.repo1, "OCI_REPO2="+run.repo2)
+			}
+			addr := serveForTest(t, opts)
 			results := t.TempDir()
 			cmd := exec.Command(tool)
 			cmd.Dir = results
-			cmd.Env = append(os.Environ(),
-				"OCI_REGISTRY="+addr, "OCI_TLS=disabled", "OCI_VERSION="+profile,
-				"OCI_RESULTS_DIR="+results)
+			cmd.Env = append(os.Environ(), "OCI_REGISTRY="+addr, "OCI_VERSION="+profile, "OCI_RESULTS_DIR="+results)
+			cmd.Env = append(cmd.Env, env...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			runErr := cmd.Run()
@@ -82,19 +107,19 @@ func buildConformanceTool(t *testing.T) string {
 
 // serveForTest runs Serve on a free loopback port until the test ends and
 // returns host:port once the registry answers.
-func serveForTest(t *testing.T, root string) string {
+func serveForTest(t *testing.T, opts Options) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // Serve binds it again; a race with another process is unlikely on loopback
+	addr := freeAddr(t) // Serve binds it again; a race with another process is unlikely on loopback
+	opts.Addr = addr
+	opts.Logf = func(string, ...any) {}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- Serve(ctx, Options{Addr: addr, Root: root, Logf: func(string, ...any) {}})
-	}()
+	go func() { done <- Serve(ctx, opts) }()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	scheme := "http://"
+	if opts.TLSCert != "" {
+		scheme = "https://"
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -107,7 +132,7 @@ func serveForTest(t *testing.T, root string) string {
 		}
 	})
 	for i := 0; i < 100; i++ {
-		resp, err := http.Get("http://" + addr + "/v2/")
+		resp, err := client.Get(scheme + addr + "/v2/") // any answer, even 401, means it is up
 		if err == nil {
 			resp.Body.Close()
 			return addr
