@@ -109,7 +109,6 @@ func (s *Store) CommitLayer(ctx context.Context, parentImageID, upperDir string,
 			return "", err
 		}
 		diffID = rec.DiffID
-		s.pin(diffID)
 		defer s.unpin(diffID)
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, digest.Digest(diffID))
 	}

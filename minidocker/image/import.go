@@ -37,7 +37,6 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, changes []s
 	if err != nil {
 		return "", err
 	}
-	s.pin(rec.DiffID)
 	defer s.unpin(rec.DiffID)
 	now := time.Now().UTC()
 	if message == "" {

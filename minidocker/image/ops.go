@@ -197,15 +197,28 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		}
 	}
 
-	// delete id, then its untagged parents
-	var deleted []string
+	// delete id, then its untagged parents; remember the chain IDs of their
+	// layers to report removed layers as docker does (top layer first)
+	type pos struct {
+		chain string
+		index int
+	}
+	chains := map[string]pos{}
 	for cur := id; cur != ""; {
 		rec, _ := s.imageRecord(cur)
+		if cfg, err := s.configLocked(cur); err == nil {
+			ids := cfg.RootFS.DiffIDs
+			for i, c := range chainIDs(ids) {
+				if _, ok := chains[ids[i].String()]; !ok {
+					chains[ids[i].String()] = pos{c, i}
+				}
+			}
+		}
 		if err := os.Remove(s.imagePath(cur)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.mu.Unlock()
 			return out, err
 		}
-		deleted = append(deleted, cur)
+		os.Remove(s.blobPath(cur))
 		out = append(out, image.DeleteResponse{Deleted: cur})
 		if opts.NoPrune || rec == nil || rec.Parent == "" {
 			break
@@ -219,25 +232,12 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		}
 		cur = p
 	}
-	// remember which chain IDs the deleted images had, to report removed layers like docker
-	chains := map[string]string{}
-	for _, d := range deleted {
-		if cfg, err := s.configLocked(d); err == nil {
-			ids := cfg.RootFS.DiffIDs
-			for i, c := range chainIDs(ids) {
-				chains[ids[i].String()] = c
-			}
-		}
-	}
 	s.mu.Unlock()
-	for _, d := range deleted {
-		os.Remove(s.blobPath(d))
-	}
 	removed, _ := s.gc(false)
-	sort.Slice(removed, func(i, j int) bool { return chains[removed[i]] > chains[removed[j]] })
+	sort.Slice(removed, func(i, j int) bool { return chains[removed[i]].index > chains[removed[j]].index })
 	for _, l := range removed {
 		if c, ok := chains[l]; ok {
-			out = append(out, image.DeleteResponse{Deleted: c})
+			out = append(out, image.DeleteResponse{Deleted: c.chain})
 		}
 	}
 	return out, nil

@@ -364,7 +364,9 @@ type layerIn struct {
 
 // storeLayer stores and unpacks a layer unless it is already there (existed).
 // The caller must have pinned in.DiffID (if known) so a concurrent delete
-// cannot collect it before the image that uses it is written.
+// cannot collect it before the image that uses it is written; when the
+// diffID is not known beforehand, storeLayer pins it (also on "existed")
+// and the caller must unpin rec.DiffID.
 func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, existed bool, err error) {
 	if in.DiffID != "" {
 		if !validDigest(in.DiffID) {
@@ -445,8 +447,7 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 	}
 
 	if in.DiffID == "" { // only now do we know which layer this is
-		s.pin(diffID)
-		defer s.unpin(diffID)
+		s.pin(diffID) // stays pinned: the caller unpins once its image is written
 		unlock := s.lockLayer(diffID)
 		defer unlock()
 		if r, err := s.layer(diffID); err == nil {
@@ -536,12 +537,12 @@ func (s *Store) putImage(config []byte, parent string) (string, error) {
 			return "", fmt.Errorf("layer %s is not stored", d)
 		}
 	}
+	s.mu.Lock() // blob and record together: Remove deletes both under the same lock
+	defer s.mu.Unlock()
 	id, err := s.putBlob(config)
 	if err != nil {
 		return "", err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.hasImageLocked(id) {
 		return id, nil
 	}
