@@ -74,7 +74,7 @@ func parseRange(header string, size int64) (start, end int64, partial bool, err 
 	if !ok {
 		return 0, size, false, nil
 	}
-	bad := &apiError{Status: http.StatusRequestedRangeNotSatisfiable, Code: "BLOB_UNKNOWN",
+	bad := &apiError{Status: http.StatusRequestedRangeNotSatisfiable, Code: "SIZE_INVALID",
 		Message: "requested range not satisfiable", Detail: header}
 	if a == "" { // suffix: the last n bytes
 		n, perr := strconv.ParseInt(b, 10, 64)
