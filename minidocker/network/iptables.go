@@ -250,17 +250,16 @@ func (t ipt) removePorts(cid string, ip netip.Addr, bs []PortBinding) error {
 // portRuleOwners lists the DNAT rules of our chain with the container ID of
 // their comment, as argument lists ready for -D.
 func (t ipt) portRules() (map[string][][]string, error) {
-	out, err := iptables("-t", "nat", "-S", t.nat())
+	// list the whole table: iptables-nft 1.8.9 answers -S for a missing
+	// chain with "is incompatible", which cannot be told from a real problem
+	out, err := iptables("-t", "nat", "-S")
 	if err != nil {
-		if isMissing(err) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	res := map[string][][]string{}
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		if len(f) < 3 || f[0] != "-A" {
+		if len(f) < 3 || f[0] != "-A" || f[1] != t.nat() {
 			continue
 		}
 		for i := range f {

@@ -624,3 +624,15 @@ func (m *Manager) Cleanup() error {
 	m.Close()
 	return errors.Join(errs...)
 }
+
+// Purge removes everything a configuration left on the host — endpoints,
+// veths, namespace files, rules, chains, bridges — without a running
+// manager: for test harnesses after killing a daemon, and for uninstall.
+func Purge(cfg Config) error {
+	cfg.Live = func(string) bool { return false }
+	m, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	return m.Cleanup()
+}

@@ -684,6 +684,22 @@ func TestReconcileAfterReboot(t *testing.T) {
 	}
 	m2.Detach(d.ContainerID)
 	e.assertClean(t)
+	// a daemon killed with endpoints in place: Purge takes everything away
+	if _, err := m2.Attach(context.Background(), AttachRequest{ContainerID: "p" + rnd(8), Ports: d.Ports}); err != nil {
+		t.Fatal(err)
+	}
+	m2.Close()
+	if err := Purge(e.cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.assertNoChains(t)
+	if _, err := netlink.LinkByName(e.cfg.BridgeName); err == nil {
+		t.Error("bridge left after Purge")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.cfg.ExecRoot, "netns")); len(ents) != 0 {
+		t.Errorf("netns files left: %d", len(ents))
+	}
+	e.m = &Manager{cfg: e.cfg, t: ipt{prefix: e.cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, dying: map[netip.Addr]int{}}
 }
 
 func TestDefaultHostIP(t *testing.T) {
