@@ -59,7 +59,7 @@ func BenchmarkExecTrue(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		e, err := Exec(context.Background(), c.shim.Pid, spec.Cgroup, Process{Args: []string{"true"}, Env: spec.Process.Env}, ExecIO{})
+		e, err := Exec(context.Background(), c.shim.Pid, Process{Args: []string{"true"}, Env: spec.Process.Env}, ExecIO{})
 		if err != nil {
 			b.Fatal(err)
 		}

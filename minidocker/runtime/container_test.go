@@ -40,7 +40,7 @@ func execOut(t *testing.T, c *testContainer, p Process) (string, string, int, er
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	e, err := Exec(ctx, c.shim.Pid, c.spec.Cgroup, p, ExecIO{Stdout: &out, Stderr: &errb})
+	e, err := Exec(ctx, c.shim.Pid, p, ExecIO{Stdout: &out, Stderr: &errb})
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -50,8 +50,43 @@ func execOut(t *testing.T, c *testContainer, p Process) (string, string, int, er
 
 var nsNames = []string{"ipc", "mnt", "net", "pid", "uts"}
 
+func hostNamespaces(t *testing.T) string {
+	var s []string
+	for _, n := range nsNames {
+		l, err := os.Readlink("/proc/self/ns/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = append(s, l)
+	}
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	return strings.Join(s, " ") + string(mi)
+}
+
 func TestNamespacesAndExec(t *testing.T) {
+	before := hostNamespaces(t)
+	defer func() {
+		if after := hostNamespaces(t); after != before {
+			t.Errorf("exec changed the caller's namespaces or mounts")
+		}
+	}()
 	c := startSleeper(t, nil)
+	// many at once: none may leave a daemon thread inside the container
+	errc := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		go func() {
+			out, _, code, err := execOut(t, c, Process{Args: []string{"echo", "x"}})
+			if err == nil && (code != 0 || out != "x\n") {
+				err = fmt.Errorf("exec echo x: %d %q", code, out)
+			}
+			errc <- err
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
 	script := ""
 	for _, n := range nsNames {
 		script += "readlink /proc/self/ns/" + n + "; "
@@ -117,7 +152,7 @@ func TestNamespacesAndExec(t *testing.T) {
 	}
 	// stdin
 	var o bytes.Buffer
-	e, err := Exec(context.Background(), c.shim.Pid, c.spec.Cgroup, Process{Args: []string{"cat"}, Env: c.spec.Process.Env}, ExecIO{Stdin: strings.NewReader("to exec stdin\n"), Stdout: &o})
+	e, err := Exec(context.Background(), c.shim.Pid, Process{Args: []string{"cat"}, Env: c.spec.Process.Env}, ExecIO{Stdin: strings.NewReader("to exec stdin\n"), Stdout: &o})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,16 @@ import "os"
 
 // Hidden roles of the one binary (os.Args[1]).
 const (
-	roleShim   = "shim"   // minidocker shim <bundle>
-	roleInit   = "init"   // minidocker init (fd 3: sync socket)
-	roleNsexec = "nsexec" // minidocker nsexec (fd 3: sync pipe; config on stdin of the pipe)
+	roleShim = "shim" // minidocker shim <bundle>
+	roleInit = "init" // minidocker init (fd 3: sync socket)
+
 )
 
-// RunReexecEntrypoint runs one of the binary's hidden roles (the shim, the
-// container's init, the exec helper) when os.Args asks for it, and reports
+// RunReexecEntrypoint runs one of the binary's hidden roles (the shim and the
+// container's init) when os.Args asks for it, and reports
 // whether it did (a role normally ends the process itself). main calls it
 // before the CLI parses anything; a test binary calls it from TestMain so
-// that tests can re-execute themselves as shim, init or nsexec.
+// that tests can re-execute themselves as shim or init.
 func RunReexecEntrypoint() bool {
 	if len(os.Args) < 2 || os.Getenv(roleEnv) == "" {
 		return false
@@ -26,8 +26,6 @@ func RunReexecEntrypoint() bool {
 		runShim(os.Args[2])
 	case roleInit:
 		runInit()
-	case roleNsexec:
-		runNsexec()
 	default:
 		return false
 	}

@@ -1,0 +1,242 @@
+package runtime
+
+// In-process exec (DESIGN §4 "exec without cgo"): a goroutine locks its OS
+// thread (and never unlocks it, so Go discards the thread afterwards),
+// moves that one thread into the container's cgroup, unshares its fs
+// attributes (CLONE_FS: threads share cwd/root, and setns(CLONE_NEWNS)
+// refuses a shared one), joins PID 1's ipc, uts, net, pid and mnt
+// namespaces, looks the command up in the container, and fork/execs it
+// from that same thread: the child inherits the thread's namespaces, root
+// and cgroup, so it is born inside the container. The daemon's other
+// threads never change; Go starts new threads from a clean template thread
+// when a locked thread would otherwise be cloned.
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
+)
+
+// cgroupTarget is how a new process joins the cgroup of initPid: on v2 a
+// directory fd for clone3's CLONE_INTO_CGROUP, on v1 the "tasks" files
+// (one per hierarchy) the forking thread moves itself into.
+type cgroupTarget struct {
+	v2fd    int // -1 if none
+	v1Tasks []string
+}
+
+func (c *cgroupTarget) close() {
+	if c.v2fd >= 0 {
+		unix.Close(c.v2fd)
+	}
+}
+
+// cgroupOf finds the cgroup directories of pid from /proc/<pid>/cgroup
+// and the cgroup mounts in /proc/self/mountinfo.
+func cgroupOf(pid int) (*cgroupTarget, error) {
+	t := &cgroupTarget{v2fd: -1}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return nil, err
+	}
+	type mnt struct{ root, point, opts string }
+	var v1 []mnt
+	var v2 *mnt
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, x := range fields {
+			if x == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 || len(fields) < sep+4 {
+			continue
+		}
+		m := mnt{root: fields[3], point: fields[4], opts: fields[sep+3]}
+		switch fields[sep+1] {
+		case "cgroup":
+			v1 = append(v1, m)
+		case "cgroup2":
+			if v2 == nil {
+				v2 = &m
+			}
+		}
+	}
+	f.Close()
+	inDir := func(m mnt, path string) string {
+		rel, err := filepath.Rel(m.root, path)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return ""
+		}
+		return filepath.Join(m.point, rel)
+	}
+	isV2 := cgroups.Detect() == cgroups.V2
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" {
+			if isV2 && v2 != nil {
+				if dir := inDir(*v2, parts[2]); dir != "" {
+					fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+					if err != nil {
+						return nil, err
+					}
+					t.v2fd = fd
+				}
+			}
+			continue
+		}
+		if isV2 {
+			continue
+		}
+		ctls := strings.Split(parts[1], ",")
+		for _, m := range v1 {
+			opts := "," + m.opts + ","
+			all := true
+			for _, c := range ctls {
+				if !strings.Contains(opts, ","+c+",") {
+					all = false
+					break
+				}
+			}
+			if all {
+				if dir := inDir(m, parts[2]); dir != "" {
+					t.v1Tasks = append(t.v1Tasks, filepath.Join(dir, "tasks"))
+				}
+				break
+			}
+		}
+	}
+	return t, nil
+}
+
+type forkResult struct {
+	proc *os.Process
+	err  error
+}
+
+// startInContainer starts p inside the container of initPid with the given
+// stdio files (already opened in the caller); see the file comment.
+func startInContainer(initPid int, p *Process, files []*os.File) (*os.Process, error) {
+	cg, err := cgroupOf(initPid)
+	if err != nil {
+		return nil, startErr("exec: find the container's cgroup: %v", err)
+	}
+	defer cg.close()
+	// open the namespaces before joining any: after mnt, /proc is another
+	nsfds := make([]int, len(nsKinds))
+	for i, k := range nsKinds {
+		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", initPid, k.name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			for _, f := range nsfds[:i] {
+				unix.Close(f)
+			}
+			return nil, startErr("exec: open %s namespace of %d: %v", k.name, initPid, err)
+		}
+		nsfds[i] = fd
+	}
+	defer func() {
+		for _, f := range nsfds {
+			unix.Close(f)
+		}
+	}()
+	resc := make(chan forkResult, 1)
+	work := func(out chan<- forkResult) {
+		goruntime.LockOSThread() // never unlocked: the thread dies with this goroutine
+		proc, err := forkInContainer(cg, nsfds, p, files)
+		out <- forkResult{proc, err}
+	}
+	go func() {
+		goruntime.LockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			work(resc)
+			return
+		}
+		// This is the main thread. Go never ends it, and /proc/self shows
+		// its namespaces: it must stay clean. Keep it busy (locked, asleep
+		// on the channel) so that the work lands on another thread, then
+		// give it back untouched.
+		inner := make(chan forkResult, 1)
+		go work(inner)
+		r := <-inner
+		goruntime.UnlockOSThread()
+		resc <- r
+	}()
+	r := <-resc
+	return r.proc, r.err
+}
+
+var nsKinds = []struct {
+	name string
+	flag int
+}{{"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"net", unix.CLONE_NEWNET}, {"pid", unix.CLONE_NEWPID}, {"mnt", unix.CLONE_NEWNS}}
+
+// forkInContainer runs on a locked thread it is allowed to ruin.
+func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File) (*os.Process, error) {
+	tid := []byte(fmt.Sprint(unix.Gettid()))
+	for _, tasks := range cg.v1Tasks {
+		if err := os.WriteFile(tasks, tid, 0); err != nil {
+			return nil, startErr("exec: join cgroup: %v", err)
+		}
+	}
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return nil, startErr("exec: unshare(CLONE_FS): %v", err)
+	}
+	for i, k := range nsKinds {
+		if err := unix.Setns(nsfds[i], k.flag); err != nil {
+			return nil, startErr("exec: setns %s: %v", k.name, err)
+		}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return nil, startErr("exec: %v", err)
+	}
+	path, argv, env, u, serr := prepareExec(p)
+	if serr != nil {
+		return nil, serr
+	}
+	groups := u.Groups
+	if groups == nil {
+		groups = []uint32{}
+	}
+	sys := &syscall.SysProcAttr{
+		Credential: &syscall.Credential{Uid: u.Uid, Gid: u.Gid, Groups: groups},
+		Setsid:     true,
+	}
+	if p.Terminal {
+		sys.Setctty, sys.Ctty = true, 0
+	}
+	if cg.v2fd >= 0 {
+		sys.UseCgroupFD, sys.CgroupFD = true, cg.v2fd
+	}
+	cwd := cwdOf(p)
+	if _, err := os.Stat(cwd); err != nil {
+		return nil, startErr("chdir to cwd (%q) set in config.json failed: no such file or directory", cwd)
+	}
+	proc, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: cwd, Env: env, Files: files, Sys: sys})
+	if err != nil {
+		var pe *os.PathError
+		if e, ok := err.(*os.PathError); ok {
+			pe = e
+			err = pe.Err
+		}
+		return nil, execError(p.Args[0], err)
+	}
+	return proc, nil
+}
