@@ -44,7 +44,7 @@ type Options struct {
 	// "Successfully built" (the API sends it as {"aux":{"ID":…}}).
 	Aux func(imageID string)
 
-	// StateDir holds the cache index (cache.json) and the scratch
+	// StateDir holds the cache index (cache.jsonl) and the scratch
 	// upperdirs (tmp/). It must be on the same filesystem as the layer
 	// store for RUN's overlay. "" means a temporary dir: no cache survives
 	// the build.
@@ -122,7 +122,7 @@ func Build(ctx context.Context, be Backend, contextDir string, opts Options) (im
 		if err := os.MkdirAll(bd.scratch, 0o700); err != nil {
 			return "", err
 		}
-		bd.cache = openCache(filepath.Join(opts.StateDir, "cache.json"))
+		bd.cache = openCache(filepath.Join(opts.StateDir, "cache.jsonl"))
 	} else {
 		tmp, err := os.MkdirTemp("", "minidocker-build-")
 		if err != nil {

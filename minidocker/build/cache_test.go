@@ -31,7 +31,7 @@ func TestCache(t *testing.T) {
 		t.Fatalf("rebuild: %s vs %s\n%s", id2, id1, out2)
 	}
 	// the index is a file: a new process (fresh Build) still hits
-	if _, err := os.Stat(filepath.Join(state, "cache.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(state, "cache.jsonl")); err != nil {
 		t.Fatal(err)
 	}
 	// touching mtimes does not bust the cache

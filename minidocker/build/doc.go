@@ -1,0 +1,49 @@
+// Package build is minidocker's Dockerfile builder: docker's classic
+// ("legacy") builder, the one the article's section 4 (Dockerfile) shows,
+// written as a library. The daemon's POST /build untars the context into a
+// directory and calls Build; the CLI side tars a directory with ContextTar
+// (which applies .dockerignore).
+//
+// Where to start reading:
+//
+//   - build.go: Build, the stage walk (run), and dispatch — one case per
+//     instruction, each turning into a config change (commitMeta: an
+//     empty_layer history entry such as "/bin/sh -c #(nop)  CMD [\"sh\"]")
+//     or a layer (WORKDIR when missing, COPY/ADD, RUN).
+//   - args.go: ARG scoping (global ARGs before FROM, per-stage ARGs,
+//     --build-arg, ENV shadowing ARG, the "|N K=V" prefix RUN records).
+//   - copy.go: COPY/ADD: resolving sources (globs, symlinks clamped to the
+//     context as docker does), the content hash that keys the cache, and
+//     layerWriter, which writes the step's upperdir only through os.Root.
+//   - rootfs.go: read-only views — the context, and an image as the
+//     overlay merge of its layer directories (whiteouts understood) — used
+//     by COPY --from, WORKDIR and --chown name lookup.
+//   - cache.go: the cache index. A step hits when the parent image, the
+//     history line (which carries the sources' content hash for COPY/ADD
+//     and the build args for RUN) and the resulting config all match an
+//     earlier step whose image still exists. mtime is not part of it, so
+//     touching a file keeps the cache; editing it does not.
+//   - backend.go: the Backend interface the daemon implements on top of
+//     the image store (GetImage, PullImage, LayerDirs, Commit, Tag) and
+//     the runtime (Run). Tests use an in-memory fake (fake_test.go).
+//
+// Parsing uses buildkit's frontend/dockerfile parser, instructions and
+// shell packages (v0.34.2; the instructions package builds with our
+// toolchain and adds only small modules: pkg/errors, go-csvvalue,
+// levenshtein for "did you mean", typeurl/protobuf via its linter types).
+// Our code does only the walk.
+//
+// Output is the classic builder's text: "Step 2/7 : COPY …", " ---> Using
+// cache", " ---> Running in 0123456789ab", "Removing intermediate container
+// …", " ---> 1a2b3c4d5e6f", "Successfully built …", "Successfully tagged …".
+// Each Write to Options.Out is one message (dockerd sends "Step …" and its
+// "\n" as two), so the API layer can wrap each in {"stream":…}.
+//
+// Differences from docker worth knowing: config-only steps print "Running
+// in <id>" like docker but no container is created for them (the ID only
+// names the step, and is recorded as the image's legacy "container");
+// COPY/ADD are written by the builder itself, not through a container;
+// the source hash in "COPY file:<hash> in /dst" is our own content hash,
+// not docker's tarsum, so those history lines differ in the hash only;
+// heredocs and RUN --mount/--network flags (BuildKit features) are refused.
+package build
