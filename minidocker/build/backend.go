@@ -79,12 +79,12 @@ type RunSpec struct {
 
 // CommitRequest describes the image one step makes on top of its parent.
 type CommitRequest struct {
-	Config          dockerspec.DockerOCIImageConfig // the new runtime config (replaces the parent's)
-	CreatedBy       string                          // history line, e.g. "/bin/sh -c #(nop)  ENV A=1"
-	Comment         string                          // history comment (unused by the builder)
-	Author          string                          // MAINTAINER: image author and history author
-	Created         time.Time                       // image and history time
-	Container       string                          // legacy "container": the intermediate container ID
-	ContainerConfig *container.Config               // legacy "container_config": the step's run config
-	OS, Architecture string                         // platform of a FROM scratch image
+	Config           dockerspec.DockerOCIImageConfig // the new runtime config (replaces the parent's)
+	CreatedBy        string                          // history line, e.g. "/bin/sh -c #(nop)  ENV A=1"
+	Comment          string                          // history comment (unused by the builder)
+	Author           string                          // MAINTAINER: image author and history author
+	Created          time.Time                       // image and history time
+	Container        string                          // legacy "container": the intermediate container ID
+	ContainerConfig  *container.Config               // legacy "container_config": the step's run config
+	OS, Architecture string                          // platform of a FROM scratch image
 }
