@@ -378,21 +378,32 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := createNetns(ep.NetnsPath); err != nil {
-		return nil, err
-	}
-	if err := setupVeth(ep, m.cfg.MTU); err != nil {
-		return nil, err
-	}
-	if m.testHookAfterVeth != nil {
-		if err := m.testHookAfterVeth(ep); err != nil {
-			return nil, err
-		}
-	}
+	// The DNAT rules (one exec of iptables-restore, the slowest step) go in
+	// while the namespace and the veth are made; for those few milliseconds
+	// they point at an address nobody answers on yet, which is harmless.
+	rules := make(chan error, 1)
 	if m.cfg.IPTables && len(ep.Ports) > 0 {
-		if err := m.t.addPorts(ep.ContainerID, ep.IP, ep.Ports); err != nil {
-			return nil, err
+		go func() { rules <- m.t.addPorts(ep.ContainerID, ep.IP, ep.Ports) }()
+	} else {
+		rules <- nil
+	}
+	err = func() error {
+		if err := createNetns(ep.NetnsPath); err != nil {
+			return err
 		}
+		if err := setupVeth(ep, m.cfg.MTU); err != nil {
+			return err
+		}
+		if m.testHookAfterVeth != nil {
+			return m.testHookAfterVeth(ep)
+		}
+		return nil
+	}()
+	if rerr := <-rules; err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
