@@ -79,7 +79,7 @@ func TestShimRSS(t *testing.T) {
 	}
 	pid := readPidFile(filepath.Join(bundle, ShimPidFile))
 	// let the shim settle (its start-up ends with trimMemory)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(trimDelay + 500*time.Millisecond)
 	kb := vmRSSKiB(t, pid)
 	t.Logf("shim RSS: %d KiB (%.2f MiB)", kb, float64(kb)/1024)
 	if os.Getenv("RTTEST_SMAPS") != "" {

@@ -105,7 +105,7 @@ func CreateShim(ctx context.Context, bundleDir string) (*Shim, error) {
 	cmd := &exec.Cmd{
 		Path:        selfExe,
 		Args:        []string{os.Args[0], roleShim, bundleDir},
-		Env:         []string{roleEnv + "=" + roleShim, "PATH=" + defaultPath, "GOMAXPROCS=1"},
+		Env:         []string{roleEnv + "=" + roleShim, "PATH=" + defaultPath, "GOMAXPROCS=1", "_MINIDOCKER_TRACE=" + os.Getenv("_MINIDOCKER_TRACE")},
 		Dir:         "/",
 		Stdin:       null,
 		Stdout:      null,

@@ -25,12 +25,14 @@ type initConfig struct {
 }
 
 func runInit() {
+	trace("init: main")
 	syscall.CloseOnExec(initSyncFd)
 	sync := os.NewFile(initSyncFd, "sync")
 	var cfg initConfig
 	if err := json.NewDecoder(sync).Decode(&cfg); err != nil {
 		os.Exit(1) // the shim went away before "go"
 	}
+	trace("init: go")
 	serr := initContainer(&cfg.Spec)
 	json.NewEncoder(sync).Encode(serr)
 	os.Exit(serr.Code)
@@ -49,6 +51,7 @@ func initContainer(s *Spec) *StartError {
 	if err := setupRootfs(s); err != nil {
 		return startErr("%v", err)
 	}
+	trace("init: rootfs ready")
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return startErr("sethostname: %v", err)

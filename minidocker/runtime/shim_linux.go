@@ -40,6 +40,9 @@ import (
 
 const shimReportFd = 3
 
+// trimDelay is how long after the start the shim trims its memory.
+const trimDelay = 500 * time.Millisecond
+
 // shimRequest is one request on the shim's socket: one JSON line.
 type shimRequest struct {
 	Op                    string // start, attach, resize, kill, wait, state
@@ -92,6 +95,7 @@ type attacher struct {
 }
 
 func runShim(bundle string) {
+	trace("shim: main")
 	debug.SetGCPercent(20)
 	report := os.NewFile(shimReportFd, "report")
 	syscall.CloseOnExec(shimReportFd)
@@ -103,7 +107,6 @@ func runShim(bundle string) {
 	}
 	json.NewEncoder(report).Encode(shimResponse{Pid: s.pid})
 	report.Close()
-	trimMemory()
 	s.run()
 	os.Exit(0)
 }
@@ -126,6 +129,7 @@ func (s *shim) create() error {
 		return err
 	}
 	s.spec = spec
+	trace("shim: spec read")
 	if spec.Cgroup.Name != "" {
 		cg, err := cgroups.New(spec.Cgroup.Parent, spec.Cgroup.Name)
 		if err != nil {
@@ -136,6 +140,7 @@ func (s *shim) create() error {
 			return err
 		}
 	}
+	trace("shim: cgroup made")
 	if spec.LogPath != "" {
 		if s.log, err = OpenLogWriter(spec.LogPath); err != nil {
 			return err
@@ -191,7 +196,7 @@ func (s *shim) create() error {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{os.Args[0], roleInit},
-		Env:        []string{"GOMAXPROCS=1", "GOGC=off", roleEnv + "=" + roleInit},
+		Env:        []string{"GOMAXPROCS=1", "GOGC=off", roleEnv + "=" + roleInit, "_MINIDOCKER_TRACE=" + os.Getenv("_MINIDOCKER_TRACE")},
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
@@ -231,6 +236,7 @@ func (s *shim) create() error {
 	if err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
+	trace("shim: init started")
 	s.cmd = cmd
 	s.pid = cmd.Process.Pid
 	if s.cg != nil && !cmd.SysProcAttr.UseCgroupFD {
@@ -279,6 +285,7 @@ func (s *shim) run() {
 	var copiers sync.WaitGroup
 	s.startOutput(&copiers)
 	ps := <-waitc
+	trace("shim: init exited")
 	s.mu.Lock() // not while start is still reading init's answer
 	s.syncSock.Close()
 	s.mu.Unlock()
@@ -318,6 +325,7 @@ func (s *shim) run() {
 	s.attachers = nil
 	s.mu.Unlock()
 	close(s.exited)
+	trace("shim: status written")
 	if s.cg != nil {
 		s.cg.KillAll()
 		s.cg.Destroy()
@@ -332,6 +340,7 @@ func (s *shim) run() {
 	}
 	os.Remove(socketPath(s.bundle))
 	os.Remove(bundleFile(s.bundle, ShimPidFile))
+	trace("shim: done")
 }
 
 // startOutput copies the container's output to the log and the attachers.
@@ -428,7 +437,9 @@ func (s *shim) handle(c net.Conn) {
 		return
 	case "start":
 		writeResp(c, s.start())
-		trimMemory()
+		// once the container runs, drop the start-up pages; not sooner:
+		// faulting them back in would slow the start itself
+		time.AfterFunc(trimDelay, trimMemory)
 	case "state":
 		s.mu.Lock()
 		resp := shimResponse{Pid: s.pid, Started: s.started}
@@ -490,6 +501,7 @@ func (s *shim) start() shimResponse {
 		return shimResponse{Pid: s.pid}
 	}
 	s.started = true
+	trace("shim: start")
 	res := &shimResponse{Pid: s.pid}
 	s.startResult = res
 	if err := json.NewEncoder(s.syncSock).Encode(initConfig{Spec: *s.spec}); err != nil {
@@ -501,6 +513,7 @@ func (s *shim) start() shimResponse {
 		res.Error, res.Code = "start container: "+err.Error(), 125
 		return *res
 	}
+	trace("shim: init exec'd")
 	if len(b) > 0 {
 		var se StartError
 		if err := json.Unmarshal(b, &se); err != nil || se.Message == "" {

@@ -142,6 +142,9 @@ func ReadExitStatus(bundleDir string) (st ExitStatus, ok bool, err error) {
 	return st, true, nil
 }
 
+// writeFileAtomic writes a temporary file and renames it over path: a
+// reader sees the old or the new content, never a part. (No fsync: these
+// files describe processes, which do not survive a machine crash either.)
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
@@ -149,11 +152,6 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return err
