@@ -388,6 +388,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 		rules <- nil
 	}
 	err = func() error {
+		removeNetns(ep.NetnsPath) // a stale file no record explains (crash)
 		if err := createNetns(ep.NetnsPath); err != nil {
 			return err
 		}
