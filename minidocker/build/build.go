@@ -807,7 +807,7 @@ func (bd *builder) runStep(ctx context.Context, st *stage, c *instructions.RunCo
 		return errdefs.Invalid("RUN with heredocs is not supported by the classic builder")
 	}
 	if len(c.FlagsUsed) > 0 {
-		return errdefs.Invalid("the --%s option requires BuildKit", c.FlagsUsed[0])
+		return errdefs.Invalid("the --%s option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled", c.FlagsUsed[0])
 	}
 	cmd := st.resolveCmdLine(c.ShellDependantCmdLine)
 	env := st.img.Config.Env

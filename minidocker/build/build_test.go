@@ -317,9 +317,21 @@ func TestErrors(t *testing.T) {
 	if _, _, err := doBuild(t, f, dir, Options{Dockerfile: "nope"}); err == nil || err.Error() != "Cannot locate specified Dockerfile: nope" {
 		t.Errorf("dockerfile: %v", err)
 	}
-	// no scratch dirs left behind
-	if _, _, err := doBuild(t, f, dir, Options{StateDir: filepath.Join(t.TempDir(), "st")}); err == nil {
+	// no scratch dirs left behind by a failed RUN or COPY
+	st := filepath.Join(t.TempDir(), "st")
+	if _, _, err := doBuild(t, f, dir, Options{StateDir: st}); err == nil {
 		t.Fatal("want error")
+	}
+	dir = writeCtx(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY a /etc/passwd/x\n", "a": "a"})
+	if _, _, err := doBuild(t, f, dir, Options{StateDir: st}); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("COPY over a file's path: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(st, "tmp")); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+	dir = writeCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN --mount=type=cache,target=/x true\n"})
+	if _, _, err := doBuild(t, f, dir, Options{}); err == nil || !strings.HasPrefix(err.Error(), "the --mount option requires BuildKit") {
+		t.Errorf("RUN --mount: %v", err)
 	}
 }
 

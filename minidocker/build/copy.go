@@ -462,7 +462,11 @@ func (w *layerWriter) mkdirAll(rel string, uid, gid int) error {
 			}
 			continue
 		}
-		if pfi, err := w.parent.Lstat(p); err == nil && pfi.IsDir() {
+		pfi, perr := w.parent.Lstat(p)
+		if perr == nil && !pfi.IsDir() {
+			return fmt.Errorf("mkdir /%s: not a directory", p)
+		}
+		if perr == nil {
 			if err := w.root.Mkdir(p, pfi.Mode().Perm()); err != nil {
 				return err
 			}
@@ -497,7 +501,25 @@ func (w *layerWriter) removeExisting(rel string) error {
 	return w.root.Remove(rel)
 }
 
+// resolve follows symlinks of the parent image in rel's directories (COPY
+// x /var/run/y with /var/run -> /run writes /run/y, as docker does).
+func (w *layerWriter) resolve(rel string) (string, error) {
+	rel = cleanRel(rel)
+	if rel == "." {
+		return rel, nil
+	}
+	dir, err := resolveInScope(w.parent, parentOf(rel), true)
+	if err != nil {
+		return "", err
+	}
+	return joinRel(dir, path.Base(rel)), nil
+}
+
 func (w *layerWriter) writeFile(rel string, r io.Reader, mode fs.FileMode, uid, gid int, mtime time.Time) error {
+	rel, err := w.resolve(rel)
+	if err != nil {
+		return err
+	}
 	if err := w.mkdirAll(parentOf(rel), uid, gid); err != nil {
 		return err
 	}
@@ -525,6 +547,10 @@ func (w *layerWriter) writeFile(rel string, r io.Reader, mode fs.FileMode, uid, 
 }
 
 func (w *layerWriter) symlink(rel, target string, uid, gid int) error {
+	rel, err := w.resolve(rel)
+	if err != nil {
+		return err
+	}
 	if err := w.mkdirAll(parentOf(rel), uid, gid); err != nil {
 		return err
 	}
@@ -538,6 +564,10 @@ func (w *layerWriter) symlink(rel, target string, uid, gid int) error {
 }
 
 func (w *layerWriter) dir(rel string, mode fs.FileMode, uid, gid int, mtime time.Time) error {
+	rel, err := w.resolve(rel)
+	if err != nil {
+		return err
+	}
 	if err := w.mkdirAll(parentOf(rel), uid, gid); err != nil {
 		return err
 	}
@@ -574,6 +604,9 @@ func parentOf(rel string) string {
 }
 
 func joinRel(dir, name string) string {
+	if name == "" || name == "." {
+		return dir
+	}
 	if dir == "." || dir == "" {
 		return name
 	}

@@ -53,7 +53,9 @@ func TestCopySemantics(t *testing.T) {
 		{"relative dest", "WORKDIR /w\nCOPY a.txt .", []string{"w/", "w/a.txt"}},
 		{"symlink source is followed", "COPY link /l", []string{"l"}},
 		{"two sources", "COPY a.txt b.txt /two/", []string{"two/", "two/a.txt", "two/b.txt"}},
-		{"dest through image symlink", "COPY a.txt /bin/sh.txt", []string{"bin/", "bin/sh.txt"}},
+		{"dest next to image symlink", "COPY a.txt /bin/sh.txt", []string{"bin/", "bin/sh.txt"}},
+		{"dest through image dir symlink", "COPY a.txt /var/run/x", []string{"run/", "run/x"}},
+		{"dir dest through image dir symlink", "COPY dir /var/run/d/", []string{"run/", "run/d/", "run/d/f1", "run/d/sub/", "run/d/sub/f2"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
