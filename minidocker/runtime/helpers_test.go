@@ -95,6 +95,11 @@ func buildBusyboxRootfs(bb, dir string) error {
 		}
 		os.Symlink("/bin/busybox", filepath.Join(dir, l))
 	}
+	return buildBusyboxRootfsEtc(dir)
+}
+
+func buildBusyboxRootfsEtc(dir string) error {
+	os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
 	files := map[string]string{
 		"etc/passwd":  "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
 		"etc/group":   "root:x:0:\nuser:x:1000:\nwheel:x:10:user\nnogroup:x:65534:\n",

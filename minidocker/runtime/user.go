@@ -76,9 +76,8 @@ func resolveUser(spec, passwdPath, groupPath string) (execUser, error) {
 			}
 		}
 	} else if found {
-		// supplementary groups, like initgroups(3): the primary group and
-		// every group that lists the user
-		u.Groups = append(u.Groups, u.Gid)
+		// supplementary groups, like initgroups(3): every group that
+		// lists the user (the primary group is added below)
 		for _, g := range groups {
 			if len(g) < 4 || g[3] == "" {
 				continue
@@ -93,6 +92,9 @@ func resolveUser(spec, passwdPath, groupPath string) (execUser, error) {
 			}
 		}
 	}
+	// the primary group is always among the groups (what `id` shows in
+	// docker: groups=0(root),10(wheel) for root in busybox)
+	u.Groups = append([]uint32{u.Gid}, u.Groups...)
 	return u, nil
 }
 

@@ -1,0 +1,137 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestNetworkModes(t *testing.T) {
+	a := startSleeper(t, nil)
+	aNet, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", a.shim.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostNet, _ := os.Readlink("/proc/self/ns/net")
+
+	spec, bundle := newSpec(t, "readlink", "/proc/self/ns/net")
+	spec.Network = Network{Mode: "join", NetnsPath: fmt.Sprintf("/proc/%d/ns/net", a.shim.Pid)}
+	out, errs, st := run(t, spec, bundle)
+	if st.ExitCode != 0 || strings.TrimSpace(out) != aNet {
+		t.Errorf("join: %q %q %+v, want %s", out, errs, st, aNet)
+	}
+	spec, bundle = newSpec(t, "readlink", "/proc/self/ns/net")
+	spec.Network = Network{Mode: "host"}
+	out, _, st = run(t, spec, bundle)
+	if st.ExitCode != 0 || strings.TrimSpace(out) != hostNet {
+		t.Errorf("host: %q %+v, want %s", out, st, hostNet)
+	}
+}
+
+func TestUserSpecs(t *testing.T) {
+	spec, bundle := newSpec(t, "id")
+	spec.Process.User = "1000:10"
+	out, _, st := run(t, spec, bundle)
+	if st.ExitCode != 0 || out != "uid=1000(user) gid=10(wheel) groups=10(wheel)\n" {
+		t.Errorf("-u 1000:10: %q %+v", out, st)
+	}
+	spec, bundle = newSpec(t, "sh", "-c", "id; echo $HOME; pwd")
+	spec.Process.User = "user"
+	spec.Process.Cwd = "/work/dir"
+	out, _, st = run(t, spec, bundle)
+	if st.ExitCode != 0 || out != "uid=1000(user) gid=1000(user) groups=10(wheel),1000(user)\n/home/user\n/work/dir\n" {
+		t.Errorf("-u user -w /work/dir: %q %+v", out, st)
+	}
+	spec, bundle = newSpec(t, "id")
+	spec.Process.User = "nosuchuser"
+	c := create(t, spec, bundle)
+	var se *StartError
+	if err := c.start(); !errors.As(err, &se) || !strings.Contains(se.Message, "unable to find user nosuchuser") {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// A start that fails half-way (here: the image layer is missing, so the
+// overlay cannot be mounted) leaves nothing behind after Cleanup.
+func TestFailedStartLeavesNothing(t *testing.T) {
+	spec, bundle := newSpec(t, "true")
+	spec.Rootfs.LowerDirs = []string{filepath.Join(t.TempDir(), "missing"), spec.Rootfs.LowerDirs[0]}
+	c := create(t, spec, bundle)
+	err := c.start()
+	var se *StartError
+	if !errors.As(err, &se) || se.Code != 125 || !strings.Contains(se.Message, "overlay") {
+		t.Fatalf("start: %v", err)
+	}
+	st := c.wait()
+	if st.ExitCode != 125 {
+		t.Errorf("exit status %+v", st)
+	}
+	if err := Cleanup(bundle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", spec.Cgroup.Parent, spec.Cgroup.Name)); err == nil {
+		t.Errorf("cgroup left")
+	}
+	ents, _ := os.ReadDir(bundle)
+	if len(ents) > 2 {
+		t.Errorf("bundle: %v", ents)
+	}
+}
+
+func TestExecTerminal(t *testing.T) {
+	c := startSleeper(t, nil)
+	var out bytes.Buffer
+	e, err := Exec(context.Background(), c.shim.Pid, Process{
+		Args: []string{"sh", "-c", "stty size; [ -t 1 ] && echo tty; exit 4"}, Env: c.spec.Process.Env,
+		Terminal: true, ConsoleHeight: 33, ConsoleWidth: 111,
+	}, ExecIO{Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := e.Wait(context.Background())
+	if err != nil || code != 4 || out.String() != "33 111\r\ntty\r\n" {
+		t.Errorf("exec -t: %d %v %q", code, err, out.String())
+	}
+}
+
+func TestResolveUserUnit(t *testing.T) {
+	dir := t.TempDir()
+	if err := buildBusyboxRootfsEtc(dir); err != nil {
+		t.Fatal(err)
+	}
+	pw, gr := filepath.Join(dir, "etc/passwd"), filepath.Join(dir, "etc/group")
+	for _, tc := range []struct {
+		spec string
+		uid  uint32
+		gid  uint32
+		grps []uint32
+		err  string
+	}{
+		{"", 0, 0, []uint32{0}, ""},
+		{"root", 0, 0, []uint32{0}, ""},
+		{"user", 1000, 1000, []uint32{1000, 10}, ""},
+		{"1000", 1000, 1000, []uint32{1000, 10}, ""},
+		{"4242", 4242, 0, []uint32{0}, ""},
+		{"4242:4243", 4242, 4243, []uint32{4243}, ""},
+		{"user:wheel", 1000, 10, []uint32{10}, ""},
+		{"user:nogroup", 1000, 65534, []uint32{65534}, ""},
+		{"nobody:nope", 0, 0, nil, "unable to find group nope"},
+		{"ghost", 0, 0, nil, "unable to find user ghost: no matching entries in passwd file"},
+	} {
+		u, err := resolveUser(tc.spec, pw, gr)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err %v, want %q", tc.spec, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || u.Uid != tc.uid || u.Gid != tc.gid || fmt.Sprint(u.Groups) != fmt.Sprint(tc.grps) {
+			t.Errorf("%q: %+v %v, want %d:%d %v", tc.spec, u, err, tc.uid, tc.gid, tc.grps)
+		}
+	}
+}
