@@ -15,8 +15,8 @@
 #                                  "MINIDOCKER-VM-DONE rc=N", then powers off
 #   /tests/<pkg>.test              CGO_ENABLED=0 go test -c of each package
 #   /pkg/<pkg>/                    the package's testdata/, the test's working dir
-#   /lib/modules/*.ko              overlay, llc, stp, bridge, veth (Debian builds
-#                                  them as modules; loaded at boot in this order)
+#   /lib/modules/*.ko              the modules asked for with -modules, loaded at
+#                                  boot in dependency order
 #
 # The kernel command line is cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1,
 # so the guest has no v1 controller at all. The script exits with the tests'
@@ -24,15 +24,20 @@
 #
 # Usage: scripts/cgroup2-vm-test.sh [-run REGEXP] [-v] [-timeout SECONDS]
 #                                   [-smp N] [-m MB] [-env K=V]... [-add SRC:DST]...
+#                                   [-modules overlay,veth,bridge,...]
 #                                   [pkgdir|file.test ...]
 #   default pkgdir: ./minidocker/cgroups
 #   e.g.  scripts/cgroup2-vm-test.sh -run 'OOM|Memory' ./minidocker/cgroups ./minidocker/runtime
 #   -env K=V     exported in the guest before the tests run (CI is passed on as it is)
+#   -modules L   kernel modules (comma-separated, with their dependencies) to insmod
+#                at boot; Debian builds overlay, veth, bridge (+llc, stp),
+#                nf_tables, ip_tables, … as modules. None by default.
 #   -add SRC:DST copies a host file or directory into the initramfs at DST
 #                (a prebuilt static minidocker binary, a rootfs tarball, …): the
 #                guest has busybox and nothing else, no Go toolchain, no network.
 #
-# Needs (apt): qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils; and Go.
+# Needs (apt): qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils
+# (kmod for -modules; all but the first three are on a stock Debian); and Go.
 # Environment: KERNEL=/boot/vmlinuz-… to choose the kernel, BUSYBOX=path;
 #   VM_CACHE=dir for the unpacked vmlinux (default /var/tmp/minidocker-vm-cache),
 #   NO_PVH=1 to boot the compressed bzImage through the firmware instead; KEEP=1 keeps the work dir.
@@ -45,6 +50,7 @@ smp=2
 mem=512
 envs=()
 adds=()
+modules=""
 pkgs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -56,6 +62,7 @@ while [ $# -gt 0 ]; do
 	-m) mem="$2"; shift 2 ;;
 	-env) envs+=("$2"); shift 2 ;;
 	-add) adds+=("$2"); shift 2 ;;
+	-modules) modules="$2"; shift 2 ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d'; exit 0 ;;
 	-*) echo "cgroup2-vm-test: unknown flag $1" >&2; exit 2 ;;
 	*) pkgs+=("$1"); shift ;;
@@ -150,15 +157,25 @@ t1=$(date +%s%N)
 
 # --- busybox, modules, init --------------------------------------------------
 cp "$busybox" "$root/bin/busybox"
-for m in kernel/fs/overlayfs/overlay kernel/net/llc/llc kernel/net/802/stp kernel/net/bridge/bridge kernel/drivers/net/veth; do
-	f=/lib/modules/$kver/$m.ko
-	if [ -f "$f" ]; then
-		cp "$f" "$root/lib/modules/"
-		echo "$(basename "$m")" >>"$root/modules.list"
-	elif [ -f "$f.xz" ] || [ -f "$f.zst" ]; then
-		echo "cgroup2-vm-test: $f is compressed; busybox insmod cannot load it, skipped" >&2
-	fi
-done
+# Kernel modules to insmod at boot, dependencies first (modinfo from kmod
+# resolves names and dependencies). Loading costs ~1 s per few modules under
+# TCG (signature checks run emulated), so only on request.
+declare -A modseen=()
+add_module() {
+	local m=$1 f d
+	[ -n "${modseen[$m]:-}" ] && return 0
+	modseen[$m]=1
+	f=$(modinfo -k "$kver" -n "$m" 2>/dev/null) || die "kernel module $m not found for $kver"
+	case "$f" in
+	builtin | "(builtin)") return 0 ;;
+	*.ko) ;;
+	*) die "module $m is $f: busybox insmod needs an uncompressed .ko" ;;
+	esac
+	for d in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do add_module "$d"; done
+	cp "$f" "$root/lib/modules/$m.ko"
+	echo "$m" >>"$root/modules.list"
+}
+for m in $(echo "$modules" | tr ',' ' '); do add_module "$m"; done
 touch "$root/modules.list"
 for a in "${adds[@]+"${adds[@]}"}"; do
 	src=${a%%:*} dst=${a#*:}
@@ -181,6 +198,7 @@ echo "127.0.0.1 localhost" >"$root/etc/hosts"
 
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
+echo
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -195,7 +213,7 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup || echo "MINIDOCKER-VM: mounting cgroup2
 hostname minidocker-vm
 ip link set lo up 2>/dev/null
 for m in $(cat /modules.list); do
-	insmod /lib/modules/$m.ko || echo "MINIDOCKER-VM: insmod $m failed"
+	insmod /lib/modules/$m.ko && echo "MINIDOCKER-VM: insmod $m" || echo "MINIDOCKER-VM: insmod $m failed"
 done
 . /env
 RUN=$(cat /run.pattern)
