@@ -510,3 +510,28 @@ func BenchmarkStats(b *testing.B) {
 		}
 	}
 }
+
+// TestParallel: containers are created and removed concurrently under one
+// parent (the daemon starts them in parallel).
+func TestParallel(t *testing.T) {
+	parent := testParent(t)
+	const n = 16
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			c, err := New(parent, fmt.Sprintf("p%d", i))
+			if err == nil {
+				err = c.Set(Resources{Memory: 16 << 20, PidsLimit: 10, CPUQuota: 10000})
+				if err2 := c.Destroy(); err == nil {
+					err = err2
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
