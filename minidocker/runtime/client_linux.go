@@ -385,7 +385,13 @@ func Cleanup(bundleDir string) error {
 	}
 	var errs []error
 	if spec, err := ReadSpec(bundleDir); err == nil && spec.Cgroup.Name != "" {
-		if cg, err := cgroups.Load(spec.Cgroup.Parent, spec.Cgroup.Name); err == nil {
+		cg, err := cgroups.Load(spec.Cgroup.Parent, spec.Cgroup.Name)
+		if errors.Is(err, fs.ErrNotExist) && len(leftCgroups(spec.Cgroup)) > 0 {
+			// a half-removed cgroup (the memory directory gone, another
+			// still there): complete it, then remove all of it
+			cg, err = cgroups.New(spec.Cgroup.Parent, spec.Cgroup.Name)
+		}
+		if err == nil {
 			if err := cg.KillAll(); err != nil {
 				errs = append(errs, err)
 			}
@@ -402,4 +408,20 @@ func Cleanup(bundleDir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// leftCgroups lists the directories of cgroup c that still exist, in any
+// hierarchy (cgroups.List knows the hierarchies).
+func leftCgroups(c Cgroup) []string {
+	names, err := cgroups.List(c.Parent)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		if n == c.Name {
+			out = append(out, n)
+		}
+	}
+	return out
 }
