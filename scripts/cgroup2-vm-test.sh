@@ -71,6 +71,8 @@ done
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./minidocker/cgroups)
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+here=$(pwd)
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$here/$1" ;; esac; }
 cd "$repo"
 
 die() { echo "cgroup2-vm-test: $*" >&2; exit 2; }
@@ -138,6 +140,7 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,tests,pkg,lib/m
 # --- test binaries -----------------------------------------------------------
 t0=$(date +%s%N)
 for p in "${pkgs[@]}"; do
+	[ "$p" = ./minidocker/cgroups ] || p=$(abs "$p")
 	if [ -f "$p" ]; then
 		name=$(basename "$p" .test)
 		cp "$p" "$root/tests/$name.test"
@@ -145,7 +148,8 @@ for p in "${pkgs[@]}"; do
 		continue
 	fi
 	[ -d "$p" ] || die "$p: no such package directory"
-	rel=$(cd "$p" && pwd); rel=${rel#"$repo"/}
+	rel=$(cd "$p" && pwd -P); rel=${rel#"$(pwd -P)"/}
+	case "$rel" in /*) die "$p is not inside the repository $repo" ;; esac
 	name=$(echo "$rel" | tr '/' '_')
 	echo "cgroup2-vm-test: building $rel"
 	CGO_ENABLED=0 go test -c -o "$root/tests/$name.test" "./$rel"
@@ -180,6 +184,7 @@ touch "$root/modules.list"
 for a in "${adds[@]+"${adds[@]}"}"; do
 	src=${a%%:*} dst=${a#*:}
 	[ "$src" != "$a" ] && [ -n "$dst" ] || die "-add wants SRC:DST, got $a"
+	src=$(abs "$src")
 	[ -e "$src" ] || die "-add: $src does not exist"
 	mkdir -p "$root/$(dirname "$dst")"
 	cp -a "$src" "$root/$dst"
