@@ -130,6 +130,13 @@ func (s *shim) create() error {
 	}
 	s.spec = spec
 	trace("shim: spec read")
+	for _, d := range []string{spec.Rootfs.MergedDir, spec.Rootfs.UpperDir, spec.Rootfs.WorkDir} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
 	if spec.Cgroup.Name != "" {
 		cg, err := cgroups.New(spec.Cgroup.Parent, spec.Cgroup.Name)
 		if err != nil {
