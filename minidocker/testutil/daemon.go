@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/minidocker/minidocker/minidocker/network"
 )
 
 // Daemon is one isolated minidocker daemon started for a test: its own
@@ -53,6 +55,7 @@ func StartDaemon(t testing.TB, extraArgs ...string) *Daemon {
 		d.RemoveAllContainers()
 		d.Stop()
 		d.AssertNoLeaks()
+		d.Purge()
 	})
 	return d
 }
@@ -175,6 +178,16 @@ func (d *Daemon) Stop() {
 		<-d.done
 		d.t.Errorf("daemon ignored SIGTERM for 20s\n%s", d.log.String())
 	}
+}
+
+// Purge removes the bridge, chains and netns files of this daemon's
+// settings even when the daemon could not (it was killed, or a test
+// failed), so one broken test does not pollute the machine for the next.
+func (d *Daemon) Purge() {
+	_ = network.Purge(network.Config{
+		BridgeName: d.Bridge, BridgeCIDR: d.Bip, ChainPrefix: d.Chain, IPTables: true,
+		StateDir: filepath.Join(d.DataRoot, "network"), ExecRoot: d.ExecRoot,
+	})
 }
 
 // Kill9 kills the daemon the hard way, as a crash would.
