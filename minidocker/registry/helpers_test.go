@@ -2,6 +2,7 @@ package registry
 
 import (
 	"net"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -15,3 +16,5 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+func httpTestServer(s *Server) *httptest.Server { return httptest.NewServer(s.Handler()) }
