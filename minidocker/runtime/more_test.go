@@ -135,3 +135,73 @@ func TestResolveUserUnit(t *testing.T) {
 		}
 	}
 }
+
+func TestDevAndSys(t *testing.T) {
+	spec, bundle := newSpec(t, "sh", "-c", `ls /dev | tr '\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c; touch /sys/x 2>/dev/null || echo sys-ro; grep -E '^(sysfs|devpts|shm|proc) ' /proc/mounts | cut -d' ' -f1-4 | cut -d, -f1`)
+	out, errs, st := run(t, spec, bundle)
+	if st.ExitCode != 0 {
+		t.Fatalf("%+v %q %q", st, out, errs)
+	}
+	lines := strings.Split(out, "\n")
+	for _, d := range []string{"console", "full", "null", "ptmx", "pts", "random", "shm", "tty", "urandom", "zero", "fd", "stdin", "stdout", "stderr"} {
+		if d == "console" {
+			continue // only with a terminal
+		}
+		if !strings.Contains(" "+lines[0], " "+d+" ") {
+			t.Errorf("/dev lacks %s: %q", d, lines[0])
+		}
+	}
+	for _, want := range []string{"\n4\n", "sys-ro\n", "proc /proc proc rw", "sysfs /sys sysfs ro", "devpts /dev/pts devpts rw", "shm /dev/shm tmpfs rw"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q: %q", want, out)
+		}
+	}
+}
+
+// Containers started in parallel do not disturb each other, and leave
+// nothing behind (TestMain checks the cgroups).
+func TestParallelContainers(t *testing.T) {
+	const n = 8
+	type res struct {
+		out string
+		st  ExitStatus
+		err error
+	}
+	specs := make([]*Spec, n)
+	bundles := make([]string, n)
+	for i := range specs {
+		specs[i], bundles[i] = newSpec(t, "sh", "-c", fmt.Sprintf("echo $$ %d; hostname", i))
+	}
+	resc := make(chan res, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			if err := WriteSpec(bundles[i], specs[i]); err != nil {
+				resc <- res{err: err}
+				return
+			}
+			defer Cleanup(bundles[i])
+			ctx := context.Background()
+			pid, err := StartShim(ctx, bundles[i])
+			if err != nil {
+				resc <- res{err: err}
+				return
+			}
+			_ = pid
+			s, err := ConnectShim(bundles[i])
+			var st ExitStatus
+			if err == nil {
+				st, err = s.Wait(ctx)
+			} else if errors.Is(err, ErrShimGone) {
+				st, _, err = ReadExitStatus(bundles[i])
+			}
+			log, _ := os.ReadFile(specs[i].LogPath)
+			resc <- res{out: string(log), st: st, err: err}
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		r := <-resc
+		if r.err != nil || r.st.ExitCode != 0 || !strings.Contains(r.out, `{"log":"1 `) || !strings.Contains(r.out, `"log":"ctr-c`) {
+			t.Errorf("parallel container: %+v %v %q", r.st, r.err, r.out)
+		}
+	}
+}
