@@ -39,6 +39,8 @@ type Options struct {
 	Labels     map[string]string  // --label, added as a LABEL step to the last stage
 	Quiet      bool               // -q: print only the image ID (and the full log on failure)
 	Out        io.Writer          // docker's classic text; each Write is one {"stream":…} message
+	Pull       bool               // --pull: pull FROM images even when present locally
+	Network    string             // --network (networkmode) for RUN; "" = the daemon's default
 
 	// Aux, when set, is called with the final image ID just before
 	// "Successfully built" (the API sends it as {"aux":{"ID":…}}).
@@ -358,6 +360,13 @@ func (bd *builder) from(ctx context.Context, s *instructions.Stage) (*stage, err
 }
 
 func (bd *builder) getOrPull(ctx context.Context, ref string) (Image, error) {
+	if bd.opts.Pull {
+		if img, err := bd.be.PullImage(ctx, ref, bd.out); err == nil {
+			return img, nil
+		} else if !isNotFound(err) {
+			return Image{}, err
+		}
+	}
 	img, err := bd.be.GetImage(ctx, ref)
 	if err == nil {
 		return img, nil
@@ -827,7 +836,8 @@ func (bd *builder) runStep(ctx context.Context, st *stage, c *instructions.RunCo
 			UpperDir: upper, WorkDir: filepath.Join(filepath.Dir(upper), "work"),
 			MergedDir: filepath.Join(filepath.Dir(upper), "merged"), Hostname: cid[:12],
 			Args: cmd, Env: runEnv, WorkingDir: st.img.Config.WorkingDir, User: st.img.Config.User,
-			Stdout: bd.out, Stderr: bd.out,
+			Network: bd.opts.Network,
+			Stdout:  bd.out, Stderr: bd.out,
 		})
 		if err != nil {
 			return err

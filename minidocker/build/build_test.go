@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -375,5 +376,57 @@ RUN echo other
 	}
 	if !strings.Contains(out, "Step 5/8 : FROM scratch AS final\n ---> \n") {
 		t.Errorf("scratch line:\n%s", out)
+	}
+}
+
+func TestConcurrentBuildsShareCache(t *testing.T) {
+	f := newFake(t)
+	f.busybox(t)
+	state := t.TempDir()
+	dir := writeCtx(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY a /a\nRUN echo x\nENV A=1\n", "a": "a"})
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		go func() {
+			_, out, err := doBuild(t, f, dir, Options{StateDir: state})
+			if err != nil {
+				err = fmt.Errorf("%v\n%s", err, out)
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 6; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	_, out, err := doBuild(t, f, dir, Options{StateDir: state, Network: "none"})
+	if err != nil || usingCache(out) != 3 {
+		t.Fatalf("after concurrent builds: %v\n%s", err, out)
+	}
+}
+
+func TestPullOption(t *testing.T) {
+	f := newFake(t)
+	pulled := 0
+	f.registry["busybox:latest"] = func() {
+		if pulled++; pulled == 1 {
+			f.busybox(t)
+		}
+	}
+	dir := writeCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN true\n"})
+	_, out := mustBuild(t, f, dir, Options{Network: "host"})
+	if pulled != 1 || !strings.Contains(out, "latest: Pulling from library/busybox\n") {
+		t.Errorf("missing image must be pulled:\n%s", out)
+	}
+	if lastRun(f).Network != "host" {
+		t.Errorf("network %q", lastRun(f).Network)
+	}
+	mustBuild(t, f, dir, Options{})
+	if pulled != 1 {
+		t.Errorf("present image pulled again")
+	}
+	mustBuild(t, f, dir, Options{Pull: true})
+	if pulled != 2 {
+		t.Errorf("--pull did not pull")
 	}
 }
