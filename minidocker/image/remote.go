@@ -436,9 +436,10 @@ func (s *Store) pullLayer(ctx context.Context, l v1.Layer, diffID, short, repo s
 	size, _ := l.Size()
 	mt, _ := l.MediaType()
 	_, existed, err := s.storeLayer(ctx, layerIn{
-		DiffID:    diffID,
-		Blob:      dg.String(),
-		MediaType: string(mt),
+		DiffID:       diffID,
+		Blob:         dg.String(),
+		BlobVerified: true, // go-containerregistry verifies remote blobs as they are read
+		MediaType:    string(mt),
 		Open: func() (io.ReadCloser, error) {
 			rc, err := l.Compressed()
 			if err != nil {

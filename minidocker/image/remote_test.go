@@ -51,6 +51,11 @@ func (l *progressLog) count(suffix string) int {
 
 func (l *progressLog) String() string { return strings.Join(l.lines, "\n") }
 
+func startRegistryB(b *testing.B) string {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
 func startRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
