@@ -335,9 +335,12 @@ func (s *Shim) request(ctx context.Context, req shimRequest) (net.Conn, shimResp
 // names a live process whose command line names this bundle).
 func shimAlive(bundle string) bool {
 	pid := readPidFile(bundleFile(bundle, ShimPidFile))
-	if pid <= 0 {
-		return false
-	}
+	return pid > 0 && processRuns(pid, bundle)
+}
+
+// processRuns reports whether pid is still the shim of bundle and not a
+// zombie (a zombie's cmdline is empty).
+func processRuns(pid int, bundle string) bool {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return false
@@ -369,18 +372,18 @@ func Cleanup(bundleDir string) error {
 		return err
 	}
 	if shimAlive(bundleDir) {
+		shimPid := readPidFile(bundleFile(bundleDir, ShimPidFile))
 		s := &Shim{bundle: bundleDir}
 		s.Kill(syscall.SIGKILL)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		s.Wait(ctx)
 		cancel()
-		if shimAlive(bundleDir) {
-			if pid := readPidFile(bundleFile(bundleDir, ShimPidFile)); pid > 0 {
-				syscall.Kill(pid, syscall.SIGKILL)
+		// the shim ends right after it answered: wait until it has
+		for i := 0; i < 200 && processRuns(shimPid, bundleDir); i++ {
+			if i == 100 {
+				syscall.Kill(shimPid, syscall.SIGKILL)
 			}
-			for i := 0; i < 100 && shimAlive(bundleDir); i++ {
-				time.Sleep(10 * time.Millisecond)
-			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	var errs []error
