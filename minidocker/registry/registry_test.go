@@ -231,7 +231,7 @@ func TestRestartPersistence(t *testing.T) {
 // Chunks must arrive in order; an out-of-order chunk is 416 and the
 // session carries on from where it really is.
 func TestChunkOutOfOrder(t *testing.T) {
-	_, base := startServer(t, t.TempDir())
+	s, base := startServer(t, t.TempDir())
 	data := []byte("abcdefghijklmnopqrstuvwxyz")
 	r := call(t, "POST", base+"/v2/a/blobs/uploads/", nil)
 	loc := base + r.header.Get("Location")
@@ -246,6 +246,12 @@ func TestChunkOutOfOrder(t *testing.T) {
 	r = call(t, "GET", base+"/v2/a/blobs/"+sha(data), nil)
 	if !bytes.Equal(r.body, data) {
 		t.Fatalf("blob = %q", r.body)
+	}
+	expect(t, call(t, "PATCH", loc, data, "Content-Range", "0-25"), 404, "PATCH after the session ended")
+	s.uploadLocks.mu.Lock()
+	defer s.uploadLocks.mu.Unlock()
+	if len(s.uploadLocks.m) != 0 {
+		t.Errorf("%d upload locks left in memory", len(s.uploadLocks.m))
 	}
 }
 

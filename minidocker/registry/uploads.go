@@ -56,14 +56,39 @@ type upload struct {
 const staleUploadAge = 7 * 24 * time.Hour
 
 // uploadLocks serialises requests on one session: two PATCHes racing on the
-// same file would interleave bytes.
-type uploadLocks struct{ m sync.Map }
+// same file would interleave bytes. Entries are counted and dropped when the
+// last holder leaves, so finished sessions leave nothing behind in memory.
+type uploadLocks struct {
+	mu sync.Mutex
+	m  map[string]*uploadLock
+}
 
-func (l *uploadLocks) lock(id string) func() {
-	v, _ := l.m.LoadOrStore(id, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+type uploadLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (l *uploadLocks) lock(id string) (unlock func()) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*uploadLock{}
+	}
+	e := l.m[id]
+	if e == nil {
+		e = &uploadLock{}
+		l.m[id] = e
+	}
+	e.refs++
+	l.mu.Unlock()
+	e.Lock()
+	return func() {
+		e.Unlock()
+		l.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(l.m, id)
+		}
+		l.mu.Unlock()
+	}
 }
 
 func (st *store) uploadDir(id string) string { return filepath.Join(st.root, "uploads", id) }
