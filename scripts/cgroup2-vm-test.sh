@@ -24,7 +24,7 @@
 #
 # Usage: scripts/cgroup2-vm-test.sh [-run REGEXP] [-v] [-timeout SECONDS]
 #                                   [-smp N] [-m MB] [-env K=V]... [-add SRC:DST]...
-#                                   [-modules overlay,veth,bridge,...]
+#                                   [-modules overlay,veth,bridge,...] [-minidocker]
 #                                   [pkgdir|file.test ...]
 #   default pkgdir: ./minidocker/cgroups
 #   e.g.  scripts/cgroup2-vm-test.sh -run 'OOM|Memory' ./minidocker/cgroups ./minidocker/runtime
@@ -32,6 +32,9 @@
 #   -modules L   kernel modules (comma-separated, with their dependencies) to insmod
 #                at boot; Debian builds overlay, veth, bridge (+llc, stp),
 #                nf_tables, ip_tables, … as modules. None by default.
+#   -minidocker  also builds the static minidocker binary into the guest's /bin and
+#                exports MINIDOCKER_BIN=/bin/minidocker (testutil.Binary uses it,
+#                there is no Go toolchain in the guest to build it)
 #   -add SRC:DST copies a host file or directory into the initramfs at DST
 #                (a prebuilt static minidocker binary, a rootfs tarball, …): the
 #                guest has busybox and nothing else, no Go toolchain, no network.
@@ -51,6 +54,7 @@ mem=512
 envs=()
 adds=()
 modules=""
+with_minidocker=0
 pkgs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
 	-env) envs+=("$2"); shift 2 ;;
 	-add) adds+=("$2"); shift 2 ;;
 	-modules) modules="$2"; shift 2 ;;
+	-minidocker) with_minidocker=1; shift ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d'; exit 0 ;;
 	-*) echo "cgroup2-vm-test: unknown flag $1" >&2; exit 2 ;;
 	*) pkgs+=("$1"); shift ;;
@@ -157,6 +162,11 @@ for p in "${pkgs[@]}"; do
 	mkdir -p "$root/pkg/$name"
 	[ -d "$rel/testdata" ] && cp -a "$rel/testdata" "$root/pkg/$name/"
 done
+if [ "$with_minidocker" = 1 ]; then
+	echo "cgroup2-vm-test: building the minidocker binary"
+	CGO_ENABLED=0 go build -o "$root/bin/minidocker" ./minidocker
+	envs+=("MINIDOCKER_BIN=/bin/minidocker")
+fi
 t1=$(date +%s%N)
 
 # --- busybox, modules, init --------------------------------------------------
