@@ -282,3 +282,82 @@ func countDirs(ents []os.DirEntry) int {
 }
 
 var _ = bytes.NewReader
+
+// TestPullInterrupted cancels a pull in the middle of a layer download:
+// nothing is stored, and pulling again works.
+func TestPullInterrupted(t *testing.T) {
+	var stall bool
+	var mu sync.Mutex
+	started := make(chan struct{}, 16)
+	host := startRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			st := stall
+			mu.Unlock()
+			if st && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				body := rec.Body.Bytes()
+				if len(body) > 4096 {
+					w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+					w.WriteHeader(200)
+					w.Write(body[:len(body)/2])
+					w.(http.Flusher).Flush()
+					started <- struct{}{}
+					<-r.Context().Done()
+					return
+				}
+				w.WriteHeader(rec.Code)
+				w.Write(body)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	a := newStore(t)
+	loadFixture(t, a)
+	a.Tag("fixture:v1", host+"/fx:v1")
+	if _, err := a.Push(context.Background(), host+"/fx:v1", RegistryOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	stall = true
+	mu.Unlock()
+	b := newStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	if _, err := b.Pull(ctx, host+"/fx:v1", RegistryOptions{}, nil); err == nil {
+		t.Fatal("interrupted pull succeeded")
+	}
+	if l, _ := b.List(true); len(l) != 0 {
+		t.Error("image stored")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(b.Root(), "layers")); countDirs(ents) != 0 {
+		t.Errorf("%d layers stored", countDirs(ents))
+	}
+	mu.Lock()
+	stall = false
+	mu.Unlock()
+	if _, err := b.Pull(context.Background(), host+"/fx:v1", RegistryOptions{}, nil); err != nil {
+		t.Fatalf("pull again: %v", err)
+	}
+}
+
+func TestSaveByIDLoadsUntagged(t *testing.T) {
+	s := newStore(t)
+	loadFixture(t, s)
+	want := readFixtureInspect(t)
+	var buf bytes.Buffer
+	if err := s.Save(context.Background(), &buf, []string{want.Id[7:19]}); err != nil {
+		t.Fatal(err)
+	}
+	s2 := newStore(t)
+	lines, err := s2.Load(context.Background(), &buf, nil)
+	if err != nil || strings.Join(lines, "|") != "Loaded image ID: "+want.Id {
+		t.Fatalf("%q %v", lines, err)
+	}
+	l, _ := s2.List(false)
+	if len(l) != 1 || len(l[0].RepoTags) != 0 {
+		t.Errorf("dangling image: %+v", l)
+	}
+}
