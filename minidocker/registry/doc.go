@@ -41,8 +41,9 @@
 //   - Manifests are checked where the spec expects it: the config and layers
 //     of an image, the children of an index must already be in the
 //     repository, with the right sizes; non-distributable/foreign layers are
-//     exempt, and a subject may be missing. registry:2 does not implement the
-//     referrers API, OCI-Subject or sha512 digests at all.
+//     exempt, and a subject may be missing. Per DESIGN.md the reference
+//     registry (distribution v3) fails 90 checks of the conformance profile
+//     we pass, in these corners: referrers, subject, sha512, non-distributable.
 //   - Upload sessions keep a running sha256 state on disk, so a resumed
 //     upload need not be re-read; a sha512 upload is hashed once at the end.
 //
