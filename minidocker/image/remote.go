@@ -345,10 +345,10 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 		}
 		short := ShortID(dg.String())
 		if s.HasLayer(diffIDs[i]) {
-			p.status(short, "Already exists")
+			p.layer(short, "Already exists")
 			continue
 		}
-		p.status(short, "Pulling fs layer")
+		p.layer(short, "Pulling fs layer")
 		jobs = append(jobs, job{l, diffIDs[i], short})
 	}
 	repoName := named.Name()
@@ -452,7 +452,7 @@ func (s *Store) pullLayer(ctx context.Context, l v1.Layer, diffID, short, repo s
 		return err
 	}
 	if existed {
-		p.status(short, "Already exists")
+		p.layer(short, "Already exists")
 		return nil
 	}
 	s.updateLayer(diffID, func(r *layerRecord) error {
@@ -461,10 +461,10 @@ func (s *Store) pullLayer(ctx context.Context, l v1.Layer, diffID, short, repo s
 		}
 		return nil
 	})
-	p.status(short, "Verifying Checksum")
-	p.status(short, "Download complete")
+	p.layer(short, "Verifying Checksum")
+	p.layer(short, "Download complete")
 	p.detail(short, "Extracting", size, size)
-	p.status(short, "Pull complete")
+	p.layer(short, "Pull complete")
 	return nil
 }
 
@@ -634,7 +634,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	n := len(cfg.RootFS.DiffIDs)
 	layers := make([]*pushLayer, n)
 	for i := n - 1; i >= 0; i-- {
-		p.status(ShortID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
+		p.layer(ShortID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
 	}
 	type manifestDesc struct {
 		MediaType string `json:"mediaType"`
@@ -692,11 +692,11 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 			ep.obs.mu.Unlock()
 			switch {
 			case from != "":
-				p.status(short, "Mounted from "+from)
+				p.layer(short, "Mounted from "+from)
 			case existed:
-				p.status(short, "Layer already exists")
+				p.layer(short, "Layer already exists")
 			default:
-				p.status(short, "Pushed")
+				p.layer(short, "Pushed")
 			}
 			s.updateLayer(l.diffID, func(r *layerRecord) error {
 				if !contains(r.Sources, named.Name()) {
