@@ -1,4 +1,348 @@
 package cli
 
-// ContainerCommands are the containers commands of the article.
-type ContainerCommands struct{}
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/jsonmessage"
+)
+
+// ContainerCommands are the container commands of the article (section 3).
+type ContainerCommands struct {
+	Create  CreateCmd  `cmd:"" help:"Create a new container."`
+	Run     RunCmd     `cmd:"" help:"Create and run a new container from an image."`
+	Start   StartCmd   `cmd:"" help:"Start one or more stopped containers."`
+	Stop    StopCmd    `cmd:"" help:"Stop one or more running containers."`
+	Restart RestartCmd `cmd:"" help:"Restart one or more containers."`
+	Kill    KillCmd    `cmd:"" help:"Kill one or more running containers."`
+	Rm      RmCmd      `cmd:"" help:"Remove one or more containers."`
+	Ps      PsCmd      `cmd:"" help:"List containers."`
+	Logs    LogsCmd    `cmd:"" help:"Fetch the logs of a container."`
+	Wait    WaitCmd    `cmd:"" help:"Block until one or more containers stop, then print their exit codes."`
+	Attach  AttachCmd  `cmd:"" help:"Attach local standard input, output, and error streams to a running container."`
+	Rename  RenameCmd  `cmd:"" help:"Rename a container."`
+	Inspect InspectCmd `cmd:"" help:"Return low-level information on containers (and images)."`
+}
+
+// ContainerFlags are the flags create and run share, named as docker's.
+type ContainerFlags struct {
+	Name        string   `help:"Assign a name to the container."`
+	Env         []string `short:"e" help:"Set environment variables."`
+	EnvFile     []string `name:"env-file" help:"Read in a file of environment variables."`
+	Volume      []string `short:"v" help:"Bind mount a volume (host:container[:ro])."`
+	Workdir     string   `short:"w" help:"Working directory inside the container."`
+	User        string   `short:"u" help:"Username or UID (format: <name|uid>[:<group|gid>])."`
+	Entrypoint  *string  `help:"Overwrite the default ENTRYPOINT of the image."`
+	Interactive bool     `short:"i" help:"Keep STDIN open even if not attached."`
+	TTY         bool     `short:"t" name:"tty" help:"Allocate a pseudo-TTY."`
+	Hostname    string   `short:"h" help:"Container host name."`
+	Memory      string   `short:"m" help:"Memory limit."`
+	MemorySwap  string   `name:"memory-swap" help:"Swap limit equal to memory plus swap: '-1' to enable unlimited swap."`
+	CPUs        float64  `name:"cpus" help:"Number of CPUs."`
+	PidsLimit   *int64   `name:"pids-limit" help:"Tune container pids limit (set -1 for unlimited)."`
+	Restart     string   `default:"no" help:"Restart policy to apply when a container exits."`
+	Network     string   `name:"network" aliases:"net" default:"default" help:"Connect a container to a network."`
+	Publish     []string `short:"p" help:"Publish a container's port(s) to the host."`
+	PublishAll  bool     `short:"P" name:"publish-all" help:"Publish all exposed ports to random ports."`
+	Label       []string `short:"l" help:"Set meta data on a container."`
+	StopSignal  string   `name:"stop-signal" help:"Signal to stop the container."`
+	StopTimeout *int     `name:"stop-timeout" help:"Timeout (in seconds) to stop a container."`
+	Rm          bool     `help:"Automatically remove the container and its associated anonymous volumes when it exits."`
+
+	Image string   `arg:"" help:"Image to run."`
+	Cmd   []string `arg:"" optional:"" passthrough:"" help:"Command and its arguments."`
+}
+
+// config turns the flags into the create request.
+func (f *ContainerFlags) config(attach bool) (*container.Config, *container.HostConfig, error) {
+	cfg := &container.Config{
+		Image: f.Image, Cmd: f.Cmd, Hostname: f.Hostname, WorkingDir: f.Workdir, User: f.User,
+		Tty: f.TTY, OpenStdin: f.Interactive, StopSignal: f.StopSignal, StopTimeout: f.StopTimeout,
+		Labels: map[string]string{},
+	}
+	if attach {
+		cfg.AttachStdout, cfg.AttachStderr = true, true
+		if f.Interactive {
+			cfg.AttachStdin, cfg.StdinOnce = true, true
+		}
+	}
+	if f.Entrypoint != nil {
+		cfg.Entrypoint = []string{*f.Entrypoint}
+	}
+	for _, file := range f.EnvFile {
+		env, err := readEnvFile(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Env = append(cfg.Env, env...)
+	}
+	for _, e := range f.Env {
+		if kv, ok := envValue(e); ok {
+			cfg.Env = append(cfg.Env, kv)
+		}
+	}
+	for _, l := range f.Label {
+		k, v, _ := strings.Cut(l, "=")
+		cfg.Labels[k] = v
+	}
+	hc := &container.HostConfig{
+		Binds: f.Volume, AutoRemove: f.Rm, NetworkMode: container.NetworkMode(f.Network),
+		PublishAllPorts: f.PublishAll,
+	}
+	var err error
+	if f.Memory != "" {
+		if hc.Memory, err = ramInBytes(f.Memory); err != nil {
+			return nil, nil, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %v", f.Memory, err)
+		}
+	}
+	if f.MemorySwap != "" {
+		if f.MemorySwap == "-1" {
+			hc.MemorySwap = -1
+		} else if hc.MemorySwap, err = ramInBytes(f.MemorySwap); err != nil {
+			return nil, nil, fmt.Errorf("invalid argument %q for \"--memory-swap\" flag: %v", f.MemorySwap, err)
+		}
+	}
+	if f.CPUs != 0 {
+		hc.NanoCPUs = int64(f.CPUs * 1e9)
+	}
+	hc.PidsLimit = f.PidsLimit
+	if hc.RestartPolicy, err = parseRestart(f.Restart); err != nil {
+		return nil, nil, err
+	}
+	for _, v := range f.Volume {
+		if parts := strings.Split(v, ":"); len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+			return nil, nil, fmt.Errorf("invalid argument %q for \"-v, --volume\" flag: invalid spec: %s: empty section between colons", v, v)
+		}
+	}
+	if len(f.Publish) > 0 {
+		cfg.ExposedPorts = network.PortSet{}
+		hc.PortBindings = network.PortMap{}
+		for _, p := range f.Publish {
+			port, binding, err := parsePublish(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			cfg.ExposedPorts[port] = struct{}{}
+			hc.PortBindings[port] = append(hc.PortBindings[port], binding)
+		}
+	}
+	return cfg, hc, nil
+}
+
+// parsePublish reads -p [ip:][hostPort:]containerPort[/proto].
+func parsePublish(s string) (network.Port, network.PortBinding, error) {
+	var b network.PortBinding
+	spec, proto, _ := strings.Cut(s, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	parts := strings.Split(spec, ":")
+	var ip, host, ctr string
+	switch len(parts) {
+	case 1:
+		ctr = parts[0]
+	case 2:
+		host, ctr = parts[0], parts[1]
+	case 3:
+		ip, host, ctr = parts[0], parts[1], parts[2]
+	default:
+		return network.Port{}, b, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: invalid port format", s)
+	}
+	port, err := network.ParsePort(ctr + "/" + proto)
+	if err != nil {
+		return port, b, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: %v", s, err)
+	}
+	if ip != "" {
+		a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+		if err != nil {
+			return port, b, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: invalid IP address: %s", s, ip)
+		}
+		b.HostIP = a
+	}
+	b.HostPort = host
+	return port, b, nil
+}
+
+func parseRestart(s string) (container.RestartPolicy, error) {
+	var p container.RestartPolicy
+	if s == "" {
+		return p, nil
+	}
+	name, count, hasCount := strings.Cut(s, ":")
+	p.Name = container.RestartPolicyMode(name)
+	if hasCount {
+		n, err := strconv.Atoi(count)
+		if err != nil {
+			return p, fmt.Errorf("invalid restart policy format: maximum retry count must be an integer")
+		}
+		p.MaximumRetryCount = n
+	}
+	return p, nil
+}
+
+// envValue reads -e KEY=VAL, or -e KEY (the client's own value, dropped
+// when unset), as docker does.
+func envValue(e string) (string, bool) {
+	if strings.Contains(e, "=") {
+		return e, true
+	}
+	if v, ok := os.LookupEnv(e); ok {
+		return e + "=" + v, true
+	}
+	return "", false
+}
+
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimLeft(sc.Text(), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if kv, ok := envValue(line); ok {
+			out = append(out, kv)
+		}
+	}
+	return out, sc.Err()
+}
+
+// ramInBytes reads docker's sizes: 512, 100k, 64m, 1g (binary units, an
+// optional trailing b).
+func ramInBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "ib")
+	t = strings.TrimSuffix(t, "b")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		case 't':
+			mult = 1 << 40
+		case 'p':
+			mult = 1 << 50
+		}
+		if mult != 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("invalid size: '%s'", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// daemonError is how docker's CLI reports a daemon refusal of run/create/start: 125.
+func daemonError(cmd string, err error) error {
+	return StatusError{Status: fmt.Sprintf("minidocker: %v\n\nRun 'minidocker %s --help' for more information", err, cmd), Code: 125}
+}
+
+// createContainer creates, pulling the image first when it is missing.
+func (g *Globals) createContainer(ctx context.Context, f *ContainerFlags, attach bool, cmd string) (string, error) {
+	cfg, hc, err := f.config(attach)
+	if err != nil {
+		return "", daemonError(cmd, err)
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return "", err
+	}
+	opts := client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: f.Name}
+	res, err := cli.ContainerCreate(ctx, opts)
+	if err != nil && cerrdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image") {
+		ref := f.Image
+		if !strings.Contains(ref[strings.LastIndex(ref, "/")+1:], ":") && !strings.Contains(ref, "@") {
+			ref += ":latest"
+		}
+		fmt.Fprintf(g.stderr, "Unable to find image '%s' locally\n", ref)
+		if perr := g.pullImage(ctx, cli, ref); perr != nil {
+			return "", daemonError(cmd, perr)
+		}
+		res, err = cli.ContainerCreate(ctx, opts)
+	}
+	if err != nil {
+		if client.IsErrConnectionFailed(err) {
+			return "", err
+		}
+		return "", daemonError(cmd, err)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(g.stderr, "WARNING:", w)
+	}
+	return res.ID, nil
+}
+
+func (g *Globals) pullImage(ctx context.Context, cli *client.Client, ref string) error {
+	resp, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err != nil {
+		return err
+	}
+	defer resp.Close()
+	fd, isTerm := terminalFd(g.stderr)
+	return jsonmessage.DisplayJSONMessagesStream(resp, g.stderr, fd, isTerm, nil)
+}
+
+func terminalFd(w io.Writer) (uintptr, bool) {
+	if f, ok := w.(*os.File); ok {
+		fd := f.Fd()
+		return fd, isTerminal(fd)
+	}
+	return 0, false
+}
+
+// CreateCmd is `docker create`.
+type CreateCmd struct {
+	ContainerFlags `embed:""`
+}
+
+func (c *CreateCmd) Run(g *Globals) error {
+	id, err := g.createContainer(g.ctx, &c.ContainerFlags, false, "create")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, id)
+	return nil
+}
+
+// each runs fn for every container argument, printing errors as docker
+// does and failing at the end if one failed.
+func (g *Globals) each(ids []string, fn func(id string) error) error {
+	failed := false
+	for _, id := range ids {
+		if err := fn(id); err != nil {
+			if client.IsErrConnectionFailed(err) {
+				return err
+			}
+			fmt.Fprintln(g.stderr, err)
+			failed = true
+		}
+	}
+	if failed {
+		return StatusError{Code: 1}
+	}
+	return nil
+}
+
+var errStop = errors.New("stop")

@@ -1,6 +1,13 @@
 package daemon
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -8,10 +15,16 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/runtime"
 )
 
 // Container is the daemon's record of one container, saved as
 // <data-root>/containers/<id>/config.v2.json (the name dockerd uses).
+//
+// The exported fields are the record; the unexported ones live only while
+// the daemon runs. Lock order: op (a whole operation: start, stop, rm)
+// before mu (the fields). Code outside this file reads fields through
+// Snapshot or with Lock/Unlock held.
 type Container struct {
 	mu           sync.Mutex
 	ID           string
@@ -27,6 +40,22 @@ type Container struct {
 	Dir          string // <data-root>/containers/<id>: record, upper/work dirs, log
 	BundleDir    string // <exec-root>/containers/<id>: spec.json, shim socket, exit status
 	LogPath      string
+	// ManuallyStopped is set by stop and kill: restart policies leave the
+	// container alone until it is started again.
+	ManuallyStopped bool `json:",omitempty"`
+	HostnamePath    string
+	HostsPath       string
+	ResolvConfPath  string
+	// IPAddress is what the network seam gave at the last start.
+	IPAddress string `json:",omitempty"`
+
+	op       sync.Mutex    // serialises start, stop, restart, rm
+	shim     *runtime.Shim // the running container's shim (nil when not running)
+	exitCh   chan struct{} // closed when the current (or next) run ends; then replaced
+	removeCh chan struct{} // closed when the container is removed
+	removed  bool
+	attaches []*pendingAttach // attach requests waiting for the next start
+	restartDelay time.Duration // the restart policy's current back-off
 }
 
 // ContainerState is what `inspect` shows under State.
@@ -42,6 +71,46 @@ type ContainerState struct {
 	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
+}
+
+// Lock and Unlock guard the container's fields for code in other files
+// (exec, cp, top, stats) that reads them.
+func (c *Container) Lock()   { c.mu.Lock() }
+func (c *Container) Unlock() { c.mu.Unlock() }
+
+// Shim is the handle on the running container's shim, nil when the
+// container is not running. exec, top and stats use it (Shim.Pid is PID 1).
+func (c *Container) Shim() *runtime.Shim {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.State.Running {
+		return nil
+	}
+	return c.shim
+}
+
+// IsRunning reports whether PID 1 runs.
+func (c *Container) IsRunning() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.State.Running
+}
+
+// RootfsDirs are the directories of the container's file system: the
+// image's layers (top first), the container's own upper dir (its changes,
+// what commit turns into a layer) and overlay's work dir.
+func (c *Container) RootfsDirs(d *Daemon) (lower []string, upper, work string, err error) {
+	lower, err = d.images.LayerDirs(c.ImageID)
+	return lower, d.containerUpperDir(c), d.containerWorkDir(c), err
+}
+
+// save writes the record atomically. Call with c.mu held.
+func (c *Container) save() error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(c.Dir, "config.v2.json"), b, 0o600)
 }
 
 // containerStore holds every container record, by ID.
@@ -78,11 +147,112 @@ func (d *Daemon) GetContainer(ref string) (*Container, error) {
 	return nil, errdefs.Invalid("multiple IDs found with provided prefix: %s", ref)
 }
 
+// Containers lists every container, newest first (docker ps order).
+func (d *Daemon) Containers() []*Container {
+	s := d.containers
+	s.mu.Lock()
+	list := make([]*Container, 0, len(s.byID))
+	for _, c := range s.byID {
+		list = append(list, c)
+	}
+	s.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].Created.After(list[j].Created) })
+	return list
+}
+
+func (d *Daemon) containersDir() string { return filepath.Join(d.cfg.DataRoot, "containers") }
+func (d *Daemon) bundlesDir() string    { return filepath.Join(d.cfg.ExecRoot, "containers") }
+
 // initContainers loads the container records and reconciles them with the
-// shims that are still running.
+// shims that are still running: a live shim is reconnected (the container
+// keeps running and gets a monitor again); a shim that died while the
+// daemon was away left its exit status in the bundle.
 func (d *Daemon) initContainers() error {
 	d.containers = &containerStore{byID: map[string]*Container{}}
+	for _, dir := range []string{d.containersDir(), d.bundlesDir()} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return err
+		}
+	}
+	entries, err := os.ReadDir(d.containersDir())
+	if err != nil {
+		return err
+	}
+	var restore []*Container
+	for _, e := range entries {
+		dir := filepath.Join(d.containersDir(), e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, "config.v2.json"))
+		if err != nil {
+			// a create that crashed before its record was written
+			slog.Warn("removing container directory without a record", "dir", dir)
+			os.RemoveAll(dir)
+			continue
+		}
+		c := &Container{}
+		if err := json.Unmarshal(b, c); err != nil || c.ID != e.Name() {
+			slog.Error("unreadable container record, skipped", "dir", dir, "err", err)
+			continue
+		}
+		c.Dir, c.BundleDir = dir, filepath.Join(d.bundlesDir(), c.ID)
+		c.exitCh, c.removeCh = make(chan struct{}), make(chan struct{})
+		d.containers.byID[c.ID] = c
+		restore = append(restore, c)
+	}
+	for _, c := range restore {
+		d.restoreContainer(c)
+	}
+	// bundles nobody owns (e.g. removed while the daemon was down)
+	if bs, err := os.ReadDir(d.bundlesDir()); err == nil {
+		for _, b := range bs {
+			if _, ok := d.containers.byID[b.Name()]; !ok {
+				p := filepath.Join(d.bundlesDir(), b.Name())
+				runtime.Cleanup(p)
+				os.RemoveAll(p)
+			}
+		}
+	}
 	return nil
+}
+
+// restoreContainer reconciles one record at daemon start.
+func (d *Daemon) restoreContainer(c *Container) {
+	c.mu.Lock()
+	running := c.State.Running || c.State.Restarting
+	c.mu.Unlock()
+	if running {
+		if shim, err := runtime.ConnectShim(c.BundleDir); err == nil {
+			st, serr := shim.State(contextBackground())
+			if serr == nil && st.Running {
+				c.mu.Lock()
+				c.shim = shim
+				c.State.Pid = st.Pid
+				c.mu.Unlock()
+				slog.Info("reconnected to running container", "id", c.ID[:12], "pid", st.Pid)
+				go d.monitor(c, shim)
+				return
+			}
+		}
+		// The shim is gone: it left the exit status behind (or nothing
+		// when it was killed itself).
+		st, ok, _ := runtime.ReadExitStatus(c.BundleDir)
+		if !ok {
+			st = runtime.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
+		}
+		slog.Info("container exited while the daemon was down", "id", c.ID[:12], "exit", st.ExitCode)
+		go d.handleExit(c, st)
+		return
+	}
+	// not running: nothing of the runtime may be left
+	if _, err := os.Stat(c.BundleDir); err == nil {
+		runtime.Cleanup(c.BundleDir)
+		os.RemoveAll(c.BundleDir)
+	}
+	c.mu.Lock()
+	autoRemove := c.HostConfig.AutoRemove && c.State.Status == "exited"
+	c.mu.Unlock()
+	if autoRemove {
+		go d.removeContainer(c, false)
+	}
 }
 
 func (d *Daemon) closeContainers() {}
@@ -91,9 +261,8 @@ func (d *Daemon) containerCounts() (all, running, paused, stopped int) {
 	if d.containers == nil {
 		return
 	}
-	d.containers.mu.Lock()
-	defer d.containers.mu.Unlock()
-	for _, c := range d.containers.byID {
+	for _, c := range d.Containers() {
+		c.mu.Lock()
 		all++
 		switch {
 		case c.State.Paused:
@@ -103,6 +272,63 @@ func (d *Daemon) containerCounts() (all, running, paused, stopped int) {
 		default:
 			stopped++
 		}
+		c.mu.Unlock()
 	}
 	return
+}
+
+// ImageInUse tells rmi whether a container uses imageID (sha256:...): the
+// ID of one such container, preferring a running one.
+func (d *Daemon) ImageInUse(imageID string) (containerID string, running bool) {
+	if d.containers == nil {
+		return "", false
+	}
+	for _, c := range d.Containers() {
+		c.mu.Lock()
+		img, run := c.ImageID, c.State.Running
+		c.mu.Unlock()
+		if img != imageID {
+			continue
+		}
+		if run {
+			return c.ID, true
+		}
+		if containerID == "" {
+			containerID = c.ID
+		}
+	}
+	return containerID, false
+}
+
+// notRunningError is docker's message for operations on a stopped container.
+func notRunningError(id string) error {
+	return errdefs.Conflict("Container %s is not running", id)
+}
+
+var errRemoved = errors.New("container removed")
+
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return errdefs.As(errdefs.KindOf(err), fmt.Errorf(format+": %w", append(args, err)...))
+}
+
+// containerUpperDir is the container's overlay upper dir: its changes to
+// the image (what cp writes into while it is stopped, what commit reads).
+func (d *Daemon) containerUpperDir(c *Container) string { return filepath.Join(c.Dir, "diff") }
+
+// containerWorkDir is overlay's work dir beside the upper dir.
+func (d *Daemon) containerWorkDir(c *Container) string { return filepath.Join(c.Dir, "work") }
+
+// ContainerRootfs is where a running container's root is mounted, as seen
+// from the host only through /proc/<pid>/root (the overlay lives in the
+// container's mount namespace).
+func (c *Container) ContainerRootfs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.State.Running && c.State.Pid > 0 {
+		return fmt.Sprintf("/proc/%d/root", c.State.Pid)
+	}
+	return ""
 }

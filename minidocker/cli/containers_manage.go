@@ -1,0 +1,341 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// StopCmd is `docker stop`.
+type StopCmd struct {
+	Time       *int     `short:"t" name:"time" aliases:"timeout" help:"Seconds to wait before killing the container."`
+	Signal     string   `short:"s" help:"Signal to send to the container."`
+	Containers []string `arg:"" name:"container"`
+}
+
+func (c *StopCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	return g.each(c.Containers, func(id string) error {
+		if _, err := cli.ContainerStop(context.Background(), id, client.ContainerStopOptions{Timeout: c.Time, Signal: c.Signal}); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	})
+}
+
+// RestartCmd is `docker restart`.
+type RestartCmd struct {
+	Time       *int     `short:"t" name:"time" aliases:"timeout" help:"Seconds to wait before killing the container."`
+	Signal     string   `short:"s" help:"Signal to send to the container."`
+	Containers []string `arg:"" name:"container"`
+}
+
+func (c *RestartCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	return g.each(c.Containers, func(id string) error {
+		if _, err := cli.ContainerRestart(context.Background(), id, client.ContainerRestartOptions{Timeout: c.Time, Signal: c.Signal}); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	})
+}
+
+// KillCmd is `docker kill`.
+type KillCmd struct {
+	Signal     string   `short:"s" help:"Signal to send to the container."`
+	Containers []string `arg:"" name:"container"`
+}
+
+func (c *KillCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	return g.each(c.Containers, func(id string) error {
+		if _, err := cli.ContainerKill(g.ctx, id, client.ContainerKillOptions{Signal: c.Signal}); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	})
+}
+
+// RmCmd is `docker rm`.
+type RmCmd struct {
+	Force      bool     `short:"f" help:"Force the removal of a running container (uses SIGKILL)."`
+	Volumes    bool     `short:"v" help:"Remove anonymous volumes associated with the container."`
+	Containers []string `arg:"" name:"container"`
+}
+
+func (c *RmCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	return g.each(c.Containers, func(id string) error {
+		if _, err := cli.ContainerRemove(g.ctx, id, client.ContainerRemoveOptions{Force: c.Force, RemoveVolumes: c.Volumes}); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	})
+}
+
+// RenameCmd is `docker rename`.
+type RenameCmd struct {
+	Container string `arg:""`
+	NewName   string `arg:"" name:"new-name"`
+}
+
+func (c *RenameCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	_, err = cli.ContainerRename(g.ctx, c.Container, client.ContainerRenameOptions{NewName: c.NewName})
+	return err
+}
+
+// WaitCmd is `docker wait`.
+type WaitCmd struct {
+	Containers []string `arg:"" name:"container"`
+}
+
+func (c *WaitCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	return g.each(c.Containers, func(id string) error {
+		w := cli.ContainerWait(g.ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+		select {
+		case res := <-w.Result:
+			fmt.Fprintln(g.stdout, res.StatusCode)
+			return nil
+		case err := <-w.Error:
+			return err
+		}
+	})
+}
+
+// PsCmd is `docker ps`.
+type PsCmd struct {
+	All     bool     `short:"a" help:"Show all containers (default shows just running)."`
+	Quiet   bool     `short:"q" help:"Only display container IDs."`
+	NoTrunc bool     `name:"no-trunc" help:"Don't truncate output."`
+	Last    int      `short:"n" default:"-1" help:"Show n last created containers (includes all states)."`
+	Latest  bool     `short:"l" help:"Show the latest created container (includes all states)."`
+	Filter  []string `short:"f" help:"Filter output based on conditions provided."`
+}
+
+func (c *PsCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	opts := client.ContainerListOptions{All: c.All, Filters: client.Filters{}}
+	if c.Last > 0 {
+		opts.Limit, opts.All = c.Last, true
+	}
+	if c.Latest {
+		opts.Limit, opts.All = 1, true
+	}
+	for _, f := range c.Filter {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return fmt.Errorf("bad format of filter (expected name=value)")
+		}
+		opts.Filters.Add(k, v)
+	}
+	res, err := cli.ContainerList(g.ctx, opts)
+	if err != nil {
+		return err
+	}
+	if c.Quiet {
+		for _, ct := range res.Items {
+			fmt.Fprintln(g.stdout, c.id(ct.ID))
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+	now := time.Now()
+	for _, ct := range res.Items {
+		cmd := ct.Command
+		img := ct.Image
+		if !c.NoTrunc {
+			cmd = ellipsis(cmd, 20)
+			if strings.HasPrefix(img, "sha256:") {
+				img = img[7:19]
+			}
+		}
+		names := make([]string, 0, len(ct.Names))
+		for _, n := range ct.Names {
+			names = append(names, strings.TrimPrefix(n, "/"))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.id(ct.ID), img, strconv.Quote(cmd),
+			humanDuration(now.Sub(time.Unix(ct.Created, 0)))+" ago", ct.Status, formatPorts(ct.Ports), strings.Join(names, ","))
+	}
+	return tw.Flush()
+}
+
+func (c *PsCmd) id(id string) string {
+	if c.NoTrunc || len(id) < 12 {
+		return id
+	}
+	return id[:12]
+}
+
+func formatPorts(ports []container.PortSummary) string {
+	var out []string
+	for _, p := range ports {
+		if p.PublicPort != 0 {
+			ip := "0.0.0.0"
+			if p.IP.IsValid() {
+				ip = p.IP.String()
+			}
+			if strings.Contains(ip, ":") {
+				ip = "[" + ip + "]"
+			}
+			out = append(out, fmt.Sprintf("%s:%d->%d/%s", ip, p.PublicPort, p.PrivatePort, p.Type))
+		} else {
+			out = append(out, fmt.Sprintf("%d/%s", p.PrivatePort, p.Type))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func ellipsis(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// humanDuration is docker's wording of a duration (go-units).
+func humanDuration(d time.Duration) string {
+	if seconds := int(d.Seconds()); seconds < 1 {
+		return "Less than a second"
+	} else if seconds == 1 {
+		return "1 second"
+	} else if seconds < 60 {
+		return fmt.Sprintf("%d seconds", seconds)
+	} else if minutes := int(d.Minutes()); minutes == 1 {
+		return "About a minute"
+	} else if minutes < 60 {
+		return fmt.Sprintf("%d minutes", minutes)
+	} else if hours := int(d.Hours() + 0.5); hours == 1 {
+		return "About an hour"
+	} else if hours < 48 {
+		return fmt.Sprintf("%d hours", hours)
+	} else if hours < 24*7*2 {
+		return fmt.Sprintf("%d days", hours/24)
+	} else if hours < 24*30*2 {
+		return fmt.Sprintf("%d weeks", hours/24/7)
+	} else if hours < 24*365*2 {
+		return fmt.Sprintf("%d months", hours/24/30)
+	}
+	return fmt.Sprintf("%d years", int(d.Hours())/24/365)
+}
+
+// LogsCmd is `docker logs`.
+type LogsCmd struct {
+	Follow     bool   `short:"f" help:"Follow log output."`
+	Tail       string `short:"n" default:"all" help:"Number of lines to show from the end of the logs."`
+	Timestamps bool   `short:"t" help:"Show timestamps."`
+	Since      string `help:"Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)."`
+	Until      string `help:"Show logs before a timestamp or relative time."`
+	Container  string `arg:""`
+}
+
+func (c *LogsCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	insp, err := cli.ContainerInspect(g.ctx, c.Container, client.ContainerInspectOptions{})
+	if err != nil {
+		return err
+	}
+	since, err := logTime(c.Since)
+	if err != nil {
+		return err
+	}
+	until, err := logTime(c.Until)
+	if err != nil {
+		return err
+	}
+	rc, err := cli.ContainerLogs(g.ctx, insp.Container.ID, client.ContainerLogsOptions{
+		ShowStdout: true, ShowStderr: true, Follow: c.Follow, Tail: c.Tail,
+		Timestamps: c.Timestamps, Since: since, Until: until,
+	})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if insp.Container.Config.Tty {
+		_, err = copyAll(g, rc)
+	} else {
+		_, err = stdcopy.StdCopy(g.stdout, g.stderr, rc)
+	}
+	if g.ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func copyAll(g *Globals, rc interface{ Read([]byte) (int, error) }) (int64, error) {
+	buf := make([]byte, 32*1024)
+	var n int64
+	for {
+		k, err := rc.Read(buf)
+		if k > 0 {
+			g.stdout.Write(buf[:k])
+			n += int64(k)
+		}
+		if err != nil {
+			if err.Error() == "EOF" {
+				return n, nil
+			}
+			return n, err
+		}
+	}
+}
+
+// logTime turns --since/--until (a duration ago, RFC 3339, or Unix
+// seconds) into the Unix timestamp the API takes.
+func logTime(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		t := time.Now().Add(-d)
+		return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond()), nil
+		}
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s, nil
+	}
+	return "", fmt.Errorf("invalid value for \"since\": failed to parse value as time or duration: %q", s)
+}

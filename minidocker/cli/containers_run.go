@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/moby/term"
+)
+
+// RunCmd is `docker run`: create (pulling a missing image), attach, wait,
+// start, and exit with the container's exit code.
+type RunCmd struct {
+	Detach bool `short:"d" help:"Run container in background and print container ID."`
+	ContainerFlags `embed:""`
+}
+
+func isTerminal(fd uintptr) bool { return term.IsTerminal(fd) }
+
+func (c *RunCmd) Run(g *Globals) error {
+	ctx := context.Background()
+	id, err := g.createContainer(g.ctx, &c.ContainerFlags, !c.Detach, "run")
+	if err != nil {
+		return err
+	}
+	cli, _ := g.Client()
+	if c.Detach {
+		if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+			return toStatusError("run", err)
+		}
+		fmt.Fprintln(g.stdout, id)
+		return nil
+	}
+	cond := container.WaitConditionNextExit
+	if c.Rm {
+		cond = container.WaitConditionRemoved
+	}
+	s, err := g.attachStreams(ctx, cli, id, c.TTY, c.Interactive)
+	if err != nil {
+		return daemonError("run", err)
+	}
+	defer s.close()
+	wait := cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: cond})
+	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		s.close()
+		if c.Rm {
+			select {
+			case <-wait.Result:
+			case <-wait.Error:
+			}
+		}
+		return toStatusError("run", err)
+	}
+	s.started(ctx, cli, id)
+	return g.finish(s, wait)
+}
+
+// finish waits for the output to end and the container's exit code.
+func (g *Globals) finish(s *streams, wait client.ContainerWaitResult) error {
+	<-s.outputDone
+	s.close()
+	select {
+	case res := <-wait.Result:
+		if res.Error != nil && res.Error.Message != "" && res.StatusCode == 0 {
+			return StatusError{Status: res.Error.Message, Code: 125}
+		}
+		if res.StatusCode != 0 {
+			return StatusError{Code: int(res.StatusCode)}
+		}
+		return nil
+	case err := <-wait.Error:
+		return StatusError{Status: fmt.Sprintf("minidocker: %v", err), Code: 125}
+	}
+}
+
+// toStatusError gives a start failure docker's exit codes: 127 when the
+// command is not found, 126 when it cannot be executed, 125 otherwise.
+func toStatusError(cmd string, err error) error {
+	msg := err.Error()
+	code := 125
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		code = 127
+	case strings.Contains(msg, syscall.EACCES.Error()), strings.Contains(msg, syscall.EISDIR.Error()):
+		code = 126
+	}
+	if client.IsErrConnectionFailed(err) {
+		return err
+	}
+	return StatusError{Status: fmt.Sprintf("minidocker: %s\n\nRun 'minidocker %s --help' for more information", msg, cmd), Code: code}
+}
+
+// streams is one attach session: output copied to stdout/stderr, stdin
+// (optionally) copied in, the terminal raw while a tty is attached.
+type streams struct {
+	g          *Globals
+	resp       client.ContainerAttachResult
+	tty        bool
+	outputDone chan struct{}
+	restore    func()
+	stopResize func()
+	sigs       chan os.Signal
+}
+
+func (g *Globals) attachStreams(ctx context.Context, cli *client.Client, id string, tty, stdin bool) (*streams, error) {
+	resp, err := cli.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: stdin, Stdout: true, Stderr: true})
+	if err != nil {
+		return nil, err
+	}
+	s := &streams{g: g, resp: resp, tty: tty, outputDone: make(chan struct{}), restore: func() {}, stopResize: func() {}}
+	if tty && stdin {
+		if fd, ok := term.GetFdInfo(g.stdin); ok {
+			if st, err := term.SetRawTerminal(fd); err == nil {
+				s.restore = func() { term.RestoreTerminal(fd, st) }
+			}
+		}
+	}
+	go func() {
+		defer close(s.outputDone)
+		if tty {
+			io.Copy(g.stdout, resp.Reader)
+		} else {
+			stdcopy.StdCopy(g.stdout, g.stderr, resp.Reader)
+		}
+	}()
+	if stdin {
+		go func() {
+			io.Copy(resp.Conn, g.stdin)
+			resp.CloseWrite()
+		}()
+	} else {
+		resp.CloseWrite()
+	}
+	return s, nil
+}
+
+// started runs once the container runs: the terminal size now and on
+// every SIGWINCH; without a tty, SIGINT/SIGTERM go to the container (docker's
+// sig-proxy).
+func (s *streams) started(ctx context.Context, cli *client.Client, id string) {
+	s.sigs = make(chan os.Signal, 4)
+	if s.tty {
+		fd, ok := term.GetFdInfo(s.g.stdout)
+		if !ok {
+			return
+		}
+		resize := func() {
+			if ws, err := term.GetWinsize(fd); err == nil && ws.Height > 0 {
+				cli.ContainerResize(ctx, id, client.ContainerResizeOptions{Height: uint(ws.Height), Width: uint(ws.Width)})
+			}
+		}
+		resize()
+		signal.Notify(s.sigs, syscall.SIGWINCH)
+		go func() {
+			for range s.sigs {
+				resize()
+			}
+		}()
+	} else {
+		signal.Notify(s.sigs, syscall.SIGINT, syscall.SIGTERM)
+		go func() {
+			for sig := range s.sigs {
+				cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: fmt.Sprint(int(sig.(syscall.Signal)))})
+			}
+		}()
+	}
+}
+
+func (s *streams) close() {
+	if s.sigs != nil {
+		signal.Stop(s.sigs)
+	}
+	s.restore()
+	s.restore = func() {}
+}
+
+// StartCmd is `docker start`.
+type StartCmd struct {
+	Attach      bool     `short:"a" help:"Attach STDOUT/STDERR and forward signals."`
+	Interactive bool     `short:"i" help:"Attach container's STDIN."`
+	Containers  []string `arg:"" name:"container"`
+}
+
+func (c *StartCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if c.Attach || c.Interactive {
+		if len(c.Containers) > 1 {
+			return fmt.Errorf("you cannot start and attach multiple containers at once")
+		}
+		id := c.Containers[0]
+		insp, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+		if err != nil {
+			return err
+		}
+		s, err := g.attachStreams(ctx, cli, insp.Container.ID, insp.Container.Config.Tty, c.Interactive && insp.Container.Config.OpenStdin)
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		wait := cli.ContainerWait(ctx, insp.Container.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+		if _, err := cli.ContainerStart(ctx, insp.Container.ID, client.ContainerStartOptions{}); err != nil {
+			return toStatusError("start", err)
+		}
+		s.started(ctx, cli, insp.Container.ID)
+		return g.finish(s, wait)
+	}
+	failed := false
+	for _, id := range c.Containers {
+		if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+			if client.IsErrConnectionFailed(err) {
+				return err
+			}
+			fmt.Fprintln(g.stderr, err)
+			failed = true
+			continue
+		}
+		fmt.Fprintln(g.stdout, id)
+	}
+	if failed {
+		return StatusError{Status: "Error: failed to start containers: " + strings.Join(c.Containers, ", "), Code: 1}
+	}
+	return nil
+}
+
+// AttachCmd is `docker attach`.
+type AttachCmd struct {
+	NoStdin   bool   `name:"no-stdin" help:"Do not attach STDIN."`
+	Container string `arg:""`
+}
+
+func (c *AttachCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	insp, err := cli.ContainerInspect(ctx, c.Container, client.ContainerInspectOptions{})
+	if err != nil {
+		return err
+	}
+	ct := insp.Container
+	if !ct.State.Running {
+		return fmt.Errorf("You cannot attach to a stopped container, start it first")
+	}
+	wait := cli.ContainerWait(ctx, ct.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	s, err := g.attachStreams(ctx, cli, ct.ID, ct.Config.Tty, !c.NoStdin && ct.Config.OpenStdin)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	s.started(ctx, cli, ct.ID)
+	return g.finish(s, wait)
+}
+
+// InspectCmd is `docker inspect`: containers first, then images.
+type InspectCmd struct {
+	Type    string   `help:"Only inspect objects of the given type (container, image)."`
+	Objects []string `arg:"" name:"object"`
+}
+
+func (c *InspectCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	var out []json.RawMessage
+	var errs []string
+	for _, ref := range c.Objects {
+		if c.Type == "" || c.Type == "container" {
+			res, err := cli.ContainerInspect(g.ctx, ref, client.ContainerInspectOptions{})
+			if err == nil {
+				out = append(out, res.Raw)
+				continue
+			}
+			if !cerrdefs.IsNotFound(err) {
+				return err
+			}
+		}
+		if c.Type == "" || c.Type == "image" {
+			var raw bytes.Buffer
+			_, err := cli.ImageInspect(g.ctx, ref, client.ImageInspectWithRawResponse(&raw))
+			if err == nil {
+				out = append(out, json.RawMessage(raw.Bytes()))
+				continue
+			}
+		}
+		errs = append(errs, "Error: No such object: "+ref)
+	}
+	var buf bytes.Buffer
+	if len(out) == 0 {
+		buf.WriteString("[]")
+	} else {
+		all, _ := json.Marshal(out)
+		json.Indent(&buf, all, "", "    ")
+	}
+	fmt.Fprintln(g.stdout, buf.String())
+	if len(errs) > 0 {
+		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+	}
+	return nil
+}

@@ -1,0 +1,376 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/image"
+)
+
+func contextBackground() context.Context { return context.Background() }
+
+// CreateOptions is POST /containers/create: a name (may be empty) and the
+// request body.
+type CreateOptions struct {
+	Name       string
+	Config     *container.Config
+	HostConfig *container.HostConfig
+}
+
+var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// CreateContainer is `docker create`: it checks everything that can be
+// checked (name, image, resources, restart policy, mounts, network) before
+// it makes anything, so a refused request leaves nothing behind.
+func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []string, err error) {
+	cfg, hc := opts.Config, opts.HostConfig
+	if cfg == nil {
+		return "", nil, errdefs.Invalid("config cannot be empty in order to create a container")
+	}
+	if hc == nil {
+		hc = &container.HostConfig{}
+	}
+	if opts.Name != "" && !validName.MatchString(opts.Name) {
+		return "", nil, errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)
+	}
+	if cfg.Image == "" {
+		return "", nil, errdefs.Invalid("no image specified")
+	}
+	imageID, err := d.images.Resolve(cfg.Image)
+	if err != nil {
+		if errdefs.IsNotFound(err) || isNotFound(err) {
+			ref := cfg.Image
+			if named, perr := image.ParseReference(ref); perr == nil && !strings.HasPrefix(ref, "sha256:") {
+				ref = image.FamiliarString(named)
+			}
+			return "", nil, errdefs.NotFound("No such image: %s", ref)
+		}
+		return "", nil, err
+	}
+	imgCfg, err := d.images.Config(imageID)
+	if err != nil {
+		return "", nil, err
+	}
+	merged := mergeImageConfig(cfg, &imgCfg.Config)
+	if len(merged.Entrypoint) == 0 && len(merged.Cmd) == 0 {
+		return "", nil, errdefs.Invalid("no command specified")
+	}
+	if err := validateHostConfig(hc); err != nil {
+		return "", nil, err
+	}
+	if hc.NetworkMode == "" {
+		hc.NetworkMode = "default"
+	}
+	if err := d.checkNetworking(merged, hc); err != nil {
+		return "", nil, errdefs.As(errdefs.KindOf(err), err)
+	}
+	if _, err := parseBinds(hc.Binds, ""); err != nil {
+		return "", nil, err
+	}
+
+	c := &Container{
+		Created:    time.Now().UTC(),
+		Config:     merged,
+		HostConfig: hc,
+		ImageID:    imageID,
+		State:      ContainerState{Status: "created"},
+		exitCh:     make(chan struct{}),
+		removeCh:   make(chan struct{}),
+	}
+	argv := append(append([]string{}, merged.Entrypoint...), merged.Cmd...)
+	c.Path, c.Args = argv[0], argv[1:]
+
+	// Reserve the ID and the name together, under the store lock.
+	s := d.containers
+	s.mu.Lock()
+	for {
+		c.ID = randomID()
+		if _, taken := s.byID[c.ID]; !taken {
+			break
+		}
+	}
+	name := strings.TrimPrefix(opts.Name, "/")
+	taken := func(n string) *Container {
+		for _, o := range s.byID {
+			if o.Name == n {
+				return o
+			}
+		}
+		return nil
+	}
+	if name != "" {
+		if o := taken(name); o != nil {
+			s.mu.Unlock()
+			return "", nil, nameConflict(name, o.ID)
+		}
+	} else {
+		for i := 0; ; i++ {
+			name = generateName(i > 5)
+			if taken(name) == nil {
+				break
+			}
+		}
+	}
+	c.Name = name
+	c.Dir = filepath.Join(d.containersDir(), c.ID)
+	c.BundleDir = filepath.Join(d.bundlesDir(), c.ID)
+	c.LogPath = filepath.Join(c.Dir, c.ID+"-json.log")
+	c.HostnamePath = filepath.Join(c.Dir, "hostname")
+	c.HostsPath = filepath.Join(c.Dir, "hosts")
+	c.ResolvConfPath = filepath.Join(c.Dir, "resolv.conf")
+	s.byID[c.ID] = c
+	s.mu.Unlock()
+
+	undo := func() {
+		s.mu.Lock()
+		delete(s.byID, c.ID)
+		s.mu.Unlock()
+		os.RemoveAll(c.Dir)
+	}
+	for _, sub := range []string{"diff", "work"} {
+		if err := os.MkdirAll(filepath.Join(c.Dir, sub), 0o711); err != nil {
+			undo()
+			return "", nil, err
+		}
+	}
+	c.mu.Lock()
+	err = c.save()
+	c.mu.Unlock()
+	if err != nil {
+		undo()
+		return "", nil, err
+	}
+	return c.ID, []string{}, nil
+}
+
+func nameConflict(name, id string) error {
+	return errdefs.Conflict(`Conflict. The container name "/%s" is already in use by container "%s". You have to remove (or rename) that container to be able to reuse that name.`, name, id)
+}
+
+func isNotFound(err error) bool {
+	type nf interface{ NotFound() bool }
+	for e := err; e != nil; {
+		if n, ok := e.(nf); ok && n.NotFound() {
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}
+
+func randomID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	// docker avoids all-digit short IDs: they would parse as numbers
+	if strings.Trim(id[:12], "0123456789") == "" {
+		return randomID()
+	}
+	return id
+}
+
+// mergeImageConfig fills what the request left out from the image, as
+// dockerd does: env is the image's with the request's on top, Cmd comes
+// from the image unless the request gave an entrypoint of its own.
+func mergeImageConfig(req *container.Config, img *image.ImageConfigRuntime) *container.Config {
+	c := *req
+	c.Env = mergeEnv(img.Env, req.Env)
+	if c.WorkingDir == "" {
+		c.WorkingDir = img.WorkingDir
+	}
+	if c.User == "" {
+		c.User = img.User
+	}
+	if c.StopSignal == "" {
+		c.StopSignal = img.StopSignal
+	}
+	switch {
+	case len(req.Entrypoint) == 1 && req.Entrypoint[0] == "":
+		c.Entrypoint = nil // --entrypoint "" clears the image's
+	case len(req.Entrypoint) > 0:
+		// the request's entrypoint, with the request's cmd only
+	default:
+		c.Entrypoint = img.Entrypoint
+		if len(req.Cmd) == 0 {
+			c.Cmd = img.Cmd
+		}
+	}
+	if len(c.Labels) == 0 && len(img.Labels) > 0 {
+		c.Labels = img.Labels
+	}
+	if c.Volumes == nil && len(img.Volumes) > 0 {
+		c.Volumes = map[string]struct{}{}
+		for k := range img.Volumes {
+			c.Volumes[k] = struct{}{}
+		}
+	}
+	return &c
+}
+
+func mergeEnv(base, over []string) []string {
+	out := append([]string{}, base...)
+	for _, kv := range over {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, o := range out {
+			if ok, _, _ := strings.Cut(o, "="); ok == k {
+				out[i], replaced = kv, true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// validateHostConfig refuses what dockerd refuses, in its words.
+func validateHostConfig(hc *container.HostConfig) error {
+	if _, err := resourcesOf(hc); err != nil {
+		return err
+	}
+	rp := hc.RestartPolicy
+	switch rp.Name {
+	case "", "no", "always", "unless-stopped":
+		if rp.MaximumRetryCount != 0 {
+			return errdefs.Invalid("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+		}
+	case "on-failure":
+		if rp.MaximumRetryCount < 0 {
+			return errdefs.Invalid("invalid restart policy: maximum retry count cannot be negative")
+		}
+	default:
+		return errdefs.Invalid("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'", rp.Name)
+	}
+	if hc.AutoRemove && rp.Name != "" && rp.Name != "no" {
+		return errdefs.Invalid("can't create 'AutoRemove' container with restart policy")
+	}
+	return nil
+}
+
+// resourcesOf turns docker's resource settings into the cgroup's.
+func resourcesOf(hc *container.HostConfig) (cgroups.Resources, error) {
+	ncpu := goruntime.NumCPU()
+	r := cgroups.Resources{
+		Memory:     hc.Memory,
+		MemorySwap: hc.MemorySwap,
+		CPUQuota:   hc.CPUQuota,
+		CPUPeriod:  uint64(hc.CPUPeriod),
+	}
+	if hc.NanoCPUs != 0 {
+		if hc.CPUQuota != 0 || hc.CPUPeriod != 0 {
+			return r, errdefs.Invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+		}
+		if err := cgroups.ValidateNanoCPUs(hc.NanoCPUs, ncpu); err != nil {
+			return r, errdefs.Invalid("%s", err.Error())
+		}
+		r.CPUQuota, r.CPUPeriod = cgroups.QuotaFromNanoCPUs(hc.NanoCPUs)
+	}
+	if hc.PidsLimit != nil && *hc.PidsLimit > 0 {
+		r.PidsLimit = *hc.PidsLimit
+	}
+	if err := cgroups.Validate(r, ncpu); err != nil {
+		return r, errdefs.Invalid("%s", err.Error())
+	}
+	return r, nil
+}
+
+// bind is one parsed -v host:container[:ro].
+type bind struct {
+	Source, Destination string
+	ReadOnly            bool
+	Named               string // volume name for -v name:/path
+}
+
+// parseBinds parses HostConfig.Binds. volumesDir is where named volumes
+// live ("" only validates).
+func parseBinds(binds []string, volumesDir string) ([]bind, error) {
+	var out []bind
+	for _, spec := range binds {
+		parts := strings.Split(spec, ":")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+			return nil, errdefs.Invalid("invalid volume specification: '%s'", spec)
+		}
+		b := bind{Source: parts[0], Destination: filepath.Clean(parts[1])}
+		if !filepath.IsAbs(parts[1]) {
+			return nil, errdefs.Invalid("invalid volume specification: '%s': invalid mount config for type \"bind\": invalid mount path: '%s' mount path must be absolute", spec, parts[1])
+		}
+		if b.Destination == "/" {
+			return nil, errdefs.Invalid("invalid volume specification: '%s': invalid mount config for type \"bind\": invalid specification: destination can't be '/'", spec)
+		}
+		if len(parts) == 3 {
+			for _, m := range strings.Split(parts[2], ",") {
+				switch m {
+				case "ro":
+					b.ReadOnly = true
+				case "rw", "z", "Z", "private", "rprivate", "shared", "rshared", "slave", "rslave", "nocopy":
+				default:
+					return nil, errdefs.Invalid("invalid mode: %s", parts[2])
+				}
+			}
+		}
+		if !filepath.IsAbs(b.Source) {
+			if !validName.MatchString(b.Source) {
+				return nil, errdefs.Invalid("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", b.Source, b.Source)
+			}
+			b.Named = b.Source
+			b.Source = filepath.Join(volumesDir, b.Named, "_data")
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// generateName makes a docker-style name: adjective_scientist (with a
+// number appended once the plain names keep colliding).
+func generateName(withNumber bool) string {
+	pick := func(l []string) string {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(l))))
+		return l[n.Int64()]
+	}
+	name := pick(adjectives) + "_" + pick(surnames)
+	if name == "boring_wozniak" { // docker's own joke, kept
+		name = "clever_wozniak"
+	}
+	if withNumber {
+		n, _ := rand.Int(rand.Reader, big.NewInt(10))
+		name = fmt.Sprintf("%s%d", name, n.Int64())
+	}
+	return name
+}
+
+var adjectives = []string{
+	"agile", "amazing", "awesome", "blissful", "bold", "brave", "busy", "calm", "charming",
+	"clever", "cool", "crazy", "dazzling", "determined", "eager", "ecstatic", "elastic",
+	"elegant", "epic", "fervent", "festive", "focused", "friendly", "gallant", "gifted",
+	"happy", "hopeful", "jolly", "keen", "kind", "laughing", "loving", "lucid", "magical",
+	"modest", "nice", "nifty", "optimistic", "peaceful", "pensive", "quirky", "relaxed",
+	"serene", "sharp", "stoic", "sweet", "tender", "trusting", "upbeat", "vibrant",
+	"wizardly", "youthful", "zealous", "zen",
+}
+
+var surnames = []string{
+	"agnesi", "babbage", "bardeen", "bohr", "borg", "cerf", "curie", "darwin", "dijkstra",
+	"einstein", "euler", "faraday", "fermi", "feynman", "gauss", "goldberg", "hamilton",
+	"hawking", "hopper", "hypatia", "johnson", "kepler", "knuth", "lamarr", "leakey",
+	"lovelace", "meitner", "mendel", "newton", "noether", "pascal", "pike", "ritchie",
+	"shannon", "sinoussi", "thompson", "torvalds", "turing", "wilson", "wozniak", "wu",
+}

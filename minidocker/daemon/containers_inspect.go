@@ -1,0 +1,278 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/storage"
+
+	"github.com/minidocker/minidocker/minidocker/runtime"
+)
+
+func timeString(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// InspectContainer is `docker inspect` of a container, docker's JSON.
+func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error) {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.State
+	status := st.Status
+	if status == "" {
+		status = "created"
+	}
+	cfg := *c.Config
+	hc := *c.HostConfig
+	lower, upper, work, _ := c.RootfsDirs(d)
+	r := &container.InspectResponse{
+		ID:      c.ID,
+		Created: timeString(c.Created),
+		Path:    c.Path,
+		Args:    append([]string{}, c.Args...),
+		State: &container.State{
+			Status: container.ContainerState(status), Running: st.Running, Paused: st.Paused,
+			Restarting: st.Restarting, OOMKilled: st.OOMKilled, Dead: st.Dead, Pid: st.Pid,
+			ExitCode: st.ExitCode, Error: st.Error,
+			StartedAt: timeString(st.StartedAt), FinishedAt: timeString(st.FinishedAt),
+		},
+		Image:          c.ImageID,
+		ResolvConfPath: c.ResolvConfPath,
+		HostnamePath:   c.HostnamePath,
+		HostsPath:      c.HostsPath,
+		LogPath:        c.LogPath,
+		Name:           "/" + c.Name,
+		RestartCount:   c.RestartCount,
+		Driver:         "overlay2",
+		Platform:       "linux",
+		ExecIDs:        nil,
+		HostConfig:     &hc,
+		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
+			"LowerDir":  strings.Join(lower, ":"),
+			"UpperDir":  upper,
+			"WorkDir":   work,
+			"MergedDir": filepath.Join(c.BundleDir, "rootfs"),
+		}},
+		Mounts:          d.mountPoints(c),
+		Config:          &cfg,
+		NetworkSettings: d.containerNetworkSettings(c),
+	}
+	return r, nil
+}
+
+func (d *Daemon) mountPoints(c *Container) []container.MountPoint {
+	binds, _ := parseBinds(c.HostConfig.Binds, filepath.Join(d.cfg.DataRoot, "volumes"))
+	mps := []container.MountPoint{}
+	for _, b := range binds {
+		mp := container.MountPoint{Type: mount.TypeBind, Source: b.Source, Destination: b.Destination, RW: !b.ReadOnly, Propagation: mount.PropagationRPrivate}
+		if b.ReadOnly {
+			mp.Mode = "ro"
+		}
+		if b.Named != "" {
+			mp = container.MountPoint{Type: mount.TypeVolume, Name: b.Named, Source: b.Source, Destination: b.Destination, Driver: "local", Mode: "z", RW: !b.ReadOnly}
+		}
+		mps = append(mps, mp)
+	}
+	return mps
+}
+
+// containerNetworkSettings is the NetworkSettings of inspect. The
+// networking code owns the details (ports, gateway); this is the minimum:
+// which network, and the address the last connect gave.
+func (d *Daemon) containerNetworkSettings(c *Container) *container.NetworkSettings {
+	mode := string(c.HostConfig.NetworkMode)
+	if mode == "default" {
+		mode = "bridge"
+	}
+	ep := &network.EndpointSettings{}
+	if c.State.Running && c.IPAddress != "" {
+		if a, err := netip.ParseAddr(c.IPAddress); err == nil {
+			ep.IPAddress = a
+		}
+	}
+	return &container.NetworkSettings{
+		Ports:    network.PortMap{},
+		Networks: map[string]*network.EndpointSettings{mode: ep},
+	}
+}
+
+// ListOptions are the ps settings the API passes.
+type ListOptions struct {
+	All     bool
+	Limit   int
+	Filters map[string][]string // id, name, status, label, ancestor, exited
+}
+
+// ListContainers is `docker ps`.
+func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
+	out := []container.Summary{}
+	now := time.Now()
+	for _, c := range d.Containers() {
+		c.mu.Lock()
+		s := c.summaryLocked(now)
+		c.mu.Unlock()
+		if !opts.All && s.State != container.StateRunning && s.State != container.StateRestarting && len(opts.Filters["status"]) == 0 {
+			continue
+		}
+		if !matchFilters(opts.Filters, c, s) {
+			continue
+		}
+		out = append(out, s)
+		if opts.Limit > 0 && len(out) >= opts.Limit {
+			break
+		}
+	}
+	return out
+}
+
+func (c *Container) summaryLocked(now time.Time) container.Summary {
+	st := c.State
+	state := st.Status
+	if state == "" {
+		state = "created"
+	}
+	var status string
+	switch {
+	case st.Restarting:
+		status = fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
+	case st.Running:
+		status = "Up " + HumanDuration(now.Sub(st.StartedAt))
+	case state == "exited":
+		status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
+	case state == "removing":
+		status = "Removal In Progress"
+	default:
+		status = "Created"
+	}
+	cmd := []string{c.Path}
+	for _, a := range c.Args {
+		if strings.Contains(a, " ") {
+			a = "'" + a + "'" // as dockerd shows it
+		}
+		cmd = append(cmd, a)
+	}
+	s := container.Summary{
+		ID:      c.ID,
+		Names:   []string{"/" + c.Name},
+		Image:   c.Config.Image,
+		ImageID: c.ImageID,
+		Command: strings.Join(cmd, " "),
+		Created: c.Created.Unix(),
+		Ports:   []container.PortSummary{},
+		Labels:  c.Config.Labels,
+		State:   container.ContainerState(state),
+		Status:  status,
+	}
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
+	return s
+}
+
+func matchFilters(f map[string][]string, c *Container, s container.Summary) bool {
+	for key, values := range f {
+		if len(values) == 0 {
+			continue
+		}
+		ok := false
+		for _, v := range values {
+			switch key {
+			case "id":
+				ok = ok || strings.HasPrefix(c.ID, v)
+			case "name":
+				ok = ok || strings.Contains(c.Name, strings.TrimPrefix(v, "/"))
+			case "status":
+				ok = ok || string(s.State) == v
+			case "ancestor":
+				ok = ok || c.Config.Image == v || strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:"))
+			case "exited":
+				ok = ok || (s.State == container.StateExited && fmt.Sprint(c.State.ExitCode) == v)
+			case "label":
+				k, want, hasVal := strings.Cut(v, "=")
+				got, has := s.Labels[k]
+				ok = ok || (has && (!hasVal || got == want))
+			default:
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// HumanDuration is docker's (go-units) wording of a duration: "3 seconds",
+// "About a minute", "2 hours".
+func HumanDuration(d time.Duration) string {
+	if seconds := int(d.Seconds()); seconds < 1 {
+		return "Less than a second"
+	} else if seconds == 1 {
+		return "1 second"
+	} else if seconds < 60 {
+		return fmt.Sprintf("%d seconds", seconds)
+	} else if minutes := int(d.Minutes()); minutes == 1 {
+		return "About a minute"
+	} else if minutes < 60 {
+		return fmt.Sprintf("%d minutes", minutes)
+	} else if hours := int(d.Hours() + 0.5); hours == 1 {
+		return "About an hour"
+	} else if hours < 48 {
+		return fmt.Sprintf("%d hours", hours)
+	} else if hours < 24*7*2 {
+		return fmt.Sprintf("%d days", hours/24)
+	} else if hours < 24*30*2 {
+		return fmt.Sprintf("%d weeks", hours/24/7)
+	} else if hours < 24*365*2 {
+		return fmt.Sprintf("%d months", hours/24/30)
+	}
+	return fmt.Sprintf("%d years", int(d.Hours())/24/365)
+}
+
+// LogsOptions are `docker logs` settings.
+type LogsOptions struct {
+	Follow     bool
+	Tail       int // < 0: all
+	Since      time.Time
+	Until      time.Time
+	Stdout     bool
+	Stderr     bool
+	Timestamps bool
+}
+
+// ContainerLogs reads the container's json-file log and calls fn for each
+// entry the options select. Following ends when the container exits.
+func (d *Daemon) ContainerLogs(ctx context.Context, c *Container, opts LogsOptions, fn func(runtime.LogEntry) error) error {
+	c.mu.Lock()
+	path := c.LogPath
+	done := c.exitCh
+	if !c.State.Running {
+		ch := make(chan struct{})
+		close(ch)
+		done = ch
+	}
+	c.mu.Unlock()
+	return runtime.ReadLog(ctx, path, runtime.LogOptions{
+		Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done,
+	}, func(e runtime.LogEntry) error {
+		if (e.Stream == "stdout" && !opts.Stdout) || (e.Stream == "stderr" && !opts.Stderr) {
+			return nil
+		}
+		return fn(e)
+	})
+}

@@ -1,0 +1,687 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/runtime"
+)
+
+// StartContainer is `docker start`.
+func (d *Daemon) StartContainer(ref string) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	return d.startContainer(c, false)
+}
+
+// startContainer makes the container run: bundle, network, spec, shim,
+// "go". On any failure everything made so far is undone (shim, cgroup,
+// network, bundle), so a failed start leaves only the record. byPolicy is
+// a restart by the restart policy, which a manual stop cancels.
+func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	c.mu.Lock()
+	switch {
+	case c.removed:
+		c.mu.Unlock()
+		return errdefs.NotFound("No such container: %s", c.ID)
+	case c.State.Running:
+		c.mu.Unlock()
+		return errdefs.NotModified("container already started")
+	case byPolicy && c.ManuallyStopped:
+		c.mu.Unlock()
+		return nil
+	}
+	c.ManuallyStopped = false
+	cfg, hc := c.Config, c.HostConfig
+	c.mu.Unlock()
+
+	defer func() {
+		if retErr != nil {
+			c.mu.Lock()
+			pend := c.attaches
+			c.attaches = nil
+			c.mu.Unlock()
+			for _, p := range pend {
+				p.ch <- attachResult{err: retErr}
+			}
+		}
+	}()
+
+	res, err := resourcesOf(hc)
+	if err != nil {
+		return err
+	}
+	binds, err := parseBinds(hc.Binds, filepath.Join(d.cfg.DataRoot, "volumes"))
+	if err != nil {
+		return err
+	}
+	lower, upper, work, err := c.RootfsDirs(d)
+	if err != nil {
+		return err
+	}
+
+	bundle := c.BundleDir
+	undo := func() {
+		runtime.Cleanup(bundle)
+		d.disconnect(c)
+		os.RemoveAll(bundle)
+	}
+	defer func() {
+		if retErr != nil {
+			undo()
+		}
+	}()
+	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o700); err != nil {
+		return err
+	}
+	netw, ip, err := d.connect(c)
+	if err != nil {
+		return err
+	}
+	hostname := cfg.Hostname
+	if hostname == "" {
+		hostname = c.ID[:12]
+		if string(hc.NetworkMode) == "host" {
+			hostname, _ = os.Hostname()
+		}
+	}
+	if err := writeEtcFiles(c, hostname, ip, string(hc.NetworkMode) == "host"); err != nil {
+		return err
+	}
+	var mounts []runtime.Mount
+	for _, b := range binds {
+		if _, err := os.Stat(b.Source); os.IsNotExist(err) {
+			// docker creates a missing host directory for -v
+			if err := os.MkdirAll(b.Source, 0o755); err != nil {
+				return errdefs.Invalid("error while creating mount source path '%s': %v", b.Source, err)
+			}
+		}
+		mounts = append(mounts, runtime.Mount{Source: b.Source, Destination: b.Destination, ReadOnly: b.ReadOnly})
+	}
+	mounts = append(mounts,
+		runtime.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},
+		runtime.Mount{Source: c.HostsPath, Destination: "/etc/hosts"},
+		runtime.Mount{Source: c.ResolvConfPath, Destination: "/etc/resolv.conf"},
+	)
+	spec := &runtime.Spec{
+		ID: c.ID,
+		Rootfs: runtime.Rootfs{
+			LowerDirs: lower, UpperDir: upper, WorkDir: work,
+			MergedDir: filepath.Join(bundle, "rootfs"),
+		},
+		Process: runtime.Process{
+			Args:          append([]string{c.Path}, c.Args...),
+			Env:           withDefaultEnv(cfg.Env, hostname, cfg.Tty),
+			Cwd:           cfg.WorkingDir,
+			User:          cfg.User,
+			Terminal:      cfg.Tty,
+			OpenStdin:     cfg.OpenStdin,
+			StdinOnce:     cfg.StdinOnce,
+			ConsoleHeight: uint16(hc.ConsoleSize[0]),
+			ConsoleWidth:  uint16(hc.ConsoleSize[1]),
+		},
+		Hostname:   hostname,
+		Network:    netw,
+		Mounts:     mounts,
+		Cgroup:     runtime.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: res},
+		LogPath:    c.LogPath,
+		StopSignal: cfg.StopSignal,
+	}
+	if err := runtime.WriteSpec(bundle, spec); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	shim, err := runtime.CreateShim(ctx, bundle)
+	if err != nil {
+		return startError(err)
+	}
+	// Attach requests that came before start get their streams now,
+	// before "go": the first line of output reaches them.
+	c.mu.Lock()
+	c.shim = shim
+	pend := c.attaches
+	c.attaches = nil
+	c.mu.Unlock()
+	for _, p := range pend {
+		conn, err := shim.Attach(ctx, p.stdin, p.stdout, p.stderr)
+		p.ch <- attachResult{conn: conn, err: err}
+	}
+	if err := shim.Start(ctx); err != nil {
+		var se *runtime.StartError
+		if errors.As(err, &se) {
+			// the process never ran: docker keeps the container "created"
+			// with the exit code (127, 126) and the error
+			shim.Wait(ctx)
+			c.mu.Lock()
+			c.shim = nil
+			c.State.ExitCode, c.State.Error = se.Code, se.Message
+			c.State.FinishedAt = time.Now().UTC()
+			c.save()
+			close(c.exitCh)
+			c.exitCh = make(chan struct{})
+			auto := hc.AutoRemove
+			c.mu.Unlock()
+			if auto {
+				defer func() { go d.removeContainer(c, true) }()
+			}
+		} else {
+			c.mu.Lock()
+			c.shim = nil
+			c.mu.Unlock()
+		}
+		return startError(err)
+	}
+	c.mu.Lock()
+	c.State = ContainerState{
+		Status: "running", Running: true, Pid: shim.Pid,
+		StartedAt: time.Now().UTC(),
+	}
+	c.IPAddress = ip
+	err = c.save()
+	c.mu.Unlock()
+	if err != nil {
+		slog.Error("saving container record", "id", c.ID, "err", err)
+	}
+	go d.monitor(c, shim)
+	return nil
+}
+
+// startError gives a start failure docker's class: a command that cannot
+// run is the request's fault (400), with the runtime's words.
+func startError(err error) error {
+	var se *runtime.StartError
+	if errors.As(err, &se) {
+		if se.Code == 126 || se.Code == 127 {
+			return errdefs.Invalid("failed to create task for container: OCI runtime create failed: %s: unknown", se.Message)
+		}
+		return errdefs.As(errdefs.KindUnknown, fmt.Errorf("failed to create task for container: %s", se.Message))
+	}
+	return err
+}
+
+func withDefaultEnv(env []string, hostname string, tty bool) []string {
+	has := func(k string) bool {
+		for _, kv := range env {
+			if strings.HasPrefix(kv, k+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	out := append([]string{}, env...)
+	if !has("PATH") {
+		out = append(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	if !has("HOSTNAME") {
+		out = append([]string{"HOSTNAME=" + hostname}, out...)
+	}
+	if tty && !has("TERM") {
+		out = append(out, "TERM=xterm")
+	}
+	return out
+}
+
+// writeEtcFiles writes the container's /etc/hostname, /etc/hosts and
+// /etc/resolv.conf (bind-mounted in), as dockerd keeps them beside the record.
+func writeEtcFiles(c *Container, hostname, ip string, hostNet bool) error {
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+	if hostNet {
+		if b, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(b)
+		}
+	} else if ip != "" {
+		hosts += ip + "\t" + hostname + "\n"
+	}
+	resolv := "nameserver 127.0.0.53\n"
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		resolv = string(b)
+	}
+	for path, data := range map[string]string{
+		c.HostnamePath:   hostname + "\n",
+		c.HostsPath:      hosts,
+		c.ResolvConfPath: resolv,
+	} {
+		if err := WriteFileAtomic(path, []byte(data), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// monitor waits for PID 1 to end, then records the exit.
+func (d *Daemon) monitor(c *Container, shim *runtime.Shim) {
+	var st runtime.ExitStatus
+	for {
+		var err error
+		st, err = shim.Wait(context.Background())
+		if err == nil {
+			break
+		}
+		if s, ok, _ := runtime.ReadExitStatus(c.BundleDir); ok {
+			st = s
+			break
+		}
+		if errors.Is(err, runtime.ErrShimGone) {
+			st = runtime.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
+			break
+		}
+		slog.Warn("waiting for container", "id", c.ID[:12], "err", err)
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.handleExit(c, st)
+}
+
+// handleExit records how the container ended, releases its runtime and
+// network, and applies --rm or the restart policy. It does not take c.op:
+// stop and rm hold it while they wait for this.
+func (d *Daemon) handleExit(c *Container, st runtime.ExitStatus) {
+	runtime.Cleanup(c.BundleDir)
+	d.disconnect(c)
+	os.RemoveAll(c.BundleDir)
+
+	c.mu.Lock()
+	ranFor := time.Since(c.State.StartedAt)
+	if st.FinishedAt.IsZero() {
+		st.FinishedAt = time.Now().UTC()
+	}
+	c.State.Running, c.State.Pid = false, 0
+	c.State.Status = "exited"
+	c.State.ExitCode, c.State.OOMKilled, c.State.Error = st.ExitCode, st.OOMKilled, st.Error
+	c.State.FinishedAt = st.FinishedAt
+	c.shim = nil
+	restart := false
+	rp := c.HostConfig.RestartPolicy
+	if !c.ManuallyStopped && !c.removed && !c.HostConfig.AutoRemove {
+		switch rp.Name {
+		case "always", "unless-stopped":
+			restart = true
+		case "on-failure":
+			restart = st.ExitCode != 0 && (rp.MaximumRetryCount == 0 || c.RestartCount < rp.MaximumRetryCount)
+		}
+	}
+	var delay time.Duration
+	if restart {
+		c.State.Restarting, c.State.Status = true, "restarting"
+		// docker's back-off: 100ms doubling up to a minute, reset after
+		// a run of 10 seconds or more
+		if ranFor >= 10*time.Second || c.restartDelay == 0 {
+			c.restartDelay = 100 * time.Millisecond
+		} else {
+			c.restartDelay = min(2*c.restartDelay, time.Minute)
+		}
+		delay = c.restartDelay
+	}
+	c.save()
+	close(c.exitCh)
+	c.exitCh = make(chan struct{})
+	auto := c.HostConfig.AutoRemove && !c.removed
+	removeCh := c.removeCh
+	c.mu.Unlock()
+
+	switch {
+	case auto:
+		if err := d.removeContainer(c, true); err != nil {
+			slog.Error("auto-removing container", "id", c.ID[:12], "err", err)
+		}
+	case restart:
+		go func() {
+			select {
+			case <-time.After(delay):
+			case <-removeCh:
+				return
+			}
+			c.mu.Lock()
+			stop := c.ManuallyStopped || c.removed || !c.State.Restarting
+			if !stop {
+				c.RestartCount++
+			}
+			c.mu.Unlock()
+			if stop {
+				return
+			}
+			if err := d.startContainer(c, true); err != nil {
+				slog.Error("restarting container", "id", c.ID[:12], "err", err)
+				c.mu.Lock()
+				if c.State.Restarting {
+					c.State.Restarting, c.State.Status = false, "exited"
+					c.save()
+				}
+				c.mu.Unlock()
+			}
+		}()
+	}
+}
+
+// StopContainer is `docker stop`: the stop signal, then SIGKILL after
+// timeout seconds (nil: the container's StopTimeout or 10; -1: forever).
+func (d *Daemon) StopContainer(ref string, timeout *int, signal string) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	c.op.Lock()
+	defer c.op.Unlock()
+	return d.stopLocked(c, timeout, signal)
+}
+
+func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
+	c.mu.Lock()
+	if c.State.Restarting {
+		c.ManuallyStopped = true
+		c.State.Restarting, c.State.Status = false, "exited"
+		c.save()
+		c.mu.Unlock()
+		return nil
+	}
+	if !c.State.Running || c.shim == nil {
+		c.mu.Unlock()
+		return errdefs.NotModified("container already stopped")
+	}
+	c.ManuallyStopped = true
+	c.save()
+	shim, exitCh := c.shim, c.exitCh
+	if signal == "" {
+		signal = c.Config.StopSignal
+	}
+	t := 10
+	if c.Config.StopTimeout != nil {
+		t = *c.Config.StopTimeout
+	}
+	c.mu.Unlock()
+	if timeout != nil {
+		t = *timeout
+	}
+	sig := syscall.SIGTERM
+	if signal != "" {
+		s, err := ParseSignal(signal)
+		if err != nil {
+			return err
+		}
+		sig = s
+	}
+	if err := shim.Kill(sig); err != nil {
+		slog.Debug("stop signal", "id", c.ID[:12], "err", err)
+	}
+	if t >= 0 {
+		select {
+		case <-exitCh:
+			return nil
+		case <-time.After(time.Duration(t) * time.Second):
+		}
+		shim.Kill(syscall.SIGKILL)
+	}
+	select {
+	case <-exitCh:
+		return nil
+	case <-time.After(time.Duration(max(t, 0))*time.Second + 30*time.Second):
+		return fmt.Errorf("container %s did not stop", c.ID[:12])
+	}
+}
+
+// RestartContainer is `docker restart`: stop (if running), then start.
+func (d *Daemon) RestartContainer(ref string, timeout *int, signal string) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	c.op.Lock()
+	if err := d.stopLocked(c, timeout, signal); err != nil && errdefs.KindOf(err) != errdefs.KindNotModified {
+		c.op.Unlock()
+		return err
+	}
+	c.op.Unlock()
+	return d.startContainer(c, false)
+}
+
+// ParseSignal reads "KILL", "SIGKILL" or "9".
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := fmt.Sscanf(s, "%d", new(int)); err == nil && n == 1 {
+		var v int
+		fmt.Sscanf(s, "%d", &v)
+		if v <= 0 || v > 64 {
+			return 0, errdefs.Invalid("Invalid signal: %s", s)
+		}
+		return syscall.Signal(v), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, errdefs.Invalid("Invalid signal: %s", s)
+}
+
+// KillContainer is `docker kill`.
+func (d *Daemon) KillContainer(ref, signal string) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	sig := syscall.SIGKILL
+	if signal != "" {
+		if sig, err = ParseSignal(signal); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	if !c.State.Running || c.shim == nil {
+		c.mu.Unlock()
+		return errdefs.Conflict("Cannot kill container: %s: Container %s is not running", ref, c.ID)
+	}
+	shim := c.shim
+	c.ManuallyStopped = true
+	c.save()
+	c.mu.Unlock()
+	if err := shim.Kill(sig); err != nil {
+		return errdefs.Conflict("Cannot kill container: %s: %v", ref, err)
+	}
+	return nil
+}
+
+// RemoveContainer is `docker rm` (force: kill it first if it runs).
+func (d *Daemon) RemoveContainer(ref string, force, volumes bool) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	return d.removeContainer(c, force)
+}
+
+func (d *Daemon) removeContainer(c *Container, force bool) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		return nil
+	}
+	if c.State.Running && !force {
+		c.mu.Unlock()
+		return errdefs.Conflict("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", c.Name)
+	}
+	c.ManuallyStopped = true
+	shim, exitCh, running := c.shim, c.exitCh, c.State.Running
+	c.mu.Unlock()
+	if running && shim != nil {
+		shim.Kill(syscall.SIGKILL)
+		select {
+		case <-exitCh:
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("could not kill running container %s, cannot remove", c.ID)
+		}
+	}
+	runtime.Cleanup(c.BundleDir)
+	d.disconnect(c)
+	os.RemoveAll(c.BundleDir)
+	s := d.containers
+	s.mu.Lock()
+	delete(s.byID, c.ID)
+	s.mu.Unlock()
+	if err := os.RemoveAll(c.Dir); err != nil {
+		slog.Error("removing container directory", "dir", c.Dir, "err", err)
+	}
+	c.mu.Lock()
+	c.removed = true
+	c.State.Status = "removing"
+	close(c.removeCh)
+	pend := c.attaches
+	c.attaches = nil
+	c.mu.Unlock()
+	for _, p := range pend {
+		p.ch <- attachResult{err: errRemoved}
+	}
+	return nil
+}
+
+// WaitChannel is what `docker wait` blocks on for a condition:
+// "not-running" (the default), "next-exit" or "removed". It must be taken
+// before the container is started for next-exit to see that run.
+func (c *Container) WaitChannel(condition string) (<-chan struct{}, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch condition {
+	case "", "not-running":
+		if !c.State.Running && !c.State.Restarting {
+			ch := make(chan struct{})
+			close(ch)
+			return ch, nil
+		}
+		return c.exitCh, nil
+	case "next-exit":
+		return c.exitCh, nil
+	case "removed":
+		return c.removeCh, nil
+	}
+	return nil, errdefs.Invalid("invalid condition: %q", condition)
+}
+
+// ExitStatus is the last exit code and start error.
+func (c *Container) ExitStatus() (code int, errMsg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.State.ExitCode, c.State.Error
+}
+
+// RenameContainer is `docker rename`.
+func (d *Daemon) RenameContainer(ref, newName string) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	newName = strings.TrimPrefix(newName, "/")
+	if newName == "" || !validName.MatchString(newName) {
+		return errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", newName)
+	}
+	s := d.containers
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Name == newName {
+		return errdefs.Invalid("Renaming a container with the same name as its current name")
+	}
+	for _, o := range s.byID {
+		if o != c && o.Name == newName {
+			return nameConflict(newName, o.ID)
+		}
+	}
+	old := c.Name
+	c.Name = newName
+	if err := c.save(); err != nil {
+		c.Name = old
+		return err
+	}
+	return nil
+}
+
+// pendingAttach is an attach that waits for the container's next start.
+type pendingAttach struct {
+	stdin, stdout, stderr bool
+	ch                    chan attachResult
+}
+
+type attachResult struct {
+	conn net.Conn
+	err  error
+}
+
+// AttachContainer checks that attaching makes sense now (docker refuses a
+// stopped container) and returns a function that waits for the container's
+// streams: at once for a running container, at its start for a created
+// one. The conn carries raw tty bytes or stdcopy frames (see
+// runtime.Shim.Attach); half-close its write side to end stdin.
+func (d *Daemon) AttachContainer(c *Container, stdin, stdout, stderr bool) (func(ctx context.Context) (net.Conn, error), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed {
+		return nil, errdefs.NotFound("No such container: %s", c.ID)
+	}
+	if c.shim != nil {
+		shim := c.shim
+		return func(ctx context.Context) (net.Conn, error) { return shim.Attach(ctx, stdin, stdout, stderr) }, nil
+	}
+	if c.State.Status == "exited" && !c.State.Restarting {
+		return nil, errdefs.Conflict("You cannot attach to a stopped container, start it first")
+	}
+	p := &pendingAttach{stdin: stdin, stdout: stdout, stderr: stderr, ch: make(chan attachResult, 1)}
+	c.attaches = append(c.attaches, p)
+	return func(ctx context.Context) (net.Conn, error) {
+		select {
+		case r := <-p.ch:
+			return r.conn, r.err
+		case <-ctx.Done():
+			c.mu.Lock()
+			for i, q := range c.attaches {
+				if q == p {
+					c.attaches = append(c.attaches[:i], c.attaches[i+1:]...)
+					break
+				}
+			}
+			c.mu.Unlock()
+			select {
+			case r := <-p.ch:
+				if r.conn != nil {
+					r.conn.Close()
+				}
+			default:
+			}
+			return nil, ctx.Err()
+		}
+	}, nil
+}
+
+// ResizeContainer sets the terminal size of a running container (and the
+// initial size of one not yet started).
+func (d *Daemon) ResizeContainer(ref string, h, w uint) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	shim := c.shim
+	if shim == nil {
+		c.HostConfig.ConsoleSize = [2]uint{h, w}
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	return shim.Resize(uint16(h), uint16(w))
+}
