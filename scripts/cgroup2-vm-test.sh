@@ -8,7 +8,9 @@
 # it builds on the fly:
 #
 #   /bin/busybox (+ its applets)   busybox-static
-#   /init                          mounts proc, sys, devtmpfs, tmpfs and cgroup2
+#   /init                          copies itself onto a tmpfs and switch_roots there
+#                                  (pivot_root cannot leave the initramfs root), then
+#                                  mounts proc, sys, devtmpfs, tmpfs and cgroup2
 #                                  at /sys/fs/cgroup (and nothing of v1), insmods
 #                                  the modules, runs every test binary, prints
 #                                  "MINIDOCKER-VM-RESULT <pkg> rc=N" per binary and
@@ -216,6 +218,21 @@ cat >"$root/init" <<'INIT'
 echo
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
+# The initramfs root ("rootfs") cannot be pivot_root'ed away from, which
+# container runtimes need; so move everything onto a tmpfs and switch_root.
+if [ ! -e /.stage2 ]; then
+	mkdir -p /newroot
+	mount -t tmpfs -o mode=755 root /newroot
+	for f in /* /.[!.]*; do
+		case "$f" in
+		/newroot | "/.[!.]*") ;;
+		/proc | /sys | /dev | /tmp | /run) mkdir -p "/newroot$f" ;;
+		*) cp -a "$f" /newroot/ ;;
+		esac
+	done
+	touch /newroot/.stage2
+	exec switch_root /newroot /init
+fi
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
