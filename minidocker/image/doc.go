@@ -19,7 +19,25 @@
 //     (`docker import`: a rootfs tar becomes a one-layer image).
 //   - ops.go: tag, rmi, images, inspect, history.
 //
-// Layers are stored once per diffID, not per chain ID as docker's overlay2
-// driver does: a layer's content does not depend on its parent, and overlay
-// stacks the directories, so sharing by diffID is both correct and simpler.
+// Choices that differ from docker, and why:
+//
+//   - Layers are stored once per diffID, not per chain ID as docker's overlay2
+//     driver does: a layer's content does not depend on its parent, and
+//     overlay stacks the directories, so sharing by diffID is both correct
+//     and simpler.
+//   - A layer is unpacked while it downloads (download | gunzip | hash |
+//     unpack run as a pipeline), into tmp/, and renamed into layers/ only when
+//     both the blob digest and the diffID are verified. Docker downloads
+//     first and extracts afterwards.
+//   - Metadata writes are temp file + rename without fsync by default
+//     (Store.SyncWrites turns it on): on ext4 an fsync right after unpacking
+//     waits for all the new file data, which tripled the pull time.
+//   - os.Root refuses to follow absolute symlinks and symlinks leaving the
+//     layer. A layer that writes through its own absolute symlink (rare;
+//     docker would resolve it inside the layer) is therefore refused.
+//
+// Measured (BenchmarkPullStore vs BenchmarkPullCraneOCI, 2 vCPU VM, 50 MB
+// layer, in-process registry): our pull with unpack takes about 3-4× a
+// no-unpack OCI copy; the difference is gunzip plus hashing the 50 MB
+// uncompressed stream for the diffID plus writing the files.
 package image

@@ -424,3 +424,37 @@ func (s *Store) History(ref string) ([]image.HistoryResponseItem, error) {
 
 var _ = dockerspec.DockerOCIImage{}
 var _ = fmt.Sprintf
+
+// Parent returns the local parent of an image ("" if none): set by
+// CommitLayer, which is how the builder chains its steps.
+func (s *Store) Parent(ref string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.resolveLocked(ref)
+	if err != nil {
+		return "", err
+	}
+	rec, err := s.imageRecord(id)
+	if err != nil {
+		return "", err
+	}
+	return rec.Parent, nil
+}
+
+// Children lists the images whose parent is ref; the classic builder's
+// cache looks for a child of the current image made by the same instruction.
+func (s *Store) Children(ref string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.resolveLocked(ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.childrenLocked(id), nil
+}
+
+// Exists reports whether ref names a local image.
+func (s *Store) Exists(ref string) bool {
+	_, err := s.Resolve(ref)
+	return err == nil
+}
