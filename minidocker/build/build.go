@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -435,6 +436,10 @@ func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Com
 			return errdefs.Invalid("%v", err)
 		}
 	}
+	// the config may share maps and slices with the parent's (e.g. the
+	// backend's cached Image): never modify those in place
+	st.img.Config = cloneConfig(st.img.Config)
+	st.img.History = slices.Clone(st.img.History)
 	cfg := &st.img.Config
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
@@ -913,4 +918,21 @@ func (st *stage) containerConfig(createdBy string, cmd []string, cid string) *co
 		}
 	}
 	return cc
+}
+
+func cloneConfig(c dockerspec.DockerOCIImageConfig) dockerspec.DockerOCIImageConfig {
+	c.Env = slices.Clone(c.Env)
+	c.Cmd = slices.Clone(c.Cmd)
+	c.Entrypoint = slices.Clone(c.Entrypoint)
+	c.OnBuild = slices.Clone(c.OnBuild)
+	c.Shell = slices.Clone(c.Shell)
+	c.Labels = maps.Clone(c.Labels)
+	c.Volumes = maps.Clone(c.Volumes)
+	c.ExposedPorts = maps.Clone(c.ExposedPorts)
+	if c.Healthcheck != nil {
+		h := *c.Healthcheck
+		h.Test = slices.Clone(h.Test)
+		c.Healthcheck = &h
+	}
+	return c
 }

@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -428,5 +429,17 @@ func TestPullOption(t *testing.T) {
 	mustBuild(t, f, dir, Options{Pull: true})
 	if pulled != 2 {
 		t.Errorf("--pull did not pull")
+	}
+}
+
+func TestParentConfigNotModified(t *testing.T) {
+	f := newFake(t)
+	bb := f.busybox(t)
+	before, _ := json.Marshal(f.images[bb].Config)
+	dir := writeCtx(t, map[string]string{"Dockerfile": "FROM busybox\nLABEL a=b\nEXPOSE 80\nVOLUME /v\nENV X=1\nONBUILD RUN x\n"})
+	mustBuild(t, f, dir, Options{})
+	after, _ := json.Marshal(f.images[bb].Config)
+	if string(before) != string(after) {
+		t.Errorf("base image config changed:\n%s\n%s", before, after)
 	}
 }

@@ -128,7 +128,9 @@ func realBusyboxTB(t testing.TB, s *image.Store) {
 	must(t, err)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	dir := func(n string, mode int64) { tw.WriteHeader(&tar.Header{Name: "./" + n + "/", Typeflag: tar.TypeDir, Mode: mode}) }
+	dir := func(n string, mode int64) {
+		tw.WriteHeader(&tar.Header{Name: "./" + n + "/", Typeflag: tar.TypeDir, Mode: mode})
+	}
 	file := func(n, body string, mode int64) {
 		tw.WriteHeader(&tar.Header{Name: "./" + n, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(body))})
 		tw.Write([]byte(body))
