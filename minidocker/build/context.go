@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	units "github.com/docker/go-units"
 )
 
 // ContextTar is the client side of a build: it tars dir for POST /build,
@@ -322,4 +324,12 @@ func sortedKeys[M ~map[string]V, V any](m M) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// SendingContextLine is the docker CLI's progress line for the context
+// upload, e.g. "Sending build context to Docker daemon  6.191kB" (two
+// spaces; the CLI rewrites it with "\r" while sending and ends it with
+// "\r\r\n" at the end, as api/build.txt shows).
+func SendingContextLine(n int64) string {
+	return "Sending build context to Docker daemon  " + units.HumanSize(float64(n))
 }

@@ -124,3 +124,12 @@ func TestContextRoundTrip(t *testing.T) {
 		t.Errorf("layer: %s", got)
 	}
 }
+
+func TestSendingContextLine(t *testing.T) {
+	// the fixture's context tar (3 files) was 6191 bytes; api/build.txt's 3072
+	for n, want := range map[int64]string{6191: "6.191kB", 3072: "3.072kB", 512: "512B"} {
+		if got := SendingContextLine(n); got != "Sending build context to Docker daemon  "+want {
+			t.Errorf("%d: %q", n, got)
+		}
+	}
+}
