@@ -228,7 +228,7 @@ func (bd *builder) parse() ([]instructions.Stage, []instructions.ArgCommand, run
 			last.AddCommand(instructions.NewLabelCommand(k, bd.opts.Labels[k], true))
 		}
 	}
-	res.PrintWarnings(io.Discard)
+	res.PrintWarnings(bd.out) // e.g. "[WARNING]: Empty continuation line found in: …"
 	return stages, metaArgs, res.EscapeToken, nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	units "github.com/docker/go-units"
@@ -314,16 +313,6 @@ func (ig *ignoreRules) mayReinclude(dir string) bool {
 		}
 	}
 	return false
-}
-
-// sortedKeys is a helper for deterministic output in tests and messages.
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // SendingContextLine is the docker CLI's progress line for the context

@@ -9,13 +9,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
-const fixtureDir = "../../../shared/fixtures/docker"
+// fixtureDir holds docker's reference output (MINIDOCKER_FIXTURES overrides).
+func fixtureDir() string {
+	if d := os.Getenv("MINIDOCKER_FIXTURES"); d != "" {
+		return d
+	}
+	return "../../../shared/fixtures/docker"
+}
 
 func fixturePath(t testing.TB, name string) string {
-	p := filepath.Join(fixtureDir, name)
+	p := filepath.Join(fixtureDir(), name)
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("fixture %s not available: %v", name, err)
 	}
@@ -184,5 +189,3 @@ func sameMap(a, b map[string]string) bool {
 	}
 	return true
 }
-
-var _ = time.Now
