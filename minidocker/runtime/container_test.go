@@ -370,9 +370,9 @@ func TestJSONLogFile(t *testing.T) {
 	if st.ExitCode != 0 {
 		t.Fatal(st)
 	}
-	fixture, err := os.ReadFile("/work/shared/fixtures/docker/json-log-sample.txt")
+	fixture, err := os.ReadFile(fixtureLog)
 	if err != nil {
-		t.Skip("no fixture")
+		t.Fatal(err)
 	}
 	var want []string
 	for _, l := range strings.Split(strings.TrimSpace(string(fixture)), "\n") {

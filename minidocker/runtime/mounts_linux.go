@@ -213,6 +213,13 @@ func pivotRoot(newRoot string) error {
 		return err
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {
+		if err == unix.EINVAL && rootIsRamfs() {
+			// the host runs from its initramfs, which can never be
+			// unmounted, so the kernel refuses to pivot away from it
+			// (docker's DOCKER_RAMDISK case). Move the new root over /
+			// and chroot into it, like switch_root does.
+			return moveRoot()
+		}
 		return fmt.Errorf("pivot_root: %w", err)
 	}
 	// the old root is now mounted on top of the new one at "/": make it
@@ -222,6 +229,38 @@ func pivotRoot(newRoot string) error {
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("detach old root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+// rootIsRamfs reports whether / is the initramfs (rootfs: ramfs or tmpfs).
+func rootIsRamfs() bool {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && f[4] == "/" {
+			for i, x := range f {
+				if x == "-" && i+2 < len(f) {
+					return f[i+1] == "rootfs" || f[i+1] == "ramfs"
+				}
+			}
+		}
+	}
+	return false
+}
+
+// moveRoot makes the current directory the root without pivot_root: the
+// host's root stays underneath (unreachable once chrooted, since nothing
+// of it is left open), which is why pivot_root is used whenever it can be.
+func moveRoot() error {
+	if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move the root over /: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
 	}
 	return unix.Chdir("/")
 }
