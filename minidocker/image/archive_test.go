@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker/go-units"
 )
 
 const fixtureDir = "../../../shared/fixtures/docker"
@@ -241,5 +243,43 @@ func TestLoadBadInput(t *testing.T) {
 			// and then the real thing works
 			loadFixture(t, s)
 		})
+	}
+}
+
+// TestHistoryMatchesDocker compares `docker history --no-trunc` of the
+// fixture (IDs where docker knew them locally are "<missing>" for us, since
+// the save tar has no parent chain) with our History: order, CREATED BY,
+// SIZE as the CLI prints it, COMMENT.
+func TestHistoryMatchesDocker(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("sizes need the whiteouts, which need root to be exact") // (mknod of 0/0 works unprivileged, but keep it simple)
+	}
+	raw, err := os.ReadFile(fixturePath(t, "history.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	hdr := lines[0]
+	cb, sz, cm := strings.Index(hdr, "CREATED BY"), strings.Index(hdr, "SIZE"), strings.Index(hdr, "COMMENT")
+	s := newStore(t)
+	loadFixture(t, s)
+	hist, err := s.History("fixture:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != len(lines)-1 {
+		t.Fatalf("%d entries, docker has %d", len(hist), len(lines)-1)
+	}
+	for i, l := range lines[1:] {
+		h := hist[i]
+		wantBy := strings.TrimSpace(l[cb:sz])
+		wantSize := strings.TrimSpace(l[sz:cm])
+		wantComment := ""
+		if len(l) > cm {
+			wantComment = strings.TrimSpace(l[cm:])
+		}
+		if strings.TrimSpace(h.CreatedBy) != wantBy || units.HumanSizeWithPrecision(float64(h.Size), 3) != wantSize || h.Comment != wantComment {
+			t.Errorf("entry %d: %q %d %q\nwant %q %s %q", i, h.CreatedBy, h.Size, h.Comment, wantBy, wantSize, wantComment)
+		}
 	}
 }
