@@ -94,7 +94,7 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request, v map[
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, resp)
+	return writeJSON(w, http.StatusOK, s.containerInspectJSON(r, resp))
 }
 
 func (s *Server) startContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {

@@ -3,14 +3,12 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 
 	"github.com/minidocker/minidocker/minidocker/runtime"
@@ -90,24 +88,10 @@ func (d *Daemon) mountPoints(c *Container) []container.MountPoint {
 	return mps
 }
 
-// containerNetworkSettings is the NetworkSettings of inspect. The
-// networking code owns the details (ports, gateway); this is the minimum:
-// which network, and the address the last connect gave.
+// containerNetworkSettings is the NetworkSettings of inspect; the
+// networking seam (networks.go) fills it.
 func (d *Daemon) containerNetworkSettings(c *Container) *container.NetworkSettings {
-	mode := string(c.HostConfig.NetworkMode)
-	if mode == "default" {
-		mode = "bridge"
-	}
-	ep := &network.EndpointSettings{}
-	if c.State.Running && c.IPAddress != "" {
-		if a, err := netip.ParseAddr(c.IPAddress); err == nil {
-			ep.IPAddress = a
-		}
-	}
-	return &container.NetworkSettings{
-		Ports:    network.PortMap{},
-		Networks: map[string]*network.EndpointSettings{mode: ep},
-	}
+	return d.networkSettings(c)
 }
 
 // ListOptions are the ps settings the API passes.
@@ -124,6 +108,7 @@ func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
 	for _, c := range d.Containers() {
 		c.mu.Lock()
 		s := c.summaryLocked(now)
+		s.Ports = d.portsSummary(c)
 		c.mu.Unlock()
 		if !opts.All && s.State != container.StateRunning && s.State != container.StateRestarting && len(opts.Filters["status"]) == 0 {
 			continue
