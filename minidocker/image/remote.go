@@ -367,9 +367,14 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 			defer wg.Done()
 			select {
 			case sem <- struct{}{}:
-			case <-lctx.Done():
-				errs <- lctx.Err()
-				return
+			default:
+				p.layer(j.short, "Waiting") // more layers than parallel downloads
+				select {
+				case sem <- struct{}{}:
+				case <-lctx.Done():
+					errs <- lctx.Err()
+					return
+				}
 			}
 			defer func() { <-sem }()
 			err := s.pullLayer(lctx, j.layer, j.diffID, j.short, repoName, p)

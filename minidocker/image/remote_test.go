@@ -361,3 +361,72 @@ func TestSaveByIDLoadsUntagged(t *testing.T) {
 		t.Errorf("dangling image: %+v", l)
 	}
 }
+
+// scopedRegistry wraps the test registry so that blobs belong to
+// repositories, as in distribution: HEAD in another repository is 404 until
+// the blob is uploaded or mounted there. That makes push's cross-repository
+// mount visible.
+func scopedRegistry(h http.Handler) http.Handler {
+	var mu sync.Mutex
+	have := map[string]bool{} // repo + " " + digest
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if i := strings.Index(p, "/blobs/"); i > 0 && strings.HasPrefix(p, "/v2/") {
+			repo := p[len("/v2/"):i]
+			rest := p[i+len("/blobs/"):]
+			mu.Lock()
+			switch {
+			case r.Method == http.MethodHead && strings.HasPrefix(rest, "sha256:"):
+				if !have[repo+" "+rest] {
+					mu.Unlock()
+					w.WriteHeader(http.StatusNotFound)
+					return
+				}
+			case r.Method == http.MethodPost && r.URL.Query().Get("mount") != "":
+				d, from := r.URL.Query().Get("mount"), r.URL.Query().Get("from")
+				if have[from+" "+d] {
+					have[repo+" "+d] = true
+					mu.Unlock()
+					w.Header().Set("Location", "/v2/"+repo+"/blobs/"+d)
+					w.Header().Set("Docker-Content-Digest", d)
+					w.WriteHeader(http.StatusCreated)
+					return
+				}
+			case r.Method == http.MethodPut && r.URL.Query().Get("digest") != "":
+				have[repo+" "+r.URL.Query().Get("digest")] = true
+			case r.Method == http.MethodPost && r.URL.Query().Get("digest") != "":
+				have[repo+" "+r.URL.Query().Get("digest")] = true
+			}
+			mu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func TestPushMountsFromAnotherRepository(t *testing.T) {
+	ctx := context.Background()
+	host := startRegistry(t, scopedRegistry)
+	a := newStore(t)
+	loadFixture(t, a)
+	a.Tag("fixture:v1", host+"/first:v1")
+	a.Tag("fixture:v1", host+"/second:v1")
+	var pl progressLog
+	if _, err := a.Push(ctx, host+"/first:v1", RegistryOptions{}, pl.sink); err != nil {
+		t.Fatal(err)
+	}
+	if pl.count(": Pushed") != 7 {
+		t.Fatalf("first push:\n%s", pl.String())
+	}
+	pl = progressLog{}
+	if _, err := a.Push(ctx, host+"/second:v1", RegistryOptions{}, pl.sink); err != nil {
+		t.Fatal(err)
+	}
+	if pl.count(": Mounted from first") != 7 {
+		t.Errorf("second push:\n%s", pl.String())
+	}
+	// and the mounted image pulls fine
+	b := newStore(t)
+	if _, err := b.Pull(ctx, host+"/second:v1", RegistryOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
