@@ -127,7 +127,7 @@ func cgroupOf(pid int) (*cgroupTarget, error) {
 	return t, nil
 }
 
-type forkResult struct {
+type forkResult struct { // the outcome of forkInContainer
 	proc *os.Process
 	err  error
 }
@@ -157,30 +157,38 @@ func startInContainer(initPid int, p *Process, files []*os.File) (*os.Process, e
 			unix.Close(f)
 		}
 	}()
-	resc := make(chan forkResult, 1)
-	work := func(out chan<- forkResult) {
-		goruntime.LockOSThread() // never unlocked: the thread dies with this goroutine
-		proc, err := forkInContainer(cg, nsfds, p, files)
-		out <- forkResult{proc, err}
+	var r forkResult
+	onThrowawayThread(func() {
+		r.proc, r.err = forkInContainer(cg, nsfds, p, files)
+	})
+	return r.proc, r.err
+}
+
+// onThrowawayThread runs fn on a locked OS thread that is discarded
+// afterwards (the goroutine ends without unlocking it), so fn may change
+// the thread's namespaces, fs attributes, cgroup or capabilities. It is
+// never the main thread: Go never ends that one, and /proc/self shows its
+// namespaces, so it must stay clean. When the goroutine happens to start
+// on it, it keeps the main thread busy (locked, asleep) so that the work
+// lands on another thread, then gives it back untouched.
+func onThrowawayThread(fn func()) {
+	done := make(chan struct{})
+	work := func() {
+		goruntime.LockOSThread() // never unlocked
+		fn()
+		close(done)
 	}
 	go func() {
 		goruntime.LockOSThread()
 		if unix.Gettid() != unix.Getpid() {
-			work(resc)
+			work()
 			return
 		}
-		// This is the main thread. Go never ends it, and /proc/self shows
-		// its namespaces: it must stay clean. Keep it busy (locked, asleep
-		// on the channel) so that the work lands on another thread, then
-		// give it back untouched.
-		inner := make(chan forkResult, 1)
-		go work(inner)
-		r := <-inner
+		go work()
+		<-done
 		goruntime.UnlockOSThread()
-		resc <- r
 	}()
-	r := <-resc
-	return r.proc, r.err
+	<-done
 }
 
 var nsKinds = []struct {
@@ -196,6 +204,7 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 			return nil, startErr("exec: join cgroup: %v", err)
 		}
 	}
+	last := lastCap() // before joining the container's mount namespace
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return nil, startErr("exec: unshare(CLONE_FS): %v", err)
 	}
@@ -210,6 +219,10 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	path, argv, env, u, serr := prepareExec(p)
 	if serr != nil {
 		return nil, serr
+	}
+	// the child inherits this thread's credentials: drop them here
+	if err := dropCapabilities(last); err != nil {
+		return nil, startErr("exec: %v", err)
 	}
 	groups := u.Groups
 	if groups == nil {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -19,12 +20,17 @@ import (
 
 const initSyncFd = 3
 
+// capLast is the kernel's highest capability number.
+var capLast = unix.CAP_LAST_CAP
+
 // initConfig is what the shim sends init as "go".
 type initConfig struct {
 	Spec Spec
 }
 
 func runInit() {
+	// capabilities are per thread: the one that drops them must exec
+	goruntime.LockOSThread()
 	trace("init: main")
 	syscall.CloseOnExec(initSyncFd)
 	sync := os.NewFile(initSyncFd, "sync")
@@ -48,6 +54,7 @@ func initContainer(s *Spec) *StartError {
 	if len(p.Args) == 0 {
 		return startErr("no command specified")
 	}
+	capLast = lastCap() // while the host's /proc is still there
 	if err := setupRootfs(s); err != nil {
 		return startErr("%v", err)
 	}
@@ -74,6 +81,9 @@ func finishExec(p *Process) *StartError {
 	}
 	if err := syscall.Chdir(cwdOf(p)); err != nil {
 		return startErr("chdir to cwd (%q) set in config.json failed: %v", cwdOf(p), err)
+	}
+	if err := dropCapabilities(capLast); err != nil {
+		return startErr("%v", err)
 	}
 	if err := setCredentials(u); err != nil {
 		return startErr("%v", err)

@@ -205,3 +205,31 @@ func TestParallelContainers(t *testing.T) {
 		}
 	}
 }
+
+func TestCapabilities(t *testing.T) {
+	c := startSleeper(t, nil)
+	// docker's default set, in PID 1 and in an exec
+	const want = "CapBnd:\t00000000a80425fb"
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.shim.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), want) || !strings.Contains(string(b), "CapEff:\t00000000a80425fb") {
+		t.Errorf("PID 1's capabilities: %s", b)
+	}
+	out, _, code, err := execOut(t, c, Process{Args: []string{"sh", "-c", "grep -E '^Cap(Bnd|Eff|Prm|Inh)' /proc/self/status; mount -t tmpfs none /mnt 2>&1; echo $?"}})
+	if err != nil || code != 0 {
+		t.Fatal(code, err)
+	}
+	if !strings.Contains(out, "CapEff:\t00000000a80425fb") || !strings.Contains(out, want) || !strings.Contains(out, "CapInh:\t0000000000000000") {
+		t.Errorf("exec's capabilities: %q", out)
+	}
+	if !strings.HasSuffix(out, "\n1\n") && !strings.HasSuffix(out, "\n255\n") {
+		t.Errorf("mount worked without CAP_SYS_ADMIN: %q", out)
+	}
+	// the host's thread that made the exec kept its capabilities
+	self, _ := os.ReadFile("/proc/self/status")
+	if strings.Contains(string(self), "CapEff:\t00000000a80425fb") {
+		t.Errorf("the caller lost its capabilities")
+	}
+}

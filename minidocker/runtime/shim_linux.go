@@ -25,7 +25,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	goruntime "runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -263,22 +262,21 @@ func (s *shim) create() error {
 // namespace at path: the child inherits the thread's namespaces. The thread
 // is never unlocked, so Go throws it away instead of reusing it.
 func startInNetns(cmd *exec.Cmd, path string) error {
-	errc := make(chan error, 1)
-	go func() {
-		goruntime.LockOSThread()
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("open netns: %w", err)
+	var err error
+	onThrowawayThread(func() {
+		fd, oerr := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if oerr != nil {
+			err = fmt.Errorf("open netns: %w", oerr)
 			return
 		}
 		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("join netns %s: %w", path, err)
+		if serr := unix.Setns(fd, unix.CLONE_NEWNET); serr != nil {
+			err = fmt.Errorf("join netns %s: %w", path, serr)
 			return
 		}
-		errc <- cmd.Start()
-	}()
-	return <-errc
+		err = cmd.Start()
+	})
+	return err
 }
 
 func (s *shim) run() {
