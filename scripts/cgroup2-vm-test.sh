@@ -41,8 +41,8 @@
 #                (a prebuilt static minidocker binary, a rootfs tarball, …): the
 #                guest has busybox and nothing else, no Go toolchain, no network.
 #
-# Needs (apt): qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils
-# (kmod for -modules; all but the first three are on a stock Debian); and Go.
+# Needs (apt): qemu-system-x86 linux-image-amd64 busybox-static xz-utils
+# (kmod for -modules; both are on a stock Debian); and Go.
 # Environment: KERNEL=/boot/vmlinuz-… to choose the kernel, BUSYBOX=path;
 #   VM_CACHE=dir for the unpacked vmlinux (default /var/tmp/minidocker-vm-cache),
 #   NO_PVH=1 to boot the compressed bzImage through the firmware instead; KEEP=1 keeps the work dir.
@@ -269,11 +269,8 @@ poweroff -f
 INIT
 chmod 755 "$root/init"
 
-if command -v cpio >/dev/null; then
-	(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$work/initramfs.cpio"
-else
-	(cd "$root" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc) >"$work/initramfs.cpio" 2>/dev/null
-fi
+# busybox's own cpio writes the newc archive: one package less to install.
+(cd "$root" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) >"$work/initramfs.cpio"
 t2=$(date +%s%N)
 
 # --- boot ----------------------------------------------------------------------
