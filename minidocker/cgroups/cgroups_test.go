@@ -535,3 +535,24 @@ func TestParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestHybrid: on a hybrid machine the side v2 tree (/sys/fs/cgroup/unified)
+// is ignored: the machine counts as v1 and nothing is created there.
+func TestHybrid(t *testing.T) {
+	var st syscall.Statfs_t
+	unified := filepath.Join(mountRoot, "unified")
+	if err := syscall.Statfs(unified, &st); err != nil || st.Type != 0x63677270 { // CGROUP2_SUPER_MAGIC
+		t.Skip("not a hybrid machine")
+	}
+	if Detect() != V1 {
+		t.Fatalf("hybrid machine detected as %s", Detect())
+	}
+	parent := testParent(t)
+	c := mustNew(t, parent, "hybrid")
+	if _, err := os.Stat(filepath.Join(unified, parent)); !os.IsNotExist(err) {
+		t.Errorf("something was created in the unified side tree: %v", err)
+	}
+	if _, ok := c.DirFD(); ok {
+		t.Error("DirFD offered on a hybrid (v1) machine")
+	}
+}
