@@ -28,6 +28,7 @@ func NewServer(d *daemon.Daemon) *Server {
 	s.registerContainerRoutes()
 	s.registerNetworkRoutes()
 	s.registerBuildRoutes()
+	s.registerContainerToolRoutes()
 	return s
 }
 

@@ -32,11 +32,12 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	SystemCommands    `embed:""`
-	ImageCommands     `embed:""`
-	ContainerCommands `embed:""`
-	NetworkCommands   `embed:""`
-	BuildCommands     `embed:""`
+	SystemCommands        `embed:""`
+	ImageCommands         `embed:""`
+	ContainerCommands     `embed:""`
+	NetworkCommands       `embed:""`
+	BuildCommands         `embed:""`
+	ContainerToolCommands `embed:""`
 
 	Daemon   DaemonCmd   `cmd:"" help:"Run the minidocker daemon (dockerd + containerd)."`
 	Registry RegistryCmd `cmd:"" help:"Run an image registry (registry:2)."`

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/version"
+)
+
+// registerContainerToolRoutes adds exec, cp (archive), top, stats and commit.
+func (s *Server) registerContainerToolRoutes() {
+	s.routes.handle(http.MethodPost, "/containers/{name}/exec", s.postContainerExec)
+	s.routes.handle(http.MethodPost, "/exec/{id}/start", s.postExecStart)
+	s.routes.handle(http.MethodPost, "/exec/{id}/resize", s.postExecResize)
+	s.routes.handle(http.MethodGet, "/exec/{id}/json", s.getExecJSON)
+	s.routes.handle(http.MethodGet, "/containers/{name}/archive", s.getContainerArchive) // and HEAD
+	s.routes.handle(http.MethodPut, "/containers/{name}/archive", s.putContainerArchive)
+	s.routes.handle(http.MethodGet, "/containers/{name}/top", s.getContainerTop)
+	s.routes.handle(http.MethodGet, "/containers/{name}/stats", s.getContainerStats)
+	s.routes.handle(http.MethodPost, "/commit", s.postCommit)
+}
+
+func (s *Server) postContainerExec(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	var req container.ExecCreateRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	id, err := s.daemon.ExecCreate(vars["name"], req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, container.ExecCreateResponse{ID: id})
+}
+
+func (s *Server) getExecJSON(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	resp, err := s.daemon.ExecInspect(vars["id"])
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) postExecResize(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	h, err1 := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
+	wd, err2 := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return errdefs.Invalid("invalid resize parameters: h=%q w=%q", r.URL.Query().Get("h"), r.URL.Query().Get("w"))
+	}
+	if err := s.daemon.ExecResize(vars["id"], uint(h), uint(wd)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// postExecStart runs the exec. Unless detached, the connection is hijacked
+// as for attach: "101 UPGRADED", then the raw terminal stream (tty) or
+// stdout/stderr in 8-byte-header frames; the client's bytes are stdin. The
+// daemon half-closes when the process has ended; the client then reads
+// the exit code from GET /exec/{id}/json.
+func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	var req container.ExecStartRequest
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	e, err := s.daemon.ExecClaim(vars["id"])
+	if err != nil {
+		return err
+	}
+	if req.ConsoleSize != nil && e.Tty() {
+		s.daemon.ExecResize(e.ID, req.ConsoleSize[0], req.ConsoleSize[1])
+	}
+	if req.Detach {
+		if err := s.daemon.ExecStartDetached(e); err != nil {
+			return errdefs.As(errdefs.KindUnknown, err)
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	contentType := "application/vnd.docker.raw-stream"
+	if !e.Tty() {
+		contentType = "application/vnd.docker.multiplexed-stream"
+	}
+	conn, brw, err := hijackStream(w, r, contentType)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var stdout, stderr io.Writer = conn, nil
+	if !e.Tty() {
+		var mu sync.Mutex
+		stdout = &frameWriter{mu: &mu, w: conn, stream: 1}
+		stderr = &frameWriter{mu: &mu, w: conn, stream: 2}
+	}
+	// brw.Reader holds whatever stdin the client sent with its request
+	if _, err := s.daemon.ExecStart(context.Background(), e, brw.Reader, stdout, stderr); err != nil {
+		fmt.Fprintf(stdout, "%s\r\n", err)
+	}
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	return nil
+}
+
+// hijackStream takes over the connection and answers "101 UPGRADED" (or
+// 200 for a client that did not ask to upgrade) with docker's headers.
+func hijackStream(w http.ResponseWriter, r *http.Request, contentType string) (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("the connection cannot be hijacked")
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	status := "200 OK"
+	if r.Header.Get("Upgrade") != "" {
+		status = "101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
+	}
+	fmt.Fprintf(brw.Writer, "HTTP/1.1 %s\r\nContent-Type: %s\r\nApi-Version: %s\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: Minidocker/%s (linux)\r\n\r\n",
+		status, contentType, version.APIVersion, version.Version)
+	if err := brw.Writer.Flush(); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, brw, nil
+}
+
+// frameWriter writes docker's multiplexed stream: an 8-byte header
+// (stream, 0, 0, 0, big-endian length) before each chunk.
+type frameWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	stream byte
+}
+
+func (f *frameWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	buf := make([]byte, 8+len(p))
+	buf[0] = f.stream
+	binary.BigEndian.PutUint32(buf[4:8], uint32(len(p)))
+	copy(buf[8:], p)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.w.Write(buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

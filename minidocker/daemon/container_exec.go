@@ -1,0 +1,316 @@
+package daemon
+
+// docker exec: a second process in a running container. The daemon keeps
+// an exec record (created by POST /containers/{id}/exec, run by POST
+// /exec/{id}/start, read by GET /exec/{id}/json); runtime.Exec does the
+// real work: setns into PID 1's ipc, uts, net, pid and mnt namespaces and
+// its cgroup, then fork/exec (runtime/execns_linux.go).
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/runtime"
+)
+
+// Exec is one exec instance.
+type Exec struct {
+	ID          string
+	ContainerID string
+	Config      container.ExecCreateRequest
+
+	mu       sync.Mutex
+	started  bool
+	running  bool
+	exitCode *int
+	pid      int
+	proc     *runtime.ExecProcess
+	size     [2]uint16 // height, width asked for before the process ran
+	ended    time.Time
+	done     chan struct{}
+}
+
+// execStore holds the exec instances of every daemon in this process (exec
+// IDs are random, 256 bits: they never collide). Finished instances are
+// dropped when their container is gone or an hour after they ended.
+var execStore = struct {
+	sync.Mutex
+	byID map[string]*Exec
+}{byID: map[string]*Exec{}}
+
+const execKeep = time.Hour
+
+func (d *Daemon) pruneExecsLocked() {
+	for id, e := range execStore.byID {
+		e.mu.Lock()
+		old := !e.ended.IsZero() && time.Since(e.ended) > execKeep
+		e.mu.Unlock()
+		if _, err := d.GetContainer(e.ContainerID); err != nil || old {
+			delete(execStore.byID, id)
+		}
+	}
+}
+
+func errContainerNotRunning(id string) error {
+	return errdefs.Conflict("Container %s is not running", id)
+}
+
+// ExecCreate records an exec instance in the running container ref.
+func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string, error) {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return "", err
+	}
+	if !c.IsRunning() {
+		return "", errContainerNotRunning(c.ID)
+	}
+	if len(req.Cmd) == 0 {
+		return "", errdefs.Invalid("No exec command specified")
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	e := &Exec{ID: hex.EncodeToString(b), ContainerID: c.ID, Config: req, done: make(chan struct{})}
+	if req.ConsoleSize != nil {
+		e.size = [2]uint16{uint16(req.ConsoleSize[0]), uint16(req.ConsoleSize[1])}
+	}
+	execStore.Lock()
+	d.pruneExecsLocked()
+	execStore.byID[e.ID] = e
+	execStore.Unlock()
+	return e.ID, nil
+}
+
+// GetExec finds an exec instance by ID.
+func (d *Daemon) GetExec(id string) (*Exec, error) {
+	execStore.Lock()
+	defer execStore.Unlock()
+	if e, ok := execStore.byID[id]; ok {
+		return e, nil
+	}
+	return nil, errdefs.NotFound("No such exec instance: %s", id)
+}
+
+// ExecInspect is GET /exec/{id}/json.
+func (d *Daemon) ExecInspect(id string) (container.ExecInspectResponse, error) {
+	e, err := d.GetExec(id)
+	if err != nil {
+		return container.ExecInspectResponse{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	priv := e.Config.Privileged
+	r := container.ExecInspectResponse{
+		ID: e.ID, Running: e.running, ExitCode: e.exitCode,
+		ProcessConfig: &container.ExecProcessConfig{
+			Tty: e.Config.Tty, Entrypoint: e.Config.Cmd[0], Arguments: append([]string{}, e.Config.Cmd[1:]...),
+			Privileged: &priv, User: e.Config.User,
+		},
+		OpenStdin: e.Config.AttachStdin, OpenStdout: e.Config.AttachStdout, OpenStderr: e.Config.AttachStderr,
+		ContainerID: e.ContainerID, DetachKeys: []byte(e.Config.DetachKeys), Pid: e.pid,
+	}
+	return r, nil
+}
+
+// ExecClaim marks the instance as started, so that a second start is
+// refused before the caller hijacks its connection.
+func (d *Daemon) ExecClaim(id string) (*Exec, error) {
+	e, err := d.GetExec(id)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		if e.running {
+			return nil, errdefs.Conflict("Exec command %s is already running", id)
+		}
+		return nil, errdefs.Conflict("Exec command %s has already run", id)
+	}
+	c, err := d.GetContainer(e.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsRunning() {
+		return nil, errContainerNotRunning(c.ID)
+	}
+	e.started = true
+	return e, nil
+}
+
+// Tty reports whether the exec runs on a terminal (raw stream) or on pipes
+// (multiplexed stream).
+func (e *Exec) Tty() bool { return e.Config.Tty }
+
+// ExecStart runs a claimed exec instance with the given stdio (nil for a
+// stream the client did not attach) and returns its exit code when it
+// ends. A process that cannot start ends with docker's 126 or 127 (or 125)
+// and the error, whose text docker writes to the client's stdout.
+func (d *Daemon) ExecStart(ctx context.Context, e *Exec, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	proc, err := d.execRun(e, stdin, stdout, stderr)
+	if err != nil {
+		return e.finish(execErrorCode(err), 0), err
+	}
+	code, werr := proc.Wait(context.Background())
+	if werr != nil {
+		code = 255
+	}
+	return e.finish(code, proc.Pid), nil
+}
+
+// ExecStartDetached starts a claimed exec instance and returns once it
+// runs (docker exec -d); its output is discarded.
+func (d *Daemon) ExecStartDetached(e *Exec) error {
+	proc, err := d.execRun(e, nil, nil, nil)
+	if err != nil {
+		e.finish(execErrorCode(err), 0)
+		return err
+	}
+	go func() {
+		code, werr := proc.Wait(context.Background())
+		if werr != nil {
+			code = 255
+		}
+		e.finish(code, proc.Pid)
+	}()
+	return nil
+}
+
+func execErrorCode(err error) int {
+	var se *runtime.StartError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 126
+}
+
+func (e *Exec) finish(code, pid int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.running = false
+	e.exitCode = &code
+	if pid > 0 {
+		e.pid = pid
+	}
+	e.ended = time.Now()
+	close(e.done)
+	return code
+}
+
+// Done is closed when the exec'd process has ended.
+func (e *Exec) Done() <-chan struct{} { return e.done }
+
+func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*runtime.ExecProcess, error) {
+	c, err := d.GetContainer(e.ContainerID)
+	if err != nil {
+		return nil, err
+	}
+	shim := c.Shim()
+	if shim == nil {
+		return nil, errContainerNotRunning(c.ID)
+	}
+	c.Lock()
+	cfg := *c.Config
+	c.Unlock()
+	req := e.Config
+	p := runtime.Process{
+		Args:      req.Cmd,
+		Env:       execEnv(cfg.Env, cfg.Hostname, req.Env),
+		Cwd:       firstOf(req.WorkingDir, cfg.WorkingDir),
+		User:      firstOf(req.User, cfg.User),
+		Terminal:  req.Tty,
+		OpenStdin: req.AttachStdin,
+	}
+	e.mu.Lock()
+	p.ConsoleHeight, p.ConsoleWidth = e.size[0], e.size[1]
+	e.mu.Unlock()
+	if !req.AttachStdin {
+		stdin = nil
+	}
+	if !req.AttachStdout {
+		stdout = nil
+	}
+	if !req.AttachStderr {
+		stderr = nil
+	}
+	proc, err := runtime.Exec(context.Background(), shim.Pid, p, runtime.ExecIO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		var se *runtime.StartError
+		if errors.As(err, &se) {
+			return nil, &runtime.StartError{Code: se.Code, Message: fmt.Sprintf("OCI runtime exec failed: exec failed: unable to start container process: %s: unknown", se.Message)}
+		}
+		return nil, err
+	}
+	e.mu.Lock()
+	e.proc, e.pid, e.running = proc, proc.Pid, true
+	size := e.size
+	e.mu.Unlock()
+	if size[0] > 0 && size[1] > 0 { // a resize that raced the start
+		proc.Resize(size[0], size[1])
+	}
+	return proc, nil
+}
+
+// execEnv is the container's environment, then the exec's -e values on
+// top (a name given again replaces the earlier value).
+func execEnv(base []string, hostname string, over []string) []string {
+	var out []string
+	idx := map[string]int{}
+	add := func(kv string) {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = kv
+			return
+		}
+		idx[k] = len(out)
+		out = append(out, kv)
+	}
+	if hostname != "" {
+		add("HOSTNAME=" + hostname)
+	}
+	for _, kv := range base {
+		add(kv)
+	}
+	for _, kv := range over {
+		if !strings.Contains(kv, "=") {
+			continue // docker drops a bare NAME whose value is not set
+		}
+		add(kv)
+	}
+	if _, ok := idx["PATH"]; !ok {
+		add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	}
+	return out
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// ExecResize sets the exec's terminal size (POST /exec/{id}/resize).
+func (d *Daemon) ExecResize(id string, h, w uint) error {
+	e, err := d.GetExec(id)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.size = [2]uint16{uint16(h), uint16(w)}
+	proc := e.proc
+	e.mu.Unlock()
+	if proc != nil {
+		return proc.Resize(uint16(h), uint16(w))
+	}
+	return nil
+}
