@@ -132,11 +132,11 @@ func (bd *builder) copy(ctx context.Context, st *stage, r copyReq) error {
 	if len(srcs) == 1 {
 		srcHash = srcs[0].hash
 	} else {
-		h := sha256.New()
+		var hs []string
 		for _, s := range srcs {
-			h.Write([]byte(s.hash))
+			hs = append(hs, s.hash)
 		}
-		srcHash = "multi:" + hex.EncodeToString(h.Sum(nil))
+		srcHash = hashList("multi", hs)
 	}
 	chownComment := ""
 	if r.chown != "" {
@@ -273,13 +273,26 @@ func (bd *builder) source(v fileView, name string, follow bool) (copySource, err
 		s.hash = h
 		return s, nil
 	}
-	sum, err := hashTree(v, rel)
-	if err != nil {
-		return copySource{}, err
-	}
 	if s.isDir {
-		s.hash = "dir:" + sum
+		var sums []string
+		err := walkView(v, rel, func(name string, fi fs.FileInfo) error {
+			sum, err := entrySum(v, name, fi)
+			sums = append(sums, sum)
+			return err
+		})
+		if err != nil {
+			return copySource{}, err
+		}
+		if rel == "." { // the context root itself is not an entry
+			sums = sums[1:]
+		}
+		sort.Strings(sums)
+		s.hash = hashList("dir", sums)
 	} else {
+		sum, err := entrySum(v, rel, fi)
+		if err != nil {
+			return copySource{}, err
+		}
 		s.hash = "file:" + sum
 	}
 	bd.ctxCache[key] = s.hash
@@ -317,57 +330,72 @@ func walkView(v fileView, name string, fn func(name string, fi fs.FileInfo) erro
 	return nil
 }
 
-// hashTree is the cache identity of a source: for every entry its relative
-// name, type, permission bits, link target and content — never mtime or
-// owner, so touching a file does not bust the cache and editing it does.
-func hashTree(v fileView, rel string) (string, error) {
-	h := sha256.New()
-	err := walkView(v, rel, func(name string, fi fs.FileInfo) error {
-		r := strings.TrimPrefix(strings.TrimPrefix(name, rel), "/")
-		return hashEntry(h, v, name, r, fi)
-	})
-	if err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func hashEntry(h io.Writer, v fileView, name, r string, fi fs.FileInfo) error {
+// entrySum is the cache identity of one entry, computed exactly as
+// docker's classic builder does for its build context (tarsum v1 of the
+// entry's tar header and content): name, permission bits, owner, size,
+// type, link target and the bytes — never the mtime. So touching a file
+// keeps the cache, editing it or changing its mode busts it, and
+// "COPY file:<sum> in /dst" history lines equal docker's for context files.
+func entrySum(v fileView, name string, fi fs.FileInfo) (string, error) {
 	mode := fi.Mode()
-	fmt.Fprintf(h, "%s\x00%s\x00%o\x00", r, typeChar(mode), mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+	perm := int64(mode.Perm())
+	if mode&fs.ModeSetuid != 0 {
+		perm |= 0o4000
+	}
+	if mode&fs.ModeSetgid != 0 {
+		perm |= 0o2000
+	}
+	if mode&fs.ModeSticky != 0 {
+		perm |= 0o1000
+	}
+	uid, gid := statOwner(fi)
+	var typ byte
+	var size int64
+	link := ""
+	tarName := name
 	switch {
+	case mode.IsRegular():
+		typ, size = '0', fi.Size()
+	case mode.IsDir():
+		typ, tarName = '5', name+"/"
 	case mode&fs.ModeSymlink != 0:
+		typ = '2'
 		t, err := v.Readlink(name)
 		if err != nil {
-			return err
+			return "", err
 		}
-		fmt.Fprintf(h, "%s\x00", t)
-	case mode.IsRegular():
+		link = t
+	default:
+		typ = '6' // fifos, devices: header only
+	}
+	h := sha256.New()
+	for _, kv := range [][2]string{
+		{"name", tarName}, {"mode", strconv.FormatInt(perm, 10)},
+		{"uid", strconv.Itoa(uid)}, {"gid", strconv.Itoa(gid)},
+		{"size", strconv.FormatInt(size, 10)}, {"typeflag", string([]byte{typ})},
+		{"linkname", link}, {"uname", ""}, {"gname", ""},
+		{"devmajor", "0"}, {"devminor", "0"},
+	} {
+		h.Write([]byte(kv[0] + kv[1]))
+	}
+	if typ == '0' {
 		f, err := v.Open(name)
 		if err != nil {
-			return err
+			return "", err
 		}
 		_, err = io.Copy(h, f)
 		f.Close()
 		if err != nil {
-			return err
+			return "", err
 		}
-		h.Write([]byte{0})
 	}
-	return nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func typeChar(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "d"
-	case m&fs.ModeSymlink != 0:
-		return "l"
-	case m.IsRegular():
-		return "f"
-	default:
-		return "o"
-	}
+// hashList is docker's "prefix:" + sha256 of the hashes joined by ",".
+func hashList(prefix string, hs []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(hs, ",")))
+	return prefix + ":" + hex.EncodeToString(sum[:])
 }
 
 // download fetches an ADD URL into the scratch dir.

@@ -13,7 +13,8 @@
 //   - args.go: ARG scoping (global ARGs before FROM, per-stage ARGs,
 //     --build-arg, ENV shadowing ARG, the "|N K=V" prefix RUN records).
 //   - copy.go: COPY/ADD: resolving sources (globs, symlinks clamped to the
-//     context as docker does), the content hash that keys the cache, and
+//     context as docker does), the content hash that keys the cache
+//     (docker's: name, mode, owner, size, type, link, bytes; no mtime), and
 //     layerWriter, which writes the step's upperdir only through os.Root.
 //   - rootfs.go: read-only views — the context, and an image as the
 //     overlay merge of its layer directories (whiteouts understood) — used
@@ -43,7 +44,9 @@
 // in <id>" like docker but no container is created for them (the ID only
 // names the step, and is recorded as the image's legacy "container");
 // COPY/ADD are written by the builder itself, not through a container;
-// the source hash in "COPY file:<hash> in /dst" is our own content hash,
-// not docker's tarsum, so those history lines differ in the hash only;
+// the source hash in "COPY file:<hash> in /dst" is docker's (tarsum v1 of
+// the context entries, see entrySum) for context sources, so the fixture's
+// history matches byte for byte; for --from and URL sources the same
+// formula is used, but docker's own values there depend on host user names;
 // heredocs and RUN --mount/--network flags (BuildKit features) are refused.
 package build
