@@ -1,4 +1,258 @@
 package cli
 
-// NetworkCommands are the networks commands of the article.
-type NetworkCommands struct{}
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	mobynet "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// NetworkCommands are the networks commands of the article (section 5):
+// `network ls|inspect|create|rm` and `port`.
+type NetworkCommands struct {
+	Network NetworkCmd `cmd:"" help:"Manage networks."`
+	Port    PortCmd    `cmd:"" help:"List port mappings or a specific mapping for the container."`
+}
+
+// NetworkCmd groups docker's `network` subcommands.
+type NetworkCmd struct {
+	Ls      NetworkLsCmd      `cmd:"" aliases:"list" help:"List networks."`
+	Inspect NetworkInspectCmd `cmd:"" help:"Display detailed information on one or more networks."`
+	Create  NetworkCreateCmd  `cmd:"" help:"Create a network."`
+	Rm      NetworkRmCmd      `cmd:"" aliases:"remove" help:"Remove one or more networks."`
+}
+
+// NetworkLsCmd is `docker network ls`.
+type NetworkLsCmd struct {
+	Filter  []string `short:"f" help:"Provide filter values (e.g. 'driver=bridge')."`
+	Quiet   bool     `short:"q" help:"Only display network IDs."`
+	NoTrunc bool     `name:"no-trunc" help:"Do not truncate the output."`
+}
+
+func (c *NetworkLsCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	f := client.Filters{}
+	for _, kv := range c.Filter {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("bad format of filter (expected name=value)")
+		}
+		f = f.Add(k, v)
+	}
+	res, err := cli.NetworkList(g.ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	nets := res.Items
+	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
+	id := func(s string) string {
+		if c.NoTrunc || len(s) <= 12 {
+			return s
+		}
+		return s[:12]
+	}
+	if c.Quiet {
+		for _, n := range nets {
+			fmt.Fprintln(g.stdout, id(n.ID))
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE")
+	for _, n := range nets {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id(n.ID), n.Name, n.Driver, n.Scope)
+	}
+	return tw.Flush()
+}
+
+// NetworkInspectCmd is `docker network inspect`.
+type NetworkInspectCmd struct {
+	Format   string   `short:"f" help:"Format the output using the given Go template (not supported: JSON only)." hidden:""`
+	Networks []string `arg:"" name:"network"`
+}
+
+func (c *NetworkInspectCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	var out []json.RawMessage
+	var errs []string
+	for _, ref := range c.Networks {
+		res, err := cli.NetworkInspect(g.ctx, ref, client.NetworkInspectOptions{})
+		if err != nil {
+			if client.IsErrConnectionFailed(err) {
+				return err
+			}
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, res.Raw)
+	}
+	var buf bytes.Buffer
+	if len(out) == 0 {
+		buf.WriteString("[]")
+	} else {
+		all, _ := json.Marshal(out)
+		json.Indent(&buf, all, "", "    ")
+	}
+	fmt.Fprintln(g.stdout, buf.String())
+	if len(errs) > 0 {
+		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+	}
+	return nil
+}
+
+// NetworkCreateCmd is `docker network create [--subnet] [--gateway] NAME`.
+type NetworkCreateCmd struct {
+	Driver  string   `short:"d" default:"bridge" help:"Driver to manage the Network."`
+	Subnet  []string `help:"Subnet in CIDR format that represents a network segment."`
+	Gateway []string `help:"IPv4 Gateway for the master subnet."`
+	Label   []string `help:"Set metadata on a network."`
+	Name    string   `arg:"" name:"network"`
+}
+
+func (c *NetworkCreateCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	if len(c.Gateway) > len(c.Subnet) {
+		return fmt.Errorf("every ip-range or gateway must have a corresponding subnet")
+	}
+	var ipam *mobynet.IPAM
+	for i, s := range c.Subnet {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if _, _, err2 := net.ParseCIDR(s); err2 != nil {
+				return fmt.Errorf("invalid argument %q for \"--subnet\" flag: invalid CIDR address: %s", s, s)
+			}
+			return err
+		}
+		cfg := mobynet.IPAMConfig{Subnet: p}
+		if i < len(c.Gateway) {
+			gw, err := netip.ParseAddr(c.Gateway[i])
+			if err != nil {
+				return fmt.Errorf("invalid argument %q for \"--gateway\" flag: invalid string being converted to IP address: %s", c.Gateway[i], c.Gateway[i])
+			}
+			cfg.Gateway = gw
+		}
+		if ipam == nil {
+			ipam = &mobynet.IPAM{Driver: "default"}
+		}
+		ipam.Config = append(ipam.Config, cfg)
+	}
+	labels := map[string]string{}
+	for _, l := range c.Label {
+		k, v, _ := strings.Cut(l, "=")
+		labels[k] = v
+	}
+	res, err := cli.NetworkCreate(g.ctx, c.Name, client.NetworkCreateOptions{Driver: c.Driver, IPAM: ipam, Labels: labels})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, res.ID)
+	return nil
+}
+
+// NetworkRmCmd is `docker network rm`.
+type NetworkRmCmd struct {
+	Networks []string `arg:"" name:"network"`
+}
+
+func (c *NetworkRmCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	return g.each(c.Networks, func(ref string) error {
+		if _, err := cli.NetworkRemove(g.ctx, ref, client.NetworkRemoveOptions{}); err != nil {
+			return err
+		}
+		fmt.Fprintln(g.stdout, ref)
+		return nil
+	})
+}
+
+// PortCmd is `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`, read from the
+// container's inspect data (NetworkSettings.Ports) as docker's CLI does.
+type PortCmd struct {
+	Container string `arg:""`
+	Port      string `arg:"" optional:"" name:"private-port"`
+}
+
+func (c *PortCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	res, err := cli.ContainerInspect(g.ctx, c.Container, client.ContainerInspectOptions{})
+	if err != nil {
+		return err
+	}
+	var ports mobynet.PortMap
+	if ns := res.Container.NetworkSettings; ns != nil {
+		ports = ns.Ports
+	}
+	if c.Port != "" {
+		spec := c.Port
+		if !strings.Contains(spec, "/") {
+			spec += "/tcp"
+		}
+		p, err := mobynet.ParsePort(spec)
+		if err != nil {
+			return fmt.Errorf("Error: invalid port (%s): %v", c.Port, err)
+		}
+		bs := ports[p]
+		if len(bs) == 0 {
+			return fmt.Errorf("Error: No public port '%s' published for %s", p, c.Container)
+		}
+		for _, b := range bs {
+			fmt.Fprintln(g.stdout, hostAddr(b))
+		}
+		return nil
+	}
+	var lines []portLine
+	for p, bs := range ports {
+		for _, b := range bs {
+			lines = append(lines, portLine{p, b})
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool {
+		a, b := lines[i], lines[j]
+		if a.p.Num() != b.p.Num() {
+			return a.p.Num() < b.p.Num()
+		}
+		if a.p.Proto() != b.p.Proto() {
+			return a.p.Proto() < b.p.Proto()
+		}
+		return hostAddr(a.b) < hostAddr(b.b)
+	})
+	for _, l := range lines {
+		fmt.Fprintf(g.stdout, "%s -> %s\n", l.p, hostAddr(l.b))
+	}
+	return nil
+}
+
+type portLine struct {
+	p mobynet.Port
+	b mobynet.PortBinding
+}
+
+func hostAddr(b mobynet.PortBinding) string {
+	ip := "0.0.0.0"
+	if b.HostIP.IsValid() {
+		ip = b.HostIP.String()
+	}
+	return net.JoinHostPort(ip, b.HostPort)
+}

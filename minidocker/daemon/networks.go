@@ -1,21 +1,47 @@
 package daemon
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/netip"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
+	mobynet "github.com/moby/moby/api/types/network"
 
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
 	"github.com/minidocker/minidocker/minidocker/runtime"
 )
 
 // This file is the seam between containers and networking. The container
 // code calls only these hooks: checkNetworking at create, connect at start,
-// disconnect when the container stops or is removed.
+// disconnect when the container stops or is removed; networkSettings for
+// inspect and portsSummary for ps. Everything else (bridges, veths, IPs,
+// iptables) is package network's business.
+//
+// A container's network mode is one of
+//
+//	default, bridge   the default bridge (docker's docker0; ours: --bridge)
+//	NAME or ID        a user-defined bridge network (`network create`)
+//	host              the host's own network namespace: nothing to make
+//	none              a new network namespace with only lo (the runtime's)
+//	container:X       join X's network namespace (X must be running)
 
 // initNetworks opens the network manager: the default bridge, iptables
-// base rules, the IPAM state under <data-root>/network.
+// base rules, the IPAM state under <data-root>/network. Containers are not
+// loaded yet, so liveness is read from their records on disk: an endpoint
+// of a container whose record is gone or says it is not running is removed
+// (with its veth, rules and ports); one whose record says running stays, and
+// if its shim turns out to be dead the container code's exit handling
+// disconnects it.
 func (d *Daemon) initNetworks() error {
 	m, err := network.New(network.Config{
 		BridgeName:  d.cfg.Bridge,
@@ -24,12 +50,30 @@ func (d *Daemon) initNetworks() error {
 		IPTables:    d.cfg.IPTablesEnabled(),
 		StateDir:    filepath.Join(d.cfg.DataRoot, "network"),
 		ExecRoot:    d.cfg.ExecRoot,
+		Live:        d.recordSaysRunning,
 	})
 	if err != nil {
 		return fmt.Errorf("setting up networking: %w", err)
 	}
 	d.networks = m
 	return nil
+}
+
+// recordSaysRunning reads a container's saved state straight from its
+// record (config.v2.json), for reconciling networks before the container
+// store is loaded.
+func (d *Daemon) recordSaysRunning(id string) bool {
+	b, err := os.ReadFile(filepath.Join(d.containersDir(), id, "config.v2.json"))
+	if err != nil {
+		return false
+	}
+	var rec struct {
+		State struct{ Running, Restarting bool }
+	}
+	if json.Unmarshal(b, &rec) != nil {
+		return false
+	}
+	return rec.State.Running || rec.State.Restarting
 }
 
 func (d *Daemon) closeNetworks() error {
@@ -46,28 +90,334 @@ func (d *Daemon) closeNetworks() error {
 // bridge netfilter missing).
 func (d *Daemon) networkWarnings() []string { return network.CheckHost() }
 
-// checkNetworking validates a container's network settings at create time,
-// before anything exists, so a bad mode or a taken port leaves nothing.
-func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig) error {
-	switch mode := string(hc.NetworkMode); mode {
-	case "none", "host":
-		return nil
-	default:
-		return fmt.Errorf("network mode %q is not supported yet", mode)
+// Networks is the network manager, for the API's /networks endpoints.
+func (d *Daemon) Networks() *network.Manager { return d.networks }
+
+// netMode is a container's network mode with the default spelled out.
+type netMode struct {
+	kind string // "bridge" (default or user network), "host", "none", "container"
+	arg  string // the network name for bridge, the container reference for container
+}
+
+func parseNetMode(m container.NetworkMode) netMode {
+	s := string(m)
+	switch {
+	case s == "" || s == "default" || s == network.DefaultNetwork:
+		return netMode{kind: "bridge", arg: network.DefaultNetwork}
+	case s == "host" || s == "none":
+		return netMode{kind: s}
+	case strings.HasPrefix(s, "container:"):
+		return netMode{kind: "container", arg: strings.TrimPrefix(s, "container:")}
 	}
+	return netMode{kind: "bridge", arg: s}
+}
+
+// exposedPorts is the union of the container's EXPOSE list (from -p, --expose)
+// and its image's, as "80/tcp" strings.
+func (d *Daemon) exposedPorts(cfg *container.Config, imageRef string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if pp, err := mobynet.ParsePort(p); err == nil {
+			p = pp.String()
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if cfg != nil {
+		for p := range cfg.ExposedPorts {
+			add(p.String())
+		}
+	}
+	if imageRef != "" && d.images != nil {
+		if id, err := d.images.Resolve(imageRef); err == nil {
+			if ic, err := d.images.Config(id); err == nil {
+				for p := range ic.Config.ExposedPorts {
+					add(p)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// portBindings turns HostConfig.PortBindings (what `-p` became in the
+// client) and -P into the network package's bindings; errors in docker's
+// words ("invalid hostPort: 99999", "invalid proto: xyz").
+func portBindings(hc *container.HostConfig, exposed []string) ([]network.PortBinding, error) {
+	var specs []string
+	ports := make([]mobynet.Port, 0, len(hc.PortBindings))
+	for p := range hc.PortBindings {
+		ports = append(ports, p)
+	}
+	sort.Slice(ports, func(i, j int) bool { return ports[i].String() < ports[j].String() })
+	for _, p := range ports {
+		ctr := fmt.Sprintf("%d/%s", p.Num(), p.Proto())
+		bs := hc.PortBindings[p]
+		if len(bs) == 0 {
+			specs = append(specs, ctr)
+			continue
+		}
+		for _, b := range bs {
+			ip := ""
+			if b.HostIP.IsValid() {
+				ip = b.HostIP.String()
+				if b.HostIP.Is6() && !b.HostIP.Is4In6() {
+					if b.HostIP.IsUnspecified() {
+						ip = "" // docker's default pair 0.0.0.0 + [::]: IPv4 only here
+					} else {
+						return nil, fmt.Errorf("invalid IP address: %s (only IPv4 host addresses are supported)", ip)
+					}
+				}
+			}
+			switch {
+			case ip == "" && b.HostPort == "":
+				specs = append(specs, ctr)
+			case ip == "":
+				specs = append(specs, b.HostPort+":"+ctr)
+			default:
+				specs = append(specs, ip+":"+b.HostPort+":"+ctr)
+			}
+		}
+	}
+	return network.ParsePorts(specs, exposed, hc.PublishAllPorts)
+}
+
+// checkNetworking validates a container's network settings at create time,
+// before anything exists, so a bad mode or a taken port leaves nothing
+// (docker leaves a Created container behind on a port conflict; we do not).
+func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig) error {
+	mode := parseNetMode(hc.NetworkMode)
+	published := len(hc.PortBindings) > 0 || hc.PublishAllPorts
+	switch mode.kind {
+	case "host", "none":
+		// docker drops -p with --net host (a warning) and keeps it inert
+		// with none; there is nothing to check
+		return nil
+	case "container":
+		if mode.arg == "" {
+			return errdefs.Invalid("invalid container format container:<name|id>")
+		}
+		if published {
+			return errdefs.Invalid("conflicting options: port publishing and the container type network mode")
+		}
+		if cfg.Hostname != "" {
+			return errdefs.Invalid("conflicting options: hostname and the network mode")
+		}
+		if _, err := d.GetContainer(mode.arg); err != nil {
+			return err
+		}
+		return nil
+	}
+	if d.networks == nil {
+		return errdefs.Unavailable("networking is not initialised")
+	}
+	if mode.arg != network.DefaultNetwork {
+		if _, err := d.networks.InspectNetwork(mode.arg); err != nil {
+			return errdefs.NotFound("%s", err.Error())
+		}
+	}
+	bs, err := portBindings(hc, d.exposedPorts(cfg, cfg.Image))
+	if err != nil {
+		return errdefs.Invalid("%s", err.Error())
+	}
+	if err := d.networks.CheckPorts(bs); err != nil {
+		if strings.Contains(err.Error(), "already allocated") {
+			return errdefs.As(errdefs.KindUnknown, err)
+		}
+		return errdefs.Invalid("%s", err.Error())
+	}
+	return nil
 }
 
 // connect gives a starting container its network namespace: which one
 // init must join, and the IP address for /etc/hosts ("" when none).
 func (d *Daemon) connect(c *Container) (net runtime.Network, ip string, err error) {
-	switch string(c.HostConfig.NetworkMode) {
+	c.mu.Lock()
+	id, name, cfg, hc, imageID := c.ID, c.Name, c.Config, c.HostConfig, c.ImageID
+	c.mu.Unlock()
+	mode := parseNetMode(hc.NetworkMode)
+	switch mode.kind {
 	case "host":
 		return runtime.Network{Mode: "host"}, "", nil
-	default:
+	case "none":
 		return runtime.Network{Mode: "none"}, "", nil
+	case "container":
+		other, err := d.GetContainer(mode.arg)
+		if err != nil {
+			return runtime.Network{}, "", err
+		}
+		other.mu.Lock()
+		pid, running, otherID := other.State.Pid, other.State.Running, other.ID
+		other.mu.Unlock()
+		if otherID == id {
+			return runtime.Network{}, "", errdefs.Invalid("cannot join own network")
+		}
+		if !running || pid <= 0 {
+			return runtime.Network{}, "", errdefs.Conflict("cannot join network namespace of a non running container: %s", otherID)
+		}
+		if ep, ok := d.networks.Endpoint(otherID); ok {
+			ip = ep.IP.String()
+		}
+		return runtime.Network{Mode: "join", NetnsPath: fmt.Sprintf("/proc/%d/ns/net", pid)}, ip, nil
 	}
+	bs, err := portBindings(hc, d.exposedPorts(cfg, imageID))
+	if err != nil {
+		return runtime.Network{}, "", errdefs.Invalid("%s", err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ep, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: mode.arg, Ports: bs})
+	if err != nil {
+		if strings.Contains(err.Error(), "not found") {
+			return runtime.Network{}, "", errdefs.NotFound("%s", err.Error())
+		}
+		return runtime.Network{}, "", fmt.Errorf("failed to set up container networking: %w", err)
+	}
+	return runtime.Network{Mode: "join", NetnsPath: ep.NetnsPath}, ep.IP.String(), nil
 }
 
 // disconnect releases what connect made. It is idempotent: it runs on stop,
 // on a failed start and on rm.
-func (d *Daemon) disconnect(c *Container) {}
+func (d *Daemon) disconnect(c *Container) {
+	if d.networks == nil || c == nil {
+		return
+	}
+	if err := d.networks.Detach(c.ID); err != nil {
+		fmt.Fprintf(os.Stderr, "minidocker: releasing the network of %s: %v\n", shortID(c.ID), err)
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// networkSettings is the NetworkSettings of `inspect`, docker's shape:
+// SandboxKey, Ports, and one entry per network under Networks. Call with
+// c.mu held (inspect holds it); it does not lock the container.
+func (d *Daemon) networkSettings(c *Container) *container.NetworkSettings {
+	ns := &container.NetworkSettings{Ports: mobynet.PortMap{}, Networks: map[string]*mobynet.EndpointSettings{}}
+	mode := parseNetMode(c.HostConfig.NetworkMode)
+	running := c.State.Running
+	switch mode.kind {
+	case "host", "none":
+		ns.Networks[mode.kind] = &mobynet.EndpointSettings{NetworkID: pseudoNetworkID(mode.kind)}
+		if running && mode.kind == "none" {
+			ns.SandboxKey = fmt.Sprintf("/proc/%d/ns/net", c.State.Pid)
+		}
+		return ns
+	case "container":
+		return ns
+	}
+	name := mode.arg
+	if d.networks != nil {
+		if insp, err := d.networks.InspectNetwork(mode.arg); err == nil {
+			name = insp.Name
+		}
+	}
+	var ep *network.Endpoint
+	if running && d.networks != nil {
+		ep, _ = d.networks.Endpoint(c.ID)
+	}
+	if ep == nil {
+		ns.Networks[name] = &mobynet.EndpointSettings{}
+		if d.networks != nil {
+			if insp, err := d.networks.InspectNetwork(mode.arg); err == nil {
+				ns.Networks[name].NetworkID = insp.ID
+			}
+		}
+		return ns
+	}
+	sum := sha256.Sum256([]byte("sandbox " + ep.EndpointID))
+	ns.SandboxID = hex.EncodeToString(sum[:])
+	ns.SandboxKey = ep.NetnsPath
+	ns.Ports = network.PortMap(ep.Ports, d.exposedPorts(c.Config, c.ImageID))
+	ns.Networks[ep.Network] = ep.Settings()
+	return ns
+}
+
+// LegacyNetworkFields are the top-level NetworkSettings fields API
+// versions before 1.52 carry (docker 28's `inspect -f
+// '{{.NetworkSettings.IPAddress}}'`): the default bridge's values.
+type LegacyNetworkFields struct {
+	EndpointID  string
+	Gateway     string
+	IPAddress   string
+	IPPrefixLen int
+	MacAddress  string
+	Bridge      string
+	HairpinMode bool
+}
+
+// LegacyNetworkSettings returns those fields for a container (empty
+// unless it is running on a bridge network).
+func (d *Daemon) LegacyNetworkSettings(containerID string) LegacyNetworkFields {
+	var f LegacyNetworkFields
+	if d.networks == nil {
+		return f
+	}
+	if ep, ok := d.networks.Endpoint(containerID); ok && ep.Network == network.DefaultNetwork {
+		f.EndpointID, f.Gateway, f.IPAddress = ep.EndpointID, ep.Gateway.String(), ep.IP.String()
+		f.IPPrefixLen, f.MacAddress = ep.PrefixLen, ep.MacAddress
+	}
+	return f
+}
+
+func pseudoNetworkID(name string) string {
+	s := sha256.Sum256([]byte("minidocker network " + name))
+	return hex.EncodeToString(s[:])
+}
+
+// portsSummary is the PORTS column of `ps`: published ports while the
+// container runs (127.0.0.1:8080->80/tcp), and exposed ports that are not
+// published (80/tcp). Call with c.mu held.
+func (d *Daemon) portsSummary(c *Container) []container.PortSummary {
+	out := []container.PortSummary{}
+	var bs []network.PortBinding
+	if c.State.Running && d.networks != nil {
+		if ep, ok := d.networks.Endpoint(c.ID); ok {
+			bs = ep.Ports
+		}
+	}
+	published := map[string]bool{}
+	for _, b := range bs {
+		ip := netip.IPv4Unspecified()
+		if b.HostIP != "" {
+			if a, err := netip.ParseAddr(b.HostIP); err == nil {
+				ip = a
+			}
+		}
+		proto := b.Proto
+		if proto == "" {
+			proto = "tcp"
+		}
+		published[fmt.Sprintf("%d/%s", b.ContainerPort, proto)] = true
+		out = append(out, container.PortSummary{IP: ip, PrivatePort: uint16(b.ContainerPort), PublicPort: uint16(b.HostPort), Type: proto})
+	}
+	if parseNetMode(c.HostConfig.NetworkMode).kind == "bridge" {
+		for _, e := range d.exposedPorts(c.Config, c.ImageID) {
+			if published[e] {
+				continue
+			}
+			if p, err := mobynet.ParsePort(e); err == nil {
+				out = append(out, container.PortSummary{PrivatePort: p.Num(), Type: string(p.Proto())})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PrivatePort != out[j].PrivatePort {
+			return out[i].PrivatePort < out[j].PrivatePort
+		}
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].PublicPort < out[j].PublicPort
+	})
+	return out
+}
