@@ -137,7 +137,7 @@ func TestResolveUserUnit(t *testing.T) {
 }
 
 func TestDevAndSys(t *testing.T) {
-	spec, bundle := newSpec(t, "sh", "-c", `ls /dev | tr '\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c; touch /sys/x 2>/dev/null || echo sys-ro; grep -E '^(sysfs|devpts|shm|proc) ' /proc/mounts | cut -d' ' -f1-4 | cut -d, -f1`)
+	spec, bundle := newSpec(t, "sh", "-c", `ls /dev | tr '\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c; touch /sys/x 2>/dev/null || echo sys-ro; echo masked $(cat /proc/keys /proc/timer_list /proc/sched_debug 2>/dev/null | wc -c); echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo proc-sys-ro; grep -E '^(sysfs|devpts|shm|proc) ' /proc/mounts | cut -d' ' -f1-4 | cut -d, -f1`)
 	out, errs, st := run(t, spec, bundle)
 	if st.ExitCode != 0 {
 		t.Fatalf("%+v %q %q", st, out, errs)
@@ -151,7 +151,7 @@ func TestDevAndSys(t *testing.T) {
 			t.Errorf("/dev lacks %s: %q", d, lines[0])
 		}
 	}
-	for _, want := range []string{"\n4\n", "sys-ro\n", "proc /proc proc rw", "sysfs /sys sysfs ro", "devpts /dev/pts devpts rw", "shm /dev/shm tmpfs rw"} {
+	for _, want := range []string{"\n4\n", "sys-ro\n", "masked 0\n", "proc-sys-ro\n", "proc /proc proc rw", "sysfs /sys sysfs ro", "devpts /dev/pts devpts rw", "shm /dev/shm tmpfs rw"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q: %q", want, out)
 		}

@@ -74,6 +74,9 @@ func setupRootfs(s *Spec) error {
 			return err
 		}
 	}
+	if err := maskPaths(root); err != nil {
+		return err
+	}
 	for _, m := range s.Mounts {
 		fi, err := os.Stat(m.Source)
 		if err != nil {
@@ -263,4 +266,54 @@ func moveRoot() error {
 		return fmt.Errorf("chroot: %w", err)
 	}
 	return unix.Chdir("/")
+}
+
+// Docker's MaskedPaths and ReadonlyPaths: kernel interfaces a container has
+// no business reading (kcore, keys, timer_list, …: masked by /dev/null or an
+// empty read-only tmpfs) or writing (/proc/sys, sysrq-trigger, …).
+var (
+	maskedPaths = []string{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware"}
+	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+func maskPaths(root *os.Root) error {
+	for _, p := range maskedPaths {
+		name := strings.TrimPrefix(p, "/")
+		fi, err := root.Lstat(name)
+		if err != nil {
+			continue // not on this kernel
+		}
+		f, err := root.Open(name)
+		if err != nil {
+			continue
+		}
+		if fi.IsDir() {
+			err = unix.Mount("tmpfs", fdPath(f), "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=0")
+		} else {
+			err = unix.Mount("/dev/null", fdPath(f), "", unix.MS_BIND, "")
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("mask %s: %w", p, err)
+		}
+	}
+	for _, p := range readonlyPaths {
+		name := strings.TrimPrefix(p, "/")
+		fi, err := root.Lstat(name)
+		if err != nil {
+			continue
+		}
+		f, err := root.Open(name)
+		if err != nil {
+			continue
+		}
+		err = bindIn(root, fdPath(f), name, true, !fi.IsDir())
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("read-only %s: %w", p, err)
+		}
+	}
+	return nil
 }
