@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/network"
 )
 
@@ -56,6 +57,7 @@ func StartDaemon(t testing.TB, extraArgs ...string) *Daemon {
 		d.Stop()
 		d.AssertNoLeaks()
 		d.Purge()
+		_ = cgroups.RemoveParent(d.Cgroup)
 	})
 	return d
 }
