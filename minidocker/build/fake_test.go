@@ -229,8 +229,9 @@ func must(t testing.TB, err error) {
 
 func cpA(src, dst string) error {
 	type dirTime struct {
-		p string
-		t time.Time
+		p    string
+		t    time.Time
+		mode fs.FileMode
 	}
 	var dirs []dirTime
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -248,8 +249,7 @@ func cpA(src, dst string) error {
 			if err := os.MkdirAll(target, 0o700); err != nil {
 				return err
 			}
-			os.Chmod(target, fi.Mode()&(fs.ModePerm|fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky))
-			dirs = append(dirs, dirTime{target, fi.ModTime()})
+			dirs = append(dirs, dirTime{target, fi.ModTime(), fi.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSetuid | fs.ModeSticky)})
 		case fi.Mode()&fs.ModeSymlink != 0:
 			l, _ := os.Readlink(p)
 			if err := os.Symlink(l, target); err != nil {
@@ -273,7 +273,8 @@ func cpA(src, dst string) error {
 		}
 		return nil
 	})
-	for i := len(dirs) - 1; i >= 0; i-- {
+	for i := len(dirs) - 1; i >= 0; i-- { // modes and times last: children are written
+		os.Chmod(dirs[i].p, dirs[i].mode)
 		os.Chtimes(dirs[i].p, dirs[i].t, dirs[i].t)
 	}
 	return err
