@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // ExecIO is where an exec'd process's stdio goes. Nil Stdin gives it
@@ -62,7 +63,7 @@ func Exec(ctx context.Context, initPid int, p Process, stdio ExecIO) (*ExecProce
 	}()
 	var outR, errR *os.File
 	if p.Terminal {
-		master, slave, err := pty.Open()
+		master, slave, err := openContainerPty(initPid)
 		if err != nil {
 			return nil, err
 		}
@@ -197,4 +198,41 @@ func (e *ExecProcess) Wait(ctx context.Context) (int, error) {
 	case <-ctx.Done():
 		return -1, ctx.Err()
 	}
+}
+
+// openContainerPty opens a terminal pair in the container's own devpts
+// (its /dev/pts/ptmx), so that the exec'd process's terminal is a
+// /dev/pts/N that exists inside the container (tty, ssh-style prompts and
+// job control need its name). The slave is opened from the master with
+// TIOCGPTPEER, never by a path. Every lookup goes through an os.Root on
+// the container's root and the device must be devpts' ptmx (5:2);
+// otherwise the host's ptmx is used, as before.
+func openContainerPty(initPid int) (master, slave *os.File, err error) {
+	root, err := os.OpenRoot(fmt.Sprintf("/proc/%d/root", initPid))
+	if err != nil {
+		return pty.Open()
+	}
+	defer root.Close()
+	fi, err := root.Lstat("dev/pts/ptmx")
+	if err != nil {
+		return pty.Open()
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || fi.Mode()&os.ModeCharDevice == 0 || unix.Major(st.Rdev) != 5 || unix.Minor(st.Rdev) != 2 {
+		return pty.Open()
+	}
+	m, err := root.OpenFile("dev/pts/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return pty.Open()
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil { // unlockpt
+		m.Close()
+		return pty.Open()
+	}
+	fd, _, errno := unix.Syscall(unix.SYS_IOCTL, m.Fd(), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if errno != 0 {
+		m.Close()
+		return pty.Open()
+	}
+	return m, os.NewFile(fd, "pty-slave"), nil
 }

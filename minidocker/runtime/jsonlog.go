@@ -161,8 +161,8 @@ type LogEntry struct {
 // LogOptions select what ReadLog delivers.
 type LogOptions struct {
 	Tail   int       // only the last Tail entries; < 0 = all (docker's tail=all)
-	Since  time.Time // only entries after Since (zero = no limit)
-	Until  time.Time // only entries before Until (zero = no limit)
+	Since  time.Time // only entries at or after Since (zero = no limit), like docker
+	Until  time.Time // only entries at or before Until (zero = no limit)
 	Follow bool      // after the end of the file, keep delivering new entries
 	// Done, when Follow is set, is closed when the container has exited:
 	// ReadLog then delivers what is left in the file and returns. A nil
@@ -217,10 +217,10 @@ func ReadLog(ctx context.Context, path string, opts LogOptions, fn func(LogEntry
 		if err := json.Unmarshal(line, &raw); err != nil {
 			return nil // skip a damaged line, like docker
 		}
-		if !opts.Since.IsZero() && !raw.Time.After(opts.Since) {
+		if !opts.Since.IsZero() && raw.Time.Before(opts.Since) {
 			return nil
 		}
-		if !opts.Until.IsZero() && !raw.Time.Before(opts.Until) {
+		if !opts.Until.IsZero() && raw.Time.After(opts.Until) {
 			return nil
 		}
 		return fn(LogEntry{Stream: raw.Stream, Log: []byte(raw.Log), Time: raw.Time})

@@ -129,8 +129,8 @@ func TestReadLogTailSince(t *testing.T) {
 		}
 	}
 	got := collect(t, path, LogOptions{Tail: -1, Since: t0.Add(4990 * time.Second)})
-	if len(got) != 9 {
-		t.Errorf("since: %d entries, want 9", len(got))
+	if len(got) != 10 {
+		t.Errorf("since: %d entries, want 10 (since is inclusive)", len(got))
 	}
 	got = collect(t, path, LogOptions{Tail: 5, Until: t0.Add(3 * time.Second)})
 	if len(got) != 0 {
