@@ -158,20 +158,24 @@ func startInContainer(initPid int, p *Process, files []*os.File) (*os.Process, e
 		}
 	}()
 	var r forkResult
-	onThrowawayThread(func() {
+	OnThrowawayThread(func() {
 		r.proc, r.err = forkInContainer(cg, nsfds, p, files)
 	})
 	return r.proc, r.err
 }
 
-// onThrowawayThread runs fn on a locked OS thread that is discarded
+// OnThrowawayThread runs fn on a locked OS thread that is discarded
 // afterwards (the goroutine ends without unlocking it), so fn may change
-// the thread's namespaces, fs attributes, cgroup or capabilities. It is
+// the thread's namespaces, fs attributes, cgroup or capabilities. Use it
+// instead of a bare `go func(){ runtime.LockOSThread(); … }()`: that one may
+// start on the main thread, which Go never ends but wedges — the process
+// then lives on with its main thread in another namespace (and
+// /proc/self/ns, /proc/self/mountinfo describe that thread). It is
 // never the main thread: Go never ends that one, and /proc/self shows its
 // namespaces, so it must stay clean. When the goroutine happens to start
 // on it, it keeps the main thread busy (locked, asleep) so that the work
 // lands on another thread, then gives it back untouched.
-func onThrowawayThread(fn func()) {
+func OnThrowawayThread(fn func()) {
 	done := make(chan struct{})
 	work := func() {
 		goruntime.LockOSThread() // never unlocked

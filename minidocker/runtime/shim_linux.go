@@ -263,7 +263,7 @@ func (s *shim) create() error {
 // is never unlocked, so Go throws it away instead of reusing it.
 func startInNetns(cmd *exec.Cmd, path string) error {
 	var err error
-	onThrowawayThread(func() {
+	OnThrowawayThread(func() {
 		fd, oerr := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if oerr != nil {
 			err = fmt.Errorf("open netns: %w", oerr)
