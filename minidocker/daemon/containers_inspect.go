@@ -67,7 +67,7 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 		}},
 		Mounts:          d.mountPoints(c),
 		Config:          &cfg,
-		NetworkSettings: d.containerNetworkSettings(c),
+		NetworkSettings: d.networkSettings(c),
 	}
 	return r, nil
 }
@@ -88,12 +88,6 @@ func (d *Daemon) mountPoints(c *Container) []container.MountPoint {
 	return mps
 }
 
-// containerNetworkSettings is the NetworkSettings of inspect; the
-// networking seam (networks.go) fills it.
-func (d *Daemon) containerNetworkSettings(c *Container) *container.NetworkSettings {
-	return d.networkSettings(c)
-}
-
 // ListOptions are the ps settings the API passes.
 type ListOptions struct {
 	All     bool
@@ -107,7 +101,7 @@ func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
 	now := time.Now()
 	for _, c := range d.Containers() {
 		c.mu.Lock()
-		s := c.summaryLocked(now)
+		s := d.summaryLocked(c, now)
 		s.Ports = d.portsSummary(c)
 		c.mu.Unlock()
 		if !opts.All && s.State != container.StateRunning && s.State != container.StateRestarting && len(opts.Filters["status"]) == 0 {
@@ -124,7 +118,8 @@ func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
 	return out
 }
 
-func (c *Container) summaryLocked(now time.Time) container.Summary {
+// summaryLocked is one row of ps. Call with c.mu held.
+func (d *Daemon) summaryLocked(c *Container, now time.Time) container.Summary {
 	st := c.State
 	state := st.Status
 	if state == "" {
@@ -157,7 +152,7 @@ func (c *Container) summaryLocked(now time.Time) container.Summary {
 		ImageID: c.ImageID,
 		Command: strings.Join(cmd, " "),
 		Created: c.Created.Unix(),
-		Ports:   []container.PortSummary{},
+		Ports:   d.portsSummary(c),
 		Labels:  c.Config.Labels,
 		State:   container.ContainerState(state),
 		Status:  status,
@@ -166,6 +161,9 @@ func (c *Container) summaryLocked(now time.Time) container.Summary {
 		s.Labels = map[string]string{}
 	}
 	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
+	if ns := d.networkSettings(c); ns != nil {
+		s.NetworkSettings = &container.NetworkSettingsSummary{Networks: ns.Networks}
+	}
 	return s
 }
 

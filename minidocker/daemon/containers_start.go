@@ -257,7 +257,8 @@ func writeEtcFiles(c *Container, hostname, ip string, hostNet bool) error {
 		c.HostsPath:      hosts,
 		c.ResolvConfPath: resolv,
 	} {
-		if err := WriteFileAtomic(path, []byte(data), 0o644); err != nil {
+		// rewritten at every start, so no fsync is needed
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 			return err
 		}
 	}

@@ -263,10 +263,14 @@ func TestContainerSurvivesDaemonKill9(t *testing.T) {
 
 func TestContainerDockerCLI(t *testing.T) {
 	d := startDaemon(t)
-	r := d.Docker("run", "--rm", "--net", "none", "busybox", "echo", "hi")
-	if r.Code != 0 || r.Stdout != "hi\n" {
-		t.Fatalf("docker run --rm: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	// the default network (bridge) as docker run sends it, and none
+	for _, args := range [][]string{{"run", "--rm", "busybox", "echo", "hi"}, {"run", "--rm", "--net", "none", "busybox", "echo", "hi"}} {
+		r := d.Docker(args...)
+		if r.Code != 0 || r.Stdout != "hi\n" {
+			t.Fatalf("docker %v: %d %q %q", args, r.Code, r.Stdout, r.Stderr)
+		}
 	}
+	var r testutil.Result
 	r = d.Docker("run", "-d", "--name", "dk", "--net", "none", "busybox", "sh", "-c", "echo from-docker; sleep 100")
 	if r.Code != 0 {
 		t.Fatalf("docker run -d: %q", r.Stderr)
