@@ -403,6 +403,9 @@ func TestShimSurvivesDaemon(t *testing.T) {
 	t.Cleanup(func() { Cleanup(bundle) })
 	daemon := exec.Command("/proc/self/exe", "-test.run=^$")
 	daemon.Env = append(os.Environ(), testDaemonEnv+"="+bundle)
+	// its own process group, which gets the SIGKILL: what a Ctrl-C or a
+	// service manager does to a daemon and everything in its group
+	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := daemon.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +419,7 @@ func TestShimSurvivesDaemon(t *testing.T) {
 		daemon.Wait()
 		t.Fatalf("fake daemon: %v", err)
 	}
-	daemon.Process.Kill()
+	syscall.Kill(-daemon.Process.Pid, syscall.SIGKILL)
 	daemon.Wait()
 
 	s, err := ConnectShim(bundle)
