@@ -4,16 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/image"
@@ -37,80 +34,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runtimeRun is RUN in a real container (overlay of the image's layers and
-// the step's upperdir), the way the daemon's Backend.Run does it.
-func runtimeRun(s *image.Store) func(RunSpec) (int, error) {
-	return func(spec RunSpec) (int, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		var lower []string
-		if spec.ImageID != "" {
-			var err error
-			if lower, err = s.LayerDirs(spec.ImageID); err != nil {
-				return 0, err
-			}
-		}
-		bundle := filepath.Join(filepath.Dir(spec.UpperDir), "bundle")
-		if err := os.MkdirAll(bundle, 0o700); err != nil {
-			return 0, err
-		}
-		rs := &mdrt.Spec{
-			ID:       spec.ID,
-			Rootfs:   mdrt.Rootfs{LowerDirs: lower, UpperDir: spec.UpperDir, WorkDir: spec.WorkDir, MergedDir: spec.MergedDir},
-			Process:  mdrt.Process{Args: spec.Args, Env: spec.Env, Cwd: spec.WorkingDir, User: spec.User},
-			Hostname: spec.Hostname,
-			Network:  mdrt.Network{Mode: "none"},
-			Cgroup:   mdrt.Cgroup{Parent: e2eCgroupParent, Name: spec.ID[:12]},
-		}
-		if err := mdrt.WriteSpec(bundle, rs); err != nil {
-			return 0, err
-		}
-		sh, err := mdrt.CreateShim(ctx, bundle)
-		if err != nil {
-			return 0, err
-		}
-		defer mdrt.Cleanup(bundle)
-		conn, err := sh.Attach(ctx, false, true, true)
-		if err != nil {
-			return 0, err
-		}
-		defer conn.Close()
-		done := make(chan error, 1)
-		go func() { done <- demuxStd(conn, spec.Stdout, spec.Stderr) }()
-		if err := sh.Start(ctx); err != nil {
-			var se *mdrt.StartError
-			if errors.As(err, &se) {
-				fmt.Fprintln(spec.Stderr, se.Message)
-				return se.Code, nil
-			}
-			return 0, err
-		}
-		st, err := sh.Wait(ctx)
-		if err != nil {
-			return 0, err
-		}
-		<-done
-		return st.ExitCode, nil
-	}
-}
-
-func demuxStd(r io.Reader, stdout, stderr io.Writer) error {
-	var hdr [8]byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return err
-		}
-		w := stdout
-		if hdr[0] == 2 {
-			w = stderr
-		}
-		if _, err := io.CopyN(w, r, int64(binary.BigEndian.Uint32(hdr[4:]))); err != nil {
-			return err
-		}
-	}
+// runtimeRun is RUN in a real container, with the implementation the
+// daemon uses (ContainerRun), under this test process's cgroup parent and
+// with --network none.
+func runtimeRun(s *image.Store) func(context.Context, RunSpec) (int, error) {
+	return ContainerRun{LayerDirs: s.LayerDirs, CgroupParent: e2eCgroupParent}.Run
 }
 
 // realBusybox imports a rootfs made of the host's static busybox, its
@@ -163,7 +91,7 @@ func TestFixtureRealRun(t *testing.T) {
 	s, err := image.Open(t.TempDir())
 	must(t, err)
 	realBusybox(t, s)
-	be := &storeBackend{s: s, run: runtimeRun(s)}
+	be := &StoreBackend{Store: s, RunStep: runtimeRun(s)}
 	dir := fixtureContext(t)
 	var out bytes.Buffer
 	ctx := context.Background()
@@ -221,7 +149,7 @@ func BenchmarkRealBuild(b *testing.B) {
 	s, err := image.Open(b.TempDir())
 	must(b, err)
 	realBusyboxTB(b, s)
-	be := &storeBackend{s: s, run: runtimeRun(s)}
+	be := &StoreBackend{Store: s, RunStep: runtimeRun(s)}
 	dir := writeCtx(b, map[string]string{
 		"Dockerfile": "FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo built > /built.txt\nCMD [\"cat\", \"/hello.txt\", \"/built.txt\"]\n",
 		"hello.txt":  "hi from the tiny context\n",

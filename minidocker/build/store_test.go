@@ -18,51 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// storeBackend is the Backend over the real image store, as the daemon's
-// adapter would be; Run is supplied by the test (no containers here).
-type storeBackend struct {
-	s   *image.Store
-	run func(RunSpec) (int, error)
-}
-
-func (b *storeBackend) GetImage(ctx context.Context, ref string) (Image, error) {
-	id, err := b.s.Resolve(ref)
-	if err != nil {
-		return Image{}, err
-	}
-	cfg, err := b.s.Config(id)
-	if err != nil {
-		return Image{}, err
-	}
-	return Image{ID: id, Config: cfg.DockerOCIImage}, nil
-}
-
-func (b *storeBackend) PullImage(ctx context.Context, ref string, out io.Writer) (Image, error) {
-	img, err := b.s.Pull(ctx, ref, image.RegistryOptions{}, func(ev image.ProgressEvent) {
-		if ev.ID != "" {
-			fmt.Fprintf(out, "%s: %s\n", ev.ID, ev.Status)
-		} else {
-			fmt.Fprintf(out, "%s\n", ev.Status)
-		}
-	})
-	if err != nil {
-		return Image{}, err
-	}
-	return Image{ID: img.ID, Config: img.Config.DockerOCIImage}, nil
-}
-
-func (b *storeBackend) LayerDirs(ctx context.Context, id string) ([]string, error) {
-	return b.s.LayerDirs(id)
-}
-
-func (b *storeBackend) Commit(ctx context.Context, parent, upper string, req CommitRequest) (string, error) {
-	return b.s.CommitLayer(ctx, parent, upper, image.CommitOptions(req))
-}
-
-func (b *storeBackend) Run(ctx context.Context, spec RunSpec) (int, error) { return b.run(spec) }
-
-func (b *storeBackend) Tag(ctx context.Context, id, ref string) error { return b.s.Tag(id, ref) }
-
 // busyboxTar is a small rootfs like the fixture's busybox: ./-prefixed
 // names, numeric owners, /bin/vi a symlink to be deleted by the fixture.
 func busyboxTar(t testing.TB) *bytes.Buffer {
@@ -126,9 +81,9 @@ func TestFixtureOnImageStore(t *testing.T) {
 	_, err = s.Import(ctx, busyboxTar(t), "busybox:latest", []string{`CMD ["sh"]`,
 		"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LABEL minidocker.peer=busybox"}, "")
 	must(t, err)
-	be := &storeBackend{s: s}
+	be := &StoreBackend{Store: s}
 	var parent string
-	be.run = func(spec RunSpec) (int, error) {
+	be.RunStep = func(_ context.Context, spec RunSpec) (int, error) {
 		parent = spec.ImageID
 		return fixtureRuns(t, func(p string) string {
 			dirs, _ := s.LayerDirs(parent)

@@ -1,0 +1,130 @@
+package build
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	mdrt "github.com/minidocker/minidocker/minidocker/runtime"
+)
+
+// ContainerRun runs RUN steps in real containers made by package runtime:
+// the rootfs is overlay(lower = the parent image's layers, upper = the
+// step's upperdir), the process runs as PID 1 in its own namespaces and
+// cgroup, its output goes to the build output. It is the one
+// implementation of Backend.Run: the daemon uses it (with its cgroup
+// parent and a bridge endpoint per step), and so do this package's tests
+// that run real containers.
+type ContainerRun struct {
+	// LayerDirs gives the unpacked layers of an image, top first.
+	LayerDirs func(imageID string) ([]string, error)
+	// CgroupParent is where the step's cgroup (named after its ID) goes.
+	CgroupParent string
+	// Network, when not nil, gives the step its network namespace and a
+	// function that releases it (called after the container is gone). nil
+	// means a namespace of its own with only lo (docker's --network none).
+	Network func(ctx context.Context, spec RunSpec) (mdrt.Network, func(), error)
+}
+
+// Run is Backend.Run. The bundle (spec, shim socket) lives beside the
+// upperdir, in the step's scratch directory the builder removes. Whatever
+// happens — the command fails, the client goes away (ctx), the process
+// cannot start — the container is gone when Run returns: no process, no
+// cgroup; the overlay was only ever mounted in the container's own mount
+// namespace.
+func (r ContainerRun) Run(ctx context.Context, spec RunSpec) (code int, err error) {
+	var lower []string
+	if spec.ImageID != "" {
+		if lower, err = r.LayerDirs(spec.ImageID); err != nil {
+			return 0, err
+		}
+	}
+	for _, d := range []string{spec.WorkDir, spec.MergedDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return 0, err
+		}
+	}
+	bundle := filepath.Join(filepath.Dir(spec.UpperDir), "bundle")
+	if err := os.MkdirAll(bundle, 0o700); err != nil {
+		return 0, err
+	}
+	netw := mdrt.Network{Mode: "none"}
+	if r.Network != nil {
+		n, release, err := r.Network(ctx, spec)
+		if err != nil {
+			return 0, err
+		}
+		defer release()
+		netw = n
+	}
+	rs := &mdrt.Spec{
+		ID:       spec.ID,
+		Rootfs:   mdrt.Rootfs{LowerDirs: lower, UpperDir: spec.UpperDir, WorkDir: spec.WorkDir, MergedDir: spec.MergedDir},
+		Process:  mdrt.Process{Args: spec.Args, Env: spec.Env, Cwd: spec.WorkingDir, User: spec.User},
+		Hostname: spec.Hostname,
+		Network:  netw,
+		Cgroup:   mdrt.Cgroup{Parent: r.CgroupParent, Name: spec.ID},
+	}
+	if err := mdrt.WriteSpec(bundle, rs); err != nil {
+		return 0, err
+	}
+	defer mdrt.Cleanup(bundle) // kills what still runs, removes the cgroup
+	sh, err := mdrt.CreateShim(ctx, bundle)
+	if err != nil {
+		var se *mdrt.StartError
+		if errors.As(err, &se) {
+			fmt.Fprintln(spec.Stderr, se.Message)
+			return se.Code, nil
+		}
+		return 0, err
+	}
+	conn, err := sh.Attach(ctx, false, true, true)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	done := make(chan error, 1)
+	go func() { done <- demuxStd(conn, spec.Stdout, spec.Stderr) }()
+	if err := sh.Start(ctx); err != nil {
+		var se *mdrt.StartError
+		if errors.As(err, &se) {
+			// docker's 126/127 cases: the message, then the code
+			conn.Close()
+			<-done
+			fmt.Fprintln(spec.Stderr, se.Message)
+			return se.Code, nil
+		}
+		return 0, err
+	}
+	st, err := sh.Wait(ctx)
+	if err != nil {
+		return 0, err
+	}
+	<-done // all of the output has been written before the step ends
+	return st.ExitCode, nil
+}
+
+// demuxStd splits the shim's multiplexed stream (8-byte stdcopy headers)
+// into stdout and stderr.
+func demuxStd(r io.Reader, stdout, stderr io.Writer) error {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		w := stdout
+		if hdr[0] == 2 {
+			w = stderr
+		}
+		if _, err := io.CopyN(w, r, int64(binary.BigEndian.Uint32(hdr[4:]))); err != nil {
+			return err
+		}
+	}
+}
