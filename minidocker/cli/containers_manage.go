@@ -180,7 +180,7 @@ func (c *PsCmd) Run(g *Globals) error {
 		cmd := ct.Command
 		img := ct.Image
 		if !c.NoTrunc {
-			cmd = ellipsis(cmd, 20)
+			cmd = psEllipsis(cmd, 20)
 			if strings.HasPrefix(img, "sha256:") {
 				img = img[7:19]
 			}
@@ -190,7 +190,7 @@ func (c *PsCmd) Run(g *Globals) error {
 			names = append(names, strings.TrimPrefix(n, "/"))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.id(ct.ID), img, strconv.Quote(cmd),
-			humanDuration(now.Sub(time.Unix(ct.Created, 0)))+" ago", ct.Status, formatPorts(ct.Ports), strings.Join(names, ","))
+			psHumanDuration(now.Sub(time.Unix(ct.Created, 0)))+" ago", ct.Status, formatPorts(ct.Ports), strings.Join(names, ","))
 	}
 	return tw.Flush()
 }
@@ -221,7 +221,7 @@ func formatPorts(ports []container.PortSummary) string {
 	return strings.Join(out, ", ")
 }
 
-func ellipsis(s string, n int) string {
+func psEllipsis(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -229,8 +229,8 @@ func ellipsis(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// humanDuration is docker's wording of a duration (go-units).
-func humanDuration(d time.Duration) string {
+// psHumanDuration is docker's wording of a duration (go-units).
+func psHumanDuration(d time.Duration) string {
 	if seconds := int(d.Seconds()); seconds < 1 {
 		return "Less than a second"
 	} else if seconds == 1 {
