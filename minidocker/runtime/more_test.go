@@ -233,3 +233,32 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("the caller lost its capabilities")
 	}
 }
+
+// Many layers with long paths: the overlay's options overflow a page.
+func TestManyLayers(t *testing.T) {
+	spec, bundle := newSpec(t, "sh", "-c", "cat /layer-*.txt | wc -l; cat /layer-0.txt")
+	base := t.TempDir()
+	long := strings.Repeat("d", 60) // like a sha256 layer id
+	var lowers []string
+	for i := 0; i < 60; i++ {
+		dir := filepath.Join(base, fmt.Sprintf("%s-%03d", long, i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("layer-%d.txt", i)), []byte(fmt.Sprintf("layer %d\n", i)), 0o644)
+		lowers = append(lowers, dir)
+	}
+	// the busybox layer at the bottom, in the same store (a symlink)
+	bb := filepath.Join(base, long+"-busybox")
+	if err := os.Symlink(spec.Rootfs.LowerDirs[0], bb); err != nil {
+		t.Fatal(err)
+	}
+	spec.Rootfs.LowerDirs = append(lowers, bb)
+	if n := len(strings.Join(spec.Rootfs.LowerDirs, ":")); n <= maxMountData {
+		t.Fatalf("only %d bytes of lowerdir: not a test of the overflow", n)
+	}
+	out, errs, st := run(t, spec, bundle)
+	if st.ExitCode != 0 || out != "60\nlayer 0\n" {
+		t.Errorf("%+v %q %q", st, out, errs)
+	}
+}

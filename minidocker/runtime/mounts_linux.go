@@ -47,10 +47,7 @@ func setupRootfs(s *Spec) error {
 			unix.Mount("", merged, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
 		}
 	default:
-		opts := "lowerdir=" + strings.Join(rfs.LowerDirs, ":")
-		if rfs.UpperDir != "" {
-			opts += ",upperdir=" + rfs.UpperDir + ",workdir=" + rfs.WorkDir
-		}
+		opts := overlayOptions(rfs.LowerDirs, rfs.UpperDir, rfs.WorkDir)
 		if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
 			return fmt.Errorf("mount overlay on %s: %w", merged, err)
 		}
@@ -316,4 +313,41 @@ func maskPaths(root *os.Root) error {
 		}
 	}
 	return nil
+}
+
+// maxMountData is what the kernel copies of mount(2)'s data: one page, with
+// its final NUL.
+const maxMountData = 4095
+
+// overlayOptions builds the overlay's mount data. Many layers with long
+// paths overflow the one page mount(2) takes; then the lower dirs are named
+// relative to their common parent, which becomes the working directory
+// (the kernel resolves relative paths from the mounter's cwd), like
+// docker's overlay2 driver does with its short "l/" links.
+func overlayOptions(lowers []string, upper, work string) string {
+	build := func(ls []string) string {
+		o := "lowerdir=" + strings.Join(ls, ":")
+		if upper != "" {
+			o += ",upperdir=" + upper + ",workdir=" + work
+		}
+		return o
+	}
+	opts := build(lowers)
+	if len(opts) <= maxMountData {
+		return opts
+	}
+	parent := filepath.Dir(lowers[0])
+	for _, l := range lowers {
+		for parent != "/" && !strings.HasPrefix(l, parent+"/") {
+			parent = filepath.Dir(parent)
+		}
+	}
+	if parent == "/" || unix.Chdir(parent) != nil {
+		return opts // the mount will fail with a clear EINVAL
+	}
+	rel := make([]string, len(lowers))
+	for i, l := range lowers {
+		rel[i] = strings.TrimPrefix(l, parent+"/")
+	}
+	return build(rel)
 }
