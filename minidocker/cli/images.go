@@ -1,4 +1,517 @@
 package cli
 
-// ImageCommands are the images commands of the article.
-type ImageCommands struct{}
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/distribution/reference"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/jsonmessage"
+)
+
+// ImageCommands are the images commands of the article (section 3, first
+// half): the top-level ones (images, pull, push, …) and the `image` group.
+type ImageCommands struct {
+	Images  ImagesCmd  `cmd:"" help:"List images."`
+	Pull    PullCmd    `cmd:"" help:"Download an image from a registry."`
+	Push    PushCmd    `cmd:"" help:"Upload an image to a registry."`
+	Tag     TagCmd     `cmd:"" help:"Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."`
+	Rmi     RmiCmd     `cmd:"" help:"Remove one or more images."`
+	History HistoryCmd `cmd:"" help:"Show the history of an image."`
+	Save    SaveCmd    `cmd:"" help:"Save one or more images to a tar archive (streamed to STDOUT by default)."`
+	Load    LoadCmd    `cmd:"" help:"Load an image from a tar archive or STDIN."`
+	Import  ImportCmd  `cmd:"" help:"Import the contents from a tarball to create a filesystem image."`
+	Login   LoginCmd   `cmd:"" help:"Authenticate to a registry."`
+	Logout  LogoutCmd  `cmd:"" help:"Log out from a registry."`
+	Image   ImageCmd   `cmd:"" help:"Manage images."`
+}
+
+// ImageCmd is `docker image …`.
+type ImageCmd struct {
+	Ls      ImagesCmd       `cmd:"" aliases:"list" help:"List images."`
+	Inspect ImageInspectCmd `cmd:"" help:"Display detailed information on one or more images."`
+	Pull    PullCmd         `cmd:"" help:"Download an image from a registry."`
+	Push    PushCmd         `cmd:"" help:"Upload an image to a registry."`
+	Tag     TagCmd          `cmd:"" help:"Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."`
+	Rm      RmiCmd          `cmd:"" aliases:"remove" help:"Remove one or more images."`
+	History HistoryCmd      `cmd:"" help:"Show the history of an image."`
+	Save    SaveCmd         `cmd:"" help:"Save one or more images to a tar archive (streamed to STDOUT by default)."`
+	Load    LoadCmd         `cmd:"" help:"Load an image from a tar archive or STDIN."`
+	Import  ImportCmd       `cmd:"" help:"Import the contents from a tarball to create a filesystem image."`
+}
+
+// ---- images ----
+
+// ImagesCmd is `docker images` / `docker image ls`.
+type ImagesCmd struct {
+	All     bool     `short:"a" help:"Show all images (default hides intermediate images)."`
+	Quiet   bool     `short:"q" help:"Only show image IDs."`
+	NoTrunc bool     `name:"no-trunc" help:"Don't truncate output."`
+	Digests bool     `help:"Show digests."`
+	Filter  []string `short:"f" help:"Filter output based on conditions provided (dangling=true, reference=PATTERN)."`
+	Repo    string   `arg:"" optional:"" name:"repository" help:"Only images of this repository[:tag]."`
+}
+
+func (c *ImagesCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	f := client.Filters{}
+	for _, kv := range c.Filter {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("bad format of filter (expected name=value)")
+		}
+		f.Add(k, v)
+	}
+	if c.Repo != "" {
+		f.Add("reference", c.Repo)
+	}
+	res, err := cli.ImageList(g.ctx, client.ImageListOptions{All: c.All, Filters: f})
+	if err != nil {
+		return err
+	}
+	items := res.Items
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Created > items[j].Created })
+	if c.Quiet {
+		seen := map[string]bool{}
+		for _, im := range items {
+			id := shortImageID(im.ID, c.NoTrunc)
+			if !seen[id] {
+				seen[id] = true
+				fmt.Fprintln(g.stdout, id)
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
+	if c.Digests {
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE")
+	} else {
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	}
+	for _, im := range items {
+		type row struct{ repo, tag, digest string }
+		var rows []row
+		digestOf := func(repo string) string {
+			for _, d := range im.RepoDigests {
+				if r, dg, ok := strings.Cut(d, "@"); ok && r == repo {
+					return dg
+				}
+			}
+			return "<none>"
+		}
+		for _, rt := range im.RepoTags {
+			repo, tag := splitRepoTag(rt)
+			rows = append(rows, row{repo, tag, digestOf(repo)})
+		}
+		if len(rows) == 0 {
+			for _, d := range im.RepoDigests {
+				repo, dg, _ := strings.Cut(d, "@")
+				rows = append(rows, row{repo, "<none>", dg})
+			}
+		}
+		if len(rows) == 0 {
+			rows = append(rows, row{"<none>", "<none>", "<none>"})
+		}
+		for _, r := range rows {
+			id := shortImageID(im.ID, c.NoTrunc)
+			created := humanAgo(im.Created)
+			size := units.HumanSizeWithPrecision(float64(im.Size), 3)
+			if c.Digests {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.repo, r.tag, r.digest, id, created, size)
+			} else {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.repo, r.tag, id, created, size)
+			}
+		}
+	}
+	return tw.Flush()
+}
+
+// splitRepoTag splits "host:5000/app:v1" into "host:5000/app" and "v1".
+func splitRepoTag(s string) (string, string) {
+	if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
+		return s[:i], s[i+1:]
+	}
+	return s, "<none>"
+}
+
+func shortImageID(id string, noTrunc bool) string {
+	if noTrunc {
+		return id
+	}
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
+// humanAgo is docker's CREATED column: "2 weeks ago".
+func humanAgo(unix int64) string {
+	return units.HumanDuration(time.Now().UTC().Sub(time.Unix(unix, 0))) + " ago"
+}
+
+// ---- pull / push ----
+
+// PullCmd is `docker pull`.
+type PullCmd struct {
+	Quiet bool   `short:"q" help:"Suppress verbose output."`
+	Name  string `arg:"" name:"image" help:"NAME[:TAG|@DIGEST]"`
+}
+
+func (c *PullCmd) Run(g *Globals) error {
+	named, err := reference.ParseNormalizedNamed(c.Name)
+	if err != nil {
+		return err
+	}
+	if reference.IsNameOnly(named) {
+		named = reference.TagNameOnly(named)
+		if !c.Quiet {
+			fmt.Fprintln(g.stdout, "Using default tag: latest")
+		}
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	resp, err := cli.ImagePull(g.ctx, reference.FamiliarString(named), client.ImagePullOptions{RegistryAuth: encodedAuthFor(named)})
+	if err != nil {
+		return err
+	}
+	defer resp.Close()
+	if c.Quiet {
+		err = jsonmessage.DisplayJSONMessagesStream(resp, io.Discard, 0, false, nil)
+	} else {
+		fd, isTerm := terminalFd(g.stdout)
+		err = jsonmessage.DisplayJSONMessagesStream(resp, g.stdout, fd, isTerm, nil)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, named.String())
+	return nil
+}
+
+// PushCmd is `docker push`.
+type PushCmd struct {
+	Quiet bool   `short:"q" help:"Suppress verbose output."`
+	Name  string `arg:"" name:"image" help:"NAME[:TAG]"`
+}
+
+func (c *PushCmd) Run(g *Globals) error {
+	named, err := reference.ParseNormalizedNamed(c.Name)
+	if err != nil {
+		return err
+	}
+	if reference.IsNameOnly(named) {
+		named = reference.TagNameOnly(named)
+		if !c.Quiet {
+			fmt.Fprintln(g.stdout, "Using default tag: latest")
+		}
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	resp, err := cli.ImagePush(g.ctx, reference.FamiliarString(named), client.ImagePushOptions{RegistryAuth: encodedAuthFor(named)})
+	if err != nil {
+		return err
+	}
+	defer resp.Close()
+	out := g.stdout
+	if c.Quiet {
+		out = io.Discard
+	}
+	fd, isTerm := terminalFd(out)
+	if err := jsonmessage.DisplayJSONMessagesStream(resp, out, fd, isTerm, func(jsonstream.Message) {}); err != nil {
+		return err
+	}
+	if c.Quiet {
+		fmt.Fprintln(g.stdout, reference.FamiliarString(named))
+	}
+	return nil
+}
+
+// ---- tag / rmi ----
+
+// TagCmd is `docker tag`.
+type TagCmd struct {
+	Source string `arg:"" name:"source-image" help:"SOURCE_IMAGE[:TAG]"`
+	Target string `arg:"" name:"target-image" help:"TARGET_IMAGE[:TAG]"`
+}
+
+func (c *TagCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	_, err = cli.ImageTag(g.ctx, client.ImageTagOptions{Source: c.Source, Target: c.Target})
+	return err
+}
+
+// RmiCmd is `docker rmi` / `docker image rm`.
+type RmiCmd struct {
+	Force   bool     `short:"f" help:"Force removal of the image."`
+	NoPrune bool     `name:"no-prune" help:"Do not delete untagged parents."`
+	Images  []string `arg:"" name:"image"`
+}
+
+func (c *RmiCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	var errs []string
+	for _, ref := range c.Images {
+		res, err := cli.ImageRemove(g.ctx, ref, client.ImageRemoveOptions{Force: c.Force, PruneChildren: !c.NoPrune})
+		if err != nil {
+			if client.IsErrConnectionFailed(err) {
+				return err
+			}
+			errs = append(errs, err.Error())
+			continue
+		}
+		for _, it := range res.Items {
+			if it.Untagged != "" {
+				fmt.Fprintln(g.stdout, "Untagged:", it.Untagged)
+			}
+			if it.Deleted != "" {
+				fmt.Fprintln(g.stdout, "Deleted:", it.Deleted)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+	}
+	return nil
+}
+
+// ---- inspect / history ----
+
+// ImageInspectCmd is `docker image inspect` (`docker inspect` in
+// containers_run.go tries containers first, then images).
+type ImageInspectCmd struct {
+	Images []string `arg:"" name:"image"`
+}
+
+func (c *ImageInspectCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	var out []json.RawMessage
+	var errs []string
+	for _, ref := range c.Images {
+		var raw bytes.Buffer
+		if _, err := cli.ImageInspect(g.ctx, ref, client.ImageInspectWithRawResponse(&raw)); err != nil {
+			if client.IsErrConnectionFailed(err) {
+				return err
+			}
+			errs = append(errs, "Error response from daemon: No such image: "+ref)
+			continue
+		}
+		out = append(out, json.RawMessage(bytes.TrimSpace(raw.Bytes())))
+	}
+	var buf bytes.Buffer
+	if len(out) == 0 {
+		buf.WriteString("[]")
+	} else {
+		all, _ := json.Marshal(out)
+		json.Indent(&buf, all, "", "    ")
+	}
+	fmt.Fprintln(g.stdout, buf.String())
+	if len(errs) > 0 {
+		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+	}
+	return nil
+}
+
+// HistoryCmd is `docker history`. docker's -H (--human) is spelled
+// --human here only, because -H is the daemon host for every command.
+type HistoryCmd struct {
+	Human   bool   `default:"true" negatable:"" help:"Print sizes and dates in human readable format (--no-human for raw)."`
+	NoTrunc bool   `name:"no-trunc" help:"Don't truncate output."`
+	Quiet   bool   `short:"q" help:"Only show image IDs."`
+	Image   string `arg:"" name:"image"`
+}
+
+func (c *HistoryCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	res, err := cli.ImageHistory(g.ctx, c.Image)
+	if err != nil {
+		return err
+	}
+	if c.Quiet {
+		for _, h := range res.Items {
+			fmt.Fprintln(g.stdout, historyID(h.ID, c.NoTrunc))
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "IMAGE\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
+	for _, h := range res.Items {
+		created := time.Unix(h.Created, 0).Format(time.RFC3339)
+		size := fmt.Sprint(h.Size)
+		if c.Human {
+			created = humanAgo(h.Created)
+			if h.Created == 0 {
+				created = "N/A" // as docker's history table
+			}
+			size = units.HumanSizeWithPrecision(float64(h.Size), 3)
+		}
+		by := strings.ReplaceAll(h.CreatedBy, "\t", " ")
+		if !c.NoTrunc {
+			by = ellipsis(by, 45)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", historyID(h.ID, c.NoTrunc), created, by, size, h.Comment)
+	}
+	return tw.Flush()
+}
+
+func historyID(id string, noTrunc bool) string {
+	if id == "<missing>" || noTrunc {
+		return id
+	}
+	return shortImageID(id, false)
+}
+
+// ellipsis cuts s to n characters, the last one "…", as docker's tables do.
+func ellipsis(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// ---- save / load / import ----
+
+// SaveCmd is `docker save`.
+type SaveCmd struct {
+	Output string   `short:"o" help:"Write to a file, instead of STDOUT."`
+	Images []string `arg:"" name:"image"`
+}
+
+func (c *SaveCmd) Run(g *Globals) error {
+	if c.Output == "" {
+		if _, isTerm := terminalFd(g.stdout); isTerm {
+			return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+		}
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	rc, err := cli.ImageSave(g.ctx, c.Images)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if c.Output == "" {
+		_, err = io.Copy(g.stdout, rc)
+		return err
+	}
+	// Into a temporary file next to the target, renamed at the end: an
+	// interrupted save leaves no half archive under the asked name.
+	dir := filepath.Dir(c.Output)
+	tmp, err := os.CreateTemp(dir, ".minidocker_temp_")
+	if err != nil {
+		return fmt.Errorf("failed to save image: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, rc); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to save image: %w", err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), c.Output)
+}
+
+// LoadCmd is `docker load`.
+type LoadCmd struct {
+	Input string `short:"i" help:"Read from tar archive file, instead of STDIN."`
+	Quiet bool   `short:"q" help:"Suppress the load output."`
+}
+
+func (c *LoadCmd) Run(g *Globals) error {
+	var in io.Reader = g.stdin
+	if c.Input != "" {
+		f, err := os.Open(c.Input)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	} else if f, ok := g.stdin.(*os.File); ok && isTerminal(f.Fd()) {
+		return errors.New("requested load from stdin, but stdin is empty")
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	fd, isTerm := terminalFd(g.stdout)
+	quiet := c.Quiet || !isTerm
+	res, err := cli.ImageLoad(g.ctx, in, client.ImageLoadWithQuiet(quiet))
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	return jsonmessage.DisplayJSONMessagesStream(res, g.stdout, fd, isTerm, nil)
+}
+
+// ImportCmd is `docker import`.
+type ImportCmd struct {
+	Change  []string `short:"c" help:"Apply Dockerfile instruction to the created image."`
+	Message string   `short:"m" help:"Set commit message for imported image."`
+	File    string   `arg:"" name:"file" help:"A tar file (plain or gzip), or - for STDIN."`
+	Ref     string   `arg:"" optional:"" name:"reference" help:"REPOSITORY[:TAG]"`
+}
+
+func (c *ImportCmd) Run(g *Globals) error {
+	var in io.Reader = g.stdin
+	if c.File != "-" {
+		if strings.Contains(c.File, "://") {
+			return errors.New("import from a URL is not supported: download the file first")
+		}
+		f, err := os.Open(c.File)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	res, err := cli.ImageImport(g.ctx, client.ImageImportSource{Source: in, SourceName: "-"}, c.Ref,
+		client.ImageImportOptions{Message: c.Message, Changes: c.Change})
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	return jsonmessage.DisplayJSONMessagesStream(res, g.stdout, 0, false, nil)
+}
