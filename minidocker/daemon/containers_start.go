@@ -624,8 +624,7 @@ type attachResult struct {
 	err  error
 }
 
-// AttachContainer checks that attaching makes sense now (docker refuses a
-// stopped container) and returns a function that waits for the container's
+// AttachContainer checks that attaching makes sense now and returns a function that waits for the container's
 // streams: at once for a running container, at its start for a created
 // one. The conn carries raw tty bytes or stdcopy frames (see
 // runtime.Shim.Attach); half-close its write side to end stdin.
@@ -639,9 +638,8 @@ func (d *Daemon) AttachContainer(c *Container, stdin, stdout, stderr bool) (func
 		shim := c.shim
 		return func(ctx context.Context) (net.Conn, error) { return shim.Attach(ctx, stdin, stdout, stderr) }, nil
 	}
-	if c.State.Status == "exited" && !c.State.Restarting {
-		return nil, errdefs.Conflict("You cannot attach to a stopped container, start it first")
-	}
+	// A stopped container is attached at its next start: `docker start -a`
+	// attaches first. (The CLI's `attach` refuses a stopped container itself.)
 	p := &pendingAttach{stdin: stdin, stdout: stdout, stderr: stderr, ch: make(chan attachResult, 1)}
 	c.attaches = append(c.attaches, p)
 	return func(ctx context.Context) (net.Conn, error) {

@@ -102,6 +102,23 @@ func TestContainerLifecycle(t *testing.T) {
 	if out := mustRun(t, d, "wait", "web"); out != "137" {
 		t.Fatalf("wait after kill: %q", out)
 	}
+	// start -a attaches before it starts: output and exit code come back
+	mustRun(t, d, "create", "--name", "once", "--net", "none", "busybox", "sh", "-c", "echo again; exit 5")
+	for i := 0; i < 2; i++ {
+		if r := d.CLI("start", "-a", "once"); r.Code != 5 || r.Stdout != "again\n" {
+			t.Fatalf("start -a: %d %q %q", r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if r := d.CLI("logs", "--since", "1h", "once"); r.Stdout != "again\nagain\n" {
+		t.Fatalf("logs --since 1h: %q", r.Stdout)
+	}
+	if r := d.CLI("logs", "--since", "2999-01-01T00:00:00Z", "once"); r.Stdout != "" {
+		t.Fatalf("logs --since the future: %q", r.Stdout)
+	}
+	r = d.CLI("attach", "once")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "You cannot attach to a stopped container, start it first") {
+		t.Fatalf("attach stopped: %d %q", r.Code, r.Stderr)
+	}
 	mustRun(t, d, "rename", "web", "web2")
 	if inspect(t, d, "web2")["Name"] != "/web2" {
 		t.Fatal("rename")
@@ -130,6 +147,7 @@ func TestContainerBadInput(t *testing.T) {
 		{[]string{"run", "--rm", "--net", "none", "-v", "a:b:c:d", "busybox", "true"}, 125, "invalid"},
 		{[]string{"run", "--net", "none", "--restart", "sometimes", "busybox", "true"}, 125, "invalid restart policy: unknown policy 'sometimes'"},
 		{[]string{"stop", "nosuch"}, 1, "No such container: nosuch"},
+		{[]string{"run", "--rm", "--net", "none", "127.0.0.1:1/nosuchimage"}, 125, "Unable to find image '127.0.0.1:1/nosuchimage:latest' locally"},
 	}
 	for _, c := range cases {
 		r := d.CLI(c.args...)
