@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -106,8 +107,13 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request, vars map[
 	if _, err := s.daemon.ExecStart(context.Background(), e, brw.Reader, stdout, stderr); err != nil {
 		fmt.Fprintf(stdout, "%s\r\n", err)
 	}
+	// Half-close, then wait (briefly) for the client to close its side:
+	// closing with its unread stdin still queued would reset the
+	// connection, and the client could lose the end of the output.
 	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		io.Copy(io.Discard, brw.Reader)
 	}
 	return nil
 }

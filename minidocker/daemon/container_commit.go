@@ -26,7 +26,7 @@ type CommitOptions struct {
 	Repo, Tag string // Repo "" = an untagged image
 	Comment   string
 	Author    string
-	Changes   []string           // Dockerfile instructions (CMD, ENV, …)
+	Changes   []string          // Dockerfile instructions (CMD, ENV, …)
 	Config    *container.Config // overrides, may be nil
 }
 

@@ -120,4 +120,3 @@ func joinRest(line string, n int) string {
 	}
 	return string(bytes.TrimLeft(b[i:], " \t"))
 }
-

@@ -1,0 +1,307 @@
+package daemon_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/daemon"
+	"github.com/minidocker/minidocker/minidocker/testutil"
+)
+
+// ---- no root needed: the resolution and the archive code on a plain dir ----
+
+func mkRoot(t *testing.T) (string, *os.Root) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"etc", "var/lib", "tmp"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(dir, "etc/shadow"), []byte("inside\n"), 0o600)
+	os.Symlink("/etc/shadow", filepath.Join(dir, "abs"))             // absolute: the container's /etc/shadow
+	os.Symlink("../../../../../../etc", filepath.Join(dir, "up"))     // climbs: stops at the root
+	os.Symlink("/", filepath.Join(dir, "var/lib/rootlink"))          // a directory link to /
+	os.Symlink("loop2", filepath.Join(dir, "loop1"))                  // a loop
+	os.Symlink("loop1", filepath.Join(dir, "loop2"))
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return dir, root
+}
+
+func TestResolveInRootStaysInside(t *testing.T) {
+	_, root := mkRoot(t)
+	for _, c := range []struct {
+		path   string
+		follow bool
+		want   string
+	}{
+		{"/abs", true, "etc/shadow"},
+		{"/abs", false, "abs"},
+		{"/up/shadow", true, "etc/shadow"},
+		{"/up", true, "etc"},
+		{"/../../etc/shadow", true, "etc/shadow"},
+		{"/var/lib/rootlink/etc/shadow", true, "etc/shadow"},
+		{"/var/lib/rootlink/../..", true, "."},
+		{"/nosuch/../etc", true, "etc"},
+		{"/", true, "."},
+	} {
+		got, err := daemon.ResolveInRoot(root, c.path, c.follow)
+		if err != nil || got != c.want {
+			t.Errorf("ResolveInRoot(%q, %v) = %q, %v; want %q", c.path, c.follow, got, err, c.want)
+		}
+	}
+	if _, err := daemon.ResolveInRoot(root, "/loop1", true); err == nil {
+		t.Error("a symlink loop resolved")
+	}
+}
+
+func tarOf(t *testing.T, entries ...*tar.Header) *bytes.Buffer {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, h := range entries {
+		body := h.Linkname
+		if h.Typeflag == tar.TypeReg {
+			body = "data:" + h.Name
+			h.Size = int64(len(body))
+		}
+		if h.Mode == 0 {
+			h.Mode = 0o644
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write([]byte(body))
+		}
+	}
+	tw.Close()
+	return &b
+}
+
+func TestExtractArchiveNeverWritesOutside(t *testing.T) {
+	outside := t.TempDir()
+	canary := filepath.Join(outside, "canary")
+	os.WriteFile(canary, []byte("host\n"), 0o644)
+	dir, root := mkRoot(t)
+	os.Symlink(canary, filepath.Join(dir, "tmp/evil"))                  // absolute, to the host file
+	os.Symlink("../../../../../../../"+canary, filepath.Join(dir, "tmp/evil2")) // relative, climbing
+	os.Symlink(outside, filepath.Join(dir, "tmp/evildir"))
+	opts := daemon.ExtractOptions{NoLchown: true}
+	// a file over a symlink replaces the symlink
+	if err := daemon.ExtractArchive(root, "tmp", tarOf(t, &tar.Header{Name: "evil", Typeflag: tar.TypeReg}, &tar.Header{Name: "evil2", Typeflag: tar.TypeReg}), opts); err != nil {
+		t.Fatal(err)
+	}
+	// through a directory symlink: lands in the container's own path
+	if err := daemon.ExtractArchive(root, "tmp", tarOf(t, &tar.Header{Name: "evildir/canary", Typeflag: tar.TypeReg}), opts); err != nil {
+		t.Fatal(err)
+	}
+	// a tar that climbs, or links out and then writes through its own link
+	for _, bad := range []*bytes.Buffer{
+		tarOf(t, &tar.Header{Name: "../../x", Typeflag: tar.TypeReg}),
+		tarOf(t, &tar.Header{Name: "l", Typeflag: tar.TypeSymlink, Linkname: outside}, &tar.Header{Name: "l/canary", Typeflag: tar.TypeReg}),
+		tarOf(t, &tar.Header{Name: "h", Typeflag: tar.TypeLink, Linkname: "../../../" + canary}),
+	} {
+		daemon.ExtractArchive(root, "tmp", bad, opts) // may fail or land inside; never outside
+	}
+	if b, _ := os.ReadFile(canary); string(b) != "host\n" {
+		t.Fatalf("the host file changed: %q", b)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
+		t.Fatalf("files appeared outside: %v", entries)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "tmp/evil")); string(b) != "data:evil" {
+		t.Errorf("tmp/evil = %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "tmp/evil")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("tmp/evil is not a regular file now: %v", err)
+	}
+}
+
+func tarNames(t *testing.T, r io.Reader) []string {
+	t.Helper()
+	var names []string
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func TestWriteArchiveNames(t *testing.T) {
+	dir, root := mkRoot(t)
+	os.WriteFile(filepath.Join(dir, "var/lib/a"), []byte("a"), 0o644)
+	os.Link(filepath.Join(dir, "var/lib/a"), filepath.Join(dir, "var/lib/b"))
+	for _, c := range []struct {
+		rel, name string
+		want      string
+	}{
+		{"var/lib", "lib", "lib/ lib/a lib/b lib/rootlink"},
+		{"var/lib", ".", "./ ./a ./b ./rootlink"},
+		{"var/lib", "new", "new/ new/a new/b new/rootlink"},
+		{"abs", "abs", "abs"},
+	} {
+		var b bytes.Buffer
+		if err := daemon.WriteArchive(root, c.rel, c.name, &b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(tarNames(t, &b), " "); got != c.want {
+			t.Errorf("WriteArchive(%s as %s): %s, want %s", c.rel, c.name, got, c.want)
+		}
+	}
+}
+
+// ---- as root, end to end ----
+
+func TestCpBothWays(t *testing.T) {
+	d := startDaemon(t)
+	toolsSleeper(t, d, "cp")
+	host := t.TempDir()
+	// out of the container: a file into a dir, a file to a new name, a dir, a dir's contents
+	toolsRun(t, d, "cp", "cp:/etc/passwd", host+"/")
+	toolsRun(t, d, "cp", "cp:/etc/group", host+"/g")
+	toolsRun(t, d, "cp", "cp:/etc", host+"/etc-copy")
+	toolsRun(t, d, "cp", "cp:/etc/.", host+"/etc-contents")
+	toolsRun(t, d, "cp", "cp:/bin/sh", host) // a symlink stays a symlink
+	for f, want := range map[string]string{"passwd": "root:", "g": "root:", "etc-copy/passwd": "root:", "etc-contents/group": "root:"} {
+		if b, err := os.ReadFile(filepath.Join(host, f)); err != nil || !strings.HasPrefix(string(b), want) {
+			t.Errorf("%s: %q %v", f, b, err)
+		}
+	}
+	if l, err := os.Readlink(filepath.Join(host, "sh")); err != nil || l != "/bin/busybox" {
+		t.Errorf("sh: %q %v", l, err)
+	}
+	// into the container
+	os.MkdirAll(filepath.Join(host, "tree/sub"), 0o755)
+	os.WriteFile(filepath.Join(host, "tree/sub/f"), []byte("deep\n"), 0o640)
+	os.WriteFile(filepath.Join(host, "one"), []byte("one\n"), 0o600)
+	toolsRun(t, d, "cp", host+"/one", "cp:/tmp/")
+	toolsRun(t, d, "cp", host+"/one", "cp:/tmp/renamed")
+	toolsRun(t, d, "cp", host+"/tree", "cp:/root")
+	toolsRun(t, d, "cp", host+"/tree", "cp:/newdir")
+	got := toolsRun(t, d, "exec", "cp", "sh", "-c", "cat /tmp/one /tmp/renamed /root/tree/sub/f /newdir/sub/f; stat -c %a /tmp/one /newdir/sub/f")
+	if got != "one\none\ndeep\ndeep\n600\n640" {
+		t.Errorf("files copied in: %q", got)
+	}
+	// tar streams: `-`
+	r := d.CLI("cp", "cp:/etc", "-")
+	if r.Code != 0 || !strings.Contains(strings.Join(tarNames(t, strings.NewReader(r.Stdout)), " "), "etc/passwd") {
+		t.Errorf("cp to -: %d %q", r.Code, r.Stderr)
+	}
+	in := tarOf(t, &tar.Header{Name: "streamed", Typeflag: tar.TypeReg})
+	if r := d.CLIInput(in.String(), "cp", "-", "cp:/tmp"); r.Code != 0 {
+		t.Errorf("cp from -: %d %q", r.Code, r.Stderr)
+	}
+	if got := toolsRun(t, d, "exec", "cp", "cat", "/tmp/streamed"); got != "data:streamed" {
+		t.Errorf("streamed: %q", got)
+	}
+	// errors in docker's words
+	if r := d.CLI("cp", "cp:/nosuch", host); r.Code != 1 || r.Stderr != "Error response from daemon: Could not find the file /nosuch in container cp\n" {
+		t.Errorf("cp of a missing file: %d %q", r.Code, r.Stderr)
+	}
+	if r := d.CLI("cp", host+"/one", host+"/two"); r.Code != 1 || !strings.Contains(r.Stderr, "must specify at least one container source") {
+		t.Errorf("cp without a container: %d %q", r.Code, r.Stderr)
+	}
+	// a stopped container: the same, through a private mount of its overlay
+	toolsRun(t, d, "stop", "-t", "0", "cp")
+	toolsRun(t, d, "cp", host+"/one", "cp:/tmp/while-stopped")
+	toolsRun(t, d, "cp", "cp:/tmp/while-stopped", host+"/back")
+	if b, _ := os.ReadFile(filepath.Join(host, "back")); string(b) != "one\n" {
+		t.Errorf("stopped container round trip: %q", b)
+	}
+	toolsRun(t, d, "start", "cp")
+	if got := toolsRun(t, d, "exec", "cp", "cat", "/tmp/while-stopped"); got != "one" {
+		t.Errorf("copied while stopped, seen after start: %q", got)
+	}
+}
+
+// TestCpSymlinksNeverLeaveTheContainer: symlinks in the container that
+// point at a host file (absolute, and climbing with ../..) are resolved
+// inside the container's root, whichever way the copy goes and whether the
+// container runs or not.
+func TestCpSymlinksNeverLeaveTheContainer(t *testing.T) {
+	d := startDaemon(t)
+	toolsSleeper(t, d, "evil")
+	hostDir := t.TempDir()
+	canary := filepath.Join(hostDir, "canary")
+	os.WriteFile(canary, []byte("host secret\n"), 0o644)
+	up := strings.Repeat("../", 12)
+	toolsRun(t, d, "exec", "evil", "sh", "-c",
+		"ln -s "+canary+" /abs && ln -s "+up+canary[1:]+" /rel && ln -s "+hostDir+" /absdir && ln -s "+up+hostDir[1:]+" /reldir")
+	src := filepath.Join(t.TempDir(), "payload")
+	os.WriteFile(src, []byte("overwritten\n"), 0o644)
+	out := t.TempDir()
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{"/abs", "/rel", "/absdir/canary", "/reldir/canary", "/absdir/", "/reldir/"} {
+			for _, cli := range []func(...string) testutil.Result{d.CLI, d.Docker} {
+				cli("cp", src, "evil:"+p)
+				cli("cp", "-L", "evil:"+p, filepath.Join(out, "x"))
+				if r := cli("cp", "evil:"+p, "-"); strings.Contains(r.Stdout, "host secret") {
+					t.Errorf("%s: cp evil:%s - read the host file", when, p)
+				}
+			}
+		}
+		if b, _ := os.ReadFile(canary); string(b) != "host secret\n" {
+			t.Fatalf("%s: the host file was modified: %q", when, b)
+		}
+		if entries, _ := os.ReadDir(hostDir); len(entries) != 1 {
+			t.Fatalf("%s: files appeared in the host dir: %v", when, entries)
+		}
+		filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && fi.Mode().IsRegular() {
+				if b, _ := os.ReadFile(p); strings.Contains(string(b), "host secret") {
+					t.Errorf("%s: %s holds the host file's content", when, p)
+				}
+			}
+			return nil
+		})
+	}
+	check("running")
+	toolsRun(t, d, "stop", "-t", "0", "evil")
+	check("stopped")
+}
+
+func TestCpDockerCLI(t *testing.T) {
+	d := startDaemon(t)
+	toolsSleeper(t, d, "dcp")
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "in"), []byte("from host\n"), 0o644)
+	if r := d.Docker("cp", filepath.Join(host, "in"), "dcp:/tmp/in"); r.Code != 0 {
+		t.Fatalf("docker cp in: %d %q", r.Code, r.Stderr)
+	}
+	if r := d.Docker("cp", "dcp:/tmp/in", filepath.Join(host, "out")); r.Code != 0 {
+		t.Fatalf("docker cp out: %d %q", r.Code, r.Stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(host, "out")); string(b) != "from host\n" {
+		t.Errorf("round trip through docker cp: %q", b)
+	}
+	if r := d.Docker("cp", "dcp:/etc", host); r.Code != 0 {
+		t.Fatalf("docker cp dir: %d %q", r.Code, r.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(host, "etc", "passwd")); err != nil {
+		t.Error(err)
+	}
+	cmd := exec.Command(testutil.DockerCLI(t), "-H", d.Host, "cp", "dcp:/etc/passwd", "-")
+	b, err := cmd.Output()
+	if err != nil || !strings.Contains(strings.Join(tarNames(t, bytes.NewReader(b)), " "), "passwd") {
+		t.Errorf("docker cp to -: %v", err)
+	}
+}
