@@ -24,10 +24,10 @@ func mkRoot(t *testing.T) (string, *os.Root) {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
 	os.WriteFile(filepath.Join(dir, "etc/shadow"), []byte("inside\n"), 0o600)
-	os.Symlink("/etc/shadow", filepath.Join(dir, "abs"))             // absolute: the container's /etc/shadow
-	os.Symlink("../../../../../../etc", filepath.Join(dir, "up"))     // climbs: stops at the root
-	os.Symlink("/", filepath.Join(dir, "var/lib/rootlink"))          // a directory link to /
-	os.Symlink("loop2", filepath.Join(dir, "loop1"))                  // a loop
+	os.Symlink("/etc/shadow", filepath.Join(dir, "abs"))          // absolute: the container's /etc/shadow
+	os.Symlink("../../../../../../etc", filepath.Join(dir, "up")) // climbs: stops at the root
+	os.Symlink("/", filepath.Join(dir, "var/lib/rootlink"))       // a directory link to /
+	os.Symlink("loop2", filepath.Join(dir, "loop1"))              // a loop
 	os.Symlink("loop1", filepath.Join(dir, "loop2"))
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -93,7 +93,7 @@ func TestExtractArchiveNeverWritesOutside(t *testing.T) {
 	canary := filepath.Join(outside, "canary")
 	os.WriteFile(canary, []byte("host\n"), 0o644)
 	dir, root := mkRoot(t)
-	os.Symlink(canary, filepath.Join(dir, "tmp/evil"))                  // absolute, to the host file
+	os.Symlink(canary, filepath.Join(dir, "tmp/evil"))                          // absolute, to the host file
 	os.Symlink("../../../../../../../"+canary, filepath.Join(dir, "tmp/evil2")) // relative, climbing
 	os.Symlink(outside, filepath.Join(dir, "tmp/evildir"))
 	opts := daemon.ExtractOptions{NoLchown: true}
