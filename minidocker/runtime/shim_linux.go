@@ -329,14 +329,16 @@ func (s *shim) run() {
 	}
 	s.attachers = nil
 	s.mu.Unlock()
+	// no new clients (they read exit.json); the ones connected, waiters
+	// among them, get their answer now
+	ln.Close()
+	os.Remove(socketPath(s.bundle))
 	close(s.exited)
 	trace("shim: status written")
 	if s.cg != nil {
 		s.cg.KillAll()
 		s.cg.Destroy()
 	}
-	// no new clients; the ones connected (waiters) get their answer
-	ln.Close()
 	done := make(chan struct{})
 	go func() { s.handlers.Wait(); close(done) }()
 	select {
