@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/template"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -268,6 +269,7 @@ func (c *AttachCmd) Run(g *Globals) error {
 
 // InspectCmd is `docker inspect`: containers first, then images.
 type InspectCmd struct {
+	Format  string   `short:"f" help:"Format output using a Go template (e.g. '{{.State.Pid}}')."`
 	Type    string   `help:"Only inspect objects of the given type (container, image)."`
 	Objects []string `arg:"" name:"object"`
 }
@@ -300,6 +302,15 @@ func (c *InspectCmd) Run(g *Globals) error {
 		}
 		errs = append(errs, "Error: No such object: "+ref)
 	}
+	if c.Format != "" {
+		if err := formatInspect(g, c.Format, out); err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+		}
+		return nil
+	}
 	var buf bytes.Buffer
 	if len(out) == 0 {
 		buf.WriteString("[]")
@@ -310,6 +321,41 @@ func (c *InspectCmd) Run(g *Globals) error {
 	fmt.Fprintln(g.stdout, buf.String())
 	if len(errs) > 0 {
 		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+	}
+	return nil
+}
+
+// formatInspect runs docker's -f template on each object, one line each.
+// The objects are decoded generically (numbers kept as written), which is
+// enough for the usual '{{.State.Pid}}' and '{{json .Config}}'.
+func formatInspect(g *Globals, format string, objs []json.RawMessage) error {
+	tmpl, err := template.New("inspect").Funcs(template.FuncMap{
+		"json": func(v any) (string, error) {
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			err := enc.Encode(v)
+			return strings.TrimSpace(b.String()), err
+		},
+		"join":  strings.Join,
+		"upper": strings.ToUpper,
+		"lower": strings.ToLower,
+	}).Option("missingkey=zero").Parse(format)
+	if err != nil {
+		return fmt.Errorf("template parsing error: %v", err)
+	}
+	for _, raw := range objs {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := tmpl.Execute(&buf, v); err != nil {
+			return fmt.Errorf("template: %v", err)
+		}
+		fmt.Fprintln(g.stdout, strings.ReplaceAll(buf.String(), "<no value>", ""))
 	}
 	return nil
 }

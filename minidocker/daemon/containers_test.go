@@ -62,6 +62,9 @@ func TestContainerLifecycle(t *testing.T) {
 	if r := d.CLI("logs", "-t", "--tail", "1", "web"); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT[0-9:.]+Z (hello|oops)\n$`).MatchString(r.Combined()) {
 		t.Fatalf("logs -t --tail 1: %q", r.Combined())
 	}
+	if out := mustRun(t, d, "inspect", "-f", "{{.State.Status}} {{.Name}} {{json .Config.Cmd}}", "web"); out != `running /web ["sh","-c","echo $GREETING; echo oops >&2; trap 'exit 143' TERM; while true; do sleep 0.1; done"]` {
+		t.Fatalf("inspect -f: %q", out)
+	}
 	st := state(t, d, "web")
 	if st["Status"] != "running" || st["Running"] != true || st["Pid"].(float64) <= 0 {
 		t.Fatalf("state %v", st)
