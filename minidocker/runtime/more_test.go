@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNetworkModes(t *testing.T) {
@@ -260,5 +263,76 @@ func TestManyLayers(t *testing.T) {
 	out, errs, st := run(t, spec, bundle)
 	if st.ExitCode != 0 || out != "60\nlayer 0\n" {
 		t.Errorf("%+v %q %q", st, out, errs)
+	}
+}
+
+func countFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// The daemon's side must not leak file descriptors or goroutines: a
+// daemon runs thousands of containers.
+func TestNoLeaksInTheCaller(t *testing.T) {
+	busyboxRootfs(t)
+	run1 := func(i int) {
+		spec, bundle := newSpec(t, "sh", "-c", "cat; echo out")
+		spec.Process.OpenStdin, spec.Process.StdinOnce = true, true
+		spec.Process.Terminal = i%2 == 1
+		spec.Mounts = []Mount{{Source: t.TempDir(), Destination: "/data", ReadOnly: i%3 == 0}}
+		spec.Cgroup.Resources.Memory = 64 << 20
+		if err := WriteSpec(bundle, spec); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		s, err := CreateShim(ctx, bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.Attach(ctx, true, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var o bytes.Buffer
+		e, err := Exec(ctx, s.Pid, Process{Args: []string{"echo", "x"}, Env: spec.Process.Env, Terminal: i%2 == 0}, ExecIO{Stdin: strings.NewReader(""), Stdout: &o, Stderr: &o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, err := e.Wait(ctx); err != nil || code != 0 {
+			t.Fatal(code, err)
+		}
+		if spec.Process.Terminal {
+			conn.Write([]byte{4})
+		} else {
+			conn.(*net.UnixConn).CloseWrite()
+		}
+		if st, err := s.Wait(ctx); err != nil || st.ExitCode != 0 {
+			t.Fatal(st, err)
+		}
+		conn.Close()
+		if err := Cleanup(bundle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run1(0) // warm up (lazy runtime state)
+	fds, gs := countFDs(t), goruntime.NumGoroutine()
+	for i := 1; i <= 12; i++ {
+		run1(i)
+	}
+	// goroutines end a moment after their work (reapers, copiers)
+	for i := 0; i < 100 && goruntime.NumGoroutine() > gs; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := countFDs(t); n > fds {
+		t.Errorf("file descriptors: %d before, %d after", fds, n)
+	}
+	if n := goruntime.NumGoroutine(); n > gs {
+		t.Errorf("goroutines: %d before, %d after", gs, n)
 	}
 }
