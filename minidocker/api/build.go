@@ -1,4 +1,134 @@
 package api
 
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/moby/moby/api/types/registry"
+
+	"github.com/minidocker/minidocker/minidocker/build"
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/image"
+)
+
 // registerBuildRoutes adds the build endpoints of the Engine API.
-func (s *Server) registerBuildRoutes() {}
+func (s *Server) registerBuildRoutes() {
+	s.routes.handle("POST", "/build", s.postBuild)
+	s.routes.handle("POST", "/build/prune", s.buildPrune)
+}
+
+// postBuild is POST /build, the classic builder's endpoint. The body is the
+// context tar; the answer is a stream of JSON messages, one per line:
+//
+//	{"stream":"Step 1/4 : FROM busybox"}   build output, one message per write
+//	{"aux":{"ID":"sha256:…"}}               the image ID, before "Successfully built"
+//	{"errorDetail":{"code":1,"message":…},"error":…}   a failure once output has begun
+//
+// A failure before any output (bad option, unreadable context, Dockerfile
+// syntax) is an ordinary HTTP error, as with dockerd.
+func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	opts, err := buildOptions(r)
+	if err != nil {
+		return err
+	}
+	auth := buildAuth(r)
+	pw := newProgressWriter(w)
+	opts.Out = streamWriter{pw}
+	opts.Aux = func(id string) { pw.line(map[string]any{"aux": map[string]string{"ID": id}}) }
+	_, err = s.daemon.BuildImage(r.Context(), r.Body, auth, opts)
+	if err == nil {
+		return pw.finish(nil)
+	}
+	pw.mu.Lock()
+	started := pw.started
+	pw.mu.Unlock()
+	if !started {
+		return err
+	}
+	code := 0
+	var se *build.StatusError
+	if errors.As(err, &se) {
+		code = se.Code
+	}
+	detail := map[string]any{"message": err.Error()}
+	if code != 0 {
+		detail["code"] = code
+	}
+	pw.line(map[string]any{"errorDetail": detail, "error": err.Error()})
+	return nil
+}
+
+// streamWriter wraps each Write in {"stream":…}.
+type streamWriter struct{ pw *progressWriter }
+
+func (s streamWriter) Write(b []byte) (int, error) {
+	s.pw.line(map[string]string{"stream": string(b)})
+	return len(b), nil
+}
+
+// buildOptions reads the query of POST /build.
+func buildOptions(r *http.Request) (build.Options, error) {
+	q := r.URL.Query()
+	if q.Get("remote") != "" {
+		return build.Options{}, errdefs.Invalid("remote build contexts are not supported: send the context as a tar")
+	}
+	opts := build.Options{
+		Tags:       q["t"],
+		Dockerfile: q.Get("dockerfile"),
+		NoCache:    boolValue(r, "nocache"),
+		Target:     q.Get("target"),
+		Quiet:      boolValue(r, "q"),
+		Pull:       boolValue(r, "pull"),
+		Network:    q.Get("networkmode"),
+	}
+	if opts.Network == "default" {
+		opts.Network = ""
+	}
+	if v := q.Get("buildargs"); v != "" {
+		if err := json.Unmarshal([]byte(v), &opts.BuildArgs); err != nil {
+			return opts, errdefs.Invalid("invalid buildargs: %v", err)
+		}
+	}
+	if v := q.Get("labels"); v != "" {
+		if err := json.Unmarshal([]byte(v), &opts.Labels); err != nil {
+			return opts, errdefs.Invalid("invalid labels: %v", err)
+		}
+	}
+	return opts, nil
+}
+
+// buildAuth picks the credential for FROM's pulls from X-Registry-Config
+// (base64url JSON: registry host → auth config). The classic builder's
+// pulls take one credential, so it is used when the client sent exactly
+// one; otherwise pulls are anonymous.
+func buildAuth(r *http.Request) *image.AuthConfig {
+	h := r.Header.Get("X-Registry-Config")
+	if h == "" {
+		return nil
+	}
+	b, err := base64.URLEncoding.DecodeString(h)
+	if err != nil {
+		if b, err = base64.StdEncoding.DecodeString(h); err != nil {
+			return nil
+		}
+	}
+	var all map[string]registry.AuthConfig
+	if json.Unmarshal(b, &all) != nil || len(all) != 1 {
+		return nil
+	}
+	for _, ac := range all {
+		if ac.Username == "" && ac.Password == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
+			return nil
+		}
+		return &image.AuthConfig{Username: ac.Username, Password: ac.Password, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}
+	}
+	return nil
+}
+
+// buildPrune is POST /build/prune: the classic builder keeps its cache as
+// images (removed with them), so there is nothing else to reclaim.
+func (s *Server) buildPrune(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	return writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": nil, "SpaceReclaimed": 0})
+}

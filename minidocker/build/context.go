@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	units "github.com/docker/go-units"
 )
@@ -151,7 +152,10 @@ func addFile(tw *tar.Writer, p, name string) error {
 		hdr.Name += "/"
 	}
 	hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
-	hdr.AccessTime, hdr.ChangeTime = hdr.ModTime, hdr.ModTime
+	// as the docker CLI's archiver: whole seconds, no atime/ctime, so no
+	// PAX records are needed (the context is as big as docker's)
+	hdr.ModTime = hdr.ModTime.Truncate(time.Second)
+	hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
 	hdr.Format = tar.FormatPAX
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err

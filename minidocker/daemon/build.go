@@ -1,0 +1,142 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/minidocker/minidocker/minidocker/build"
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/runtime"
+)
+
+// This file is POST /build on the daemon's side: the context tar is
+// unpacked into a directory of its own under <data-root>/build/contexts,
+// then package build (docker's classic builder) walks the Dockerfile with
+// a Backend made of the image store and real containers for RUN.
+//
+//	<data-root>/build/cache.jsonl   the build cache index (parent + step → image)
+//	<data-root>/build/tmp/          one scratch dir per step (upper/work dirs, RUN's bundle)
+//	<data-root>/build/contexts/     one unpacked context per running build
+//
+// tmp and contexts hold only what running builds use; what a crash left
+// there is removed before the first build after the daemon starts.
+
+// buildDirsOnce empties the scratch directories once per data root (a
+// daemon process has one, tests may have several daemons in one process).
+var buildDirsOnce sync.Map // data root → *sync.Once
+
+func (d *Daemon) buildDir() string { return filepath.Join(d.cfg.DataRoot, "build") }
+
+func (d *Daemon) prepareBuildDirs() error {
+	o, _ := buildDirsOnce.LoadOrStore(d.cfg.DataRoot, &sync.Once{})
+	var err error
+	o.(*sync.Once).Do(func() {
+		for _, sub := range []string{"tmp", "contexts"} {
+			dir := filepath.Join(d.buildDir(), sub)
+			if e := os.RemoveAll(dir); e != nil && err == nil {
+				err = e
+			}
+			if e := os.MkdirAll(dir, 0o700); e != nil && err == nil {
+				err = e
+			}
+		}
+	})
+	return err
+}
+
+// BuildImage is `docker build`: contextTar is the build context as the
+// client sent it (a tar, maybe gzip- or bzip2-compressed); opts are the
+// query's options with Out (and Aux) set by the API. auth is the
+// credential for FROM's pulls (nil: anonymous). It returns the image ID.
+func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *image.AuthConfig, opts build.Options) (string, error) {
+	if err := d.prepareBuildDirs(); err != nil {
+		return "", err
+	}
+	ctxDir, err := os.MkdirTemp(filepath.Join(d.buildDir(), "contexts"), "ctx-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(ctxDir)
+	if err := unpackContext(ctxDir, contextTar); err != nil {
+		return "", err
+	}
+	opts.StateDir = d.buildDir()
+	runner := build.ContainerRun{
+		LayerDirs:    d.images.LayerDirs,
+		CgroupParent: d.cfg.CgroupParent,
+		Network:      d.buildNetwork,
+	}
+	be := &build.StoreBackend{
+		Store:    d.images,
+		Registry: func() image.RegistryOptions { return d.RegistryOptions(auth) },
+		RunStep:  runner.Run,
+	}
+	id, err := build.Build(ctx, be, ctxDir, opts)
+	return id, ImageError(err)
+}
+
+// unpackContext writes the context tar into dir through os.Root (no entry
+// can land outside it: not by "../", an absolute name or a symlink).
+func unpackContext(dir string, r io.Reader) error {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(3)
+	var tr io.Reader = br
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return errdefs.Invalid("unable to read the build context: %v", err)
+		}
+		defer gz.Close()
+		tr = gz
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		tr = bzip2.NewReader(br)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := ExtractArchive(root, ".", tr, ExtractOptions{}); err != nil {
+		if errdefs.KindOf(err) == errdefs.KindUnknown {
+			err = errdefs.Invalid("unable to unpack the build context: %v", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// buildNetwork gives a RUN step its network: by default an endpoint on
+// the default bridge, like docker's build containers, made through the
+// same seam as a container's (connect/disconnect) with a transient record
+// that is never saved — if the daemon dies mid-step, network reconciliation
+// at the next start removes the endpoint, since no container record owns
+// it. --network none/host/NAME are honoured the same way.
+func (d *Daemon) buildNetwork(ctx context.Context, spec build.RunSpec) (runtime.Network, func(), error) {
+	c := &Container{
+		ID:         spec.ID,
+		Name:       spec.Hostname,
+		Config:     &container.Config{},
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(spec.Network)},
+		ImageID:    spec.ImageID,
+	}
+	n, _, err := d.connect(c)
+	if err != nil {
+		return runtime.Network{}, nil, err
+	}
+	release := func() {}
+	if parseNetMode(c.HostConfig.NetworkMode).kind == "bridge" {
+		release = func() { d.disconnect(c) }
+	}
+	return n, release, nil
+}
