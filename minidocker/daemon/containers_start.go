@@ -32,6 +32,7 @@ func (d *Daemon) StartContainer(ref string) error {
 // network, bundle), so a failed start leaves only the record. byPolicy is
 // a restart by the restart policy, which a manual stop cancels.
 func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
+	began := time.Now()
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()
@@ -147,7 +148,9 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	t0 := time.Now()
 	shim, err := runtime.CreateShim(ctx, bundle)
+	t1 := time.Now()
 	if err != nil {
 		return startError(err)
 	}
@@ -187,6 +190,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		}
 		return startError(err)
 	}
+	t2 := time.Now()
 	c.mu.Lock()
 	c.State = ContainerState{
 		Status: "running", Running: true, Pid: shim.Pid,
@@ -198,6 +202,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	if err != nil {
 		slog.Error("saving container record", "id", c.ID, "err", err)
 	}
+	slog.Debug("container started", "id", c.ID[:12], "prepare", t0.Sub(began), "create-shim", t1.Sub(t0), "start", t2.Sub(t1), "record", time.Since(t2))
 	go d.monitor(c, shim)
 	return nil
 }
