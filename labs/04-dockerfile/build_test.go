@@ -1,0 +1,432 @@
+// Lab 04 — Dockerfile (chapters/04-dockerfile).
+//
+// The article's section 4 writes Dockerfiles for three kinds of images: a
+// base image with the team's tools and time zone, a front-end image that
+// serves static files, and an application image whose ENTRYPOINT starts
+// the program. This lab builds the same shapes offline (on the busybox
+// image, with busybox httpd instead of nginx and a shell script instead of
+// a JVM), runs them, and proves what the chapter claims: CMD is PID 1 and
+// `run IMAGE ARGS` replaces it, ENTRYPOINT and CMD compose, ENV reaches the
+// process, WORKDIR is its working directory, EXPOSE feeds -P, the cache
+// hits and misses when it should, history shows one line per instruction,
+// and bad input fails with docker's words and leaves nothing behind.
+// Run it as root: `make lab-04`.
+//
+// Everything here starts with TestBuild / build so that other files of
+// this package (the containers chapter's) can live beside it.
+package dockerfile
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/minidocker/minidocker/minidocker/testutil"
+)
+
+// buildDaemon starts an isolated daemon with busybox:latest loaded. Its
+// cleanup removes containers, stops it and fails the test if a mount, a
+// process, a cgroup or a network object is left.
+func buildDaemon(t *testing.T) *testutil.Daemon {
+	t.Helper()
+	testutil.RequireRoot(t)
+	require.NoError(t, network.EnableIPForward())
+	d := testutil.StartDaemon(t)
+	d.LoadBusybox()
+	t.Cleanup(func() { buildAssertClean(t, d) })
+	return d
+}
+
+// buildAssertClean checks what a build must not leave: containers, and
+// scratch or context directories under <data-root>/build.
+func buildAssertClean(t *testing.T, d *testutil.Daemon) {
+	t.Helper()
+	if ps := strings.TrimSpace(d.CLI("ps", "-aq").Stdout); ps != "" {
+		t.Errorf("containers left by builds: %s", ps)
+	}
+	for _, sub := range []string{"tmp", "contexts"} {
+		entries, _ := os.ReadDir(filepath.Join(d.DataRoot, "build", sub))
+		for _, e := range entries {
+			t.Errorf("left in build/%s: %s", sub, e.Name())
+		}
+	}
+}
+
+// buildCtx writes a build context (name → content) into a new directory.
+func buildCtx(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+	return dir
+}
+
+// buildOK runs `minidocker build ARGS…` and fails the test unless it works.
+func buildOK(t *testing.T, d *testutil.Daemon, args ...string) string {
+	t.Helper()
+	r := d.CLI(append([]string{"build"}, args...)...)
+	require.Equal(t, 0, r.Code, "build %v\nstdout:\n%s\nstderr:\n%s", args, r.Stdout, r.Stderr)
+	return r.Stdout
+}
+
+// buildImageConfig is `image inspect`'s Config and history-relevant bits.
+type buildImageConfig struct {
+	ID     string `json:"Id"`
+	Config struct {
+		Env          []string
+		Cmd          []string
+		Entrypoint   []string
+		WorkingDir   string
+		User         string
+		ExposedPorts map[string]struct{}
+		Volumes      map[string]struct{}
+		Labels       map[string]string
+		StopSignal   string
+		OnBuild      []string
+		Healthcheck  *struct{ Test []string }
+		Shell        []string
+	}
+	Author string
+}
+
+func buildInspect(t *testing.T, d *testutil.Daemon, ref string) buildImageConfig {
+	t.Helper()
+	out := d.MustCLI("image", "inspect", ref)
+	var v []buildImageConfig
+	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+	require.Len(t, v, 1)
+	return v[0]
+}
+
+// run is `run --rm IMAGE ARGS…`, its stdout.
+func buildRun(t *testing.T, d *testutil.Daemon, args ...string) string {
+	t.Helper()
+	return d.MustCLI(append([]string{"run", "--rm"}, args...)...)
+}
+
+// The article's three images, offline.
+const (
+	// base: the team's base image — tools, a time zone, a label. busybox
+	// has no zoneinfo files, so TZ is a POSIX rule, which its libc reads.
+	buildBaseDockerfile = `FROM busybox
+LABEL org.example.team="platform"
+ENV TZ=CET-1CEST,M3.5.0,M10.5.0/3
+RUN mkdir -p /opt/tools && printf '#!/bin/sh\necho tool ran\n' > /opt/tools/hello && chmod +x /opt/tools/hello
+ENV PATH=/opt/tools:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR /app
+CMD ["sh", "-c", "echo pid=$$ cwd=$(pwd) tz=$TZ"]
+`
+	// front-end: static files from dist/ served by busybox httpd.
+	buildFrontDockerfile = `FROM lab/base:1
+COPY dist/ /www/
+EXPOSE 80
+CMD ["httpd", "-f", "-p", "80", "-h", "/www"]
+`
+	// application: ENTRYPOINT starts the program, CMD gives default args
+	// (the article's java -jar app.jar with its options).
+	buildAppDockerfile = `FROM lab/base:1
+COPY app.sh /app/app.sh
+ENTRYPOINT ["sh", "/app/app.sh"]
+CMD ["--port", "8080"]
+`
+	buildAppScript = `echo "app started as pid $$ with args: $*"
+`
+)
+
+// TestBuildArticleImages builds the base, front-end and application images
+// and runs them.
+func TestBuildArticleImages(t *testing.T) {
+	d := buildDaemon(t)
+	base := buildCtx(t, map[string]string{"Dockerfile": buildBaseDockerfile})
+	out := buildOK(t, d, "-t", "lab/base:1", base)
+	assert.Contains(t, out, "Sending build context to Docker daemon")
+	assert.Contains(t, out, "Step 1/7 : FROM busybox")
+	assert.Contains(t, out, "Step 4/7 : RUN mkdir -p /opt/tools")
+	assert.Contains(t, out, "Successfully tagged lab/base:1")
+
+	// CMD is PID 1; WORKDIR is its cwd; ENV reaches it
+	assert.Equal(t, "pid=1 cwd=/app tz=CET-1CEST,M3.5.0,M10.5.0/3\n", buildRun(t, d, "lab/base:1"))
+	// the time zone works: the abbreviation is CET or CEST, not UTC
+	assert.Regexp(t, `^CES?T\n$`, buildRun(t, d, "lab/base:1", "date", "+%Z"))
+	// run arguments replace CMD (and RUN's file is there, on PATH)
+	assert.Equal(t, "tool ran\n", buildRun(t, d, "lab/base:1", "hello"))
+	assert.Equal(t, "/app\n", buildRun(t, d, "lab/base:1", "pwd"))
+	cfg := buildInspect(t, d, "lab/base:1")
+	assert.Equal(t, "platform", cfg.Config.Labels["org.example.team"])
+	assert.Equal(t, "/app", cfg.Config.WorkingDir)
+
+	// the application image: ENTRYPOINT + CMD, docker's table
+	app := buildCtx(t, map[string]string{"Dockerfile": buildAppDockerfile, "app.sh": buildAppScript})
+	buildOK(t, d, "-t", "lab/app:1", app)
+	assert.Equal(t, "app started as pid 1 with args: --port 8080\n", buildRun(t, d, "lab/app:1"))
+	assert.Equal(t, "app started as pid 1 with args: --port 9090\n", buildRun(t, d, "lab/app:1", "--port", "9090"))
+	assert.Equal(t, "replaced\n", buildRun(t, d, "--entrypoint", "echo", "lab/app:1", "replaced"))
+
+	// the front-end image: EXPOSE 80 feeds -P
+	front := buildCtx(t, map[string]string{
+		"Dockerfile":      buildFrontDockerfile,
+		"dist/index.html": "<h1>front-end built by minidocker</h1>\n",
+		"dist/app.js":     "console.log('hi')\n",
+	})
+	buildOK(t, d, "-t", "lab/front:1", front)
+	cfg = buildInspect(t, d, "lab/front:1")
+	assert.Contains(t, cfg.Config.ExposedPorts, "80/tcp")
+	assert.Equal(t, []string{"httpd", "-f", "-p", "80", "-h", "/www"}, cfg.Config.Cmd)
+	id := strings.TrimSpace(d.MustCLI("run", "-d", "-P", "lab/front:1"))
+	port := strings.TrimSpace(d.MustCLI("port", id, "80/tcp"))
+	require.NotEmpty(t, port, "-P published the EXPOSEd port")
+	hostPort := port[strings.LastIndex(port, ":")+1:]
+	body := buildHTTPGet(t, "http://127.0.0.1:"+hostPort+"/index.html")
+	assert.Equal(t, "<h1>front-end built by minidocker</h1>\n", body)
+	d.MustCLI("rm", "-f", id)
+
+	// history: one line per instruction, newest first, with the layers' sizes
+	hist := d.MustCLI("history", "--no-trunc", "lab/front:1")
+	lines := strings.Split(strings.TrimSpace(hist), "\n")
+	require.GreaterOrEqual(t, len(lines), 4)
+	assert.Contains(t, lines[1], `/bin/sh -c #(nop)  CMD ["httpd" "-f" "-p" "80" "-h" "/www"]`)
+	assert.Contains(t, lines[2], "/bin/sh -c #(nop)  EXPOSE 80")
+	assert.Contains(t, lines[3], "/bin/sh -c #(nop) COPY dir:")
+	assert.Contains(t, hist, "/bin/sh -c mkdir -p /opt/tools")
+}
+
+func buildHTTPGet(t *testing.T, url string) string {
+	t.Helper()
+	var last error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(url)
+		if err != nil {
+			last = err
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == 200 {
+			return string(b)
+		}
+		last = fmt.Errorf("%s %v", resp.Status, err)
+	}
+	t.Fatalf("GET %s: %v", url, last)
+	return ""
+}
+
+// TestBuildCache: a rebuild hits the cache at every step; touching a file
+// (mtime only) still hits; changing its bytes misses from that COPY on;
+// --no-cache builds every step again.
+func TestBuildCache(t *testing.T) {
+	d := buildDaemon(t)
+	dir := buildCtx(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo built > /built.txt\nCMD [\"cat\", \"/hello.txt\", \"/built.txt\"]\n",
+		"hello.txt":  "hi from the tiny context\n",
+	})
+	first := buildOK(t, d, "-t", "cache:v1", dir)
+	assert.NotContains(t, first, "Using cache")
+	assert.Contains(t, first, " ---> Running in ")
+	id1 := buildInspect(t, d, "cache:v1").ID
+
+	again := buildOK(t, d, "-t", "cache:v1", dir)
+	assert.Equal(t, 3, strings.Count(again, " ---> Using cache"), again)
+	assert.NotContains(t, again, "Running in")
+	assert.Equal(t, id1, buildInspect(t, d, "cache:v1").ID, "same image")
+
+	// mtime only: still a hit
+	future := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "hello.txt"), future, future))
+	touched := buildOK(t, d, "-t", "cache:v1", dir)
+	assert.Equal(t, 3, strings.Count(touched, " ---> Using cache"), touched)
+	assert.Equal(t, id1, buildInspect(t, d, "cache:v1").ID)
+
+	// new bytes: COPY misses, and so does everything after it
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("changed\n"), 0o644))
+	changed := buildOK(t, d, "-t", "cache:v2", dir)
+	assert.Equal(t, 0, strings.Count(changed, "Using cache"), changed)
+	assert.NotEqual(t, id1, buildInspect(t, d, "cache:v2").ID)
+	assert.Equal(t, "changed\nbuilt\n", buildRun(t, d, "cache:v2"))
+
+	// --no-cache: every step again, even though all of them are cached
+	nocache := buildOK(t, d, "--no-cache", "-t", "cache:v3", dir)
+	assert.NotContains(t, nocache, "Using cache")
+	assert.Contains(t, nocache, " ---> Running in ")
+
+	// -q prints only the ID
+	q := buildOK(t, d, "-q", dir)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}\n$`, q)
+
+	// history shows the layers: COPY and RUN have sizes, CMD is empty
+	hist := d.MustCLI("history", "cache:v2")
+	assert.Regexp(t, `(?m)^\S+\s+.*/bin/sh -c echo built > /built.txt\s+6B`, hist)
+	assert.Regexp(t, `(?m)COPY file:[0-9a-f]+.*\s+8B`, hist)
+}
+
+// TestBuildEveryInstruction builds a Dockerfile with each instruction the
+// article lists and checks where each one lands in the image config.
+func TestBuildEveryInstruction(t *testing.T) {
+	d := buildDaemon(t)
+	// ADD of a URL: a server on 127.0.0.1 (the daemon fetches it)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "downloaded\n")
+	}))
+	defer srv.Close()
+	// ADD of a local tar: auto-extracted
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	tw.WriteHeader(&tar.Header{Name: "inner/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "inner/x.txt", Typeflag: tar.TypeReg, Mode: 0o644, Size: 13})
+	tw.Write([]byte("from the tar\n"))
+	require.NoError(t, tw.Close())
+	tarBytes := tb.Bytes()
+
+	dir := buildCtx(t, map[string]string{
+		"Dockerfile": `ARG BASE=busybox
+FROM ${BASE} AS builder
+RUN echo compiled > /artifact
+FROM ${BASE}
+MAINTAINER Lab <lab@example.invalid>
+LABEL stage="final" version=1
+ARG GREETING=hello
+ENV GREETING=${GREETING} ANOTHER="x y"
+WORKDIR /srv/app
+COPY --chown=nobody:nogroup conf/ ./conf/
+COPY --from=builder /artifact /srv/artifact
+ADD files.tar /srv/
+ADD ` + srv.URL + `/remote.txt /srv/remote.txt
+RUN echo "$GREETING from $(pwd)" > /srv/greeting && chmod 644 /srv/remote.txt
+SHELL ["/bin/sh", "-ec"]
+RUN test -f /srv/inner/x.txt
+EXPOSE 8080/tcp 53/udp
+VOLUME ["/data"]
+USER nobody
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s CMD wget -q -O- http://127.0.0.1:8080/ || exit 1
+ONBUILD RUN echo child build
+ENTRYPOINT ["/bin/sh", "-c", "cat /srv/greeting /srv/artifact /srv/inner/x.txt /srv/remote.txt; id -un; stat -c %U /srv/app/conf/a.conf"]
+CMD []
+`,
+		"conf/a.conf": "a=1\n",
+		"files.tar":   string(tarBytes),
+	})
+	out := buildOK(t, d, "--build-arg", "GREETING=bonjour", "--label", "from-cli=yes", "-t", "every:1", dir)
+	assert.Contains(t, out, "Step 1/")
+	cfg := buildInspect(t, d, "every:1")
+	c := cfg.Config
+	assert.Equal(t, "Lab <lab@example.invalid>", cfg.Author)
+	assert.Equal(t, "final", c.Labels["stage"])
+	assert.Equal(t, "yes", c.Labels["from-cli"])
+	assert.Contains(t, c.Env, "GREETING=bonjour")
+	assert.Contains(t, c.Env, "ANOTHER=x y")
+	assert.Equal(t, "/srv/app", c.WorkingDir)
+	assert.Contains(t, c.ExposedPorts, "8080/tcp")
+	assert.Contains(t, c.ExposedPorts, "53/udp")
+	assert.Contains(t, c.Volumes, "/data")
+	assert.Equal(t, "nobody", c.User)
+	assert.Equal(t, "SIGTERM", c.StopSignal)
+	require.NotNil(t, c.Healthcheck)
+	assert.Equal(t, []string{"CMD-SHELL", "wget -q -O- http://127.0.0.1:8080/ || exit 1"}, c.Healthcheck.Test)
+	assert.Equal(t, []string{"RUN echo child build"}, c.OnBuild)
+	assert.Equal(t, []string{"/bin/sh", "-ec"}, c.Shell)
+	got := buildRun(t, d, "every:1")
+	assert.Equal(t, "bonjour from /srv/app\ncompiled\nfrom the tar\ndownloaded\nnobody\nnobody\n", got)
+
+	// --target builds only up to the named stage
+	buildOK(t, d, "--target", "builder", "-t", "every:builder", dir)
+	assert.Equal(t, "compiled\n", buildRun(t, d, "every:builder", "cat", "/artifact"))
+
+	// ONBUILD fires in a child build
+	child := buildCtx(t, map[string]string{"Dockerfile": "FROM every:1\n"})
+	assert.Contains(t, buildOK(t, d, child), "child build")
+}
+
+// TestBuildBadInput: docker's messages, exit codes, and nothing left.
+func TestBuildBadInput(t *testing.T) {
+	d := buildDaemon(t)
+	for _, tc := range []struct {
+		name, dockerfile string
+		files            map[string]string
+		args             []string
+		code             int
+		want             string
+	}{
+		{name: "unknown instruction", dockerfile: "FROM busybox\nFOO bar\n", code: 1,
+			want: "dockerfile parse error on line 2: unknown instruction: FOO"},
+		{name: "syntax error", dockerfile: "FROM busybox\nENV\n", code: 1,
+			want: "dockerfile parse error on line 2: ENV requires at least one argument"},
+		{name: "missing base image", dockerfile: "FROM 127.0.0.1:1/nosuch:v1\n", code: 1,
+			want: "127.0.0.1:1"},
+		{name: "COPY of a missing file", dockerfile: "FROM busybox\nCOPY nofile /x\n", code: 1,
+			want: "COPY failed: file not found in build context or excluded by .dockerignore: stat nofile: file does not exist"},
+		{name: "COPY outside the context", dockerfile: "FROM busybox\nCOPY ../secret /x\n", code: 1,
+			want: "COPY failed: file not found in build context or excluded by .dockerignore: stat secret: file does not exist"},
+		{name: "COPY of an ignored file", dockerfile: "FROM busybox\nCOPY secret.txt /x\n",
+			files: map[string]string{".dockerignore": "secret.txt\n", "secret.txt": "s\n"}, code: 1,
+			want: "COPY failed: file not found in build context or excluded by .dockerignore: stat secret.txt: file does not exist"},
+		{name: "failing RUN", dockerfile: "FROM busybox\nRUN false\n", code: 1,
+			want: "The command '/bin/sh -c false' returned a non-zero code: 1"},
+		{name: "RUN exit code", dockerfile: "FROM busybox\nRUN exit 3\n", code: 3,
+			want: "The command '/bin/sh -c exit 3' returned a non-zero code: 3"},
+		{name: "unknown target", dockerfile: "FROM busybox AS one\nRUN true\n", args: []string{"--target", "two"}, code: 1,
+			want: `target stage "two" could not be found`},
+		{name: "bad tag", dockerfile: "FROM busybox\n", args: []string{"-t", "UPPER:case"}, code: 1,
+			want: "invalid reference format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"Dockerfile": tc.dockerfile}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			dir := buildCtx(t, files)
+			// a file just outside the context, for ../secret
+			os.WriteFile(filepath.Join(filepath.Dir(dir), "secret"), []byte("outside\n"), 0o644)
+			r := d.CLI(append(append([]string{"build"}, tc.args...), dir)...)
+			assert.Equal(t, tc.code, r.Code, "exit code\n%s%s", r.Stdout, r.Stderr)
+			assert.Contains(t, r.Stderr, tc.want)
+			buildAssertClean(t, d)
+		})
+	}
+
+	r := d.CLI("build", "/no/such/dir")
+	assert.Equal(t, 1, r.Code)
+	assert.Equal(t, "unable to prepare context: path \"/no/such/dir\" not found\n", r.Stderr)
+}
+
+// TestBuildDockerCLI: the real docker CLI's classic builder path against
+// minidockerd. Without the buildx plugin, docker 28 falls back to POST
+// /build by itself (with its deprecation notice on stderr); DOCKER_BUILDKIT=0
+// asks for it explicitly.
+func TestBuildDockerCLI(t *testing.T) {
+	d := buildDaemon(t)
+	testutil.DockerCLI(t)
+	dir := buildCtx(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo built > /built.txt\nCMD [\"cat\", \"/hello.txt\", \"/built.txt\"]\n",
+		"hello.txt":  "hi from the tiny context\n",
+	})
+	r := d.Docker("build", "-t", "apibuild:v1", dir)
+	require.Equal(t, 0, r.Code, "%s%s", r.Stdout, r.Stderr)
+	assert.Contains(t, r.Stdout, "Sending build context to Docker daemon  3.072kB")
+	assert.Contains(t, r.Stdout, "Step 3/4 : RUN echo built > /built.txt\n ---> Running in ")
+	assert.Contains(t, r.Stdout, "Successfully tagged apibuild:v1\n")
+	assert.Equal(t, "hi from the tiny context\nbuilt\n", d.Docker("run", "--rm", "apibuild:v1").Stdout)
+
+	r = d.Docker("build", "-q", dir)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}\n$`, r.Stdout)
+
+	bad := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN false\n"})
+	r = d.Docker("build", bad)
+	assert.Equal(t, 1, r.Code)
+	assert.Contains(t, r.Stderr, "The command '/bin/sh -c false' returned a non-zero code: 1")
+}
