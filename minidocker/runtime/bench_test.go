@@ -38,6 +38,35 @@ func BenchmarkRunTrue(b *testing.B) {
 			}
 		}
 	})
+	b.Run("runc-baseline", func(b *testing.B) {
+		runc, err := exec.LookPath("runc")
+		if err != nil {
+			b.Skip("no runc (apt-get install runc)")
+		}
+		// a bundle from `runc spec`, on a copy-free bind of the same rootfs
+		bundle := b.TempDir()
+		if out, err := exec.Command(runc, "spec", "-b", bundle).CombinedOutput(); err != nil {
+			b.Fatal(err, string(out))
+		}
+		cfg, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := strings.Replace(string(cfg), `"sh"`, `"true"`, 1)
+		c = strings.Replace(c, `"terminal": true`, `"terminal": false`, 1)
+		c = strings.Replace(c, `"path": "rootfs"`, `"path": "`+busyboxRootfs(b)+`"`, 1)
+		if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(c), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		root := b.TempDir()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			id := "mdbench-" + strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(i)
+			if out, err := exec.Command(runc, "--root", root, "run", "-b", bundle, id).CombinedOutput(); err != nil {
+				b.Fatal(err, string(out))
+			}
+		}
+	})
 	b.Run("unshare-baseline", func(b *testing.B) {
 		if _, err := exec.LookPath("unshare"); err != nil {
 			b.Skip("no unshare")
