@@ -80,7 +80,8 @@ var ErrShimGone = errors.New("runtime: shim is not running")
 // it survives the daemon, even kill -9) and waits until it has made the
 // container: cgroup, namespaces, init waiting for "go". Attach now, then
 // call Start: that way no output is missed. Cancelling ctx before the shim
-// reported kills it.
+// reported kills it. After any error, Cleanup(bundleDir) removes what a
+// half-made container left (cgroup, files).
 func CreateShim(ctx context.Context, bundleDir string) (*Shim, error) {
 	bundleDir, err := filepath.Abs(bundleDir)
 	if err != nil {

@@ -39,6 +39,9 @@ import (
 
 const shimReportFd = 3
 
+// attachWriteTimeout is how long an attacher may block the output.
+const attachWriteTimeout = 10 * time.Second
+
 // trimDelay is how long after the start the shim trims its memory.
 const trimDelay = 500 * time.Millisecond
 
@@ -393,6 +396,9 @@ func (s *shim) broadcast(stream byte, data []byte) {
 	}
 	s.mu.Unlock()
 	for _, a := range as {
+		// an attacher that stops reading must not stop the container (its
+		// output would block): after attachWriteTimeout it is dropped
+		a.conn.SetWriteDeadline(time.Now().Add(attachWriteTimeout))
 		var err error
 		if s.console != nil {
 			_, err = a.conn.Write(data)
