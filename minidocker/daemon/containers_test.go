@@ -257,6 +257,9 @@ func TestContainerSurvivesDaemonKill9(t *testing.T) {
 	if !strings.Contains(d.MustCLI("ps"), "keep") {
 		t.Fatal("ps lost the container")
 	}
+	if out := mustRun(t, d, "exec", "keep", "echo", "inside"); out != "inside" {
+		t.Fatalf("exec after the daemon's restart: %q", out)
+	}
 	// logs -f works on the reconnected container and ends when it stops
 	cmd := exec.Command(d.Bin, "-H", d.Host, "logs", "-f", "--tail", "1", "keep")
 	var out bytes.Buffer
