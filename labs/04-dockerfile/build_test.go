@@ -25,8 +25,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -429,4 +431,191 @@ func TestBuildDockerCLI(t *testing.T) {
 	r = d.Docker("build", bad)
 	assert.Equal(t, 1, r.Code)
 	assert.Contains(t, r.Stderr, "The command '/bin/sh -c false' returned a non-zero code: 1")
+}
+
+// buildTar makes a context tar in memory.
+func buildTar(t *testing.T, files map[string]string) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range files {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))}))
+		tw.Write([]byte(body))
+	}
+	require.NoError(t, tw.Close())
+	return &buf
+}
+
+// TestBuildAPIStream checks the wire format of POST /build against the
+// transcript of dockerd's (fixtures/docker/api/build.txt): a JSON message
+// per line ending in "\r\n", "Step …" and its "\n" as two messages, the
+// image ID as {"aux":{"ID":…}} just before "Successfully built", a failing
+// RUN as an in-stream error with its exit code, and an error that comes
+// before any output as a plain HTTP error.
+func TestBuildAPIStream(t *testing.T) {
+	d := buildDaemon(t)
+	post := func(query string, body io.Reader) (*http.Response, string) {
+		req, err := http.NewRequest("POST", "http://minidocker/v1.41/build?"+query, body)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-tar")
+		req.Header.Set("X-Registry-Config", "e30=")
+		resp, err := d.HTTPClient().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := post("dockerfile=Dockerfile&t=apibuild%3Av1&version=1", buildTar(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo built > /built.txt\nCMD [\"cat\", \"/hello.txt\", \"/built.txt\"]\n",
+		"hello.txt":  "hi from the tiny context\n",
+	}))
+	require.Equal(t, 200, resp.StatusCode, body)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	lines := strings.SplitAfter(body, "\r\n")
+	assert.Equal(t, `{"stream":"Step 1/4 : FROM busybox"}`+"\r\n", lines[0])
+	assert.Equal(t, `{"stream":"\n"}`+"\r\n", lines[1])
+	assert.Contains(t, body, `{"stream":"Step 3/4 : RUN echo built \u003e /built.txt"}`+"\r\n")
+	auxAt := strings.Index(body, `{"aux":{"ID":"sha256:`)
+	builtAt := strings.Index(body, `{"stream":"Successfully built `)
+	require.True(t, auxAt > 0 && builtAt > auxAt, "aux comes just before Successfully built:\n%s", body)
+	assert.True(t, strings.HasSuffix(body, `{"stream":"Successfully tagged apibuild:v1\n"}`+"\r\n"), body)
+
+	// a failing RUN: the error is in the stream, with the exit code
+	resp, body = post("t=fail", buildTar(t, map[string]string{"Dockerfile": "FROM busybox\nRUN exit 3\n"}))
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Contains(t, body, `{"error":"The command '/bin/sh -c exit 3' returned a non-zero code: 3","errorDetail":{"code":3,"message":"The command '/bin/sh -c exit 3' returned a non-zero code: 3"}}`)
+
+	// an error before any output: an HTTP error
+	resp, body = post("", buildTar(t, map[string]string{"Dockerfile": "FROM busybox\nFOO bar\n"}))
+	assert.Equal(t, 400, resp.StatusCode, body)
+	assert.Contains(t, body, `"message":"dockerfile parse error on line 2: unknown instruction: FOO`)
+
+	// a context that is not a tar
+	resp, body = post("", strings.NewReader("this is not a tar archive, not at all, and long enough to have a header block? no."))
+	assert.Equal(t, 400, resp.StatusCode, body)
+
+	// a context entry climbing out of the context directory is refused
+	var evil bytes.Buffer
+	tw := tar.NewWriter(&evil)
+	tw.WriteHeader(&tar.Header{Name: "../escaped", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
+	tw.Write([]byte("x"))
+	tw.Close()
+	resp, body = post("", &evil)
+	assert.Equal(t, 400, resp.StatusCode, body)
+	_, err := os.Stat(filepath.Join(d.DataRoot, "build", "escaped"))
+	assert.True(t, os.IsNotExist(err), "nothing written outside the context dir")
+}
+
+// TestBuildClientGoesAway: a client that disconnects during a RUN cancels
+// the build; the step's container (process, cgroup) and scratch dirs go.
+func TestBuildClientGoesAway(t *testing.T) {
+	d := buildDaemon(t)
+	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
+	cmd := exec.Command(d.Bin, "-H", d.Host, "build", dir)
+	out := &buildSyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "\nstarted\n") { // the RUN output, not the Step line
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("RUN did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NotEmpty(t, buildStepCgroups(d), "the RUN step runs in a cgroup under the daemon's parent")
+	cmd.Process.Kill()
+	cmd.Wait()
+	for deadline = time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if len(buildStepCgroups(d)) == 0 && !buildSleepRuns(d) && buildTmpEmpty(d) {
+			return
+		}
+	}
+	t.Fatalf("left after the client went away: cgroups %v, sleep running %v, tmp empty %v",
+		buildStepCgroups(d), buildSleepRuns(d), buildTmpEmpty(d))
+}
+
+// TestBuildDaemonStops: a daemon stopped during a RUN removes the step's
+// container before it exits; one killed with -9 leaves it, and the first
+// build after the restart removes it (the harness's leak check at the end
+// proves both: no process, cgroup or mount left).
+func TestBuildDaemonStops(t *testing.T) {
+	d := buildDaemon(t)
+	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
+	startRun := func() *exec.Cmd {
+		cmd := exec.Command(d.Bin, "-H", d.Host, "build", dir)
+		out := &buildSyncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		require.NoError(t, cmd.Start())
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "\nstarted\n"); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("RUN did not start:\n%s", out.String())
+			}
+		}
+		return cmd
+	}
+
+	cmd := startRun()
+	d.Stop() // SIGTERM
+	cmd.Wait()
+	assert.Empty(t, buildStepCgroups(d), "the step's cgroup is gone with the daemon")
+	assert.False(t, buildSleepRuns(d), "the step's process is gone with the daemon")
+
+	d.Start()
+	cmd = startRun()
+	d.Kill9()
+	cmd.Wait()
+	assert.NotEmpty(t, buildStepCgroups(d), "kill -9: the step's container outlives the daemon")
+	d.Start()
+	r := d.CLI("build", buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN true\n"}))
+	require.Equal(t, 0, r.Code, r.Stderr)
+	assert.Empty(t, buildStepCgroups(d), "the next build removed what the dead daemon left")
+	assert.False(t, buildSleepRuns(d))
+}
+
+func buildStepCgroups(d *testutil.Daemon) []string {
+	var found []string
+	for _, pattern := range []string{"/sys/fs/cgroup/*/" + d.Cgroup + "/*", "/sys/fs/cgroup/" + d.Cgroup + "/*"} {
+		m, _ := filepath.Glob(pattern)
+		for _, p := range m {
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				found = append(found, p)
+			}
+		}
+	}
+	return found
+}
+
+func buildSleepRuns(d *testutil.Daemon) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), d.Dir+"/") && !strings.HasPrefix(p, fmt.Sprintf("/proc/%d/", d.Pid())) {
+			return true
+		}
+	}
+	return false
+}
+
+func buildTmpEmpty(d *testutil.Daemon) bool {
+	entries, _ := os.ReadDir(filepath.Join(d.DataRoot, "build", "tmp"))
+	return len(entries) == 0
+}
+
+type buildSyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *buildSyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *buildSyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

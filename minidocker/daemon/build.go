@@ -6,10 +6,14 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -31,27 +35,76 @@ import (
 // tmp and contexts hold only what running builds use; what a crash left
 // there is removed before the first build after the daemon starts.
 
-// buildDirsOnce empties the scratch directories once per data root (a
-// daemon process has one, tests may have several daemons in one process).
-var buildDirsOnce sync.Map // data root → *sync.Once
+// builds is the state of running builds, per data root (a daemon process
+// has one; tests may run several daemons in one process).
+var builds sync.Map // data root → *buildSet
+
+type buildSet struct {
+	prepare sync.Once
+	err     error
+	ctx     context.Context // cancelled when the daemon stops
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+}
 
 func (d *Daemon) buildDir() string { return filepath.Join(d.cfg.DataRoot, "build") }
 
-func (d *Daemon) prepareBuildDirs() error {
-	o, _ := buildDirsOnce.LoadOrStore(d.cfg.DataRoot, &sync.Once{})
-	var err error
-	o.(*sync.Once).Do(func() {
-		for _, sub := range []string{"tmp", "contexts"} {
-			dir := filepath.Join(d.buildDir(), sub)
-			if e := os.RemoveAll(dir); e != nil && err == nil {
-				err = e
-			}
-			if e := os.MkdirAll(dir, 0o700); e != nil && err == nil {
-				err = e
-			}
-		}
+// buildState returns the daemon's build state, preparing it the first
+// time: what a daemon that died mid-build left in tmp (a RUN container
+// still running under its shim, its cgroup) is removed, and the scratch
+// directories are emptied. Then a watcher is set up so that a stopping
+// daemon (SIGTERM, SIGINT) cancels its running builds: their RUN
+// containers are killed and removed before the API server's shutdown
+// grace period ends. Unlike containers, build containers never outlive
+// the daemon.
+func (d *Daemon) buildState() (*buildSet, error) {
+	v, _ := builds.LoadOrStore(d.cfg.DataRoot, &buildSet{})
+	bs := v.(*buildSet)
+	bs.prepare.Do(func() {
+		bs.err = d.reconcileBuilds()
+		bs.ctx, bs.cancel = context.WithCancel(context.Background())
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			<-sig
+			signal.Stop(sig)
+			bs.cancel()
+		}()
 	})
-	return err
+	return bs, bs.err
+}
+
+// reconcileBuilds removes the leftovers of builds a dead daemon was
+// running: each step's bundle gets runtime.Cleanup (kill, cgroup), then
+// tmp and contexts are emptied. Their network endpoints need nothing here:
+// no container record owns them, so network reconciliation at start
+// already removed them.
+func (d *Daemon) reconcileBuilds() error {
+	bundles, _ := filepath.Glob(filepath.Join(d.buildDir(), "tmp", "*", "bundle"))
+	for _, b := range bundles {
+		if err := runtime.Cleanup(b); err != nil {
+			slog.Warn("removing a stale build container", "bundle", b, "err", err)
+		}
+	}
+	var errs []error
+	for _, sub := range []string{"tmp", "contexts"} {
+		dir := filepath.Join(d.buildDir(), sub)
+		errs = append(errs, os.RemoveAll(dir), os.MkdirAll(dir, 0o700))
+	}
+	return errors.Join(errs...)
+}
+
+// CloseBuilds cancels the running builds and waits for them to clean up
+// (their RUN containers removed). Daemon.Close may call it; the signal
+// watcher of buildState does the same on SIGTERM/SIGINT.
+func (d *Daemon) CloseBuilds() {
+	if v, ok := builds.Load(d.cfg.DataRoot); ok {
+		bs := v.(*buildSet)
+		if bs.cancel != nil {
+			bs.cancel()
+		}
+		bs.running.Wait()
+	}
 }
 
 // BuildImage is `docker build`: contextTar is the build context as the
@@ -59,9 +112,16 @@ func (d *Daemon) prepareBuildDirs() error {
 // query's options with Out (and Aux) set by the API. auth is the
 // credential for FROM's pulls (nil: anonymous). It returns the image ID.
 func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *image.AuthConfig, opts build.Options) (string, error) {
-	if err := d.prepareBuildDirs(); err != nil {
+	bs, err := d.buildState()
+	if err != nil {
 		return "", err
 	}
+	bs.running.Add(1)
+	defer bs.running.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(bs.ctx, cancel)
+	defer stop()
 	ctxDir, err := os.MkdirTemp(filepath.Join(d.buildDir(), "contexts"), "ctx-")
 	if err != nil {
 		return "", err
@@ -113,7 +173,11 @@ func unpackContext(dir string, r io.Reader) error {
 		}
 		return err
 	}
-	return nil
+	// Read the body to its end (the tar's trailing blocks): only then does
+	// the HTTP server watch the connection, so that a client that goes
+	// away mid-build cancels the build (and its RUN container).
+	_, err = io.Copy(io.Discard, r)
+	return err
 }
 
 // buildNetwork gives a RUN step its network: by default an endpoint on
