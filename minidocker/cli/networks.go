@@ -77,7 +77,7 @@ func (c *NetworkLsCmd) Run(g *Globals) error {
 
 // NetworkInspectCmd is `docker network inspect`.
 type NetworkInspectCmd struct {
-	Format   string   `short:"f" help:"Format the output using the given Go template (not supported: JSON only)." hidden:""`
+	Format   string   `short:"f" help:"Format the output using the given Go template."`
 	Networks []string `arg:"" name:"network"`
 }
 
@@ -98,6 +98,15 @@ func (c *NetworkInspectCmd) Run(g *Globals) error {
 			continue
 		}
 		out = append(out, res.Raw)
+	}
+	if c.Format != "" {
+		if err := formatInspect(g, c.Format, out); err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
+		}
+		return nil
 	}
 	var buf bytes.Buffer
 	if len(out) == 0 {
