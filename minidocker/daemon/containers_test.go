@@ -210,6 +210,15 @@ func TestContainerVolumesAndConfig(t *testing.T) {
 	if r := d.CLI("run", "--rm", "--net", "none", "busybox", "sh", "-c", "exit 3"); r.Code != 3 {
 		t.Fatalf("exit code %d", r.Code)
 	}
+	// over the memory limit: the kernel kills it, 137 and OOMKilled
+	r = d.CLI("run", "--name", "oom", "--net", "none", "-m", "16m", "--memory-swap", "16m", "busybox",
+		"sh", "-c", `a=$(head -c 64000000 /dev/zero | tr "\0" x); echo survived`)
+	if r.Code != 137 || strings.Contains(r.Stdout, "survived") {
+		t.Fatalf("over the limit: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if st := state(t, d, "oom"); st["OOMKilled"] != true || st["ExitCode"].(float64) != 137 {
+		t.Fatalf("oom state: %v", st)
+	}
 }
 
 func TestContainerRestartPolicies(t *testing.T) {
@@ -396,7 +405,13 @@ func TestContainerRunRmCyclesLeaveNothing(t *testing.T) {
 			args = []string{"run", "--rm", "--net", "none", "--memory", "32m", "busybox", "true"}
 		case 3:
 			id := mustRun(t, d, "run", "-d", "--net", "none", "busybox", "sleep", "100")
-			mustRun(t, d, "rm", "-f", id)
+			if i%8 == 3 {
+				mustRun(t, d, "exec", id, "true")
+				mustRun(t, d, "stop", "-t", "0", id)
+				mustRun(t, d, "rm", id)
+			} else {
+				mustRun(t, d, "rm", "-f", id)
+			}
 			continue
 		}
 		if r := d.CLI(args...); r.Code != 0 {
