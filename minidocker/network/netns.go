@@ -4,38 +4,36 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/runtime"
 )
 
 // createNetns makes a new, empty network namespace and pins it at path by
 // bind-mounting the creating thread's ns file onto it (what `ip netns add`
-// does). The thread that unshared is thrown away: its goroutine ends while
-// still locked, so no other goroutine ever runs in the new namespace by
-// accident.
+// does). The thread that unshared is thrown away (runtime.OnThrowawayThread:
+// never the main thread, which Go would keep alive in the new namespace),
+// so no other goroutine ever runs in the new namespace by accident.
 func createNetns(path string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
 	if err != nil {
 		return err
 	}
 	f.Close()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with this goroutine
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare net: %w", err)
+	err = nil
+	runtime.OnThrowawayThread(func() {
+		if e := unix.Unshare(unix.CLONE_NEWNET); e != nil {
+			err = fmt.Errorf("unshare net: %w", e)
 			return
 		}
 		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
-			errc <- fmt.Errorf("pin netns at %s: %w", path, err)
-			return
+		if e := unix.Mount(src, path, "none", unix.MS_BIND, ""); e != nil {
+			err = fmt.Errorf("pin netns at %s: %w", path, e)
 		}
-		errc <- nil
-	}()
-	if err := <-errc; err != nil {
+	})
+	if err != nil {
 		os.Remove(path)
 		return err
 	}
@@ -56,22 +54,22 @@ func removeNetns(path string) error {
 
 // RunInNetns runs fn on an OS thread that has joined the network namespace
 // at path. Sockets fn creates belong to that namespace and may be used from
-// any goroutine afterwards. The thread is discarded when fn returns.
+// any goroutine afterwards. The thread is discarded when fn returns (and it
+// is never the process's main thread; see runtime.OnThrowawayThread).
 func RunInNetns(path string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked
-		h, err := netns.GetFromPath(path)
-		if err != nil {
-			errc <- err
+	var err error
+	runtime.OnThrowawayThread(func() {
+		h, e := netns.GetFromPath(path)
+		if e != nil {
+			err = e
 			return
 		}
 		defer h.Close()
-		if err := netns.Set(h); err != nil {
-			errc <- err
+		if e := netns.Set(h); e != nil {
+			err = e
 			return
 		}
-		errc <- fn()
-	}()
-	return <-errc
+		err = fn()
+	})
+	return err
 }
