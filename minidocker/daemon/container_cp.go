@@ -44,7 +44,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	goruntime "runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -53,6 +52,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/runtime"
 )
 
 // maxSymlinks bounds symlink resolution, like the kernel's ELOOP limit.
@@ -288,10 +288,11 @@ func mountPrivately(dir, source, fstype, opts string) (*os.Root, error) {
 		root *os.Root
 		err  error
 	}
-	rc := make(chan result, 1)
-	go func() {
-		goruntime.LockOSThread() // never unlocked: the thread, and its namespace, end with this goroutine
-		rc <- func() result {
+	var r result
+	// a throwaway thread (never the main one): the thread, and its mount
+	// namespace, end when fn returns
+	runtime.OnThrowawayThread(func() {
+		r = func() result {
 			if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
 				return result{err: fmt.Errorf("unshare: %w", err)}
 			}
@@ -304,8 +305,7 @@ func mountPrivately(dir, source, fstype, opts string) (*os.Root, error) {
 			root, err := os.OpenRoot(mnt)
 			return result{root, err}
 		}()
-	}()
-	r := <-rc
+	})
 	return r.root, r.err
 }
 
