@@ -358,6 +358,21 @@ func runInPty(t *testing.T, input []string, bin string, args ...string) (string,
 	seen := func(s string) bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), s) }
 	eventually(t, 20*time.Second, "a shell prompt", func() bool { return seen("# ") })
 	for _, in := range input {
+		if want, ok := strings.CutPrefix(in, "WAIT:"); ok {
+			eventually(t, 20*time.Second, want, func() bool { return seen(want) })
+			continue
+		}
+		if in == "RESIZE" {
+			// the window changes: the kernel sends SIGWINCH to the CLI,
+			// which passes the new size on; ask until the shell sees it
+			pty.Setsize(f, &pty.Winsize{Rows: 40, Cols: 120})
+			eventually(t, 20*time.Second, "the new size inside", func() bool {
+				io.WriteString(f, "stty size\r")
+				time.Sleep(100 * time.Millisecond)
+				return seen("40 120")
+			})
+			continue
+		}
 		io.WriteString(f, in)
 	}
 	done := make(chan error, 1)
@@ -379,7 +394,7 @@ func runInPty(t *testing.T, input []string, bin string, args ...string) (string,
 func TestContainerInteractiveTTY(t *testing.T) {
 	d := startDaemon(t)
 	for _, bin := range []string{d.Bin, testutil.DockerCLI(t)} {
-		out, code := runInPty(t, []string{"stty size; tty; echo $((6*7))\r", "\x04"}, bin, "-H", d.Host, "run", "--rm", "-ti", "--net", "none", "busybox", "sh")
+		out, code := runInPty(t, []string{"stty size; tty; echo $((6*7))\r", "WAIT:42", "RESIZE", "\x04"}, bin, "-H", d.Host, "run", "--rm", "-ti", "--net", "none", "busybox", "sh")
 		if code != 0 || !strings.Contains(out, "30 100") || !strings.Contains(out, "42") {
 			t.Fatalf("%s run -ti: exit %d, output %q", filepath.Base(bin), code, out)
 		}
