@@ -17,9 +17,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/minidocker/minidocker/minidocker/cgroups"
-	"github.com/minidocker/minidocker/minidocker/network"
 )
 
 // Daemon is one isolated minidocker daemon started for a test: its own
@@ -57,7 +54,6 @@ func StartDaemon(t testing.TB, extraArgs ...string) *Daemon {
 		d.Stop()
 		d.AssertNoLeaks()
 		d.Purge()
-		_ = cgroups.RemoveParent(d.Cgroup)
 	})
 	return d
 }
@@ -182,14 +178,21 @@ func (d *Daemon) Stop() {
 	}
 }
 
-// Purge removes the bridge, chains and netns files of this daemon's
-// settings even when the daemon could not (it was killed, or a test
-// failed), so one broken test does not pollute the machine for the next.
+// Purge leaves the machine as it was before the daemon's first start, even
+// when a test killed the daemon: a daemon that is not running is started
+// once more and stopped, because a clean stop (--remove-network-on-exit)
+// removes its bridge and chains; then the empty cgroup parent goes. testutil
+// imports no minidocker package, so that every package's tests can use it.
 func (d *Daemon) Purge() {
-	_ = network.Purge(network.Config{
-		BridgeName: d.Bridge, BridgeCIDR: d.Bip, ChainPrefix: d.Chain, IPTables: true,
-		StateDir: filepath.Join(d.DataRoot, "network"), ExecRoot: d.ExecRoot,
-	})
+	if d.cmd != nil && d.cmd.ProcessState != nil {
+		if _, err := os.Stat("/sys/class/net/" + d.Bridge); err == nil {
+			d.Start()
+			d.Stop()
+		}
+	}
+	for _, dir := range cgroupsNamed(d.Cgroup) {
+		_ = os.Remove(dir)
+	}
 }
 
 // Kill9 kills the daemon the hard way, as a crash would.
