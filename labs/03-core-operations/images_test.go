@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,7 +162,12 @@ func TestImagesPushCatalogPull(t *testing.T) {
 	// A second push finds everything already there.
 	assert.Contains(t, d.MustCLI("push", ref), ": Layer already exists\n")
 
-	d.MustCLI("rmi", ref, "busybox")
+	// Untagging the repository's last tag drops its digest reference too;
+	// the image stays while busybox:latest still names it.
+	out = d.MustCLI("rmi", ref)
+	assert.Regexp(t, `^Untagged: `+regexp.QuoteMeta(ref)+`:latest\nUntagged: `+regexp.QuoteMeta(ref)+`@sha256:[0-9a-f]{64}\n$`, out)
+	out = d.MustCLI("rmi", "busybox")
+	assert.Contains(t, out, "Deleted: "+id)
 	require.Equal(t, "", imageID(d, ref), "gone locally")
 
 	out = d.MustCLI("pull", ref)

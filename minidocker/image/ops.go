@@ -138,22 +138,32 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 			return nil, err
 		}
 		out = append(out, image.DeleteResponse{Untagged: familiar(full)})
-		// docker also drops name@digest references of the same repository when the last tag of it goes
-		remaining := 0
+		// docker also drops the name@digest references of a repository when
+		// the last tag of that repository goes
+		repoName := named.Name()
+		sameRepoTags, remaining := 0, 0
 		for r, rid := range s.repos {
-			if rid == id && !strings.Contains(r, "@") {
-				remaining++
+			if rid != id || strings.Contains(r, "@") {
+				continue
 			}
+			remaining++
+			if n, err := reference.ParseNormalizedNamed(r); err == nil && n.Name() == repoName {
+				sameRepoTags++
+			}
+		}
+		if sameRepoTags == 0 {
+			for _, d := range digests {
+				if n, err := reference.ParseNormalizedNamed(d); err == nil && (remaining == 0 || n.Name() == repoName) {
+					delete(s.repos, d)
+					out = append(out, image.DeleteResponse{Untagged: familiar(d)})
+				}
+			}
+			s.saveReposLocked()
 		}
 		if remaining > 0 {
 			s.mu.Unlock()
 			return out, nil
 		}
-		for _, d := range digests {
-			delete(s.repos, d)
-			out = append(out, image.DeleteResponse{Untagged: familiar(d)})
-		}
-		s.saveReposLocked()
 		if cid, _ := inUse(id); cid != "" {
 			s.mu.Unlock()
 			return out, nil // a container still uses it: only untagged
