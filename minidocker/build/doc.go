@@ -24,9 +24,13 @@
 //     and the build args for RUN) and the resulting config all match an
 //     earlier step whose image still exists. mtime is not part of it, so
 //     touching a file keeps the cache; editing it does not.
-//   - backend.go: the Backend interface the daemon implements on top of
-//     the image store (GetImage, PullImage, LayerDirs, Commit, Tag) and
-//     the runtime (Run). Tests use an in-memory fake (fake_test.go).
+//   - backend.go: the Backend interface (GetImage, PullImage, LayerDirs,
+//     Commit, Tag, Run). store.go is its one real implementation over the
+//     image store (StoreBackend), run.go the one RUN implementation
+//     (ContainerRun: a container made by package runtime). The daemon
+//     (daemon/build.go) combines them with its registry settings, cgroup
+//     parent and a bridge endpoint per RUN; this package's tests use the
+//     same two with --network none, or an in-memory fake (fake_test.go).
 //
 // Parsing uses buildkit's frontend/dockerfile parser, instructions and
 // shell packages (v0.34.2; the instructions package builds with our

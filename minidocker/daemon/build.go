@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -127,9 +128,11 @@ func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *ima
 		return "", err
 	}
 	defer os.RemoveAll(ctxDir)
+	start := time.Now()
 	if err := unpackContext(ctxDir, contextTar); err != nil {
 		return "", err
 	}
+	unpacked := time.Now()
 	opts.StateDir = d.buildDir()
 	runner := build.ContainerRun{
 		LayerDirs:    d.images.LayerDirs,
@@ -142,6 +145,7 @@ func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *ima
 		RunStep:  runner.Run,
 	}
 	id, err := build.Build(ctx, be, ctxDir, opts)
+	slog.Debug("build", "id", id, "err", err, "unpack", unpacked.Sub(start), "build", time.Since(unpacked))
 	return id, ImageError(err)
 }
 
