@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -287,7 +288,7 @@ func (d *Daemon) disconnect(c *Container) {
 		return
 	}
 	if err := d.networks.Detach(c.ID); err != nil {
-		fmt.Fprintf(os.Stderr, "minidocker: releasing the network of %s: %v\n", shortID(c.ID), err)
+		slog.Warn("releasing a container's network", "id", shortID(c.ID), "err", err)
 	}
 }
 

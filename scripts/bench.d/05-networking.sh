@@ -69,3 +69,18 @@ direct_ms=$(RUNS=5 mean_ms "curl -fs -o /dev/null http://$NB_IP/big")
 report "200 MB via -p 127.0.0.1:$NB_PORT" "$port_ms" ms "200 MB to the container IP directly" "$direct_ms"
 report "-p throughput relative to direct (target >= 0.8)" "$(python3 -c "print('%.2f' % ($direct_ms / $port_ms))")" x
 md rm -f nwbench >/dev/null
+
+# The same two figures without the CLI, API and runtime around them: the
+# network library's own Attach/Detach (a namespace, a veth pair, an IP, a
+# route; plus the DNAT rules with one port) and a 200 MB TCP stream through
+# 127.0.0.1:PORT against the container's IP (minidocker/network benchmarks).
+go test -run '^$' -bench 'BenchmarkAttachDetach|BenchmarkThroughput' -benchtime 20x ./minidocker/network 2>/dev/null |
+	awk '/^BenchmarkAttachDetach\/noports/ {print "noports", $5, $7} /^BenchmarkAttachDetach\/oneport/ {print "oneport", $5, $7}
+	     /^BenchmarkThroughput/ {print "tput", $5, $7, $9}' |
+	while read -r kind a b c; do
+		case $kind in
+		noports) report "network.Attach, no ports (in-process)" "$a" ms "network.Detach" "$b" ;;
+		oneport) report "network.Attach, one -p (in-process)" "$a" ms "network.Detach" "$b" ;;
+		tput) report "200 MB stream via 127.0.0.1:PORT (in-process)" "$a" MB/s "straight to the container IP" "$b" ;;
+		esac
+	done

@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/moby/moby/api/types/container"
+	mobynet "github.com/moby/moby/api/types/network"
+
+	"github.com/minidocker/minidocker/minidocker/network"
+)
+
+func TestParseNetMode(t *testing.T) {
+	for in, want := range map[string]netMode{
+		"":              {kind: "bridge", arg: "bridge"},
+		"default":       {kind: "bridge", arg: "bridge"},
+		"bridge":        {kind: "bridge", arg: "bridge"},
+		"host":          {kind: "host"},
+		"none":          {kind: "none"},
+		"container:web": {kind: "container", arg: "web"},
+		"backend":       {kind: "bridge", arg: "backend"},
+	} {
+		if got := parseNetMode(container.NetworkMode(in)); got != want {
+			t.Errorf("%q: got %+v, want %+v", in, got, want)
+		}
+	}
+}
+
+// portBindings turns what the docker CLI sends (HostConfig.PortBindings,
+// PublishAllPorts, ExposedPorts) into the network package's bindings, and
+// refuses bad ones with docker's words.
+func TestPortBindings(t *testing.T) {
+	p80 := mobynet.MustParsePort("80/tcp")
+	p53 := mobynet.MustParsePort("53/udp")
+	hc := &container.HostConfig{PortBindings: mobynet.PortMap{
+		p80: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "8080"}, {HostPort: ""}},
+		p53: {{HostIP: netip.IPv6Unspecified(), HostPort: "5353"}},
+	}}
+	got, err := portBindings(hc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []network.PortBinding{
+		{HostIP: "", HostPort: 5353, ContainerPort: 53, Proto: "udp"},
+		{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Proto: "tcp"},
+		{ContainerPort: 80, Proto: "tcp"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+
+	// -P: every exposed port, on a random host port
+	got, err = portBindings(&container.HostConfig{PublishAllPorts: true}, []string{"443/tcp", "80/tcp"})
+	if err != nil || len(got) != 2 || got[0].ContainerPort != 443 || got[1].HostPort != 0 {
+		t.Errorf("-P: %+v %v", got, err)
+	}
+
+	for _, c := range []struct {
+		pb   mobynet.PortBinding
+		want string
+	}{
+		{mobynet.PortBinding{HostPort: "99999"}, "invalid hostPort: 99999"},
+		{mobynet.PortBinding{HostPort: "http"}, "invalid hostPort: http"},
+		{mobynet.PortBinding{HostIP: netip.MustParseAddr("::1"), HostPort: "80"}, "invalid IP address: ::1"},
+	} {
+		_, err := portBindings(&container.HostConfig{PortBindings: mobynet.PortMap{p80: {c.pb}}}, nil)
+		if err == nil || err.Error()[:len(c.want)] != c.want {
+			t.Errorf("%+v: got %v, want %q", c.pb, err, c.want)
+		}
+	}
+}
