@@ -44,6 +44,16 @@ import (
 // if its shim turns out to be dead the container code's exit handling
 // disconnects it.
 func (d *Daemon) initNetworks() error {
+	if d.cfg.IPTablesEnabled() {
+		// as dockerd does when it manages iptables: containers reach out
+		// and published ports are reachable from elsewhere only with it
+		if err := network.EnableIPForward(); err != nil {
+			slog.Warn("could not turn on net.ipv4.ip_forward", "err", err)
+		}
+	}
+	for _, w := range network.CheckHost() {
+		slog.Warn(w)
+	}
 	m, err := network.New(network.Config{
 		BridgeName:  d.cfg.Bridge,
 		BridgeCIDR:  d.cfg.Bip,
