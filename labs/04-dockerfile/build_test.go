@@ -354,6 +354,29 @@ CMD []
 	assert.Contains(t, buildOK(t, d, child), "child build")
 }
 
+// TestBuildRunNetwork: RUN steps get an endpoint on the daemon's default
+// bridge (eth0 with an address of its subnet), as docker's build
+// containers do; --network none leaves them only lo; the endpoint is gone
+// after the step.
+func TestBuildRunNetwork(t *testing.T) {
+	d := buildDaemon(t)
+	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN ip -o -4 addr > /addrs\nCMD [\"cat\", \"/addrs\"]\n"})
+	buildOK(t, d, "-t", "net:bridge", dir)
+	addrs := buildRun(t, d, "net:bridge")
+	prefix := d.Bip[:strings.LastIndex(d.Bip, ".")+1] // "10.66.N."
+	assert.Contains(t, addrs, "eth0")
+	assert.Contains(t, addrs, "inet "+prefix, "an address of the daemon's subnet %s:\n%s", d.Bip, addrs)
+
+	buildOK(t, d, "--no-cache", "--network", "none", "-t", "net:none", dir)
+	addrs = buildRun(t, d, "net:none")
+	assert.Contains(t, addrs, "lo")
+	assert.NotContains(t, addrs, "eth0")
+
+	// no veth of a build container is left on the bridge
+	links, _ := filepath.Glob("/sys/class/net/" + d.Bridge + "/brif/*")
+	assert.Empty(t, links)
+}
+
 // TestBuildBadInput: docker's messages, exit codes, and nothing left.
 func TestBuildBadInput(t *testing.T) {
 	d := buildDaemon(t)
