@@ -424,18 +424,20 @@ func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
 	if err := shim.Kill(sig); err != nil {
 		slog.Debug("stop signal", "id", c.ID[:12], "err", err)
 	}
-	if t >= 0 {
-		select {
-		case <-exitCh:
-			return nil
-		case <-time.After(time.Duration(t) * time.Second):
-		}
-		shim.Kill(syscall.SIGKILL)
+	if t < 0 { // -1: wait as long as it takes
+		<-exitCh
+		return nil
 	}
 	select {
 	case <-exitCh:
 		return nil
-	case <-time.After(time.Duration(max(t, 0))*time.Second + 30*time.Second):
+	case <-time.After(time.Duration(t) * time.Second):
+	}
+	shim.Kill(syscall.SIGKILL)
+	select {
+	case <-exitCh:
+		return nil
+	case <-time.After(30 * time.Second):
 		return fmt.Errorf("container %s did not stop", c.ID[:12])
 	}
 }
@@ -493,8 +495,14 @@ func (d *Daemon) KillContainer(ref, signal string) error {
 		return errdefs.Conflict("Cannot kill container: %s: Container %s is not running", ref, c.ID)
 	}
 	shim := c.shim
-	c.ManuallyStopped = true
-	c.save()
+	// a signal meant to end it keeps the restart policy from undoing the
+	// kill; one like HUP (reload) does not
+	stopSig, _ := ParseSignal(c.Config.StopSignal)
+	switch sig {
+	case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, stopSig:
+		c.ManuallyStopped = true
+		c.save()
+	}
 	c.mu.Unlock()
 	if err := shim.Kill(sig); err != nil {
 		return errdefs.Conflict("Cannot kill container: %s: %v", ref, err)
