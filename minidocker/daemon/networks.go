@@ -235,6 +235,9 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 	if err != nil {
 		return errdefs.Invalid("%s", err.Error())
 	}
+	if len(bs) > 0 && !d.cfg.IPTablesEnabled() {
+		return errdefs.Invalid("publishing ports needs iptables, which is disabled in the daemon's settings (--iptables=false)")
+	}
 	if err := d.networks.CheckPorts(bs); err != nil {
 		if strings.Contains(err.Error(), "already allocated") {
 			return errdefs.As(errdefs.KindUnknown, err)
