@@ -28,6 +28,7 @@ func (s *Server) postCommit(w http.ResponseWriter, r *http.Request, _ map[string
 		Author:    q.Get("author"),
 		Changes:   q["changes"],
 		Config:    cfg,
+		NoPause:   q.Get("pause") == "0" || q.Get("pause") == "false",
 	})
 	if err != nil {
 		return err

@@ -22,6 +22,10 @@ func TestCommitThenRunTheNewImage(t *testing.T) {
 	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(id) {
 		t.Fatalf("commit printed %q", id)
 	}
+	// commit froze the container meanwhile (docker's --pause) and thawed it
+	if out := toolsRun(t, d, "exec", "src", "echo", "thawed"); out != "thawed" {
+		t.Errorf("exec after commit: %q", out)
+	}
 	if out := toolsRun(t, d, "run", "--rm", "--net", "none", "committed:v1"); out != "committed" {
 		t.Errorf("the new image's CMD printed %q", out)
 	}
