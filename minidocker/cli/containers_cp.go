@@ -111,7 +111,7 @@ func (c *CpCmd) progress(g *Globals, n int64, to string) {
 	if _, ok := terminalOf(g.stderr); !ok {
 		return
 	}
-	fmt.Fprintf(g.stderr, "Successfully copied %s to %s\n", units.HumanSizeWithPrecision(float64(n), 3), to)
+	fmt.Fprintf(g.stderr, "Successfully copied %s to %s\n", units.HumanSize(float64(n)), to)
 }
 
 func (c *CpCmd) fromContainer(g *Globals, ctr, srcPath, dstPath string) error {
