@@ -373,6 +373,92 @@ func TestImagesLoginPushLogout(t *testing.T) {
 	d.MustCLI("rmi", ref)
 	r = d.CLI("pull", ref)
 	assert.Equal(t, 1, r.Code, "logged out: anonymous again")
+
+	// The real docker CLI logs in through our daemon's POST /auth.
+	cmd := exec.Command(testutil.DockerCLI(t), "-H", d.Host, "login", "-u", "student", "--password-stdin", reg.Addr)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(d.Dir, "docker-config"))
+	cmd.Stdin = strings.NewReader("s3cret\n")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "Login Succeeded")
+	d.MustCLI("pull", ref)
+}
+
+// registry-mirrors: images of Docker Hub are fetched from the mirror. The
+// mirror is a registry of ours on loopback holding library/busybox, so
+// nothing leaves the machine.
+func TestImagesRegistryMirror(t *testing.T) {
+	d := testutil.NewDaemon(t)
+	mirror := startRegistry(t, "127.0.0.1")
+	d.WriteConfig(fmt.Sprintf(`{"registry-mirrors": ["http://%s"]}`, mirror.Addr))
+	d.Start()
+	t.Cleanup(func() { d.RemoveAllContainers(); d.Stop(); d.AssertNoLeaks(); d.Purge() })
+	d.LoadBusybox()
+	id := imageID(d, "busybox")
+	d.MustCLI("tag", "busybox", mirror.Addr+"/library/busybox:latest")
+	d.MustCLI("push", mirror.Addr+"/library/busybox:latest")
+	var tags struct{ Tags []string }
+	getJSON(t, mirror.URL+"/v2/library/busybox/tags/list", &tags)
+	require.Equal(t, []string{"latest"}, tags.Tags, "the mirror holds the image (so no fallback to Docker Hub is ever tried)")
+	d.MustCLI("rmi", mirror.Addr+"/library/busybox:latest", "busybox")
+
+	out := d.MustCLI("pull", "busybox")
+	assert.Contains(t, out, "Status: Downloaded newer image for busybox:latest")
+	assert.True(t, strings.HasSuffix(out, "\ndocker.io/library/busybox:latest\n"), out)
+	assert.Equal(t, id, imageID(d, "busybox"))
+}
+
+// The raw Engine API, as dockerd answers it: errors before any progress
+// are plain HTTP errors, load answers one JSON line per image.
+func TestImagesAPIShapes(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	reg := startRegistry(t, "127.0.0.1")
+	c := d.HTTPClient()
+
+	resp, err := c.Post("http://minidocker/v1.41/images/create?fromImage="+reg.Addr+"%2Fnothing&tag=latest", "", nil)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, string(body))
+	assert.Contains(t, string(body), `{"message":"manifest for `+reg.Addr+`/nothing:latest not found: manifest unknown: manifest unknown"}`)
+
+	data, err := os.ReadFile(testutil.BusyboxTar(t))
+	require.NoError(t, err)
+	resp, err = c.Post("http://minidocker/v1.41/images/load?quiet=1", "application/x-tar", bytes.NewReader(data))
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	assert.Equal(t, `{"stream":"Loaded image: busybox:latest\n"}`+"\r\n", string(body))
+
+	resp, err = c.Get("http://minidocker/v1.41/images/nosuch/json")
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, `{"message":"No such image: nosuch:latest"}`+"\n", string(body))
+
+	req, _ := http.NewRequest(http.MethodPost, "http://minidocker/v1.41/images/busybox/push?tag=latest", nil)
+	req.URL.Path = "/v1.41/images/" + reg.Addr + "/busybox/push"
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "pushing a name that is not local")
+
+	resp, err = c.Post("http://minidocker/v1.41/images/busybox/tag?repo="+reg.Addr+"/busybox&tag=v9", "", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	req, _ = http.NewRequest(http.MethodPost, "http://minidocker/v1.41/images/"+reg.Addr+"/busybox/push?tag=v9", nil)
+	req.Header.Set("X-Registry-Auth", "e30=")
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	lines := strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n")
+	assert.Equal(t, `{"status":"The push refers to repository [`+reg.Addr+`/busybox]"}`, lines[0])
+	assert.Regexp(t, `^\{"progressDetail":\{\},"aux":\{"Tag":"v9","Digest":"sha256:[0-9a-f]{64}","Size":\d+\}\}$`, lines[len(lines)-1])
 }
 
 // Bad input: clear errors in docker's words, and nothing half-made.

@@ -27,6 +27,7 @@ func (s *Server) registerImageRoutes() {
 	s.routes.handle("POST", "/images/create", s.imageCreate)
 	s.routes.handle("POST", "/images/load", s.imageLoad)
 	s.routes.handle("GET", "/images/get", s.imageSave)
+	s.routes.handle("POST", "/images/prune", s.imagePrune)
 	s.routes.handle("POST", "/auth", s.auth)
 	s.routes.handle("GET", "/images/{name...}/json", s.imageInspect)
 	s.routes.handle("GET", "/images/{name...}/history", s.imageHistory)
@@ -149,10 +150,21 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request, _ map[string]
 					}
 				}
 			}
+			var digests []string
+			for _, dg := range im.RepoDigests {
+				repo, _, _ := strings.Cut(dg, "@")
+				for _, p := range pats {
+					if refMatches(p, repo) {
+						keep = true
+						digests = append(digests, dg)
+						break
+					}
+				}
+			}
 			if !keep {
 				continue
 			}
-			im.RepoTags = tags
+			im.RepoTags, im.RepoDigests = tags, digests
 		}
 		out = append(out, im)
 	}
@@ -279,9 +291,22 @@ func (s *Server) imagePush(w http.ResponseWriter, r *http.Request, vars map[stri
 		if err != nil {
 			return pw.finish(err)
 		}
-		pw.line(map[string]any{"progressDetail": struct{}{}, "aux": map[string]any{"Tag": res.Tag, "Digest": res.Digest, "Size": res.Size}})
+		pw.line(pushAuxLine{Aux: pushAux{Tag: res.Tag, Digest: res.Digest, Size: res.Size}})
 	}
 	return pw.finish(nil)
+}
+
+// pushAuxLine is push's last line, fields in dockerd's order:
+// {"progressDetail":{},"aux":{"Tag":"v1","Digest":"sha256:…","Size":527}}
+type pushAuxLine struct {
+	ProgressDetail struct{} `json:"progressDetail"`
+	Aux            pushAux  `json:"aux"`
+}
+
+type pushAux struct {
+	Tag    string
+	Digest string
+	Size   int
 }
 
 func (s *Server) imageTag(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
@@ -410,4 +435,44 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request, _ map[string]strin
 		return err
 	}
 	return writeJSON(w, http.StatusOK, registry.AuthResponse{Status: "Login Succeeded"})
+}
+
+// imagePrune is `docker image prune`: dangling images (untagged leaves),
+// or with filters dangling=false every image no container uses.
+func (s *Server) imagePrune(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	f := map[string][]string{}
+	if q := r.URL.Query().Get("filters"); q != "" {
+		var err error
+		if f, err = parseFilters(q); err != nil {
+			return err
+		}
+	}
+	onlyDangling := true
+	if v := f["dangling"]; len(v) > 0 && (v[0] == "false" || v[0] == "0") {
+		onlyDangling = false
+	}
+	list, err := s.daemon.Images().List(false)
+	if err != nil {
+		return daemon.ImageError(err)
+	}
+	report := apiimage.PruneReport{ImagesDeleted: []apiimage.DeleteResponse{}}
+	for _, im := range list {
+		if onlyDangling && len(im.RepoTags) > 0 {
+			continue
+		}
+		if cid, _ := s.daemon.ImageInUse(im.ID); cid != "" {
+			continue
+		}
+		res, err := s.daemon.RemoveImage(im.ID, true, false)
+		if err != nil {
+			continue // e.g. a parent of another image: docker skips those too
+		}
+		report.ImagesDeleted = append(report.ImagesDeleted, res...)
+		for _, it := range res {
+			if it.Deleted == im.ID && im.Size > 0 {
+				report.SpaceReclaimed += uint64(im.Size)
+			}
+		}
+	}
+	return writeJSON(w, http.StatusOK, report)
 }

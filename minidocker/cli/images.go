@@ -50,6 +50,7 @@ type ImageCmd struct {
 	Save    SaveCmd         `cmd:"" help:"Save one or more images to a tar archive (streamed to STDOUT by default)."`
 	Load    LoadCmd         `cmd:"" help:"Load an image from a tar archive or STDIN."`
 	Import  ImportCmd       `cmd:"" help:"Import the contents from a tarball to create a filesystem image."`
+	Prune   ImagePruneCmd   `cmd:"" help:"Remove unused images."`
 }
 
 // ---- images ----
@@ -514,4 +515,51 @@ func (c *ImportCmd) Run(g *Globals) error {
 	}
 	defer res.Close()
 	return jsonmessage.DisplayJSONMessagesStream(res, g.stdout, 0, false, nil)
+}
+
+// ImagePruneCmd is `docker image prune`.
+type ImagePruneCmd struct {
+	All   bool `short:"a" help:"Remove all unused images, not just dangling ones."`
+	Force bool `short:"f" help:"Do not prompt for confirmation."`
+}
+
+func (c *ImagePruneCmd) Run(g *Globals) error {
+	if !c.Force {
+		warning := "WARNING! This will remove all dangling images."
+		if c.All {
+			warning = "WARNING! This will remove all images without at least one container associated to them."
+		}
+		fmt.Fprintf(g.stdout, "%s\nAre you sure you want to continue? [y/N] ", warning)
+		var answer string
+		fmt.Fscanln(g.stdin, &answer)
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			return nil
+		}
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	f := client.Filters{}
+	if c.All {
+		f.Add("dangling", "false")
+	}
+	res, err := cli.ImagePrune(g.ctx, client.ImagePruneOptions{Filters: f})
+	if err != nil {
+		return err
+	}
+	if len(res.Report.ImagesDeleted) > 0 {
+		fmt.Fprintln(g.stdout, "Deleted Images:")
+		for _, it := range res.Report.ImagesDeleted {
+			if it.Untagged != "" {
+				fmt.Fprintln(g.stdout, "untagged:", it.Untagged)
+			}
+			if it.Deleted != "" {
+				fmt.Fprintln(g.stdout, "deleted:", it.Deleted)
+			}
+		}
+		fmt.Fprintln(g.stdout)
+	}
+	fmt.Fprintln(g.stdout, "Total reclaimed space:", units.HumanSize(float64(res.Report.SpaceReclaimed)))
+	return nil
 }
