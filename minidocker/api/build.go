@@ -71,6 +71,9 @@ func (s streamWriter) Write(b []byte) (int, error) {
 // buildOptions reads the query of POST /build.
 func buildOptions(r *http.Request) (build.Options, error) {
 	q := r.URL.Query()
+	if q.Get("version") == "2" {
+		return build.Options{}, errdefs.Invalid("BuildKit builds (version=2) are not supported: minidocker has the classic builder only (DOCKER_BUILDKIT=0)")
+	}
 	if q.Get("remote") != "" {
 		return build.Options{}, errdefs.Invalid("remote build contexts are not supported: send the context as a tar")
 	}
