@@ -22,7 +22,7 @@ import (
 // RunCmd is `docker run`: create (pulling a missing image), attach, wait,
 // start, and exit with the container's exit code.
 type RunCmd struct {
-	Detach bool `short:"d" help:"Run container in background and print container ID."`
+	Detach         bool `short:"d" help:"Run container in background and print container ID."`
 	ContainerFlags `embed:""`
 }
 

@@ -49,13 +49,13 @@ type Container struct {
 	// IPAddress is what the network seam gave at the last start.
 	IPAddress string `json:",omitempty"`
 
-	op       sync.Mutex    // serialises start, stop, restart, rm
-	shim     *runtime.Shim // the running container's shim (nil when not running)
-	exitCh   chan struct{} // closed when the current (or next) run ends; then replaced
-	removeCh chan struct{} // closed when the container is removed
-	removed  bool
-	attaches []*pendingAttach // attach requests waiting for the next start
-	restartDelay time.Duration // the restart policy's current back-off
+	op           sync.Mutex    // serialises start, stop, restart, rm
+	shim         *runtime.Shim // the running container's shim (nil when not running)
+	exitCh       chan struct{} // closed when the current (or next) run ends; then replaced
+	removeCh     chan struct{} // closed when the container is removed
+	removed      bool
+	attaches     []*pendingAttach // attach requests waiting for the next start
+	restartDelay time.Duration    // the restart policy's current back-off
 }
 
 // ContainerState is what `inspect` shows under State.

@@ -8,8 +8,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"time"
 

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRAMInBytes(t *testing.T) {
+	for in, want := range map[string]int64{"512": 512, "100k": 100 << 10, "64m": 64 << 20, "500M": 500 << 20, "1g": 1 << 30, "2GB": 2 << 30, "1.5g": 3 << 29} {
+		if got, err := ramInBytes(in); err != nil || got != want {
+			t.Errorf("%s: %d %v, want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1m", "10q"} {
+		if _, err := ramInBytes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseRestartAndPublish(t *testing.T) {
+	p, err := parseRestart("on-failure:3")
+	if err != nil || p.Name != "on-failure" || p.MaximumRetryCount != 3 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if _, err := parseRestart("on-failure:x"); err == nil {
+		t.Fatal("bad count accepted")
+	}
+	port, b, err := parsePublish("127.0.0.1:8080:80")
+	if err != nil || port.String() != "80/tcp" || b.HostIP.String() != "127.0.0.1" || b.HostPort != "8080" {
+		t.Fatalf("%v %+v %v", port, b, err)
+	}
+	if port, _, err := parsePublish("53/udp"); err != nil || port.String() != "53/udp" {
+		t.Fatalf("%v %v", port, err)
+	}
+}
+
+func TestContainerFlagsConfig(t *testing.T) {
+	f := ContainerFlags{Image: "busybox", Cmd: []string{"sh"}, Env: []string{"A=1", "MINIDOCKER_SURELY_UNSET"},
+		Interactive: true, TTY: true, Memory: "64m", CPUs: 1.5, Restart: "always", Network: "none", Volume: []string{"/a:/b:ro"}}
+	cfg, hc, err := f.config(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.Env, ",") != "A=1" || !cfg.AttachStdin || !cfg.StdinOnce || !cfg.OpenStdin || !cfg.Tty {
+		t.Fatalf("%+v", cfg)
+	}
+	if hc.Memory != 64<<20 || hc.NanoCPUs != 1500000000 || hc.RestartPolicy.Name != "always" || hc.NetworkMode != "none" {
+		t.Fatalf("%+v", hc)
+	}
+	f.Volume = []string{"a:b:c:d"}
+	if _, _, err := f.config(true); err == nil || !strings.Contains(err.Error(), "invalid spec") {
+		t.Fatalf("bad -v: %v", err)
+	}
+}
+
+func TestPsHelpers(t *testing.T) {
+	if got := psEllipsis("sh -c 'echo out1; echo out2'", 20); got != "sh -c 'echo out1; e…" {
+		t.Fatalf("%q", got)
+	}
+	if got, err := logTime("2026-11-27T13:24:43Z"); err != nil || !strings.HasPrefix(got, "1795") {
+		t.Fatalf("%q %v", got, err)
+	}
+	if _, err := logTime("yesterday"); err == nil {
+		t.Fatal("bad --since accepted")
+	}
+}
