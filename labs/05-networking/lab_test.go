@@ -406,7 +406,8 @@ func countDNAT(rules, chain string) int {
 }
 
 // Step 9 — user-defined networks: their own bridge and subnet; members
-// reach each other; `network ls` and `network inspect` look like docker's.
+// reach each other by IP and by name; `network ls` and `network inspect`
+// look like docker's.
 func TestUserDefinedNetwork(t *testing.T) {
 	d := startDaemon(t)
 	sub := freeSubnet(t, 24)
@@ -425,6 +426,20 @@ func TestUserDefinedNetwork(t *testing.T) {
 	apiIP := containerIP(t, d, "api")
 	assert.True(t, sub.Contains(apiIP), "%s in %s", apiIP, sub)
 	assert.Contains(t, d.MustCLI("exec", c, "ping", "-c", "1", "-W", "2", apiIP.String()), "1 packets received")
+	// by name, too (docker answers with its embedded DNS; we write /etc/hosts)
+	var page string
+	for i := 0; i < 30; i++ {
+		r := d.CLI("exec", c, "timeout", "5", "wget", "-q", "-O-", "http://api/")
+		if page = r.Stdout; r.Code == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, "hello from api\n", page, "the name api on the network backend")
+	cName := strings.TrimPrefix(inspect(t, d, c).Name, "/")
+	assert.Contains(t, d.MustCLI("exec", "api", "cat", "/etc/hosts"), containerIP(t, d, c).String()+"\t"+cName, "and the other way round")
+	// the default bridge has no names, as in docker
+	assert.NotContains(t, d.MustCLI("run", "--rm", "busybox", "cat", "/etc/hosts"), "\tapi\n")
 
 	insp := d.MustCLI("network", "inspect", "backend")
 	assert.Contains(t, insp, `"Subnet": "`+sub.String()+`"`)
@@ -434,7 +449,9 @@ func TestUserDefinedNetwork(t *testing.T) {
 	if r := d.Docker("network", "ls", "--format", "{{.Name}}"); r.Code == 0 {
 		assert.Contains(t, r.Stdout, "backend\n")
 	}
-	d.MustCLI("rm", "-f", "api", c)
+	d.MustCLI("rm", "-f", "api")
+	assert.NotContains(t, d.MustCLI("exec", c, "cat", "/etc/hosts"), "\tapi\n", "a removed container's name goes")
+	d.MustCLI("rm", "-f", c)
 	d.MustCLI("network", "rm", "backend")
 	_, err := netlink.LinkByName("br-" + id[:12])
 	assert.Error(t, err, "the network's bridge is gone")

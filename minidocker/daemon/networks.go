@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -300,6 +301,7 @@ func (d *Daemon) disconnect(c *Container) {
 	if d.networks == nil || c == nil {
 		return
 	}
+	d.removePeerHosts(c)
 	if err := d.networks.Detach(c.ID); err != nil {
 		slog.Warn("releasing a container's network", "id", shortID(c.ID), "err", err)
 	}
@@ -434,4 +436,125 @@ func (d *Daemon) portsSummary(c *Container) []container.PortSummary {
 		return out[i].PublicPort < out[j].PublicPort
 	})
 	return out
+}
+
+// Names on user-defined networks. Docker answers container names on a
+// user-defined network with its embedded DNS server (127.0.0.11). We give
+// the same result with /etc/hosts, as docker's links once did: a starting
+// container's hosts file gets a line for every container already on its
+// network, and theirs get a line for it; when it stops, the line goes. The
+// hosts files are bind-mounted into running containers, so they are
+// rewritten in place (same inode), never replaced. The default bridge has
+// no names, as in docker.
+
+var peerHostsMu sync.Mutex // serialises edits of the hosts files of peers
+
+// hostsLine is the /etc/hosts line that names a container on a network.
+func hostsLine(ep *network.Endpoint) string {
+	return ep.IP.String() + "\t" + ep.Name
+}
+
+// userNetworkPeers are the endpoints on the same user-defined network as
+// the container's (none on the default bridge), and its own endpoint.
+func (d *Daemon) userNetworkPeers(id string) (self *network.Endpoint, peers []*network.Endpoint) {
+	if d.networks == nil {
+		return nil, nil
+	}
+	self, ok := d.networks.Endpoint(id)
+	if !ok || self.Network == network.DefaultNetwork {
+		return nil, nil
+	}
+	for _, ep := range d.networks.Endpoints() {
+		if ep.NetworkID == self.NetworkID && ep.ContainerID != id && ep.Name != "" {
+			peers = append(peers, ep)
+		}
+	}
+	sort.Slice(peers, func(i, j int) bool { return peers[i].Name < peers[j].Name })
+	return self, peers
+}
+
+// addPeerHosts is called once the starting container's hosts file is
+// written (before it is mounted): it appends the names of the containers
+// already on its user-defined network, and adds its own name to theirs.
+func (d *Daemon) addPeerHosts(c *Container) {
+	self, peers := d.userNetworkPeers(c.ID)
+	if self == nil {
+		return
+	}
+	peerHostsMu.Lock()
+	defer peerHostsMu.Unlock()
+	var lines []string
+	for _, p := range peers {
+		lines = append(lines, hostsLine(p))
+	}
+	editHosts(c.HostsPath, func(have []string) []string { return appendMissing(have, lines...) })
+	for _, p := range peers {
+		if path := d.hostsPathOf(p.ContainerID); path != "" {
+			editHosts(path, func(have []string) []string { return appendMissing(have, hostsLine(self)) })
+		}
+	}
+}
+
+// removePeerHosts takes a leaving container's name out of its peers' hosts files.
+func (d *Daemon) removePeerHosts(c *Container) {
+	self, peers := d.userNetworkPeers(c.ID)
+	if self == nil {
+		return
+	}
+	line := hostsLine(self)
+	peerHostsMu.Lock()
+	defer peerHostsMu.Unlock()
+	for _, p := range peers {
+		if path := d.hostsPathOf(p.ContainerID); path != "" {
+			editHosts(path, func(have []string) []string {
+				out := have[:0]
+				for _, l := range have {
+					if l != line {
+						out = append(out, l)
+					}
+				}
+				return out
+			})
+		}
+	}
+}
+
+func (d *Daemon) hostsPathOf(id string) string {
+	c, err := d.GetContainer(id)
+	if err != nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.HostsPath
+}
+
+func appendMissing(have []string, lines ...string) []string {
+	for _, l := range lines {
+		found := false
+		for _, h := range have {
+			if h == l {
+				found = true
+				break
+			}
+		}
+		if !found {
+			have = append(have, l)
+		}
+	}
+	return have
+}
+
+// editHosts rewrites a hosts file in place (truncate + write on the same
+// inode, which a running container has bind-mounted).
+func editHosts(path string, edit func([]string) []string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines = edit(lines)
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		slog.Warn("updating a container's /etc/hosts", "path", path, "err", err)
+	}
 }
