@@ -104,6 +104,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	if err := writeEtcFiles(c, hostname, ip, string(hc.NetworkMode) == "host"); err != nil {
 		return err
 	}
+	d.addPeerHosts(c) // names of the containers on its user-defined network (networks.go)
 	var mounts []runtime.Mount
 	for _, b := range binds {
 		if _, err := os.Stat(b.Source); os.IsNotExist(err) {
