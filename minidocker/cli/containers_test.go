@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"github.com/alecthomas/kong"
 )
 
 func TestRAMInBytes(t *testing.T) {
@@ -63,5 +65,19 @@ func TestPsHelpers(t *testing.T) {
 	}
 	if _, err := logTime("yesterday"); err == nil {
 		t.Fatal("bad --since accepted")
+	}
+}
+
+func TestRunFlagsKeepCommas(t *testing.T) {
+	var c CLI
+	parser, err := kong.New(&c, kong.Vars{"default_host": "unix:///x", "config_file": "/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parser.Parse([]string{"run", "-e", "OPTS=a,b", "-v", "/x:/y", "busybox", "sh", "-c", "echo a,b"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Run.Env) != 1 || c.Run.Env[0] != "OPTS=a,b" || len(c.Run.Cmd) != 3 {
+		t.Fatalf("%q %q", c.Run.Env, c.Run.Cmd)
 	}
 }
