@@ -153,6 +153,24 @@ func TestPID1IsTheCMD(t *testing.T) {
 	assert.Equal(t, "sleep\x001000\x00", string(cmdline))
 	assert.NotEqual(t, 1, hostPid)
 	d.MustCLI("rm", "-f", "pid1")
+
+	// The article's `run -d … echo 123`: the container lives exactly as
+	// long as its PID 1, so it has exited by the time anyone looks.
+	d.MustCLI("run", "-d", "--net", "none", "--name", "echo123", "busybox", "echo", "123")
+	pid1Eventually(t, 10*time.Second, "echo123 exited", func() bool { return pid1State(t, d, "echo123")["Status"] == "exited" })
+	assert.Equal(t, float64(0), pid1State(t, d, "echo123")["ExitCode"])
+	assert.Equal(t, "123\n", d.MustCLI("logs", "echo123"))
+	d.MustCLI("rm", "echo123")
+}
+
+// TestContainerSharesTheKernel: namespaces isolate views, not kernels —
+// the container runs on the host's kernel (which is why no package
+// installed inside can upgrade it).
+func TestContainerSharesTheKernel(t *testing.T) {
+	d := pid1Daemon(t)
+	host, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	require.NoError(t, err)
+	assert.Equal(t, string(host), pid1Run(t, d, "busybox", "uname", "-r"))
 }
 
 // TestContainerHostname: the UTS namespace gives the container its own
