@@ -17,9 +17,11 @@ var (
 )
 
 // BusyboxTar is the offline busybox image archive (tag busybox:latest):
-// $MINIDOCKER_BUSYBOX_TAR when the Makefile made it, otherwise built once
-// per test process with scripts/mkbusybox (about a second) into a
-// temporary directory.
+// $MINIDOCKER_BUSYBOX_TAR when the Makefile made it, else build/busybox.tar
+// of the repository when an earlier `make busybox` or test run left one,
+// else built once (go run ./scripts/mkbusybox, a few seconds) into
+// build/busybox.tar — through a temporary name and a rename, so test
+// processes running side by side never see half a file.
 func BusyboxTar(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("MINIDOCKER_BUSYBOX_TAR"); p != "" {
@@ -28,16 +30,25 @@ func BusyboxTar(t testing.TB) string {
 		}
 	}
 	busyboxOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "minidocker-busybox")
-		if err != nil {
+		out := filepath.Join(RepoRoot(), "build", "busybox.tar")
+		if _, err := os.Stat(out); err == nil {
+			busyboxPath = out
+			return
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			busyboxErr = err
 			return
 		}
-		out := filepath.Join(dir, "busybox.tar")
-		cmd := exec.Command("go", "run", "./scripts/mkbusybox", "-o", out)
+		tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
+		defer os.Remove(tmp)
+		cmd := exec.Command("go", "run", "./scripts/mkbusybox", "-o", tmp)
 		cmd.Dir = RepoRoot()
 		if b, err := cmd.CombinedOutput(); err != nil {
 			busyboxErr = fmt.Errorf("building the busybox image (go run ./scripts/mkbusybox): %v\n%s", err, b)
+			return
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			busyboxErr = err
 			return
 		}
 		busyboxPath = out
