@@ -559,8 +559,8 @@ func TestBuildClientGoesAway(t *testing.T) {
 }
 
 // TestBuildDaemonStops: a daemon stopped during a RUN removes the step's
-// container before it exits; one killed with -9 leaves it, and the first
-// build after the restart removes it (the harness's leak check at the end
+// container before it exits; one killed with -9 leaves it, and the daemon
+// removes it when it starts again (the harness's leak check at the end
 // proves both: no process, cgroup or mount left).
 func TestBuildDaemonStops(t *testing.T) {
 	d := buildDaemon(t)
@@ -591,10 +591,11 @@ func TestBuildDaemonStops(t *testing.T) {
 	cmd.Wait()
 	assert.NotEmpty(t, buildStepCgroups(d), "kill -9: the step's container outlives the daemon")
 	d.Start()
+	assert.Empty(t, buildStepCgroups(d), "the restarted daemon removed what the dead one left")
+	assert.False(t, buildSleepRuns(d))
+	assert.True(t, buildTmpEmpty(d))
 	r := d.CLI("build", buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN true\n"}))
 	require.Equal(t, 0, r.Code, r.Stderr)
-	assert.Empty(t, buildStepCgroups(d), "the next build removed what the dead daemon left")
-	assert.False(t, buildSleepRuns(d))
 }
 
 func buildStepCgroups(d *testutil.Daemon) []string {

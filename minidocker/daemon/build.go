@@ -67,12 +67,26 @@ func (d *Daemon) buildState() (*buildSet, error) {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 		go func() {
-			<-sig
-			signal.Stop(sig)
+			s := <-sig
 			bs.cancel()
+			// Hand the signal on: a handler of its own (the daemon
+			// command's) still gets it; a process without one (a test
+			// binary running a daemon in-process) gets the default action.
+			signal.Stop(sig)
+			if sn, ok := s.(syscall.Signal); ok {
+				syscall.Kill(os.Getpid(), sn)
+			}
 		}()
 	})
 	return bs, bs.err
+}
+
+// PrepareBuilds readies the build state at daemon start (the API server
+// calls it when it registers POST /build): leftovers of a daemon that died
+// mid-build are removed then, not only before the next build.
+func (d *Daemon) PrepareBuilds() error {
+	_, err := d.buildState()
+	return err
 }
 
 // reconcileBuilds removes the leftovers of builds a dead daemon was
