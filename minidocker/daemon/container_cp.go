@@ -25,14 +25,14 @@ package daemon
 //     overlay a second time while the container uses it would share one
 //     upper/work dir between two overlay mounts, which overlayfs calls
 //     undefined behaviour.
-//   - stopped: the overlay (image layers + the container's upper/work) is
-//     mounted in a throwaway mount namespace: a locked OS thread unshares
-//     its mount namespace, mounts, opens the merged dir as an *os.Root and
-//     exits. The open directory keeps the mount alive for the copy; when it
-//     is closed the mount is gone, and nothing can leak into the daemon's
-//     mount table even if the daemon crashes mid-copy. Volumes of a stopped
-//     container are not mounted (docker mounts them; we only copy the
-//     container's own file system).
+//   - stopped: the overlay (image layers + the container's upper/work) and
+//     the container's volumes are mounted in a throwaway mount namespace:
+//     a throwaway OS thread (runtime.OnThrowawayThread) unshares its mount
+//     namespace, mounts, opens the merged dir as an *os.Root and stays
+//     parked until the copy is done; then it ends, and with it the
+//     namespace and every mount in it. Nothing ever appears in the
+//     daemon's mount table, so nothing can leak, even if the daemon
+//     crashes mid-copy.
 
 import (
 	"archive/tar"
@@ -44,7 +44,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -162,11 +164,11 @@ func (d *Daemon) ContainerStatPath(ref, p string) (container.PathStat, error) {
 	if err != nil {
 		return container.PathStat{}, err
 	}
-	root, err := d.containerFS(c)
+	root, release, err := d.containerFS(c)
 	if err != nil {
 		return container.PathStat{}, err
 	}
-	defer root.Close()
+	defer release()
 	st, _, err := statPath(root, p, ref)
 	return st, err
 }
@@ -207,17 +209,17 @@ func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write f
 	if err != nil {
 		return st, nil, err
 	}
-	root, err := d.containerFS(c)
+	root, release, err := d.containerFS(c)
 	if err != nil {
 		return st, nil, err
 	}
 	st, t, err := statPath(root, p, ref)
 	if err != nil {
-		root.Close()
+		release()
 		return st, nil, err
 	}
 	return st, func(w io.Writer) error {
-		defer root.Close()
+		defer release()
 		return WriteArchive(root, t.rel, t.name, w)
 	}, nil
 }
@@ -229,11 +231,11 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 	if err != nil {
 		return err
 	}
-	root, err := d.containerFS(c)
+	root, release, err := d.containerFS(c)
 	if err != nil {
 		return err
 	}
-	defer root.Close()
+	defer release()
 	rel, err := ResolveInRoot(root, p, true)
 	if err != nil {
 		return err
@@ -251,12 +253,13 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 	return ExtractArchive(root, rel, r, ExtractOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir})
 }
 
-// containerFS opens the container's root directory (see the file comment).
-func (d *Daemon) containerFS(c *Container) (*os.Root, error) {
+// containerFS opens the container's root directory (see the file
+// comment); release closes it (and ends the private mount namespace).
+func (d *Daemon) containerFS(c *Container) (root *os.Root, release func(), err error) {
 	if shim := c.Shim(); shim != nil && shim.Pid > 0 {
 		root, err := os.OpenRoot(fmt.Sprintf("/proc/%d/root", shim.Pid))
 		if err != nil {
-			return nil, fmt.Errorf("open the root of container %s: %w", c.ID, err)
+			return nil, nil, fmt.Errorf("open the root of container %s: %w", c.ID, err)
 		}
 		// PID 1 is the shim's child: its pid cannot be reused before the
 		// shim has reaped it, and then the record no longer says running.
@@ -264,49 +267,118 @@ func (d *Daemon) containerFS(c *Container) (*os.Root, error) {
 			root.Close()
 			return d.containerFS(c)
 		}
-		return root, nil
+		return root, func() { root.Close() }, nil
 	}
 	lowers, upper, work, err := c.RootfsDirs(d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	c.Lock()
+	var binds []bind
+	if c.HostConfig != nil {
+		binds, _ = parseBinds(c.HostConfig.Binds, filepath.Join(d.cfg.DataRoot, "volumes"))
+	}
+	c.Unlock()
 	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
-	return mountPrivately(c.Dir, "overlay", "overlay", opts)
+	return mountPrivately(c.Dir, opts, binds)
 }
 
-// mountPrivately mounts source on a private mount point in a mount
-// namespace of its own and returns the mounted directory, open; see the
-// file comment. dir is a directory where the (empty) mount point can be
-// made.
-func mountPrivately(dir, source, fstype, opts string) (*os.Root, error) {
+// mountPrivately mounts the container's overlay (and its volumes, like
+// docker does for cp) in a mount namespace of its own, on a locked thread
+// that stays parked until release: the namespace, and with it every mount,
+// ends with that thread (or with the daemon). dir is where the (empty)
+// mount point can be made.
+func mountPrivately(dir, overlayOpts string, binds []bind) (*os.Root, func(), error) {
 	mnt, err := os.MkdirTemp(dir, ".cp-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer os.Remove(mnt)
 	type result struct {
 		root *os.Root
 		err  error
 	}
-	var r result
-	// a throwaway thread (never the main one): the thread, and its mount
-	// namespace, end when fn returns
-	runtime.OnThrowawayThread(func() {
-		r = func() result {
+	rc := make(chan result, 1)
+	done := make(chan struct{})
+	// a throwaway thread (never the main one), parked until release: the
+	// thread, and its mount namespace, end when the function returns
+	go runtime.OnThrowawayThread(func() {
+		r := func() result {
 			if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
 				return result{err: fmt.Errorf("unshare: %w", err)}
 			}
 			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 				return result{err: fmt.Errorf("make / private: %w", err)}
 			}
-			if err := unix.Mount(source, mnt, fstype, 0, opts); err != nil {
-				return result{err: fmt.Errorf("mount %s: %w", fstype, err)}
+			if err := unix.Mount("overlay", mnt, "overlay", 0, overlayOpts); err != nil {
+				return result{err: fmt.Errorf("mount overlay: %w", err)}
 			}
 			root, err := os.OpenRoot(mnt)
-			return result{root, err}
+			if err != nil {
+				return result{err: err}
+			}
+			for _, b := range binds {
+				if err := bindInRoot(root, b); err != nil {
+					root.Close()
+					return result{err: err}
+				}
+			}
+			return result{root: root}
 		}()
+		rc <- r
+		if r.err == nil {
+			<-done
+		}
 	})
-	return r.root, r.err
+	r := <-rc
+	os.Remove(mnt) // the mount lives on in the private namespace only
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	var once sync.Once
+	return r.root, func() {
+		once.Do(func() {
+			r.root.Close()
+			close(done)
+		})
+	}, nil
+}
+
+// bindInRoot bind-mounts a volume's host directory on its destination in
+// the container (resolved inside root, so a symlink in the image cannot
+// send the mount elsewhere). A missing destination is made; a missing
+// source is skipped: the volume then simply is not part of the copy.
+func bindInRoot(root *os.Root, b bind) error {
+	src, err := os.Stat(b.Source)
+	if err != nil {
+		return nil
+	}
+	rel, err := ResolveInRoot(root, b.Destination, true)
+	if err != nil {
+		return nil
+	}
+	// a missing mount point is made, as the container's start would
+	if _, err := root.Lstat(rel); errors.Is(err, fs.ErrNotExist) {
+		if src.IsDir() {
+			root.MkdirAll(rel, 0o755)
+		} else if root.MkdirAll(path.Dir(rel), 0o755) == nil {
+			if f, err := root.OpenFile(rel, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); err == nil {
+				f.Close()
+			}
+		}
+	}
+	f, err := root.Open(rel)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	target := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	if err := unix.Mount(b.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("mount volume %s on %s: %w", b.Source, b.Destination, err)
+	}
+	if b.ReadOnly {
+		return unix.Mount("", target, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
+	}
+	return nil
 }
 
 // pseudo file systems whose contents docker cp never copies (a running

@@ -232,6 +232,24 @@ func TestCpBothWays(t *testing.T) {
 	}
 }
 
+// TestCpVolumesOfAStoppedContainer: like docker, cp sees a stopped
+// container's volumes where the container would see them.
+func TestCpVolumesOfAStoppedContainer(t *testing.T) {
+	d := startDaemon(t)
+	vol := t.TempDir()
+	os.WriteFile(filepath.Join(vol, "old"), []byte("in the volume\n"), 0o644)
+	toolsRun(t, d, "create", "--name", "vc", "--net", "none", "-v", vol+":/data", "busybox", "sleep", "1000")
+	src := filepath.Join(t.TempDir(), "new")
+	os.WriteFile(src, []byte("copied in\n"), 0o644)
+	toolsRun(t, d, "cp", src, "vc:/data/")
+	if b, err := os.ReadFile(filepath.Join(vol, "new")); err != nil || string(b) != "copied in\n" {
+		t.Errorf("cp into a stopped container's volume: %q %v", b, err)
+	}
+	if r := d.CLI("cp", "vc:/data/old", "-"); r.Code != 0 || !strings.Contains(r.Stdout, "in the volume") {
+		t.Errorf("cp out of a stopped container's volume: %d %q", r.Code, r.Stderr)
+	}
+}
+
 // TestCpSymlinksNeverLeaveTheContainer: symlinks in the container that
 // point at a host file (absolute, and climbing with ../..) are resolved
 // inside the container's root, whichever way the copy goes and whether the
