@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/minidocker/minidocker/minidocker/network"
 	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
@@ -124,8 +125,24 @@ func startDaemonKeepingNetwork(t *testing.T) *testutil.Daemon {
 	t.Cleanup(func() {
 		d.RemoveAllContainers()
 		d.Stop()
-		d.Purge()
+		// what d.Purge does, with its error reported (and retried: iptables
+		// may be busy with other daemons' rules on a loaded machine)
+		var err error
+		for try := 0; try < 3; try++ {
+			if err = network.Purge(network.Config{
+				BridgeName: d.Bridge, BridgeCIDR: d.Bip, ChainPrefix: d.Chain, IPTables: true,
+				StateDir: filepath.Join(d.DataRoot, "network"), ExecRoot: d.ExecRoot,
+			}); err == nil {
+				break
+			}
+			t.Logf("removing the daemon's bridge and chains (try %d): %v", try+1, err)
+			time.Sleep(500 * time.Millisecond)
+		}
+		if err != nil {
+			t.Errorf("removing the daemon's bridge and chains: %v", err)
+		}
 		d.AssertNoLeaks()
+		d.Purge()
 	})
 	return d
 }
