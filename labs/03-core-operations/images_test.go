@@ -178,6 +178,12 @@ func TestImagesPushCatalogPull(t *testing.T) {
 	assert.True(t, strings.HasSuffix(out, "\n"+ref+":latest\n"), out)
 	assert.Equal(t, id, imageID(d, ref), "the pulled image is the pushed one: same config, same ID")
 
+	// By digest: the manifest's digest names exactly one image, for ever.
+	digest := regexp.MustCompile(`Digest: (sha256:[0-9a-f]{64})`).FindStringSubmatch(out)[1]
+	d.MustCLI("pull", reg.Addr+"/busybox@"+digest)
+	assert.Equal(t, id, imageID(d, reg.Addr+"/busybox@"+digest))
+	assert.Equal(t, "Untagged: "+reg.Addr+"/busybox@"+digest+"\n", d.MustCLI("rmi", reg.Addr+"/busybox@"+digest))
+
 	// The pulled image runs like the loaded one would: its layers are unpacked.
 	r := d.CLI("run", "--rm", ref, "echo", "pulled")
 	require.Equal(t, 0, r.Code, r.Combined())

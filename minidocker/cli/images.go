@@ -119,9 +119,15 @@ func (c *ImagesCmd) Run(g *Globals) error {
 			repo, tag := splitRepoTag(rt)
 			rows = append(rows, row{repo, tag, digestOf(repo)})
 		}
-		if len(rows) == 0 {
-			for _, d := range im.RepoDigests {
-				repo, dg, _ := strings.Cut(d, "@")
+		// A repository known only by digest (pulled by digest, or its
+		// tags moved on) gets a row with a <none> tag, as in docker.
+		for _, d := range im.RepoDigests {
+			repo, dg, _ := strings.Cut(d, "@")
+			tagged := false
+			for _, r := range rows {
+				tagged = tagged || r.repo == repo
+			}
+			if !tagged {
 				rows = append(rows, row{repo, "<none>", dg})
 			}
 		}

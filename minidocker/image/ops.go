@@ -153,6 +153,9 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		}
 		if sameRepoTags == 0 {
 			for _, d := range digests {
+				if d == full {
+					continue // the reference being removed, reported above
+				}
 				if n, err := reference.ParseNormalizedNamed(d); err == nil && (remaining == 0 || n.Name() == repoName) {
 					delete(s.repos, d)
 					out = append(out, image.DeleteResponse{Untagged: familiar(d)})
