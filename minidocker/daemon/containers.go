@@ -192,6 +192,10 @@ func (d *Daemon) initContainers() error {
 	var restore []*Container
 	for _, e := range entries {
 		dir := filepath.Join(d.containersDir(), e.Name())
+		if strings.HasPrefix(e.Name(), trashPrefix) {
+			os.RemoveAll(dir)
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, "config.v2.json"))
 		if err != nil {
 			// a create that crashed before its record was written
@@ -266,7 +270,34 @@ func (d *Daemon) restoreContainer(c *Container) {
 	}
 }
 
-func (d *Daemon) closeContainers() {}
+func (d *Daemon) closeContainers() { trash.Wait() }
+
+// trash counts the container directories being deleted in the background.
+var trash sync.WaitGroup
+
+const trashPrefix = ".trash-"
+
+// removeDirLater moves a removed container's directory aside (a rename,
+// instant) and deletes it in the background: unlinking its files can take
+// tens of milliseconds on a busy disk, and `run --rm` waits for the
+// removal. A leftover .trash-* directory (the daemon died meanwhile) is
+// deleted at the next start.
+func removeDirLater(dir string) {
+	tmp := filepath.Join(filepath.Dir(dir), trashPrefix+filepath.Base(dir))
+	if err := os.Rename(dir, tmp); err != nil {
+		if err := os.RemoveAll(dir); err != nil {
+			slog.Error("removing container directory", "dir", dir, "err", err)
+		}
+		return
+	}
+	trash.Add(1)
+	go func() {
+		defer trash.Done()
+		if err := os.RemoveAll(tmp); err != nil {
+			slog.Error("removing container directory", "dir", tmp, "err", err)
+		}
+	}()
+}
 
 func (d *Daemon) containerCounts() (all, running, paused, stopped int) {
 	if d.containers == nil {

@@ -298,9 +298,13 @@ func (d *Daemon) monitor(c *Container, shim *runtime.Shim) {
 // network, and applies --rm or the restart policy. It does not take c.op:
 // stop and rm hold it while they wait for this.
 func (d *Daemon) handleExit(c *Container, st runtime.ExitStatus) {
+	t0 := time.Now()
 	runtime.Cleanup(c.BundleDir)
+	t1 := time.Now()
 	d.disconnect(c)
+	t2 := time.Now()
 	os.RemoveAll(c.BundleDir)
+	slog.Debug("container exited", "id", c.ID[:12], "code", st.ExitCode, "cleanup", t1.Sub(t0), "disconnect", t2.Sub(t1), "bundle", time.Since(t2))
 
 	c.mu.Lock()
 	ranFor := time.Since(c.State.StartedAt)
@@ -521,6 +525,7 @@ func (d *Daemon) RemoveContainer(ref string, force, volumes bool) error {
 }
 
 func (d *Daemon) removeContainer(c *Container, force bool) error {
+	began := time.Now()
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()
@@ -543,16 +548,17 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 			return fmt.Errorf("could not kill running container %s, cannot remove", c.ID)
 		}
 	}
+	tc := time.Now()
 	runtime.Cleanup(c.BundleDir)
 	d.disconnect(c)
 	os.RemoveAll(c.BundleDir)
+	tr := time.Now()
 	s := d.containers
 	s.mu.Lock()
 	delete(s.byID, c.ID)
 	s.mu.Unlock()
-	if err := os.RemoveAll(c.Dir); err != nil {
-		slog.Error("removing container directory", "dir", c.Dir, "err", err)
-	}
+	removeDirLater(c.Dir)
+	slog.Debug("container removed", "id", c.ID[:12], "took", time.Since(began), "lock+kill", tc.Sub(began), "cleanup", tr.Sub(tc), "dir", time.Since(tr))
 	c.mu.Lock()
 	c.removed = true
 	c.State.Status = "removing"
