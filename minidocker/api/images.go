@@ -129,7 +129,8 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request, _ map[string]
 			return errdefs.Invalid("invalid filter '%s'", k)
 		}
 	}
-	out := []apiimage.Summary{}
+	out := []imageSummary{}
+	legacy := requestAPIVersion(r) != "" && compareVersions(requestAPIVersion(r), "1.44") < 0
 	for _, im := range list {
 		dangling := len(im.RepoTags) == 0
 		if v := f["dangling"]; len(v) > 0 {
@@ -166,9 +167,28 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request, _ map[string]
 			}
 			im.RepoTags, im.RepoDigests = tags, digests
 		}
-		out = append(out, im)
+		sum := imageSummary{Summary: im}
+		if legacy {
+			sum.VirtualSize = im.Size
+		}
+		out = append(out, sum)
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// imageSummary is a row of GET /images/json; API versions before 1.44
+// also carry VirtualSize (the same number as Size), as dockerd 20.10 sends.
+type imageSummary struct {
+	apiimage.Summary
+	VirtualSize int64 `json:",omitempty"`
+}
+
+// requestAPIVersion is the "1.41" of a /v1.41/… path ("" without one).
+func requestAPIVersion(r *http.Request) string {
+	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
+		return m[1] + "." + m[2]
+	}
+	return ""
 }
 
 // refMatches is the reference filter: a pattern (with * and ?) against the
