@@ -33,6 +33,8 @@ echo b >"$BUILD_BENCH/ten/b.txt"
 md build -q -t bench/small:v1 "$BUILD_BENCH/small" >/dev/null
 md build -q -t bench/ten:v1 "$BUILD_BENCH/ten" >/dev/null
 
+# the floor of any CLI command at this moment (process start, /_ping, one request)
+report "minidocker version (CLI floor, for scale)" "$(mean_ms "$MD -H $MDH version")" ms
 report "build, 3 instructions, cold (--no-cache)" \
 	"$(RUNS=10 mean_ms "$MD -H $MDH build -q --no-cache -t bench/small:v1 $BUILD_BENCH/small")" ms \
 	"docker 20.10 legacy builder, cold" 579
@@ -49,3 +51,12 @@ if command -v docker >/dev/null; then
 		"$(DOCKER_BUILDKIT=0 DOCKER_CONFIG=$BUILD_BENCH/dc mean_ms "docker -H $MDH build -q -t bench/small:v1 $BUILD_BENCH/small")" ms \
 		"docker 20.10 legacy builder, cached" 61
 fi
+# the builder alone (no CLI process, no HTTP): the same build on an image
+# store with RUN in a real container (--network none), cold and cached
+go test -run '^$' -bench 'BenchmarkRealBuild' -benchtime 10x ./minidocker/build | awk '/^BenchmarkRealBuild/ {print}' |
+	while read -r name _ ns _; do
+		case $name in
+		*cold*) report "builder in-process, 3 instructions, cold" "$(python3 -c "print('%.1f' % ($ns/1e6))")" ms "docker 20.10 legacy builder, cold" 579 ;;
+		*cached*) report "builder in-process, 3 instructions, cached" "$(python3 -c "print('%.1f' % ($ns/1e6))")" ms "docker 20.10 legacy builder, cached" 61 ;;
+		esac
+	done
