@@ -10,8 +10,10 @@
 #   exec c true                        vs  `runc exec` into a detached runc container,
 #                                          and `nsenter --all` (the bare setns cost)
 #   daemon idle RSS with N containers  vs  the same daemon with none
-#   shim RSS / PSS per container       (targets: ≤ 4.3 MiB; containerd-shim 12.9 MiB,
-#                                          conmon 2.0 MiB — not installed here)
+#   shim RSS / PSS per container       vs  containerd-shim-runc-v2 of a private containerd
+#                                          (target ≤ 4.3 MiB; containerd-shim 12.9 MiB)
+#   and, when containerd is installed, `ctr run --rm … true` (containerd + its shim + runc,
+#   docker's path without dockerd) as one more run baseline.
 #
 # Knobs: RUNS (hyperfine runs, default 20), BENCH_CONTAINERS (default 20).
 
@@ -62,6 +64,54 @@ report "run --rm --net none busybox true" "$run_ms" ms "runc run (same rootfs)" 
 report "run --rm --net none busybox true" "$run_ms" ms "unshare --fork --pid --mount --uts --ipc --net" "$unshare_ms"
 [ -n "$runc_ms" ] && report "runc run (same rootfs)" "$runc_ms" ms "unshare --fork --pid --mount --uts --ipc --net" "$unshare_ms"
 
+# --- a private containerd (own root, state, socket, namespace): ctr run, its shim
+CTD=""
+CTD_NS=mdbench-$$
+if command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+	mkdir -p "$CTR_BENCH/ctd"
+	cat >"$CTR_BENCH/ctd/config.toml" <<EOF
+version = 2
+root = "$CTR_BENCH/ctd/root"
+state = "$CTR_BENCH/ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CTR_BENCH/ctd/c.sock"
+[ttrpc]
+  address = "$CTR_BENCH/ctd/c.sock.ttrpc"
+EOF
+	containerd --config "$CTR_BENCH/ctd/config.toml" >"$CTR_BENCH/ctd/log" 2>&1 &
+	CTD_PID=$!
+	CTR="ctr -a $CTR_BENCH/ctd/c.sock -n $CTD_NS"
+	for _ in $(seq 200); do $CTR version >/dev/null 2>&1 && break; sleep 0.05; done
+	if $CTR images import "$BUSYBOX_TAR" >/dev/null 2>&1; then
+		CTD=1
+	else
+		echo "04-containers: private containerd did not work, no containerd baselines" >&2
+		tail -5 "$CTR_BENCH/ctd/log" >&2
+	fi
+fi
+stop_bench_containerd() {
+	[ -n "${CTD_PID:-}" ] || return 0
+	for c in $($CTR containers ls -q 2>/dev/null); do
+		$CTR task kill -s KILL "$c" >/dev/null 2>&1 || true
+		for _ in $(seq 100); do $CTR task rm "$c" >/dev/null 2>&1 && break; sleep 0.05; done
+		$CTR containers rm "$c" >/dev/null 2>&1 || true
+	done
+	kill "$CTD_PID" 2>/dev/null && wait "$CTD_PID" 2>/dev/null || true
+	CTD_PID=""
+	# ctr's default cgroup is /<namespace>/<id> in every controller
+	for d in /sys/fs/cgroup/*/"$CTD_NS" /sys/fs/cgroup/"$CTD_NS"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	return 0
+}
+# bench.sh runs under set -e: whatever fails from here on, containerd goes too
+trap 'stop_bench_containerd; cleanup' EXIT
+if [ -n "$CTD" ]; then
+	ctr_ms=$(mean_ms "$CTR run --rm docker.io/library/busybox:latest md-bench-ctr true")
+	report "run --rm --net none busybox true" "$run_ms" ms "ctr run --rm (containerd+shim+runc)" "$ctr_ms"
+fi
+
 # --- exec c true --------------------------------------------------------------
 md run -d --name md-bench-exec --net none busybox sleep 1000000 >/dev/null
 exec_ms=$(mean_ms "$MD -H $MDH exec md-bench-exec true")
@@ -110,7 +160,21 @@ shim_rss=$(for s in "${shims[@]}"; do rss_mib "$s"; echo; done | awk '{t+=$1} EN
 shim_pss=$(for s in "${shims[@]}"; do pss_mib "$s"; echo; done | awk '{t+=$1} END {printf "%.1f", t/NR}')
 shim_max=$(for s in "${shims[@]}"; do rss_mib "$s"; echo; done | sort -n | tail -n1)
 report "daemon idle RSS, $N containers (target <= 28)" "$daemon_rss" MiB "daemon idle RSS, 0 containers" "$daemon_rss0"
-report "shim RSS, mean of $N (target <= 4.3)" "$shim_rss" MiB "containerd-shim (not measured here)" 12.9
+ctd_rss="" ctd_pss=""
+if [ -n "$CTD" ]; then
+	ctd_shims=()
+	for i in $(seq 3); do
+		$CTR run -d docker.io/library/busybox:latest "md-bench-ctd-$i" sleep 1000000 >/dev/null
+		tpid=$($CTR task ls | awk -v c="md-bench-ctd-$i" '$1 == c {print $2}')
+		ctd_shims+=("$(awk '/^PPid:/ {print $2}' "/proc/$tpid/status")")
+	done
+	for s in "${ctd_shims[@]}"; do settled_rss "$s" >/dev/null; done
+	ctd_rss=$(for s in "${ctd_shims[@]}"; do rss_mib "$s"; echo; done | awk '{t+=$1} END {printf "%.1f", t/NR}')
+	ctd_pss=$(for s in "${ctd_shims[@]}"; do pss_mib "$s"; echo; done | awk '{t+=$1} END {printf "%.1f", t/NR}')
+fi
+stop_bench_containerd
+trap cleanup EXIT
+report "shim RSS, mean of $N (target <= 4.3)" "$shim_rss" MiB "containerd-shim-runc-v2 RSS, mean of 3" "$ctd_rss"
 report "shim RSS, largest of $N" "$shim_max" MiB
-report "shim PSS (binary pages shared), mean of $N" "$shim_pss" MiB
+report "shim PSS (binary pages shared), mean of $N" "$shim_pss" MiB "containerd-shim-runc-v2 PSS" "$ctd_pss"
 for id in "${ids[@]}"; do md rm -f "$id" >/dev/null; done
