@@ -27,6 +27,9 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 	if err != nil {
 		return nil, err
 	}
+	// the image store first: rmi holds its lock while it asks ImageInUse,
+	// which takes c.mu (ImageID and Dir never change)
+	lower, upper, work, _ := c.RootfsDirs(d)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.State
@@ -36,7 +39,6 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 	}
 	cfg := *c.Config
 	hc := *c.HostConfig
-	lower, upper, work, _ := c.RootfsDirs(d)
 	r := &container.InspectResponse{
 		ID:      c.ID,
 		Created: timeString(c.Created),
