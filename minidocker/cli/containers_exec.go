@@ -57,6 +57,11 @@ func (c *ExecCmd) Run(g *Globals) error {
 	if !c.Detach {
 		opts.AttachStdin, opts.AttachStdout, opts.AttachStderr = c.Interactive, true, true
 	}
+	if c.Interactive && c.TTY && !c.Detach {
+		if fd, ok := term.GetFdInfo(g.stdin); !ok || !term.IsTerminal(fd) {
+			return errors.New("the input device is not a TTY")
+		}
+	}
 	var ttyFd uintptr
 	hasTerm := false
 	if c.TTY {
