@@ -491,7 +491,7 @@ func (c *LoadCmd) Run(g *Globals) error {
 
 // ImportCmd is `docker import`.
 type ImportCmd struct {
-	Change  []string `short:"c" help:"Apply Dockerfile instruction to the created image."`
+	Change  []string `short:"c" sep:"none" help:"Apply Dockerfile instruction to the created image."`
 	Message string   `short:"m" help:"Set commit message for imported image."`
 	File    string   `arg:"" name:"file" help:"A tar file (plain or gzip), or - for STDIN."`
 	Ref     string   `arg:"" optional:"" name:"reference" help:"REPOSITORY[:TAG]"`
