@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/minidocker/minidocker/minidocker/internal/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 func get(t *testing.T, d *testutil.Daemon, method, path string) (*http.Response, string) {
