@@ -28,6 +28,10 @@ bash scripts/cgroup2-vm-test.sh ./minidocker/cgroups || status=1
 bash scripts/cgroup2-vm-test.sh -modules overlay \
 	-run 'OOMKill|Pid1IsTheCommand|NamespacesAndExec|ExitCodes|CleanupLeavesNothing|FailedStartLeavesNothing' \
 	./minidocker/runtime || status=1
+# …and the lab's memory-limit proof through a whole daemon (docker run -m → 137, OOMKilled).
+bash scripts/cgroup2-vm-test.sh -m 1024 -modules overlay,bridge -minidocker \
+	-add build/busybox.tar:/busybox.tar -env MINIDOCKER_BUSYBOX_TAR=/busybox.tar \
+	-run 'TestContainerMemoryLimitOOM|TestContainerCgroupFiles' ./labs/04-dockerfile || status=1
 
 passed=$(grep -c -- '--- PASS' "$log" || true)
 failed=$(( $(grep -c -- '--- FAIL' "$log" || true) + $(grep -cE '^FAIL.*\[(build|setup) failed\]' "$log" || true) ))
