@@ -338,6 +338,9 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 		short  string
 	}
 	var jobs []job
+	// When the image itself is already here (only its tag was missing),
+	// dockerd prints no layer lines at all, just Digest and Status.
+	haveImage := s.Exists(digestOf(rawCfg))
 	for i, l := range layers {
 		dg, err := l.Digest()
 		if err != nil {
@@ -345,7 +348,9 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 		}
 		short := ShortID(dg.String())
 		if s.HasLayer(diffIDs[i]) {
-			p.layer(short, "Already exists")
+			if !haveImage {
+				p.layer(short, "Already exists")
+			}
 			continue
 		}
 		p.layer(short, "Pulling fs layer")
