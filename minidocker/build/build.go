@@ -119,6 +119,13 @@ func Build(ctx context.Context, be Backend, contextDir string, opts Options) (im
 	if err != nil {
 		return "", err
 	}
+	dfNames := []string{cleanRel(opts.Dockerfile)}
+	if opts.Dockerfile == "" {
+		dfNames = []string{"Dockerfile", "dockerfile"}
+	}
+	if err := bd.ctxView.hideIgnored(dfNames...); err != nil {
+		return "", errdefs.Invalid("unable to prepare context: reading .dockerignore: %v", err)
+	}
 
 	if opts.StateDir != "" {
 		bd.scratch = filepath.Join(opts.StateDir, "tmp")

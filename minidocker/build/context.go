@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,9 +89,23 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
-		err := writeContext(tw, realCtx, ign, keep)
-		if err == nil && extra != "" {
-			err = addFile(tw, extra, dfName)
+		var err error
+		if extra == "" {
+			err = writeContext(tw, realCtx, ign, keep)
+		} else {
+			// The Dockerfile from outside goes in under its random name,
+			// and that name is added to .dockerignore so that the daemon
+			// keeps it out of COPY/ADD (the docker CLI does the same).
+			delete(keep, ".dockerignore")
+			// (the walk skips the original .dockerignore: a last rule wins)
+			rules := append(slices.Clip(ign.rules), ignoreRule{re: regexp.MustCompile(`^\.dockerignore$`)})
+			err = writeContext(tw, realCtx, &ignoreRules{rules: rules}, keep)
+			if err == nil {
+				err = addIgnoreWith(tw, realCtx, dfName)
+			}
+			if err == nil {
+				err = addFile(tw, extra, dfName)
+			}
 		}
 		if err == nil {
 			err = tw.Close()
@@ -98,6 +113,23 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 		pw.CloseWithError(err)
 	}()
 	return pr, dfName, nil
+}
+
+// addIgnoreWith writes the context's .dockerignore (or a new one) with
+// name appended as one more pattern.
+func addIgnoreWith(tw *tar.Writer, ctxDir, name string) error {
+	data, err := os.ReadFile(filepath.Join(ctxDir, ".dockerignore"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	data = append(data, []byte("\n"+name+"\n")...)
+	hdr := &tar.Header{Name: ".dockerignore", Typeflag: tar.TypeReg, Mode: 0o600, Size: int64(len(data)),
+		ModTime: time.Now().Truncate(time.Second), Format: tar.FormatPAX}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	_, err = tw.Write(data)
+	return err
 }
 
 func asPathError(err error, target **fs.PathError) bool {

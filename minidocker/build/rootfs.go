@@ -27,7 +27,14 @@ type fileView interface {
 
 // dirView is a directory read through os.Root: the kernel refuses any
 // access that would leave it.
-type dirView struct{ root *os.Root }
+//
+// hidden names (cleaned, relative) do not exist for COPY/ADD: the
+// Dockerfile and .dockerignore when .dockerignore lists them, as dockerd
+// removes them from the context after reading them.
+type dirView struct {
+	root   *os.Root
+	hidden map[string]bool
+}
 
 func openDirView(dir string) (*dirView, error) {
 	r, err := os.OpenRoot(dir)
@@ -37,11 +44,41 @@ func openDirView(dir string) (*dirView, error) {
 	return &dirView{root: r}, nil
 }
 
-func (d *dirView) Lstat(name string) (fs.FileInfo, error) { return d.root.Lstat(name) }
-func (d *dirView) Readlink(name string) (string, error)   { return d.root.Readlink(name) }
-func (d *dirView) Open(name string) (*os.File, error)     { return d.root.Open(name) }
-func (d *dirView) Close() error                           { return d.root.Close() }
+func (d *dirView) isHidden(name string) bool {
+	return len(d.hidden) > 0 && d.hidden[path.Clean(strings.TrimPrefix(filepath.ToSlash(name), "/"))]
+}
+
+func (d *dirView) notExist(op, name string) error {
+	return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+}
+
+func (d *dirView) Lstat(name string) (fs.FileInfo, error) {
+	if d.isHidden(name) {
+		return nil, d.notExist("lstat", name)
+	}
+	return d.root.Lstat(name)
+}
+
+func (d *dirView) Readlink(name string) (string, error) {
+	if d.isHidden(name) {
+		return "", d.notExist("readlink", name)
+	}
+	return d.root.Readlink(name)
+}
+
+func (d *dirView) Open(name string) (*os.File, error) {
+	if d.isHidden(name) {
+		return nil, d.notExist("open", name)
+	}
+	return d.root.Open(name)
+}
+
+func (d *dirView) Close() error { return d.root.Close() }
+
 func (d *dirView) ReadDir(name string) ([]string, error) {
+	if d.isHidden(name) {
+		return nil, d.notExist("open", name)
+	}
 	f, err := d.root.Open(name)
 	if err != nil {
 		return nil, err
@@ -49,7 +86,45 @@ func (d *dirView) ReadDir(name string) ([]string, error) {
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	sort.Strings(names)
+	if len(d.hidden) > 0 {
+		kept := names[:0]
+		for _, n := range names {
+			if !d.isHidden(path.Join(name, n)) {
+				kept = append(kept, n)
+			}
+		}
+		names = kept
+	}
 	return names, err
+}
+
+// hideIgnored hides the Dockerfile and .dockerignore from COPY/ADD when
+// the context's .dockerignore lists them (the CLIs send them regardless:
+// the daemon needs to read them). This is how a Dockerfile from outside
+// the context, sent as ".dockerfile.<random>" and listed in .dockerignore
+// by the client, stays out of `COPY . /dst`.
+func (d *dirView) hideIgnored(dockerfiles ...string) error {
+	f, err := d.root.Open(".dockerignore")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ign, err := parseIgnore(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	for _, name := range append([]string{".dockerignore"}, dockerfiles...) {
+		if name = path.Clean(name); ign.excluded(name) {
+			if d.hidden == nil {
+				d.hidden = map[string]bool{}
+			}
+			d.hidden[name] = true
+		}
+	}
+	return nil
 }
 
 // layerView merges unpacked layers (topmost first) the way overlayfs does.
