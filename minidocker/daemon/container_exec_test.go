@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -193,5 +194,77 @@ func TestExecTTY(t *testing.T) {
 		if code != 5 || !strings.Contains(s, "33 101") || !strings.Contains(s, "got:hello") || !strings.Contains(s, "/dev/pts/") {
 			t.Errorf("%s exec -ti: exit %d, output %q", bin, code, s)
 		}
+	}
+}
+
+// TestExecWireProtocol speaks the Engine API by hand, as in
+// shared/fixtures/docker/api/exec.txt: create, start (101 UPGRADED, one
+// stdcopy frame, then EOF), inspect.
+func TestExecWireProtocol(t *testing.T) {
+	d := startDaemon(t)
+	cid := toolsSleeper(t, d, "wire")
+	resp, err := d.HTTPClient().Post("http://x/v1.41/containers/wire/exec", "application/json",
+		strings.NewReader(`{"AttachStdout":true,"AttachStderr":true,"Cmd":["echo","x"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ Id string }
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || len(created.Id) != 64 {
+		t.Fatalf("create: %d %+v", resp.StatusCode, created)
+	}
+	conn, err := net.Dial("unix", d.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"Detach":false,"Tty":false}`
+	fmt.Fprintf(conn, "POST /v1.41/exec/%s/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", created.Id, len(body), body)
+	conn.(*net.UnixConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	all, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, stream, _ := strings.Cut(string(all), "\r\n\r\n")
+	if !strings.HasPrefix(head, "HTTP/1.1 101 UPGRADED\r\n") || !strings.Contains(head, "Content-Type: application/vnd.docker.multiplexed-stream") ||
+		!strings.Contains(head, "Upgrade: tcp") {
+		t.Errorf("start answered:\n%s", head)
+	}
+	if stream != "\x01\x00\x00\x00\x00\x00\x00\x02x\n" {
+		t.Errorf("stream %q", stream)
+	}
+	resp, err = d.HTTPClient().Get("http://x/v1.41/exec/" + created.Id + "/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins struct {
+		ID, ContainerID string
+		Running         bool
+		ExitCode        *int
+		Pid             int
+		ProcessConfig   struct {
+			Entrypoint string   `json:"entrypoint"`
+			Arguments  []string `json:"arguments"`
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&ins)
+	resp.Body.Close()
+	if ins.ID != created.Id || ins.ContainerID != cid || ins.Running || ins.ExitCode == nil || *ins.ExitCode != 0 || ins.Pid <= 0 ||
+		ins.ProcessConfig.Entrypoint != "echo" || len(ins.ProcessConfig.Arguments) != 1 {
+		t.Errorf("exec json: %+v", ins)
+	}
+	// a second start is refused
+	resp, err = d.HTTPClient().Post("http://x/v1.41/exec/"+created.Id+"/start", "application/json", strings.NewReader(`{"Detach":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 409 {
+		t.Errorf("second start: %d", resp.StatusCode)
+	}
+	if resp, err := d.HTTPClient().Get("http://x/v1.41/exec/nosuch/json"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("unknown exec: %v %v", err, resp.StatusCode)
 	}
 }
