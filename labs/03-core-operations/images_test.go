@@ -394,6 +394,7 @@ func TestImagesLoginPushLogout(t *testing.T) {
 // mirror is a registry of ours on loopback holding library/busybox, so
 // nothing leaves the machine.
 func TestImagesRegistryMirror(t *testing.T) {
+	testutil.RequireRoot(t)
 	d := testutil.NewDaemon(t)
 	mirror := startRegistry(t, "127.0.0.1")
 	d.WriteConfig(fmt.Sprintf(`{"registry-mirrors": ["http://%s"]}`, mirror.Addr))
