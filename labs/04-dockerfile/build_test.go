@@ -450,6 +450,19 @@ func TestBuildDockerCLI(t *testing.T) {
 	r = d.Docker("build", "-q", dir)
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}\n$`, r.Stdout)
 
+	// a Dockerfile outside the context (-f): both CLIs send it under a
+	// random name listed in .dockerignore, so `COPY . ` does not see it,
+	// and both build the very same image
+	df := filepath.Join(t.TempDir(), "outside.Dockerfile")
+	require.NoError(t, os.WriteFile(df, []byte("FROM busybox\nCOPY . /ctx/\nCMD [\"ls\", \"-A\", \"/ctx\"]\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(".dockerignore\n"), 0o644))
+	r = d.Docker("build", "-q", "-f", df, "-t", "outside:docker", dir)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	viaDocker := strings.TrimSpace(r.Stdout)
+	viaOurs := strings.TrimSpace(buildOK(t, d, "-q", "-f", df, "-t", "outside:ours", dir))
+	assert.Equal(t, viaDocker, viaOurs, "same context: the second build is all cache hits")
+	assert.Equal(t, "Dockerfile\nhello.txt\n", buildRun(t, d, "outside:ours"))
+
 	bad := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN false\n"})
 	r = d.Docker("build", bad)
 	assert.Equal(t, 1, r.Code)
