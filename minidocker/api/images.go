@@ -298,7 +298,11 @@ func (s *Server) imagePush(w http.ResponseWriter, r *http.Request, vars map[stri
 			return daemon.ImageError(err)
 		}
 		if _, err := s.daemon.Images().Resolve(ref); err != nil {
-			return errdefs.NotFound("An image does not exist locally with the tag: %s", strings.TrimSuffix(name, ":"+tag))
+			shown := name
+			if named, err := image.ParseReference(name); err == nil {
+				shown = image.FamiliarName(named)
+			}
+			return errdefs.NotFound("An image does not exist locally with the tag: %s", shown)
 		}
 	}
 	auth, err := registryAuth(r)
