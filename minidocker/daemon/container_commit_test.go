@@ -55,7 +55,7 @@ func TestCommitThenRunTheNewImage(t *testing.T) {
 	if err != nil || len(hist) < 2 || hist[0].Comment != "a message" || hist[0].CreatedBy != "sleep 1000" {
 		t.Errorf("history: %v %+v", err, hist)
 	}
-	if img.ID != id || img.Author != "someone" || len(img.RootFS.Layers) != 2 ||
+	if img.ID != id || img.Comment != "a message" || img.Author != "someone" || len(img.RootFS.Layers) != 2 ||
 		img.Config.Cmd[0] != "cat" || img.Parent == "" {
 		t.Errorf("committed image: %+v", img)
 	}

@@ -86,7 +86,7 @@ func (s *Store) CommitLayer(ctx context.Context, parentImageID, upperDir string,
 	cfg.Container = opts.Container
 	cfg.ContainerConfig = opts.ContainerConfig
 	cfg.DockerVersion = DockerVersion
-	cfg.Comment = ""
+	cfg.Comment = opts.Comment // docker commit -m: shown by `image inspect` as Comment
 	cfg.Parent = ""
 	h := ocispec.History{Created: &created, CreatedBy: opts.CreatedBy, Comment: opts.Comment, Author: opts.Author, EmptyLayer: upperDir == ""}
 
