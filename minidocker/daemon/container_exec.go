@@ -71,6 +71,12 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 	if err != nil {
 		return "", err
 	}
+	c.Lock()
+	restarting := c.State.Restarting
+	c.Unlock()
+	if restarting {
+		return "", errdefs.Conflict("Container %s is restarting, wait until the container is running", c.ID)
+	}
 	if !c.IsRunning() {
 		return "", errContainerNotRunning(c.ID)
 	}
