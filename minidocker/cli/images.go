@@ -61,7 +61,7 @@ type ImagesCmd struct {
 	Quiet   bool     `short:"q" help:"Only show image IDs."`
 	NoTrunc bool     `name:"no-trunc" help:"Don't truncate output."`
 	Digests bool     `help:"Show digests."`
-	Filter  []string `short:"f" help:"Filter output based on conditions provided (dangling=true, reference=PATTERN)."`
+	Filter  []string `short:"f" sep:"none" help:"Filter output based on conditions provided (dangling=true, reference=PATTERN)."`
 	Repo    string   `arg:"" optional:"" name:"repository" help:"Only images of this repository[:tag]."`
 }
 
