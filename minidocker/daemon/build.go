@@ -34,11 +34,12 @@ import (
 //	<data-root>/build/contexts/     one unpacked context per running build
 //
 // tmp and contexts hold only what running builds use; what a crash left
-// there is removed before the first build after the daemon starts.
+// there is removed when the daemon starts (PrepareBuilds).
 
-// builds is the state of running builds, per data root (a daemon process
-// has one; tests may run several daemons in one process).
-var builds sync.Map // data root → *buildSet
+// builds is the build state of each Daemon (a daemon process has one;
+// tests may run several in one process). It lives here rather than in
+// the Daemon struct so that the build code stays in this file.
+var builds sync.Map // *Daemon → *buildSet
 
 type buildSet struct {
 	prepare sync.Once
@@ -59,7 +60,7 @@ func (d *Daemon) buildDir() string { return filepath.Join(d.cfg.DataRoot, "build
 // grace period ends. Unlike containers, build containers never outlive
 // the daemon.
 func (d *Daemon) buildState() (*buildSet, error) {
-	v, _ := builds.LoadOrStore(d.cfg.DataRoot, &buildSet{})
+	v, _ := builds.LoadOrStore(d, &buildSet{})
 	bs := v.(*buildSet)
 	bs.prepare.Do(func() {
 		bs.err = d.reconcileBuilds()
@@ -113,7 +114,7 @@ func (d *Daemon) reconcileBuilds() error {
 // (their RUN containers removed). Daemon.Close may call it; the signal
 // watcher of buildState does the same on SIGTERM/SIGINT.
 func (d *Daemon) CloseBuilds() {
-	if v, ok := builds.Load(d.cfg.DataRoot); ok {
+	if v, ok := builds.Load(d); ok {
 		bs := v.(*buildSet)
 		if bs.cancel != nil {
 			bs.cancel()
