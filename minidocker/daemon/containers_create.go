@@ -140,8 +140,17 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 		s.mu.Unlock()
 		os.RemoveAll(c.Dir)
 	}
-	for _, sub := range []string{"diff", "work"} {
-		if err := os.MkdirAll(filepath.Join(c.Dir, sub), 0o711); err != nil {
+	// diff/ is the overlay's upper dir, and its mode becomes the mode of the
+	// container's "/": 0755 like docker's, so a non-root user can list it.
+	for sub, mode := range map[string]os.FileMode{"diff": 0o755, "work": 0o700} {
+		err := os.MkdirAll(c.Dir, 0o711)
+		if err == nil {
+			err = os.Mkdir(filepath.Join(c.Dir, sub), mode)
+		}
+		if err == nil {
+			err = os.Chmod(filepath.Join(c.Dir, sub), mode) // umask must not narrow it
+		}
+		if err != nil {
 			undo()
 			return "", nil, err
 		}
