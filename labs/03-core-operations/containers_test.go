@@ -8,7 +8,6 @@ package coreoperations
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -21,58 +20,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
-
-var (
-	containerLabTarOnce sync.Once
-	containerLabTar     string
-	containerLabTarErr  error
-)
-
-// containerLabDaemon starts an isolated daemon whose store already holds
-// busybox:latest (loaded with image.Store.Load into its data root before
-// it starts, so the lab does not depend on the load endpoint).
-func containerLabDaemon(t *testing.T) *testutil.Daemon {
-	t.Helper()
-	testutil.RequireRoot(t)
-	containerLabTarOnce.Do(func() {
-		p := filepath.Join(testutil.RepoRoot(), "build", "busybox.tar")
-		if _, err := os.Stat(p); err == nil {
-			containerLabTar = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "lab03-busybox")
-		if err != nil {
-			containerLabTarErr = err
-			return
-		}
-		containerLabTar = filepath.Join(dir, "busybox.tar")
-		cmd := exec.Command("go", "run", "./scripts/mkbusybox", "-o", containerLabTar)
-		cmd.Dir = testutil.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			containerLabTarErr = err
-			t.Logf("%s", out)
-		}
-	})
-	require.NoError(t, containerLabTarErr)
-	d := testutil.NewDaemon(t)
-	s, err := image.Open(filepath.Join(d.DataRoot, "image"))
-	require.NoError(t, err)
-	f, err := os.Open(containerLabTar)
-	require.NoError(t, err)
-	defer f.Close()
-	_, err = s.Load(context.Background(), f, nil)
-	require.NoError(t, err)
-	d.Start()
-	t.Cleanup(func() {
-		d.RemoveAllContainers()
-		d.Stop()
-		d.AssertNoLeaks()
-	})
-	return d
-}
 
 func containerLabWait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -94,7 +44,7 @@ func containerLabInspect(t *testing.T, d *testutil.Daemon, ref string) map[strin
 // Step 10: start a container in the background (-d) with a name, and with
 // a memory limit. The article uses nginx; busybox's httpd plays it here.
 func TestContainerStartInBackground(t *testing.T) {
-	d := containerLabDaemon(t)
+	d := preload.StartDaemon(t)
 	id := strings.TrimSpace(d.MustCLI("run", "--name", "nginx", "-d", "--memory=500m", "busybox", "httpd", "-f", "-p", "80"))
 	assert.Len(t, id, 64, "run -d prints the full container ID")
 
@@ -120,7 +70,7 @@ func TestContainerStartInBackground(t *testing.T) {
 // to the mounted directory is on the host and outlives the container; the
 // -e MYSQL_ROOT_PASSWORD=... style configures the program inside.
 func TestContainerPersistence(t *testing.T) {
-	d := containerLabDaemon(t)
+	d := preload.StartDaemon(t)
 	host := filepath.Join(d.Dir, "opt", "mysql") // missing: created by the daemon, as docker does
 	d.MustCLI("run", "--name", "mysql", "-e", "MYSQL_ROOT_PASSWORD=123456", "-v", host+":/var/lib/mysql", "busybox",
 		"sh", "-c", `echo "root:$MYSQL_ROOT_PASSWORD" > /var/lib/mysql/users`)
@@ -150,7 +100,7 @@ func TestContainerPersistence(t *testing.T) {
 
 // Steps 12 and 13: run a command inside (exec) and copy files both ways (cp).
 func TestContainerExecAndCp(t *testing.T) {
-	d := containerLabDaemon(t)
+	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "--hostname", "web1", "busybox", "sleep", "1000")
 	assert.Equal(t, "web1\n", d.MustCLI("exec", "nginx", "hostname"))
 
@@ -169,7 +119,7 @@ func TestContainerExecAndCp(t *testing.T) {
 
 // Step 14: logs — everything, the last N lines, and following.
 func TestContainerLogs(t *testing.T) {
-	d := containerLabDaemon(t)
+	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sh", "-c",
 		"for i in 1 2 3 4 5; do echo line $i; done; echo to-stderr >&2; while true; do sleep 0.2; echo tick; done")
 	containerLabWait(t, "the first lines in the log", func() bool {
@@ -198,7 +148,7 @@ func TestContainerLogs(t *testing.T) {
 
 // Step 15: stop, start again, rm, and rm -f of a running container.
 func TestContainerStopStartRm(t *testing.T) {
-	d := containerLabDaemon(t)
+	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done")
 	assert.Equal(t, "nginx\n", d.MustCLI("stop", "nginx"))
 	st := containerLabInspect(t, d, "nginx")["State"].(map[string]any)
@@ -223,7 +173,7 @@ func TestContainerStopStartRm(t *testing.T) {
 // Step 16: inspect — the container's details (state, PID, log path,
 // config) and the image's.
 func TestContainerInspect(t *testing.T) {
-	d := containerLabDaemon(t)
+	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sleep", "1000")
 	in := containerLabInspect(t, d, "nginx")
 	for _, k := range []string{"Id", "Created", "Path", "Args", "State", "Image", "LogPath", "Name", "HostConfig", "Mounts", "Config", "NetworkSettings"} {

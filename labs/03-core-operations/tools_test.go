@@ -9,14 +9,12 @@ package coreoperations
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +22,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/testutil"
-)
-
-var (
-	toolsTarOnce sync.Once
-	toolsTar     string
-	toolsTarErr  error
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 // toolsDaemon starts an isolated daemon whose store already holds
@@ -39,40 +31,7 @@ var (
 // lab's stand-in for the article's nginx container).
 func toolsDaemon(t *testing.T) *testutil.Daemon {
 	t.Helper()
-	testutil.RequireRoot(t)
-	toolsTarOnce.Do(func() {
-		p := filepath.Join(testutil.RepoRoot(), "build", "busybox.tar")
-		if _, err := os.Stat(p); err == nil {
-			toolsTar = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "lab03-tools-busybox")
-		if err != nil {
-			toolsTarErr = err
-			return
-		}
-		toolsTar = filepath.Join(dir, "busybox.tar")
-		cmd := exec.Command("go", "run", "./scripts/mkbusybox", "-o", toolsTar)
-		cmd.Dir = testutil.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			toolsTarErr = fmt.Errorf("%v: %s", err, out)
-		}
-	})
-	require.NoError(t, toolsTarErr)
-	d := testutil.NewDaemon(t)
-	s, err := image.Open(filepath.Join(d.DataRoot, "image"))
-	require.NoError(t, err)
-	f, err := os.Open(toolsTar)
-	require.NoError(t, err)
-	defer f.Close()
-	_, err = s.Load(context.Background(), f, nil)
-	require.NoError(t, err)
-	d.Start()
-	t.Cleanup(func() {
-		d.RemoveAllContainers()
-		d.Stop()
-		d.AssertNoLeaks()
-	})
+	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "web", "--net", "none", "busybox", "httpd", "-f", "-p", "80", "-h", "/var/www")
 	return d
 }

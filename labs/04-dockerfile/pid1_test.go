@@ -42,6 +42,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 // pid1Daemon starts an isolated daemon with busybox:latest loaded. Every
@@ -54,9 +55,7 @@ func pid1Daemon(t *testing.T) *testutil.Daemon {
 	if _, err := exec.LookPath("iptables"); err != nil {
 		extra = append(extra, "--iptables=false") // the cgroup-v2 VM: busybox only
 	}
-	d := testutil.StartDaemon(t, extra...)
-	d.LoadBusybox()
-	return d
+	return preload.StartDaemon(t, extra...)
 }
 
 // pid1Run is `run --rm --net none ARGS…` that must succeed; its stdout.

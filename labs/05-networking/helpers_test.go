@@ -26,6 +26,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/network"
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 // startDaemon starts an isolated daemon (own bridge, subnet, chains) with
@@ -48,7 +49,7 @@ func startDaemonWith(t *testing.T, prep func(store string), extraArgs ...string)
 		t.Fatal(err)
 	}
 	d := testutil.NewDaemon(t, extraArgs...)
-	loadBusybox(t, filepath.Join(d.DataRoot, "image"))
+	preload.Busybox(t, d)
 	if prep != nil {
 		prep(filepath.Join(d.DataRoot, "image"))
 	}
@@ -60,37 +61,6 @@ func startDaemonWith(t *testing.T, prep func(store string), extraArgs ...string)
 		d.Purge()
 	})
 	return d
-}
-
-// busyboxTar is the image `make busybox` builds from Debian's busybox-static.
-func busyboxTar(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("MINIDOCKER_BUSYBOX_TAR")
-	if p == "" {
-		p = filepath.Join(testutil.RepoRoot(), "build", "busybox.tar")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("the offline busybox image is missing (%v): run `make busybox`", err)
-	}
-	return p
-}
-
-// loadBusybox puts busybox:latest into an image store before the daemon
-// opens it (what `minidocker load -i build/busybox.tar` does through the API).
-func loadBusybox(t *testing.T, storeRoot string) {
-	t.Helper()
-	s, err := image.Open(storeRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(busyboxTar(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := s.Load(context.Background(), f, nil); err != nil {
-		t.Fatalf("loading busybox: %v", err)
-	}
 }
 
 // importImage makes a one-layer image from the host's static busybox (with

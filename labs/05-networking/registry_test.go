@@ -16,6 +16,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/network"
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 // Step 14 — the article's private registry, end to end:
@@ -120,7 +121,7 @@ func startDaemonKeepingNetwork(t *testing.T) *testutil.Daemon {
 	t.Helper()
 	testutil.RequireRoot(t)
 	d := testutil.NewDaemon(t, "--remove-network-on-exit=false")
-	loadBusybox(t, filepath.Join(d.DataRoot, "image"))
+	preload.Busybox(t, d)
 	d.Start()
 	t.Cleanup(func() {
 		d.RemoveAllContainers()

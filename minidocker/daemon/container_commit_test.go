@@ -12,10 +12,11 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 func TestCommitThenRunTheNewImage(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "src")
 	toolsRun(t, d, "exec", "src", "sh", "-c", "echo committed > /root/marker && rm /bin/vi && mkdir -p /opt/app && echo x > /opt/app/f")
 	id := toolsRun(t, d, "commit", "-m", "a message", "-a", "someone", "-c", "ENV FOO bar baz", "-c", `CMD ["cat", "/root/marker"]`, "src", "committed:v1")
@@ -62,7 +63,7 @@ func TestCommitThenRunTheNewImage(t *testing.T) {
 }
 
 func TestTopListsTheContainersProcesses(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "top")
 	pid1 := toolsPid1(t, d, "top")
 	toolsRun(t, d, "exec", "-d", "top", "sleep", "777")
@@ -88,7 +89,7 @@ func TestTopListsTheContainersProcesses(t *testing.T) {
 }
 
 func TestStatsMemoryFromTheCgroup(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	id := toolsSleeper(t, d, "st", "--memory", "64m")
 	resp, err := d.HTTPClient().Get("http://x/v1.51/containers/st/stats?stream=false&one-shot=true")
 	if err != nil {

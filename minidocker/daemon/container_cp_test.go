@@ -13,6 +13,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/daemon"
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 // ---- no root needed: the resolution and the archive code on a plain dir ----
@@ -171,7 +172,7 @@ func TestWriteArchiveNames(t *testing.T) {
 // ---- as root, end to end ----
 
 func TestCpBothWays(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "cp")
 	host := t.TempDir()
 	// out of the container: a file into a dir, a file to a new name, a dir, a dir's contents
@@ -235,7 +236,7 @@ func TestCpBothWays(t *testing.T) {
 // TestCpVolumesOfAStoppedContainer: like docker, cp sees a stopped
 // container's volumes where the container would see them.
 func TestCpVolumesOfAStoppedContainer(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	vol := t.TempDir()
 	os.WriteFile(filepath.Join(vol, "old"), []byte("in the volume\n"), 0o644)
 	toolsRun(t, d, "create", "--name", "vc", "--net", "none", "-v", vol+":/data", "busybox", "sleep", "1000")
@@ -255,7 +256,7 @@ func TestCpVolumesOfAStoppedContainer(t *testing.T) {
 // inside the container's root, whichever way the copy goes and whether the
 // container runs or not.
 func TestCpSymlinksNeverLeaveTheContainer(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "evil")
 	hostDir := t.TempDir()
 	canary := filepath.Join(hostDir, "canary")
@@ -298,7 +299,7 @@ func TestCpSymlinksNeverLeaveTheContainer(t *testing.T) {
 }
 
 func TestCpDockerCLI(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "dcp")
 	host := t.TempDir()
 	os.WriteFile(filepath.Join(host, "in"), []byte("from host\n"), 0o644)

@@ -15,6 +15,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 // toolsRun runs the CLI and fails unless it exits 0; it returns stdout
@@ -53,7 +54,7 @@ func toolsSleeper(t *testing.T, d *testutil.Daemon, name string, extra ...string
 }
 
 func TestExecJoinsPID1NamespacesAndCgroup(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "ns")
 	pid1 := toolsPid1(t, d, "ns")
 	for _, ns := range []string{"ipc", "uts", "net", "pid", "mnt"} {
@@ -81,7 +82,7 @@ func TestExecJoinsPID1NamespacesAndCgroup(t *testing.T) {
 }
 
 func TestExecExitCodesAndOptions(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	id := toolsSleeper(t, d, "ex", "-e", "FROM_RUN=1", "-w", "/etc")
 	for _, c := range []struct {
 		args   []string
@@ -126,7 +127,7 @@ func toolsEventually(t *testing.T, within time.Duration, what string, ok func() 
 }
 
 func TestExecInStoppedContainer(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	id := toolsRun(t, d, "create", "--name", "stopped", "--net", "none", "busybox", "sleep", "1000")
 	for _, r := range []testutil.Result{d.CLI("exec", "stopped", "true"), d.Docker("exec", "stopped", "true")} {
 		if r.Code != 1 || r.Stderr != "Error response from daemon: Container "+id+" is not running\n" {
@@ -149,7 +150,7 @@ func TestExecInStoppedContainer(t *testing.T) {
 }
 
 func TestExecDockerCLI(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "dk")
 	if r := d.Docker("exec", "dk", "echo", "x"); r.Code != 0 || r.Stdout != "x\n" {
 		t.Errorf("docker exec echo: %d %q %q", r.Code, r.Stdout, r.Stderr)
@@ -172,7 +173,7 @@ func TestExecDockerCLI(t *testing.T) {
 // and docker's: the process gets a terminal of the container's own devpts
 // of the caller's size, and its exit code comes back.
 func TestExecTTY(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "tty")
 	for _, bin := range []string{d.Bin, testutil.DockerCLI(t)} {
 		cmd := exec.Command(bin, "-H", d.Host, "exec", "-ti", "tty", "sh", "-c", "stty size; tty; read line; echo got:$line; exit 5")
@@ -201,7 +202,7 @@ func TestExecTTY(t *testing.T) {
 // shared/fixtures/docker/api/exec.txt: create, start (101 UPGRADED, one
 // stdcopy frame, then EOF), inspect.
 func TestExecWireProtocol(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	cid := toolsSleeper(t, d, "wire")
 	resp, err := d.HTTPClient().Post("http://x/v1.41/containers/wire/exec", "application/json",
 		strings.NewReader(`{"AttachStdout":true,"AttachStderr":true,"Cmd":["echo","x"]}`))

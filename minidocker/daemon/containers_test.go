@@ -17,10 +17,11 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
 func TestContainerRunRmEcho(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	r := d.CLI("run", "--rm", "--net", "none", "busybox", "echo", "hi")
 	if r.Code != 0 || r.Stdout != "hi\n" {
 		t.Fatalf("run: code %d stdout %q stderr %q\n%s", r.Code, r.Stdout, r.Stderr, d.Log())
@@ -44,7 +45,7 @@ func state(t *testing.T, d *testutil.Daemon, name string) map[string]any {
 }
 
 func TestContainerLifecycle(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	id := mustRun(t, d, "run", "-d", "--name", "web", "--net", "none", "-e", "GREETING=hello", "busybox",
 		"sh", "-c", "echo $GREETING; echo oops >&2; trap 'exit 143' TERM; while true; do sleep 0.1; done")
 	if len(id) != 64 {
@@ -136,7 +137,7 @@ func TestContainerLifecycle(t *testing.T) {
 }
 
 func TestContainerBadInput(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	cases := []struct {
 		args []string
 		code int
@@ -176,7 +177,7 @@ func TestContainerBadInput(t *testing.T) {
 }
 
 func TestContainerVolumesAndConfig(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	host := filepath.Join(d.Dir, "hostdata", "sub") // missing: created like docker
 	envFile := filepath.Join(d.Dir, "env")
 	os.WriteFile(envFile, []byte("# comment\nFROM_FILE=yes\n"), 0o644)
@@ -222,7 +223,7 @@ func TestContainerVolumesAndConfig(t *testing.T) {
 }
 
 func TestContainerRestartPolicies(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	mustRun(t, d, "run", "-d", "--name", "flaky", "--net", "none", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 1")
 	eventually(t, 20*time.Second, "two restarts then exited", func() bool {
 		in := inspect(t, d, "flaky")
@@ -248,7 +249,7 @@ func TestContainerRestartPolicies(t *testing.T) {
 }
 
 func TestContainerSurvivesDaemonKill9(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	mustRun(t, d, "run", "-d", "--name", "keep", "--net", "none", "busybox", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done")
 	mustRun(t, d, "run", "-d", "--name", "short", "--net", "none", "busybox", "sh", "-c", "sleep 1; exit 7")
 	pid := state(t, d, "keep")["Pid"].(float64)
@@ -295,7 +296,7 @@ func TestContainerSurvivesDaemonKill9(t *testing.T) {
 }
 
 func TestContainerDockerCLI(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	// the default network (bridge) as docker run sends it, and none
 	for _, args := range [][]string{{"run", "--rm", "busybox", "echo", "hi"}, {"run", "--rm", "--net", "none", "busybox", "echo", "hi"}} {
 		r := d.Docker(args...)
@@ -392,7 +393,7 @@ func runInPty(t *testing.T, input []string, bin string, args ...string) (string,
 }
 
 func TestContainerInteractiveTTY(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	for _, bin := range []string{d.Bin, testutil.DockerCLI(t)} {
 		out, code := runInPty(t, []string{"stty size; tty; echo $((6*7))\r", "WAIT:42", "RESIZE", "\x04"}, bin, "-H", d.Host, "run", "--rm", "-ti", "--net", "none", "busybox", "sh")
 		if code != 0 || !strings.Contains(out, "30 100") || !strings.Contains(out, "42") {
@@ -402,7 +403,7 @@ func TestContainerInteractiveTTY(t *testing.T) {
 }
 
 func TestContainerRunRmCyclesLeaveNothing(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	n := 200 // the figure; -short runs 50
 	if testing.Short() {
 		n = 50
@@ -447,7 +448,7 @@ func TestContainerRunRmCyclesLeaveNothing(t *testing.T) {
 }
 
 func TestContainerHundredAtOnce(t *testing.T) {
-	d := startDaemon(t)
+	d := preload.StartDaemon(t)
 	const n = 100
 	var wg sync.WaitGroup
 	errs := make(chan string, n)
