@@ -424,19 +424,9 @@ func List(parent string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var roots []string
-	if Detect() == V2 {
-		roots = []string{mountRoot}
-	} else {
-		mounts, err := v1Mounts()
-		if err != nil {
-			return nil, err
-		}
-		for _, ctl := range v1Controllers {
-			if mp, ok := mounts[ctl]; ok {
-				roots = append(roots, mp)
-			}
-		}
+	roots, err := hierarchyRoots()
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -467,21 +457,9 @@ func RemoveParent(parent string) error {
 	if err != nil {
 		return err
 	}
-	var roots []string
-	if Detect() == V2 {
-		roots = []string{mountRoot}
-	} else {
-		mounts, err := v1Mounts()
-		if err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		for _, ctl := range v1Controllers {
-			if mp, ok := mounts[ctl]; ok && !seen[mp] {
-				seen[mp] = true
-				roots = append(roots, mp)
-			}
-		}
+	roots, err := hierarchyRoots()
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, r := range roots {
@@ -498,4 +476,26 @@ func RemoveParent(parent string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// hierarchyRoots are the mount points of the hierarchies minidocker uses:
+// the unified one on v2; on v1 each controller's, once (v1 may co-mount
+// cpu,cpuacct).
+func hierarchyRoots() ([]string, error) {
+	if Detect() == V2 {
+		return []string{mountRoot}, nil
+	}
+	mounts, err := v1Mounts()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var roots []string
+	for _, ctl := range v1Controllers {
+		if mp, ok := mounts[ctl]; ok && !seen[mp] {
+			seen[mp] = true
+			roots = append(roots, mp)
+		}
+	}
+	return roots, nil
 }
