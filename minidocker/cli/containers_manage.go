@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docker/go-units"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -190,7 +191,7 @@ func (c *PsCmd) Run(g *Globals) error {
 			names = append(names, strings.TrimPrefix(n, "/"))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.id(ct.ID), img, strconv.Quote(cmd),
-			psHumanDuration(now.Sub(time.Unix(ct.Created, 0)))+" ago", ct.Status, formatPorts(ct.Ports), strings.Join(names, ","))
+			units.HumanDuration(now.Sub(time.Unix(ct.Created, 0)))+" ago", ct.Status, formatPorts(ct.Ports), strings.Join(names, ","))
 	}
 	return tw.Flush()
 }
@@ -227,32 +228,6 @@ func psEllipsis(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
-}
-
-// psHumanDuration is docker's wording of a duration (go-units).
-func psHumanDuration(d time.Duration) string {
-	if seconds := int(d.Seconds()); seconds < 1 {
-		return "Less than a second"
-	} else if seconds == 1 {
-		return "1 second"
-	} else if seconds < 60 {
-		return fmt.Sprintf("%d seconds", seconds)
-	} else if minutes := int(d.Minutes()); minutes == 1 {
-		return "About a minute"
-	} else if minutes < 60 {
-		return fmt.Sprintf("%d minutes", minutes)
-	} else if hours := int(d.Hours() + 0.5); hours == 1 {
-		return "About an hour"
-	} else if hours < 48 {
-		return fmt.Sprintf("%d hours", hours)
-	} else if hours < 24*7*2 {
-		return fmt.Sprintf("%d days", hours/24)
-	} else if hours < 24*30*2 {
-		return fmt.Sprintf("%d weeks", hours/24/7)
-	} else if hours < 24*365*2 {
-		return fmt.Sprintf("%d months", hours/24/30)
-	}
-	return fmt.Sprintf("%d years", int(d.Hours())/24/365)
 }
 
 // LogsCmd is `docker logs`.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/storage"
@@ -130,11 +131,11 @@ func (d *Daemon) summaryLocked(c *Container, now time.Time) container.Summary {
 	var status string
 	switch {
 	case st.Restarting:
-		status = fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
+		status = fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
 	case st.Running:
-		status = "Up " + HumanDuration(now.Sub(st.StartedAt))
+		status = "Up " + units.HumanDuration(now.Sub(st.StartedAt))
 	case state == "exited":
-		status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, HumanDuration(now.Sub(st.FinishedAt)))
+		status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
 	case state == "removing":
 		status = "Removal In Progress"
 	default:
@@ -200,33 +201,6 @@ func matchFilters(f map[string][]string, c *Container, s container.Summary) bool
 		}
 	}
 	return true
-}
-
-// HumanDuration is docker's (go-units) wording of a duration: "3 seconds",
-// "About a minute", "2 hours".
-func HumanDuration(d time.Duration) string {
-	if seconds := int(d.Seconds()); seconds < 1 {
-		return "Less than a second"
-	} else if seconds == 1 {
-		return "1 second"
-	} else if seconds < 60 {
-		return fmt.Sprintf("%d seconds", seconds)
-	} else if minutes := int(d.Minutes()); minutes == 1 {
-		return "About a minute"
-	} else if minutes < 60 {
-		return fmt.Sprintf("%d minutes", minutes)
-	} else if hours := int(d.Hours() + 0.5); hours == 1 {
-		return "About an hour"
-	} else if hours < 48 {
-		return fmt.Sprintf("%d hours", hours)
-	} else if hours < 24*7*2 {
-		return fmt.Sprintf("%d days", hours/24)
-	} else if hours < 24*30*2 {
-		return fmt.Sprintf("%d weeks", hours/24/7)
-	} else if hours < 24*365*2 {
-		return fmt.Sprintf("%d months", hours/24/30)
-	}
-	return fmt.Sprintf("%d years", int(d.Hours())/24/365)
 }
 
 // LogsOptions are `docker logs` settings.

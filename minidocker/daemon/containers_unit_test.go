@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -79,13 +80,15 @@ func TestValidateHostConfig(t *testing.T) {
 	}
 }
 
+// TestHumanDuration pins the wording of the STATUS column of `ps`
+// ("Up 5 minutes"), which is go-units' as in docker.
 func TestHumanDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "Less than a second", time.Second: "1 second", 3 * time.Second: "3 seconds",
 		90 * time.Second: "About a minute", 5 * time.Minute: "5 minutes", time.Hour: "About an hour",
 		5 * time.Hour: "5 hours", 72 * time.Hour: "3 days",
 	} {
-		if got := HumanDuration(d); got != want {
+		if got := units.HumanDuration(d); got != want {
 			t.Errorf("%s: %q, want %q", d, got, want)
 		}
 	}
