@@ -137,7 +137,7 @@ func mergeCommitConfig(ic *dockerspec.DockerOCIImageConfig, o *container.Config)
 		ic.User = over.User
 	}
 	if len(over.Env) > 0 {
-		ic.Env = mergeCommitEnv(ic.Env, over.Env)
+		ic.Env = mergeEnv(ic.Env, over.Env)
 	}
 	if len(over.Entrypoint) > 0 {
 		ic.Entrypoint = over.Entrypoint
@@ -178,24 +178,6 @@ func mergeCommitConfig(ic *dockerspec.DockerOCIImageConfig, o *container.Config)
 	if over.Healthcheck != nil {
 		ic.Healthcheck = over.Healthcheck
 	}
-}
-
-func mergeCommitEnv(base, over []string) []string {
-	out := append([]string{}, base...)
-	for _, kv := range over {
-		k, _, _ := strings.Cut(kv, "=")
-		found := false
-		for i, o := range out {
-			if ok, _, _ := strings.Cut(o, "="); ok == k {
-				out[i], found = kv, true
-				break
-			}
-		}
-		if !found {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // freezeContainer stops every process of a running container with the

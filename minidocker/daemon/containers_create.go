@@ -233,6 +233,9 @@ func mergeImageConfig(req *container.Config, img *image.ImageConfigRuntime) *con
 	return &c
 }
 
+// mergeEnv is base with each KEY=value of over in place of base's entry
+// for KEY, or appended when base has none (create: the image's Env under
+// the container's; commit: the image's under the changes).
 func mergeEnv(base, over []string) []string {
 	out := append([]string{}, base...)
 	for _, kv := range over {
