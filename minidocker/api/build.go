@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/moby/moby/api/types/registry"
@@ -14,15 +13,8 @@ import (
 	"github.com/minidocker/minidocker/minidocker/image"
 )
 
-// registerBuildRoutes adds the build endpoints of the Engine API, and
-// readies the daemon's build state (what a crashed daemon's builds left is
-// removed now, at start).
+// registerBuildRoutes adds the build endpoints of the Engine API.
 func (s *Server) registerBuildRoutes() {
-	if s.daemon != nil {
-		if err := s.daemon.PrepareBuilds(); err != nil {
-			slog.Warn("preparing the build directories", "err", err)
-		}
-	}
 	s.routes.handle("POST", "/build", s.postBuild)
 	s.routes.handle("POST", "/build/prune", s.buildPrune)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/distribution/reference"
 	"io"
 	"net/netip"
 	"os"
@@ -295,7 +296,11 @@ func (g *Globals) createContainer(ctx context.Context, f *ContainerFlags, attach
 }
 
 func (g *Globals) pullImage(ctx context.Context, cli *client.Client, ref string) error {
-	resp, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{})
+	opts := client.ImagePullOptions{}
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		opts.RegistryAuth = encodedAuthFor(named) // the credentials `login` stored, as `pull` sends them
+	}
+	resp, err := cli.ImagePull(ctx, ref, opts)
 	if err != nil {
 		return err
 	}

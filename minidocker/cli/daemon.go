@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,10 @@ func (c *DaemonCmd) Run(g *Globals) error {
 		return err
 	}
 	defer d.Close()
+	// Builds end with the daemon: cancel them the moment it is told to stop,
+	// so the API server's graceful shutdown does not wait on them.
+	stopBuilds := context.AfterFunc(g.ctx, d.CloseBuilds)
+	defer stopBuilds()
 	slog.Info("API listen on " + socket)
 	err = api.Serve(g.ctx, listener, api.NewServer(d))
 	slog.Info("daemon stopped")

@@ -10,10 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -34,60 +32,26 @@ import (
 //	<data-root>/build/contexts/     one unpacked context per running build
 //
 // tmp and contexts hold only what running builds use; what a crash left
-// there is removed when the daemon starts (PrepareBuilds).
+// there is removed when the daemon starts (initBuilds).
 
-// builds is the build state of each Daemon (a daemon process has one;
-// tests may run several in one process). It lives here rather than in
-// the Daemon struct so that the build code stays in this file.
-var builds sync.Map // *Daemon → *buildSet
-
+// buildSet is the state of the builds a daemon runs.
 type buildSet struct {
-	prepare sync.Once
-	err     error
-	ctx     context.Context // cancelled when the daemon stops
+	ctx     context.Context // cancelled when the daemon stops: builds end with it
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 }
 
 func (d *Daemon) buildDir() string { return filepath.Join(d.cfg.DataRoot, "build") }
 
-// buildState returns the daemon's build state, preparing it the first
-// time: what a daemon that died mid-build left in tmp (a RUN container
-// still running under its shim, its cgroup) is removed, and the scratch
-// directories are emptied. Then a watcher is set up so that a stopping
-// daemon (SIGTERM, SIGINT) cancels its running builds: their RUN
-// containers are killed and removed before the API server's shutdown
-// grace period ends. Unlike containers, build containers never outlive
-// the daemon.
-func (d *Daemon) buildState() (*buildSet, error) {
-	v, _ := builds.LoadOrStore(d, &buildSet{})
-	bs := v.(*buildSet)
-	bs.prepare.Do(func() {
-		bs.err = d.reconcileBuilds()
-		bs.ctx, bs.cancel = context.WithCancel(context.Background())
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-		go func() {
-			s := <-sig
-			bs.cancel()
-			// Hand the signal on: a handler of its own (the daemon
-			// command's) still gets it; a process without one (a test
-			// binary running a daemon in-process) gets the default action.
-			signal.Stop(sig)
-			if sn, ok := s.(syscall.Signal); ok {
-				syscall.Kill(os.Getpid(), sn)
-			}
-		}()
-	})
-	return bs, bs.err
-}
-
-// PrepareBuilds readies the build state at daemon start (the API server
-// calls it when it registers POST /build): leftovers of a daemon that died
-// mid-build are removed then, not only before the next build.
-func (d *Daemon) PrepareBuilds() error {
-	_, err := d.buildState()
-	return err
+// initBuilds readies the build state at daemon start: what a daemon that
+// died mid-build left in tmp (a RUN container still running under its
+// shim, its cgroup) is removed, and the scratch directories are emptied.
+// Unlike containers, build containers never outlive the daemon.
+func (d *Daemon) initBuilds() error {
+	bs := &buildSet{}
+	bs.ctx, bs.cancel = context.WithCancel(context.Background())
+	d.builds = bs
+	return d.reconcileBuilds()
 }
 
 // reconcileBuilds removes the leftovers of builds a dead daemon was
@@ -111,16 +75,14 @@ func (d *Daemon) reconcileBuilds() error {
 }
 
 // CloseBuilds cancels the running builds and waits for them to clean up
-// (their RUN containers removed). Daemon.Close may call it; the signal
-// watcher of buildState does the same on SIGTERM/SIGINT.
+// (their RUN containers removed). The daemon command calls it as soon as
+// it is told to stop, so builds do not hold up the API server's shutdown.
 func (d *Daemon) CloseBuilds() {
-	if v, ok := builds.Load(d); ok {
-		bs := v.(*buildSet)
-		if bs.cancel != nil {
-			bs.cancel()
-		}
-		bs.running.Wait()
+	if d.builds == nil {
+		return
 	}
+	d.builds.cancel()
+	d.builds.running.Wait()
 }
 
 // BuildImage is `docker build`: contextTar is the build context as the
@@ -128,10 +90,7 @@ func (d *Daemon) CloseBuilds() {
 // query's options with Out (and Aux) set by the API. auth is the
 // credential for FROM's pulls (nil: anonymous). It returns the image ID.
 func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *image.AuthConfig, opts build.Options) (string, error) {
-	bs, err := d.buildState()
-	if err != nil {
-		return "", err
-	}
+	bs := d.builds
 	bs.running.Add(1)
 	defer bs.running.Done()
 	ctx, cancel := context.WithCancel(ctx)

@@ -23,6 +23,7 @@ type Daemon struct {
 	images     *image.Store     // images.go
 	networks   *network.Manager // networks.go
 	containers *containerStore  // containers.go
+	builds     *buildSet        // build.go
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -39,7 +40,7 @@ func New(cfg config.Config) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, id: id}
 	// Order matters: containers are restored last, because reconciling
 	// them needs the images (their layers) and the networks (their endpoints).
-	for _, start := range []func() error{d.initImages, d.initNetworks, d.initContainers} {
+	for _, start := range []func() error{d.initImages, d.initNetworks, d.initContainers, d.initBuilds} {
 		if err := start(); err != nil {
 			d.Close()
 			return nil, err
@@ -55,6 +56,7 @@ func (d *Daemon) Config() config.Config { return d.cfg }
 // Close releases what the daemon holds. Containers keep running: their
 // shims do not depend on the daemon process.
 func (d *Daemon) Close() error {
+	d.CloseBuilds()
 	d.closeContainers()
 	return d.closeNetworks()
 }
