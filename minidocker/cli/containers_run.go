@@ -302,23 +302,27 @@ func (c *InspectCmd) Run(g *Globals) error {
 		}
 		errs = append(errs, "Error: No such object: "+ref)
 	}
-	if c.Format != "" {
-		if err := formatInspect(g, c.Format, out); err != nil {
+	return printInspected(g, c.Format, out, errs)
+}
+
+// printInspected is the output of an inspect command: each object through
+// the -f template when there is one, else all of them as docker's indented
+// JSON array; then exit status 1 with errs, the objects not found.
+func printInspected(g *Globals, format string, objs []json.RawMessage, errs []string) error {
+	if format != "" {
+		if err := formatInspect(g, format, objs); err != nil {
 			return err
 		}
-		if len(errs) > 0 {
-			return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
-		}
-		return nil
-	}
-	var buf bytes.Buffer
-	if len(out) == 0 {
-		buf.WriteString("[]")
 	} else {
-		all, _ := json.Marshal(out)
-		json.Indent(&buf, all, "", "    ")
+		var buf bytes.Buffer
+		if len(objs) == 0 {
+			buf.WriteString("[]")
+		} else {
+			all, _ := json.Marshal(objs)
+			json.Indent(&buf, all, "", "    ")
+		}
+		fmt.Fprintln(g.stdout, buf.String())
 	}
-	fmt.Fprintln(g.stdout, buf.String())
 	if len(errs) > 0 {
 		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -99,27 +98,7 @@ func (c *NetworkInspectCmd) Run(g *Globals) error {
 		}
 		out = append(out, res.Raw)
 	}
-	if c.Format != "" {
-		if err := formatInspect(g, c.Format, out); err != nil {
-			return err
-		}
-		if len(errs) > 0 {
-			return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
-		}
-		return nil
-	}
-	var buf bytes.Buffer
-	if len(out) == 0 {
-		buf.WriteString("[]")
-	} else {
-		all, _ := json.Marshal(out)
-		json.Indent(&buf, all, "", "    ")
-	}
-	fmt.Fprintln(g.stdout, buf.String())
-	if len(errs) > 0 {
-		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
-	}
-	return nil
+	return printInspected(g, c.Format, out, errs)
 }
 
 // NetworkCreateCmd is `docker network create [--subnet] [--gateway] NAME`.
