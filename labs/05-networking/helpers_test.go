@@ -53,13 +53,7 @@ func startDaemonWith(t *testing.T, prep func(store string), extraArgs ...string)
 	if prep != nil {
 		prep(filepath.Join(d.DataRoot, "image"))
 	}
-	d.Start()
-	t.Cleanup(func() {
-		d.RemoveAllContainers()
-		d.Stop()
-		d.AssertNoLeaks()
-		d.Purge()
-	})
+	d.StartWithCleanup()
 	return d
 }
 
@@ -252,32 +246,4 @@ func rnd(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// freeSubnet picks a random 10.2xx.y.0/bits no route of the host overlaps.
-func freeSubnet(t *testing.T, bits int) netip.Prefix {
-	t.Helper()
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 1000; i++ {
-		b := make([]byte, 2)
-		rand.Read(b)
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200 + b[0]%50, b[1], 0}), bits).Masked()
-		ok := true
-		for _, r := range routes {
-			if r.Dst == nil {
-				continue
-			}
-			if q, err := netip.ParsePrefix(r.Dst.String()); err == nil && q.Bits() > 0 && q.Overlaps(p) {
-				ok = false
-			}
-		}
-		if ok {
-			return p
-		}
-	}
-	t.Fatal("no free subnet")
-	return netip.Prefix{}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 // Step 1 — bridge mode (the default): the container has its own network
@@ -243,7 +244,7 @@ func TestPublishedPort(t *testing.T) {
 
 	// a "remote" client: a namespace of its own, wired to the host by a
 	// veth pair with a private /30
-	sub := freeSubnet(t, 30)
+	sub := testutil.FreeSubnet(t, 30)
 	hostAddr, remoteAddr := sub.Addr().Next(), sub.Addr().Next().Next()
 	dial := remoteClient(t, hostAddr, remoteAddr, sub.Bits())
 	assert.Equal(t, "hello from web\n", httpGet(t, fmt.Sprintf("http://%s:%d/", hostAddr, port), dial))
@@ -375,7 +376,7 @@ func TestBadInput(t *testing.T) {
 	assert.Len(t, ports, 1, "only the holder's veth")
 
 	// networks: overlap, in use, predefined, unknown
-	sub := freeSubnet(t, 24)
+	sub := testutil.FreeSubnet(t, 24)
 	d.MustCLI("network", "create", "--subnet", sub.String(), "labnet")
 	r := d.CLI("network", "create", "--subnet", netip.PrefixFrom(sub.Addr(), 25).String(), "labnet2")
 	assert.Equal(t, 1, r.Code)
@@ -410,7 +411,7 @@ func countDNAT(rules, chain string) int {
 // look like docker's.
 func TestUserDefinedNetwork(t *testing.T) {
 	d := startDaemon(t)
-	sub := freeSubnet(t, 24)
+	sub := testutil.FreeSubnet(t, 24)
 	id := strings.TrimSpace(d.MustCLI("network", "create", "--subnet", sub.String(), "backend"))
 	require.Len(t, id, 64)
 	ls := d.MustCLI("network", "ls")

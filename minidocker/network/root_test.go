@@ -26,35 +26,6 @@ func rnd(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// freeSubnet picks a random 10.2xx.y.0/bits that no route of the host
-// overlaps, so tests of other packages and other engineers can run at once.
-func freeSubnet(t testing.TB, bits int) netip.Prefix {
-	t.Helper()
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 1000; i++ {
-		b := make([]byte, 2)
-		rand.Read(b)
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200 + b[0]%50, b[1], 0}), bits).Masked()
-		ok := true
-		for _, r := range routes {
-			if r.Dst == nil {
-				continue
-			}
-			if q, err := netip.ParsePrefix(r.Dst.String()); err == nil && q.Bits() > 0 && q.Overlaps(p) {
-				ok = false
-			}
-		}
-		if ok {
-			return p
-		}
-	}
-	t.Fatal("no free subnet")
-	return netip.Prefix{}
-}
-
 type tenv struct {
 	m      *Manager
 	cfg    Config
@@ -71,7 +42,7 @@ func newEnv(t testing.TB, opts ...func(*Config)) *tenv {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	sub := freeSubnet(t, 24)
+	sub := testutil.FreeSubnet(t, 24)
 	id := rnd(3)
 	cfg := Config{
 		BridgeName:  "mdt" + id,
@@ -302,7 +273,7 @@ func TestBridgeTrafficAndPorts(t *testing.T) {
 
 	// a "remote" client: its own namespace, linked to the host by a veth
 	// pair with a /30, reaching the host's address on that link
-	rsub := freeSubnet(t, 30)
+	rsub := testutil.FreeSubnet(t, 30)
 	hostAddr, remAddr := rsub.Addr().Next(), rsub.Addr().Next().Next()
 	rpath := filepath.Join(t.TempDir(), "remote")
 	if err := createNetns(rpath); err != nil {
@@ -566,7 +537,7 @@ func TestUserNetworks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	sub := freeSubnet(t, 24)
+	sub := testutil.FreeSubnet(t, 24)
 	id, err := e.m.CreateNetwork("mynet", sub.String(), "", nil)
 	if err != nil {
 		t.Fatal(err)

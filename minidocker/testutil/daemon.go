@@ -48,14 +48,21 @@ func StartDaemon(t testing.TB, extraArgs ...string) *Daemon {
 	t.Helper()
 	RequireRoot(t)
 	d := NewDaemon(t, extraArgs...)
+	d.StartWithCleanup()
+	return d
+}
+
+// StartWithCleanup starts d and registers StartDaemon's cleanup: remove
+// the containers, stop the daemon, fail the test on leaks, purge.
+func (d *Daemon) StartWithCleanup() {
+	d.t.Helper()
 	d.Start()
-	t.Cleanup(func() {
+	d.t.Cleanup(func() {
 		d.RemoveAllContainers()
 		d.Stop()
 		d.AssertNoLeaks()
 		d.Purge()
 	})
-	return d
 }
 
 // NewDaemon prepares the settings of an isolated daemon without starting it.

@@ -23,13 +23,7 @@ func StartDaemon(t testing.TB, extraArgs ...string) *testutil.Daemon {
 	testutil.RequireRoot(t)
 	d := testutil.NewDaemon(t, extraArgs...)
 	Busybox(t, d)
-	d.Start()
-	t.Cleanup(func() {
-		d.RemoveAllContainers()
-		d.Stop()
-		d.AssertNoLeaks()
-		d.Purge()
-	})
+	d.StartWithCleanup()
 	return d
 }
 
