@@ -24,23 +24,6 @@ import (
 	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
-func containerLabWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func containerLabInspect(t *testing.T, d *testutil.Daemon, ref string) map[string]any {
-	t.Helper()
-	var v []map[string]any
-	require.NoError(t, json.Unmarshal([]byte(d.MustCLI("inspect", ref)), &v))
-	require.Len(t, v, 1)
-	return v[0]
-}
-
 // Step 10: start a container in the background (-d) with a name, and with
 // a memory limit. The article uses nginx; busybox's httpd plays it here.
 func TestContainerStartInBackground(t *testing.T) {
@@ -54,7 +37,7 @@ func TestContainerStartInBackground(t *testing.T) {
 	assert.Contains(t, ps, `"httpd -f -p 80"`)
 	assert.Regexp(t, `Up (Less than a second|\d+ seconds?)`, ps)
 
-	in := containerLabInspect(t, d, "nginx")
+	in := d.Inspect("nginx")
 	assert.Equal(t, "/nginx", in["Name"])
 	assert.Equal(t, float64(500<<20), in["HostConfig"].(map[string]any)["Memory"], "--memory=500m is 500 MiB")
 	st := in["State"].(map[string]any)
@@ -78,7 +61,7 @@ func TestContainerPersistence(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "root:123456\n", string(b))
 
-	in := containerLabInspect(t, d, "mysql")
+	in := d.Inspect("mysql")
 	mounts := in["Mounts"].([]any)
 	require.Len(t, mounts, 1)
 	assert.Equal(t, host, mounts[0].(map[string]any)["Source"])
@@ -122,7 +105,7 @@ func TestContainerLogs(t *testing.T) {
 	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sh", "-c",
 		"for i in 1 2 3 4 5; do echo line $i; done; echo to-stderr >&2; while true; do sleep 0.2; echo tick; done")
-	containerLabWait(t, "the first lines in the log", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the first lines in the log", func() bool {
 		return strings.HasPrefix(d.CLI("logs", "nginx").Stdout, "line 1\nline 2\nline 3\nline 4\nline 5\n")
 	})
 	r := d.CLI("logs", "nginx")
@@ -133,7 +116,7 @@ func TestContainerLogs(t *testing.T) {
 	var out syncBuf
 	cmd.Stdout = &out
 	require.NoError(t, cmd.Start())
-	containerLabWait(t, "followed lines", func() bool { return strings.Count(out.String(), "tick") >= 4 })
+	testutil.Eventually(t, 15*time.Second, "followed lines", func() bool { return strings.Count(out.String(), "tick") >= 4 })
 	d.MustCLI("stop", "-t", "1", "nginx")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -151,13 +134,13 @@ func TestContainerStopStartRm(t *testing.T) {
 	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done")
 	assert.Equal(t, "nginx\n", d.MustCLI("stop", "nginx"))
-	st := containerLabInspect(t, d, "nginx")["State"].(map[string]any)
+	st := d.Inspect("nginx")["State"].(map[string]any)
 	assert.Equal(t, "exited", st["Status"])
 	assert.Regexp(t, `Exited \(0\) (Less than a second|\d+ seconds?) ago`, d.MustCLI("ps", "-a"))
 	assert.NotContains(t, d.MustCLI("ps"), "nginx", "ps without -a shows running containers only")
 
 	assert.Equal(t, "nginx\n", d.MustCLI("start", "nginx"))
-	assert.Equal(t, true, containerLabInspect(t, d, "nginx")["State"].(map[string]any)["Running"])
+	assert.Equal(t, true, d.Inspect("nginx")["State"].(map[string]any)["Running"])
 
 	r := d.CLI("rm", "nginx")
 	assert.Equal(t, 1, r.Code)
@@ -175,7 +158,7 @@ func TestContainerStopStartRm(t *testing.T) {
 func TestContainerInspect(t *testing.T) {
 	d := preload.StartDaemon(t)
 	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sleep", "1000")
-	in := containerLabInspect(t, d, "nginx")
+	in := d.Inspect("nginx")
 	for _, k := range []string{"Id", "Created", "Path", "Args", "State", "Image", "LogPath", "Name", "HostConfig", "Mounts", "Config", "NetworkSettings"} {
 		assert.Contains(t, in, k)
 	}

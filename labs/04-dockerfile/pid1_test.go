@@ -27,7 +27,6 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -64,18 +63,9 @@ func pid1Run(t *testing.T, d *testutil.Daemon, args ...string) string {
 	return d.MustCLI(append([]string{"run", "--rm", "--net", "none"}, args...)...)
 }
 
-// pid1Inspect is `inspect NAME` decoded.
-func pid1Inspect(t *testing.T, d *testutil.Daemon, name string) map[string]any {
-	t.Helper()
-	var v []map[string]any
-	require.NoError(t, json.Unmarshal([]byte(d.MustCLI("inspect", name)), &v))
-	require.Len(t, v, 1)
-	return v[0]
-}
-
 func pid1State(t *testing.T, d *testutil.Daemon, name string) map[string]any {
 	t.Helper()
-	return pid1Inspect(t, d, name)["State"].(map[string]any)
+	return d.Inspect(name)["State"].(map[string]any)
 }
 
 // pid1HostPid is the host PID of the container's PID 1.
@@ -86,24 +76,12 @@ func pid1HostPid(t *testing.T, d *testutil.Daemon, name string) int {
 	return pid
 }
 
-// pid1Eventually polls cond every 20 ms until it holds or the deadline passes.
-func pid1Eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // pid1Detached starts `run -d --net none --name NAME FLAGS… busybox CMD…`
 // and waits until it runs.
 func pid1Detached(t *testing.T, d *testutil.Daemon, name string, flagsAndCmd ...string) {
 	t.Helper()
 	d.MustCLI(append([]string{"run", "-d", "--net", "none", "--name", name}, flagsAndCmd...)...)
-	pid1Eventually(t, 10*time.Second, name+" running", func() bool { return pid1State(t, d, name)["Running"] == true })
+	testutil.Eventually(t, 10*time.Second, name+" running", func() bool { return pid1State(t, d, name)["Running"] == true })
 }
 
 func pid1Tag() string {
@@ -156,7 +134,7 @@ func TestPID1IsTheCMD(t *testing.T) {
 	// The article's `run -d … echo 123`: the container lives exactly as
 	// long as its PID 1, so it has exited by the time anyone looks.
 	d.MustCLI("run", "-d", "--net", "none", "--name", "echo123", "busybox", "echo", "123")
-	pid1Eventually(t, 10*time.Second, "echo123 exited", func() bool { return pid1State(t, d, "echo123")["Status"] == "exited" })
+	testutil.Eventually(t, 10*time.Second, "echo123 exited", func() bool { return pid1State(t, d, "echo123")["Status"] == "exited" })
 	assert.Equal(t, float64(0), pid1State(t, d, "echo123")["ExitCode"])
 	assert.Equal(t, "123\n", d.MustCLI("logs", "echo123"))
 	d.MustCLI("rm", "echo123")
@@ -181,7 +159,7 @@ func TestContainerHostname(t *testing.T) {
 	assert.Equal(t, "lab04-box\nlab04-box\n", pid1Run(t, d, "--hostname", "lab04-box", "busybox", "sh", "-c", "hostname; cat /etc/hostname"))
 	// the default is the first 12 characters of the ID, as in docker
 	pid1Detached(t, d, "named", "busybox", "sleep", "1000")
-	id := pid1Inspect(t, d, "named")["Id"].(string)
+	id := d.Inspect("named")["Id"].(string)
 	assert.Equal(t, id[:12], strings.TrimSpace(d.MustCLI("exec", "named", "hostname")))
 	// changing it inside needs CAP_SYS_ADMIN, which a container does not
 	// have (docker's default capability set): the namespace is the
@@ -276,7 +254,7 @@ func TestContainerInstallStaysInside(t *testing.T) {
 	r := d.CLI("run", "--rm", "--net", "none", "busybox", "test", "-e", hostPath)
 	assert.Equal(t, 1, r.Code, "a new container of the same image sees the file")
 	// where it really is: the container's upper directory on the host
-	id := pid1Inspect(t, d, "inst")["Id"].(string)
+	id := d.Inspect("inst")["Id"].(string)
 	found := false
 	_ = filepath.WalkDir(d.DataRoot, func(p string, e os.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && strings.HasSuffix(p, "/usr/local/bin/"+tool) && strings.Contains(p, id) {
@@ -358,7 +336,7 @@ func TestContainerCgroupFiles(t *testing.T) {
 	pid1Detached(t, d, "limits", "--memory", "32m", "--cpus", "0.5", "--pids-limit", "7", "busybox", "sleep", "1000")
 	pid := pid1HostPid(t, d, "limits")
 	mem, cpu, pids := pid1CgroupDir(t, pid, "memory"), pid1CgroupDir(t, pid, "cpu"), pid1CgroupDir(t, pid, "pids")
-	id := pid1Inspect(t, d, "limits")["Id"].(string)
+	id := d.Inspect("limits")["Id"].(string)
 	for _, dir := range []string{mem, cpu, pids} {
 		assert.Equal(t, id, filepath.Base(dir), "PID 1 is not in the container's cgroup")
 		assert.Equal(t, d.Cgroup, filepath.Base(filepath.Dir(dir)), "not below --cgroup-parent")
@@ -426,7 +404,7 @@ func TestPID1StopTimeout(t *testing.T) {
 	const timeout = 2 * time.Second
 
 	pid1Detached(t, d, "stubborn", "busybox", "sh", "-c", `trap "" TERM; echo ready; while :; do sleep 1; done`)
-	pid1Eventually(t, 10*time.Second, "ready in the log", func() bool { return strings.Contains(d.CLI("logs", "stubborn").Stdout, "ready") })
+	testutil.Eventually(t, 10*time.Second, "ready in the log", func() bool { return strings.Contains(d.CLI("logs", "stubborn").Stdout, "ready") })
 	start := time.Now()
 	d.MustCLI("stop", "-t", "2", "stubborn")
 	took := time.Since(start)
@@ -454,7 +432,7 @@ func TestPID1StopTimeout(t *testing.T) {
 func TestContainerSurvivesDaemonKill9(t *testing.T) {
 	d := pid1Daemon(t)
 	pid1Detached(t, d, "survivor", "busybox", "sh", "-c", `echo before; trap "exit 0" TERM; while :; do sleep 1; done`)
-	pid1Eventually(t, 10*time.Second, "first log line", func() bool { return d.CLI("logs", "survivor").Stdout == "before\n" })
+	testutil.Eventually(t, 10*time.Second, "first log line", func() bool { return d.CLI("logs", "survivor").Stdout == "before\n" })
 	pid := pid1HostPid(t, d, "survivor")
 
 	d.Kill9()
@@ -470,7 +448,7 @@ func TestContainerSurvivesDaemonKill9(t *testing.T) {
 	assert.Equal(t, "before\n", d.MustCLI("logs", "survivor"))
 	assert.Equal(t, "after\n", d.MustCLI("exec", "survivor", "echo", "after"))
 	d.MustCLI("exec", "survivor", "sh", "-c", "echo from-exec > /proc/1/fd/1")
-	pid1Eventually(t, 10*time.Second, "exec's line in the log", func() bool {
+	testutil.Eventually(t, 10*time.Second, "exec's line in the log", func() bool {
 		return strings.Contains(d.CLI("logs", "survivor").Stdout, "from-exec")
 	})
 	d.MustCLI("stop", "-t", "10", "survivor")

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
@@ -67,7 +68,7 @@ func TestTopListsTheContainersProcesses(t *testing.T) {
 	toolsSleeper(t, d, "top")
 	pid1 := toolsPid1(t, d, "top")
 	toolsRun(t, d, "exec", "-d", "top", "sleep", "777")
-	toolsEventually(t, 10e9, "exec'd sleep in top", func() bool { return strings.Contains(d.CLI("top", "top").Stdout, "sleep 777") })
+	testutil.Eventually(t, 10e9, "exec'd sleep in top", func() bool { return strings.Contains(d.CLI("top", "top").Stdout, "sleep 777") })
 	out := toolsRun(t, d, "top", "top")
 	lines := strings.Split(out, "\n")
 	if !regexp.MustCompile(`^UID +PID +PPID +C +STIME +TTY +TIME +CMD$`).MatchString(lines[0]) || len(lines) != 3 {

@@ -112,18 +112,7 @@ func TestExecExitCodesAndOptions(t *testing.T) {
 	}
 	// -d returns at once; the process runs on
 	toolsRun(t, d, "exec", "-d", "ex", "sh", "-c", "sleep 0.2; touch /tmp/detached")
-	toolsEventually(t, 10*time.Second, "exec -d effect", func() bool { return d.CLI("exec", "ex", "test", "-e", "/tmp/detached").Code == 0 })
-}
-
-func toolsEventually(t *testing.T, within time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, "exec -d effect", func() bool { return d.CLI("exec", "ex", "test", "-e", "/tmp/detached").Code == 0 })
 }
 
 func TestExecInStoppedContainer(t *testing.T) {

@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -31,17 +30,8 @@ func TestContainerRunRmEcho(t *testing.T) {
 	}
 }
 
-func inspect(t *testing.T, d *testutil.Daemon, name string) map[string]any {
-	t.Helper()
-	var v []map[string]any
-	if err := json.Unmarshal([]byte(d.MustCLI("inspect", name)), &v); err != nil || len(v) != 1 {
-		t.Fatalf("inspect %s: %v", name, err)
-	}
-	return v[0]
-}
-
 func state(t *testing.T, d *testutil.Daemon, name string) map[string]any {
-	return inspect(t, d, name)["State"].(map[string]any)
+	return d.Inspect(name)["State"].(map[string]any)
 }
 
 func TestContainerLifecycle(t *testing.T) {
@@ -56,7 +46,7 @@ func TestContainerLifecycle(t *testing.T) {
 		!regexp.MustCompile(`Up (Less than a second|\d+ seconds?)`).MatchString(ps) || !strings.Contains(ps, " web\n") {
 		t.Fatalf("ps:\n%s", ps)
 	}
-	eventually(t, 10*time.Second, "logs", func() bool { return d.CLI("logs", "web").Stdout == "hello\n" })
+	testutil.Eventually(t, 10*time.Second, "logs", func() bool { return d.CLI("logs", "web").Stdout == "hello\n" })
 	if r := d.CLI("logs", "web"); r.Stderr != "oops\n" {
 		t.Fatalf("logs stderr %q", r.Stderr)
 	}
@@ -124,7 +114,7 @@ func TestContainerLifecycle(t *testing.T) {
 		t.Fatalf("attach stopped: %d %q", r.Code, r.Stderr)
 	}
 	mustRun(t, d, "rename", "web", "web2")
-	if inspect(t, d, "web2")["Name"] != "/web2" {
+	if d.Inspect("web2")["Name"] != "/web2" {
 		t.Fatal("rename")
 	}
 	if out := mustRun(t, d, "rm", "web2"); out != "web2" {
@@ -225,25 +215,25 @@ func TestContainerVolumesAndConfig(t *testing.T) {
 func TestContainerRestartPolicies(t *testing.T) {
 	d := preload.StartDaemon(t)
 	mustRun(t, d, "run", "-d", "--name", "flaky", "--net", "none", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 1")
-	eventually(t, 20*time.Second, "two restarts then exited", func() bool {
-		in := inspect(t, d, "flaky")
+	testutil.Eventually(t, 20*time.Second, "two restarts then exited", func() bool {
+		in := d.Inspect("flaky")
 		st := in["State"].(map[string]any)
 		return in["RestartCount"].(float64) == 2 && st["Status"] == "exited"
 	})
 	mustRun(t, d, "run", "-d", "--name", "always", "--net", "none", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2; exit 0")
-	eventually(t, 20*time.Second, "always restarts", func() bool { return inspect(t, d, "always")["RestartCount"].(float64) >= 2 })
+	testutil.Eventually(t, 20*time.Second, "always restarts", func() bool { return d.Inspect("always")["RestartCount"].(float64) >= 2 })
 	mustRun(t, d, "stop", "-t", "1", "always")
-	n := inspect(t, d, "always")["RestartCount"].(float64)
+	n := d.Inspect("always")["RestartCount"].(float64)
 	if st := state(t, d, "always"); st["Running"] != false || st["Restarting"] != false {
 		t.Fatalf("after stop: %v", st)
 	}
 	time.Sleep(600 * time.Millisecond) // a restart would happen within the back-off
-	if inspect(t, d, "always")["RestartCount"].(float64) != n || state(t, d, "always")["Running"] != false {
+	if d.Inspect("always")["RestartCount"].(float64) != n || state(t, d, "always")["Running"] != false {
 		t.Fatal("a stopped always-container was restarted")
 	}
 	mustRun(t, d, "run", "-d", "--name", "ok", "--net", "none", "--restart", "on-failure", "busybox", "true")
-	eventually(t, 10*time.Second, "exited", func() bool { return state(t, d, "ok")["Status"] == "exited" })
-	if inspect(t, d, "ok")["RestartCount"].(float64) != 0 {
+	testutil.Eventually(t, 10*time.Second, "exited", func() bool { return state(t, d, "ok")["Status"] == "exited" })
+	if d.Inspect("ok")["RestartCount"].(float64) != 0 {
 		t.Fatal("on-failure restarted a success")
 	}
 }
@@ -260,7 +250,7 @@ func TestContainerSurvivesDaemonKill9(t *testing.T) {
 	if st["Running"] != true || st["Pid"].(float64) != pid {
 		t.Fatalf("after restart: %v (pid was %v)", st, pid)
 	}
-	eventually(t, 10*time.Second, "short's exit recorded", func() bool {
+	testutil.Eventually(t, 10*time.Second, "short's exit recorded", func() bool {
 		st := state(t, d, "short")
 		return st["Status"] == "exited" && st["ExitCode"].(float64) == 7
 	})
@@ -312,7 +302,7 @@ func TestContainerDockerCLI(t *testing.T) {
 	if r := d.Docker("ps"); !strings.Contains(r.Stdout, "dk") || !strings.Contains(r.Stdout, "Up ") {
 		t.Fatalf("docker ps: %q %q", r.Stdout, r.Stderr)
 	}
-	eventually(t, 10*time.Second, "docker logs", func() bool { return d.Docker("logs", "dk").Stdout == "from-docker\n" })
+	testutil.Eventually(t, 10*time.Second, "docker logs", func() bool { return d.Docker("logs", "dk").Stdout == "from-docker\n" })
 	if r := d.Docker("inspect", "dk"); r.Code != 0 || !strings.Contains(r.Stdout, `"Name": "/dk"`) {
 		t.Fatalf("docker inspect: %q", r.Combined())
 	}
@@ -357,17 +347,17 @@ func runInPty(t *testing.T, input []string, bin string, args ...string) (string,
 		}
 	}()
 	seen := func(s string) bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), s) }
-	eventually(t, 20*time.Second, "a shell prompt", func() bool { return seen("# ") })
+	testutil.Eventually(t, 20*time.Second, "a shell prompt", func() bool { return seen("# ") })
 	for _, in := range input {
 		if want, ok := strings.CutPrefix(in, "WAIT:"); ok {
-			eventually(t, 20*time.Second, want, func() bool { return seen(want) })
+			testutil.Eventually(t, 20*time.Second, want, func() bool { return seen(want) })
 			continue
 		}
 		if in == "RESIZE" {
 			// the window changes: the kernel sends SIGWINCH to the CLI,
 			// which passes the new size on; ask until the shell sees it
 			pty.Setsize(f, &pty.Winsize{Rows: 40, Cols: 120})
-			eventually(t, 20*time.Second, "the new size inside", func() bool {
+			testutil.Eventually(t, 20*time.Second, "the new size inside", func() bool {
 				io.WriteString(f, "stty size\r")
 				time.Sleep(100 * time.Millisecond)
 				return seen("40 120")
@@ -440,7 +430,7 @@ func TestContainerRunRmCyclesLeaveNothing(t *testing.T) {
 	}
 	for _, dir := range []string{filepath.Join(d.DataRoot, "containers"), filepath.Join(d.ExecRoot, "containers")} {
 		// removed directories are deleted in the background: poll
-		eventually(t, 20*time.Second, dir+" to be empty", func() bool {
+		testutil.Eventually(t, 20*time.Second, dir+" to be empty", func() bool {
 			es, _ := os.ReadDir(dir)
 			return len(es) == 0
 		})
