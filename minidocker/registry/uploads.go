@@ -317,14 +317,7 @@ func (s *Server) patchUpload(w http.ResponseWriter, r *http.Request, name, id st
 	if err != nil {
 		return err
 	}
-	start, length, err := chunkRange(r)
-	if err == nil {
-		err = s.store.appendUpload(u, r.Body, start, length)
-	}
-	if err != nil {
-		if ae, ok := err.(*apiError); ok && ae.Status == http.StatusRequestedRangeNotSatisfiable {
-			progressHeaders(w, name, u)
-		}
+	if err := s.appendChunk(w, r, name, u); err != nil {
 		return err
 	}
 	progressHeaders(w, name, u)
@@ -348,16 +341,10 @@ func (s *Server) putUpload(w http.ResponseWriter, r *http.Request, name, id stri
 
 // completeUpload appends the request body and verifies the whole blob.
 func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, name string, u *upload, want digest) error {
-	start, length, err := chunkRange(r)
-	if err == nil {
-		err = s.store.appendUpload(u, r.Body, start, length)
-	}
-	if err != nil {
-		if ae, ok := err.(*apiError); ok && ae.Status == http.StatusRequestedRangeNotSatisfiable {
-			progressHeaders(w, name, u)
-			return err // out of order: keep the session so the client can recover
+	if err := s.appendChunk(w, r, name, u); err != nil {
+		if !outOfOrder(err) { // out of order: keep the session so the client can recover
+			os.RemoveAll(u.dir)
 		}
-		os.RemoveAll(u.dir)
 		return err
 	}
 	if err := s.store.finishUpload(name, u, want); err != nil {
@@ -368,6 +355,26 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, name str
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// appendChunk appends the request body to the session (at Content-Range,
+// when sent). A chunk out of order is refused with 416 and the session's
+// progress, so that the client can resume from there.
+func (s *Server) appendChunk(w http.ResponseWriter, r *http.Request, name string, u *upload) error {
+	start, length, err := chunkRange(r)
+	if err == nil {
+		err = s.store.appendUpload(u, r.Body, start, length)
+	}
+	if outOfOrder(err) {
+		progressHeaders(w, name, u)
+	}
+	return err
+}
+
+// outOfOrder tells whether err is appendChunk's 416.
+func outOfOrder(err error) bool {
+	ae, ok := err.(*apiError)
+	return ok && ae.Status == http.StatusRequestedRangeNotSatisfiable
 }
 
 // deleteUpload cancels a session.
