@@ -98,7 +98,13 @@ func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request, v map[
 }
 
 func (s *Server) startContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	if err := s.daemon.StartContainer(v["id"]); err != nil {
+	return noContent(w, s.daemon.StartContainer(v["id"]))
+}
+
+// noContent is the answer of an operation that returns nothing: 204, or
+// err when the operation failed.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -123,11 +129,7 @@ func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request, v map[str
 	if err != nil {
 		return err
 	}
-	if err := s.daemon.StopContainer(v["id"], t, r.URL.Query().Get("signal")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.daemon.StopContainer(v["id"], t, r.URL.Query().Get("signal")))
 }
 
 func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
@@ -135,35 +137,19 @@ func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request, v map[
 	if err != nil {
 		return err
 	}
-	if err := s.daemon.RestartContainer(v["id"], t, r.URL.Query().Get("signal")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.daemon.RestartContainer(v["id"], t, r.URL.Query().Get("signal")))
 }
 
 func (s *Server) killContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	if err := s.daemon.KillContainer(v["id"], r.URL.Query().Get("signal")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.daemon.KillContainer(v["id"], r.URL.Query().Get("signal")))
 }
 
 func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	if err := s.daemon.RemoveContainer(v["id"], boolValue(r, "force"), boolValue(r, "v")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.daemon.RemoveContainer(v["id"], boolValue(r, "force"), boolValue(r, "v")))
 }
 
 func (s *Server) renameContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	if err := s.daemon.RenameContainer(v["id"], r.URL.Query().Get("name")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, s.daemon.RenameContainer(v["id"], r.URL.Query().Get("name")))
 }
 
 func (s *Server) resizeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {

@@ -145,11 +145,7 @@ func (s *Server) removeNetwork(w http.ResponseWriter, r *http.Request, v map[str
 	if m == nil {
 		return errdefs.Unavailable("networking is not initialised")
 	}
-	if err := m.RemoveNetwork(v["id"]); err != nil {
-		return networkError(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, networkError(m.RemoveNetwork(v["id"])))
 }
 
 // containerInspectJSON adds the top-level NetworkSettings fields that API
