@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -170,7 +169,7 @@ func (c *PsCmd) Run(g *Globals) error {
 	}
 	if c.Quiet {
 		for _, ct := range res.Items {
-			fmt.Fprintln(g.stdout, c.id(ct.ID))
+			fmt.Fprintln(g.stdout, shortID(ct.ID, c.NoTrunc))
 		}
 		return nil
 	}
@@ -181,7 +180,7 @@ func (c *PsCmd) Run(g *Globals) error {
 		cmd := ct.Command
 		img := ct.Image
 		if !c.NoTrunc {
-			cmd = psEllipsis(cmd, 20)
+			cmd = ellipsis(cmd, 20)
 			if strings.HasPrefix(img, "sha256:") {
 				img = img[7:19]
 			}
@@ -190,14 +189,16 @@ func (c *PsCmd) Run(g *Globals) error {
 		for _, n := range ct.Names {
 			names = append(names, strings.TrimPrefix(n, "/"))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.id(ct.ID), img, strconv.Quote(cmd),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(ct.ID, c.NoTrunc), img, strconv.Quote(cmd),
 			units.HumanDuration(now.Sub(time.Unix(ct.Created, 0)))+" ago", ct.Status, formatPorts(ct.Ports), strings.Join(names, ","))
 	}
 	return tw.Flush()
 }
 
-func (c *PsCmd) id(id string) string {
-	if c.NoTrunc || len(id) < 12 {
+// shortID is a container's or network's ID as docker's tables print it:
+// its first 12 characters, or all of it with --no-trunc.
+func shortID(id string, noTrunc bool) string {
+	if noTrunc || len(id) < 12 {
 		return id
 	}
 	return id[:12]
@@ -220,14 +221,6 @@ func formatPorts(ports []container.PortSummary) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-func psEllipsis(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }
 
 // LogsCmd is `docker logs`.

@@ -57,7 +57,7 @@ func TestContainerFlagsConfig(t *testing.T) {
 }
 
 func TestPsHelpers(t *testing.T) {
-	if got := psEllipsis("sh -c 'echo out1; echo out2'", 20); got != "sh -c 'echo out1; e…" {
+	if got := ellipsis("sh -c 'echo out1; echo out2'", 20); got != "sh -c 'echo out1; e…" {
 		t.Fatalf("%q", got)
 	}
 	if got, err := logTime("2026-11-27T13:24:43Z"); err != nil || !strings.HasPrefix(got, "1795") {

@@ -54,22 +54,16 @@ func (c *NetworkLsCmd) Run(g *Globals) error {
 	}
 	nets := res.Items
 	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
-	id := func(s string) string {
-		if c.NoTrunc || len(s) <= 12 {
-			return s
-		}
-		return s[:12]
-	}
 	if c.Quiet {
 		for _, n := range nets {
-			fmt.Fprintln(g.stdout, id(n.ID))
+			fmt.Fprintln(g.stdout, shortID(n.ID, c.NoTrunc))
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
 	fmt.Fprintln(tw, "NETWORK ID\tNAME\tDRIVER\tSCOPE")
 	for _, n := range nets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", id(n.ID), n.Name, n.Driver, n.Scope)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", shortID(n.ID, c.NoTrunc), n.Name, n.Driver, n.Scope)
 	}
 	return tw.Flush()
 }
