@@ -68,14 +68,6 @@ func pid1State(t *testing.T, d *testutil.Daemon, name string) map[string]any {
 	return d.Inspect(name)["State"].(map[string]any)
 }
 
-// pid1HostPid is the host PID of the container's PID 1.
-func pid1HostPid(t *testing.T, d *testutil.Daemon, name string) int {
-	t.Helper()
-	pid := int(pid1State(t, d, name)["Pid"].(float64))
-	require.NotZero(t, pid, "%s has no PID 1", name)
-	return pid
-}
-
 // pid1Detached starts `run -d --net none --name NAME FLAGS… busybox CMD…`
 // and waits until it runs.
 func pid1Detached(t *testing.T, d *testutil.Daemon, name string, flagsAndCmd ...string) {
@@ -124,7 +116,7 @@ func TestPID1IsTheCMD(t *testing.T) {
 	assert.Contains(t, out, "    1 sleep")
 	assert.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 3, "ps via exec:\n%s", out)
 	// and from the host, PID 1 of the container is an ordinary process
-	hostPid := pid1HostPid(t, d, "pid1")
+	hostPid := d.ContainerPid("pid1")
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", hostPid))
 	require.NoError(t, err)
 	assert.Equal(t, "sleep\x001000\x00", string(cmdline))
@@ -206,7 +198,7 @@ var pid1Namespaces = []string{"mnt", "pid", "uts", "ipc", "net"}
 func TestContainerNamespaces(t *testing.T) {
 	d := pid1Daemon(t)
 	pid1Detached(t, d, "ns", "busybox", "sleep", "1000")
-	hostPid := pid1HostPid(t, d, "ns")
+	hostPid := d.ContainerPid("ns")
 	for _, ns := range pid1Namespaces {
 		host, err := os.Readlink("/proc/self/ns/" + ns)
 		require.NoError(t, err)
@@ -226,7 +218,7 @@ func TestContainerNamespaces(t *testing.T) {
 	assert.Equal(t, one, self)
 	// two containers do not share namespaces either
 	pid1Detached(t, d, "ns2", "busybox", "sleep", "1000")
-	other := pid1HostPid(t, d, "ns2")
+	other := d.ContainerPid("ns2")
 	for _, ns := range pid1Namespaces {
 		a, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", hostPid, ns))
 		b, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", other, ns))
@@ -334,7 +326,7 @@ func pid1ReadCgroup(t *testing.T, dir, file string) string {
 func TestContainerCgroupFiles(t *testing.T) {
 	d := pid1Daemon(t)
 	pid1Detached(t, d, "limits", "--memory", "32m", "--cpus", "0.5", "--pids-limit", "7", "busybox", "sleep", "1000")
-	pid := pid1HostPid(t, d, "limits")
+	pid := d.ContainerPid("limits")
 	mem, cpu, pids := pid1CgroupDir(t, pid, "memory"), pid1CgroupDir(t, pid, "cpu"), pid1CgroupDir(t, pid, "pids")
 	id := d.Inspect("limits")["Id"].(string)
 	for _, dir := range []string{mem, cpu, pids} {
@@ -433,7 +425,7 @@ func TestContainerSurvivesDaemonKill9(t *testing.T) {
 	d := pid1Daemon(t)
 	pid1Detached(t, d, "survivor", "busybox", "sh", "-c", `echo before; trap "exit 0" TERM; while :; do sleep 1; done`)
 	testutil.Eventually(t, 10*time.Second, "first log line", func() bool { return d.CLI("logs", "survivor").Stdout == "before\n" })
-	pid := pid1HostPid(t, d, "survivor")
+	pid := d.ContainerPid("survivor")
 
 	d.Kill9()
 	// still alive, and not a child of the dead daemon

@@ -113,15 +113,6 @@ func containerIP(t *testing.T, d *testutil.Daemon, id string) netip.Addr {
 	return netip.Addr{}
 }
 
-func pidOf(t *testing.T, d *testutil.Daemon, id string) int {
-	t.Helper()
-	st := inspect(t, d, id).State
-	if st == nil || st.Pid <= 0 {
-		t.Fatalf("container %s is not running", id)
-	}
-	return st.Pid
-}
-
 // gateway is the bridge's own address (10.66.N.1 on a test daemon).
 func gateway(d *testutil.Daemon) netip.Addr {
 	return netip.MustParsePrefix(d.Bip).Addr()

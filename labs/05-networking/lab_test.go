@@ -54,7 +54,7 @@ func TestBridgeMode(t *testing.T) {
 
 	// a namespace of its own: not the host's
 	self, _ := os.Readlink("/proc/self/ns/net")
-	theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pidOf(t, d, id)))
+	theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", d.ContainerPid(id)))
 	assert.NotEqual(t, self, theirs)
 
 	// the host end of the pair is enslaved to the bridge
@@ -96,7 +96,7 @@ func TestHostMode(t *testing.T) {
 	d := startDaemon(t)
 	id := runD(t, d, "--net", "host", "busybox", "sleep", "300")
 	self, _ := os.Readlink("/proc/self/ns/net")
-	theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pidOf(t, d, id)))
+	theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", d.ContainerPid(id)))
 	assert.Equal(t, self, theirs, "the host's network namespace")
 
 	links, err := netlink.LinkList()
@@ -118,13 +118,13 @@ func TestContainerMode(t *testing.T) {
 	web := webServer(t, d, "pod-infra")
 	side := runD(t, d, "--net", "container:pod-infra", "busybox", "sleep", "300")
 
-	nsWeb, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pidOf(t, d, web)))
+	nsWeb, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", d.ContainerPid(web)))
 	require.NoError(t, err)
-	nsSide, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pidOf(t, d, side)))
+	nsSide, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", d.ContainerPid(side)))
 	require.NoError(t, err)
 	assert.Equal(t, nsWeb, nsSide, "one network namespace for both")
-	utsWeb, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/uts", pidOf(t, d, web)))
-	utsSide, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/uts", pidOf(t, d, side)))
+	utsWeb, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/uts", d.ContainerPid(web)))
+	utsSide, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/uts", d.ContainerPid(side)))
 	assert.NotEqual(t, utsWeb, utsSide, "but each its own hostname")
 
 	ip := containerIP(t, d, web)
@@ -182,7 +182,7 @@ func TestContainersReachEachOther(t *testing.T) {
 func TestManualWiringOfANoneContainer(t *testing.T) {
 	d := startDaemon(t)
 	id := runD(t, d, "--name", "network-none", "--net", "none", "busybox", "sleep", "300")
-	pid := pidOf(t, d, id)
+	pid := d.ContainerPid(id)
 	pfx := netip.MustParsePrefix(d.Bip)
 	manualIP := netip.AddrFrom4(func() [4]byte { b := pfx.Addr().As4(); b[3] = 200; return b }())
 
@@ -560,7 +560,7 @@ func TestReconcileAfterDaemonCrash(t *testing.T) {
 	id := webServer(t, d, "crashy", "-p", fmt.Sprintf("127.0.0.1:%d:80", port))
 	survivor := webServer(t, d, "survivor", "-p", fmt.Sprintf("127.0.0.1:%d:80", freePort(t)))
 	survivorPort := strings.TrimSpace(d.MustCLI("port", survivor, "80"))
-	pid := pidOf(t, d, id)
+	pid := d.ContainerPid(id)
 	d.Kill9()
 	// the kernel keeps serving without the daemon: nothing is in user space
 	assert.Equal(t, "hello from crashy\n", httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port), nil))

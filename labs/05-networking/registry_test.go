@@ -74,7 +74,7 @@ func TestRegistryContainer(t *testing.T) {
 	assert.Equal(t, want, strings.TrimSpace(d.MustCLI("images", "-q", "--no-trunc", reg+"/busybox")), "the same image comes back")
 
 	// killed: --restart always brings it back, with its data
-	pid := pidOf(t, d, "registry")
+	pid := d.ContainerPid("registry")
 	require.NoError(t, killPid(pid))
 	waitRestarted(t, d, "registry", pid)
 	assert.Equal(t, `{"repositories":["busybox"]}`, strings.TrimSpace(httpGet(t, base+"/v2/_catalog", nil)))
@@ -85,7 +85,7 @@ func TestRegistryContainer(t *testing.T) {
 	assert.Equal(t, `{"repositories":["busybox"]}`, strings.TrimSpace(httpGet(t, base+"/v2/_catalog", nil)))
 
 	// the registry dies while the daemon is away: the daemon brings it back at start
-	pid = pidOf(t, d, "registry")
+	pid = d.ContainerPid("registry")
 	d.Kill9()
 	require.NoError(t, killPid(pid))
 	time.Sleep(300 * time.Millisecond)

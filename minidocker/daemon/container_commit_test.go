@@ -66,7 +66,7 @@ func TestCommitThenRunTheNewImage(t *testing.T) {
 func TestTopListsTheContainersProcesses(t *testing.T) {
 	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "top")
-	pid1 := toolsPid1(t, d, "top")
+	pid1 := d.ContainerPid("top")
 	toolsRun(t, d, "exec", "-d", "top", "sleep", "777")
 	testutil.Eventually(t, 10e9, "exec'd sleep in top", func() bool { return strings.Contains(d.CLI("top", "top").Stdout, "sleep 777") })
 	out := toolsRun(t, d, "top", "top")

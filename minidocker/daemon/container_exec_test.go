@@ -36,16 +36,6 @@ func tail(s string, n int) string {
 	return s
 }
 
-// toolsPid1 is the host pid of the container's PID 1.
-func toolsPid1(t *testing.T, d *testutil.Daemon, name string) int {
-	t.Helper()
-	var v []struct{ State struct{ Pid int } }
-	if err := json.Unmarshal([]byte(toolsRun(t, d, "inspect", name)), &v); err != nil || len(v) != 1 || v[0].State.Pid <= 0 {
-		t.Fatalf("inspect %s: %v %+v", name, err, v)
-	}
-	return v[0].State.Pid
-}
-
 // toolsSleeper starts a detached busybox container that sleeps.
 func toolsSleeper(t *testing.T, d *testutil.Daemon, name string, extra ...string) string {
 	t.Helper()
@@ -56,7 +46,7 @@ func toolsSleeper(t *testing.T, d *testutil.Daemon, name string, extra ...string
 func TestExecJoinsPID1NamespacesAndCgroup(t *testing.T) {
 	d := preload.StartDaemon(t)
 	toolsSleeper(t, d, "ns")
-	pid1 := toolsPid1(t, d, "ns")
+	pid1 := d.ContainerPid("ns")
 	for _, ns := range []string{"ipc", "uts", "net", "pid", "mnt"} {
 		want, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid1, ns))
 		if err != nil {

@@ -12,3 +12,15 @@ func (d *Daemon) Inspect(ref string) map[string]any {
 	}
 	return v[0]
 }
+
+// ContainerPid is the host PID of the PID 1 of a running container, and
+// fails the test when the container has none.
+func (d *Daemon) ContainerPid(ref string) int {
+	d.t.Helper()
+	state, _ := d.Inspect(ref)["State"].(map[string]any)
+	pid, _ := state["Pid"].(float64)
+	if pid <= 0 {
+		d.t.Fatalf("container %s is not running (no PID 1)", ref)
+	}
+	return int(pid)
+}
