@@ -25,8 +25,6 @@ package dockerfile
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,12 +72,6 @@ func pid1Detached(t *testing.T, d *testutil.Daemon, name string, flagsAndCmd ...
 	t.Helper()
 	d.MustCLI(append([]string{"run", "-d", "--net", "none", "--name", name}, flagsAndCmd...)...)
 	testutil.Eventually(t, 10*time.Second, name+" running", func() bool { return pid1State(t, d, name)["Running"] == true })
-}
-
-func pid1Tag() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // TestPID1IsTheCMD: the process the image (or the command line) names is
@@ -169,7 +161,7 @@ func TestContainerHostname(t *testing.T) {
 // the image's file system; a file on the host's / does not exist inside.
 func TestContainerHostFilesInvisible(t *testing.T) {
 	d := pid1Daemon(t)
-	canary := "/lab04-canary-" + pid1Tag()
+	canary := "/lab04-canary-" + testutil.RandomHex(4)
 	require.NoError(t, os.WriteFile(canary, []byte("host only\n"), 0o644))
 	t.Cleanup(func() { os.Remove(canary) })
 
@@ -232,7 +224,7 @@ func TestContainerNamespaces(t *testing.T) {
 // and other containers never see it.
 func TestContainerInstallStaysInside(t *testing.T) {
 	d := pid1Daemon(t)
-	tool := "lab04-tool-" + pid1Tag()
+	tool := "lab04-tool-" + testutil.RandomHex(4)
 	hostPath := "/usr/local/bin/" + tool
 	_, err := os.Stat(hostPath)
 	require.True(t, os.IsNotExist(err))

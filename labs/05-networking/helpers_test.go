@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -231,10 +229,4 @@ func vethOf(t *testing.T, d *testutil.Daemon, id string) netlink.Link {
 		t.Fatalf("host link %d: %v", idx, err)
 	}
 	return l
-}
-
-func rnd(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -187,7 +187,7 @@ func TestManualWiringOfANoneContainer(t *testing.T) {
 	manualIP := netip.AddrFrom4(func() [4]byte { b := pfx.Addr().As4(); b[3] = 200; return b }())
 
 	// ip link add A type veth peer name B
-	a, b := "mdA"+rnd(3), "mdB"+rnd(3)
+	a, b := "mdA"+testutil.RandomHex(3), "mdB"+testutil.RandomHex(3)
 	require.NoError(t, netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a}, PeerName: b}))
 	t.Cleanup(func() {
 		if l, err := netlink.LinkByName(a); err == nil {
@@ -295,7 +295,7 @@ func TestPublishedPort(t *testing.T) {
 // connects from inside it. Everything is removed when the test ends.
 func remoteClient(t *testing.T, hostAddr, remoteAddr netip.Addr, bits int) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	t.Helper()
-	name := "mdlab" + rnd(3)
+	name := "mdlab" + testutil.RandomHex(3)
 	runtime.LockOSThread()
 	orig, err := netns.Get()
 	require.NoError(t, err)
@@ -311,7 +311,7 @@ func remoteClient(t *testing.T, hostAddr, remoteAddr netip.Addr, bits int) func(
 		ns.Close()
 		netns.DeleteNamed(name)
 	})
-	hostEnd, peer := "mdh"+rnd(3), "mdr"+rnd(3)
+	hostEnd, peer := "mdh"+testutil.RandomHex(3), "mdr"+testutil.RandomHex(3)
 	require.NoError(t, netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: hostEnd}, PeerName: peer}))
 	t.Cleanup(func() {
 		if l, err := netlink.LinkByName(hostEnd); err == nil {

@@ -2,8 +2,6 @@ package network
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -19,12 +17,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
-
-func rnd(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 type tenv struct {
 	m      *Manager
@@ -43,7 +35,7 @@ func newEnv(t testing.TB, opts ...func(*Config)) *tenv {
 	}
 	dir := t.TempDir()
 	sub := testutil.FreeSubnet(t, 24)
-	id := rnd(3)
+	id := testutil.RandomHex(3)
 	cfg := Config{
 		BridgeName:  "mdt" + id,
 		BridgeCIDR:  netip.PrefixFrom(sub.Addr().Next(), 24).String(),
@@ -189,11 +181,11 @@ func TestBridgeTrafficAndPorts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + rnd(8), Name: "ca"})
+	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + testutil.RandomHex(8), Name: "ca"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.m.Attach(ctx, AttachRequest{ContainerID: "b" + rnd(8), Name: "cb", Ports: []PortBinding{
+	b, err := e.m.Attach(ctx, AttachRequest{ContainerID: "b" + testutil.RandomHex(8), Name: "cb", Ports: []PortBinding{
 		{HostIP: "127.0.0.1", ContainerPort: 80, Proto: "tcp"},
 		{ContainerPort: 80, Proto: "tcp"},
 	}})
@@ -285,7 +277,7 @@ func TestBridgeTrafficAndPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rns.Close()
-	rname := "mdr" + rnd(3)
+	rname := "mdr" + testutil.RandomHex(3)
 	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: rname}, PeerName: "eth0", PeerNamespace: netlink.NsFd(int(rns))}); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +338,7 @@ func TestPortConflictLeavesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + rnd(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
+	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + testutil.RandomHex(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +354,7 @@ func TestPortConflictLeavesNothing(t *testing.T) {
 	if err := e.m.CheckPorts([]PortBinding{{HostPort: p, ContainerPort: 80, Proto: "udp"}}); err != nil {
 		t.Errorf("udp on the same number should be free: %v", err)
 	}
-	bid := "b" + rnd(8)
+	bid := "b" + testutil.RandomHex(8)
 	// the second port conflicts, after a first one that would be fine
 	_, err = e.m.Attach(ctx, AttachRequest{ContainerID: bid, Ports: []PortBinding{{ContainerPort: 81}, same[0]}})
 	if err == nil || err.Error() != want {
@@ -411,7 +403,7 @@ func TestPortConflictLeavesNothing(t *testing.T) {
 	}
 	e.assertClean(t)
 	// the freed port can be published again
-	c, err := e.m.Attach(ctx, AttachRequest{ContainerID: "c" + rnd(8), Ports: same})
+	c, err := e.m.Attach(ctx, AttachRequest{ContainerID: "c" + testutil.RandomHex(8), Ports: same})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +424,7 @@ func TestCycles(t *testing.T) {
 	before, _ := netlink.LinkList()
 	start := time.Now()
 	for i := 0; i < n; i++ {
-		ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: fmt.Sprintf("cycle%d-%s", i, rnd(4)), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
+		ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: fmt.Sprintf("cycle%d-%s", i, testutil.RandomHex(4)), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
 		if err != nil {
 			t.Fatalf("cycle %d: %v", i, err)
 		}
@@ -462,18 +454,18 @@ func TestReconcile(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + rnd(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
+	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + testutil.RandomHex(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.m.Attach(ctx, AttachRequest{ContainerID: "b" + rnd(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
+	b, err := e.m.Attach(ctx, AttachRequest{ContainerID: "b" + testutil.RandomHex(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// leftovers no record explains: a veth on the bridge, a netns file, a rule
 	ghost := "vethghost01"
 	br, _ := netlink.LinkByName(e.cfg.BridgeName)
-	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ghost, MasterIndex: br.Attrs().Index}, PeerName: "mdg" + rnd(3)}); err != nil {
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ghost, MasterIndex: br.Attrs().Index}, PeerName: "mdg" + testutil.RandomHex(3)}); err != nil {
 		t.Fatal(err)
 	}
 	ghostNs := filepath.Join(e.cfg.ExecRoot, "netns", "ghost")
@@ -521,7 +513,7 @@ func TestReconcile(t *testing.T) {
 	}
 	mustFetch(t, "a after restart", "", fmt.Sprintf("127.0.0.1:%d", a.Ports[0].HostPort), "hello from a")
 	// a new container does not get a's IP, and gets b's old one
-	c, err := m2.Attach(ctx, AttachRequest{ContainerID: "c" + rnd(8)})
+	c, err := m2.Attach(ctx, AttachRequest{ContainerID: "c" + testutil.RandomHex(8)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,7 +543,7 @@ func TestUserNetworks(t *testing.T) {
 	if _, err := e.m.InspectNetwork("bogus"); err == nil || err.Error() != "network bogus not found" {
 		t.Errorf("bogus: %v", err)
 	}
-	if _, err := e.m.Attach(ctx, AttachRequest{ContainerID: "x" + rnd(4), Network: "bogus"}); err == nil || err.Error() != "network bogus not found" {
+	if _, err := e.m.Attach(ctx, AttachRequest{ContainerID: "x" + testutil.RandomHex(4), Network: "bogus"}); err == nil || err.Error() != "network bogus not found" {
 		t.Errorf("attach bogus: %v", err)
 	}
 	if err := e.m.RemoveNetwork("bogus"); err == nil || err.Error() != "network bogus not found" {
@@ -560,11 +552,11 @@ func TestUserNetworks(t *testing.T) {
 	if err := e.m.RemoveNetwork("bridge"); err == nil {
 		t.Error("removed the default bridge")
 	}
-	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + rnd(8), Name: "web", Network: "mynet"})
+	a, err := e.m.Attach(ctx, AttachRequest{ContainerID: "a" + testutil.RandomHex(8), Name: "web", Network: "mynet"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.m.Attach(ctx, AttachRequest{ContainerID: "b" + rnd(8), Network: id[:12]})
+	b, err := e.m.Attach(ctx, AttachRequest{ContainerID: "b" + testutil.RandomHex(8), Network: id[:12]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,7 +598,7 @@ func BenchmarkAttachDetach(b *testing.B) {
 		var att, det time.Duration
 		for i := 0; i < b.N; i++ {
 			s := time.Now()
-			ep, err := e.m.Attach(ctx, AttachRequest{ContainerID: fmt.Sprintf("bench%d-%s", i, rnd(3)), Ports: ports})
+			ep, err := e.m.Attach(ctx, AttachRequest{ContainerID: fmt.Sprintf("bench%d-%s", i, testutil.RandomHex(3)), Ports: ports})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -629,7 +621,7 @@ func BenchmarkAttachDetach(b *testing.B) {
 func TestReconcileAfterReboot(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	d, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "d" + rnd(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
+	d, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "d" + testutil.RandomHex(8), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -656,7 +648,7 @@ func TestReconcileAfterReboot(t *testing.T) {
 	m2.Detach(d.ContainerID)
 	e.assertClean(t)
 	// a daemon killed with endpoints in place: Purge takes everything away
-	if _, err := m2.Attach(context.Background(), AttachRequest{ContainerID: "p" + rnd(8), Ports: d.Ports}); err != nil {
+	if _, err := m2.Attach(context.Background(), AttachRequest{ContainerID: "p" + testutil.RandomHex(8), Ports: d.Ports}); err != nil {
 		t.Fatal(err)
 	}
 	m2.Close()
@@ -680,7 +672,7 @@ func TestDefaultHostIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "h" + rnd(8), Ports: bs})
+	ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "h" + testutil.RandomHex(8), Ports: bs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 // TestFiftyAtOnce attaches 50 containers with published ports concurrently,
@@ -24,7 +26,7 @@ func TestFiftyAtOnce(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			eps[i], errs[i] = e.m.Attach(context.Background(), AttachRequest{
-				ContainerID: fmt.Sprintf("fifty%02d-%s", i, rnd(4)),
+				ContainerID: fmt.Sprintf("fifty%02d-%s", i, testutil.RandomHex(4)),
 				Ports:       []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}, {ContainerPort: 53, Proto: "udp"}},
 			})
 		}(i)
@@ -95,7 +97,7 @@ func TestFiftyAtOnce(t *testing.T) {
 // straight to its IP, and reports both rates and their ratio.
 func BenchmarkThroughput(b *testing.B) {
 	e := newEnv(b)
-	ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "tput" + rnd(4), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 5001}}})
+	ep, err := e.m.Attach(context.Background(), AttachRequest{ContainerID: "tput" + testutil.RandomHex(4), Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 5001}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func NewDaemon(t testing.TB, extraArgs ...string) *Daemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	tag := randomTag()
+	tag := RandomHex(3)
 	d := &Daemon{
 		t: t, Bin: Binary(t), Dir: dir,
 		Socket:   filepath.Join(dir, "md.sock"),
@@ -335,8 +335,10 @@ func DockerCLI(t testing.TB) string {
 	return p
 }
 
-func randomTag() string {
-	b := make([]byte, 3)
+// RandomHex is n random bytes in hex: names that tests running side by
+// side do not share.
+func RandomHex(n int) string {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
