@@ -12,7 +12,8 @@ started=""
 if ! minidocker version >/dev/null 2>&1; then
 	echo "==> starting minidocker daemon (log: build/daemon.log)"
 	mkdir -p build
-	minidocker daemon >build/daemon.log 2>&1 &
+	# --remove-network-on-exit: the demo leaves the host as it found it
+	minidocker daemon --remove-network-on-exit >build/daemon.log 2>&1 &
 	started=$!
 	for _ in $(seq 100); do minidocker version >/dev/null 2>&1 && break; sleep 0.1; done
 fi
