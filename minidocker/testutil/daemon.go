@@ -61,7 +61,6 @@ func (d *Daemon) StartWithCleanup() {
 		d.RemoveAllContainers()
 		d.Stop()
 		d.AssertNoLeaks()
-		d.Purge()
 	})
 }
 
@@ -88,6 +87,7 @@ func NewDaemon(t testing.TB, extraArgs ...string) *Daemon {
 		Args:     extraArgs,
 	}
 	d.Host = "unix://" + d.Socket
+	t.Cleanup(d.Purge) // runs after the test's own stop (cleanups run last-in, first-out)
 	return d
 }
 
