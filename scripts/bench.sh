@@ -23,6 +23,7 @@ cleanup() {
 	for id in $("$MD" -H "$MDH" ps -aq 2>/dev/null); do "$MD" -H "$MDH" rm -f "$id" >/dev/null 2>&1 || true; done
 	kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null || true
 	rm -rf "$BENCH_DIR"
+	rmdir /sys/fs/cgroup/*/minidocker-bench /sys/fs/cgroup/minidocker-bench 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 200); do "$MD" -H "$MDH" version >/dev/null 2>&1 && break; sleep 0.05; done
