@@ -53,7 +53,8 @@ func StartDaemon(t testing.TB, extraArgs ...string) *Daemon {
 }
 
 // StartWithCleanup starts d and registers StartDaemon's cleanup: remove
-// the containers, stop the daemon, fail the test on leaks, purge.
+// the containers, stop the daemon, fail the test on leaks (NewDaemon's own
+// cleanup purges after that).
 func (d *Daemon) StartWithCleanup() {
 	d.t.Helper()
 	d.Start()
