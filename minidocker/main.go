@@ -1,6 +1,3 @@
-// Command minidocker is every part of minidocker in one static binary: the
-// CLI (the client), the daemon, the registry server, and the hidden roles
-// the daemon starts (the shim and the container's init).
 package main
 
 import (

@@ -1,5 +1,3 @@
-// Package version holds the numbers the client and the daemon print and
-// negotiate with: minidocker's own version and the Engine API range.
 package version
 
 import "runtime"
