@@ -375,6 +375,12 @@ func (c *Cgroup) killOnce() error {
 		return err
 	}
 	for _, p := range pids {
+		if p == os.Getpid() {
+			// One of our own threads visiting the cgroup (the runtime's exec
+			// on v1 does, briefly): never kill the caller; the wait in
+			// KillAll outlasts the visit.
+			continue
+		}
 		if err := unix.Kill(p, unix.SIGKILL); err != nil && err != unix.ESRCH {
 			return fmt.Errorf("cgroups: kill %d: %w", p, err)
 		}

@@ -195,9 +195,46 @@ var nsKinds = []struct {
 	flag int
 }{{"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"net", unix.CLONE_NEWNET}, {"pid", unix.CLONE_NEWPID}, {"mnt", unix.CLONE_NEWNS}}
 
+// openHomeTasks opens, for writing, the v1 "tasks" files of the cgroups the
+// calling process (its main thread) is in: where an exec thread returns to.
+func openHomeTasks() ([]*os.File, error) {
+	home, err := cgroupOf(unix.Getpid())
+	if err != nil {
+		return nil, err
+	}
+	defer home.close()
+	var files []*os.File
+	for _, tasks := range home.v1Tasks {
+		f, err := os.OpenFile(tasks, os.O_WRONLY, 0)
+		if err != nil {
+			for _, g := range files {
+				g.Close()
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
 // forkInContainer runs on a locked thread it is allowed to ruin.
 func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File) (*os.Process, error) {
 	tid := []byte(fmt.Sprint(unix.Gettid()))
+	// On v1 this thread itself joins the container's cgroups. It must go
+	// home again as soon as the child is forked: while it sits there,
+	// the container's cgroup.procs lists the daemon's PID, and a KillAll
+	// (rm -f, stop) or an OOM kill of the container would hit the daemon.
+	// Home is opened now, while this thread still sees the host's /sys.
+	home, err := openHomeTasks()
+	if err != nil {
+		return nil, startErr("exec: %v", err)
+	}
+	defer func() {
+		for _, f := range home {
+			_, _ = f.Write(tid)
+			f.Close()
+		}
+	}()
 	for _, tasks := range cg.v1Tasks {
 		if err := os.WriteFile(tasks, tid, 0); err != nil {
 			return nil, startErr("exec: join cgroup: %v", err)

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
 )
 
 func TestNetworkModes(t *testing.T) {
@@ -334,5 +337,45 @@ func TestNoLeaksInTheCaller(t *testing.T) {
 	}
 	if n := goruntime.NumGoroutine(); n > gs {
 		t.Errorf("goroutines: %d before, %d after", gs, n)
+	}
+}
+
+// TestExecLeavesNoThreadInTheCgroup: the exec thread visits the container's
+// cgroup only while it forks. Once Exec returns, the caller (the daemon) is
+// not listed in the container's cgroup, so killing the container's cgroup
+// cannot kill the daemon.
+func TestExecLeavesNoThreadInTheCgroup(t *testing.T) {
+	spec, bundle := newSpec(t, "sleep", "100")
+	if err := WriteSpec(bundle, spec); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pid, err := StartShim(ctx, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Cleanup(bundle)
+	cg, err := cgroups.Load(spec.Cgroup.Parent, spec.Cgroup.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		e, err := Exec(ctx, pid, Process{Args: []string{"true"}, Env: spec.Process.Env}, ExecIO{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, err := e.Wait(ctx); err != nil || code != 0 {
+			t.Fatal(code, err)
+		}
+		procs, err := cg.Procs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(procs, os.Getpid()) {
+			t.Fatalf("exec %d: the caller (pid %d) is still in the container's cgroup: %v", i, os.Getpid(), procs)
+		}
+	}
+	if err := cg.KillAll(); err != nil {
+		t.Fatal(err)
 	}
 }
