@@ -16,7 +16,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-	"github.com/moby/moby/client/pkg/jsonmessage"
 )
 
 // ContainerCommands are the container commands of the article (section 3).
@@ -305,8 +304,7 @@ func (g *Globals) pullImage(ctx context.Context, cli *client.Client, ref string)
 		return err
 	}
 	defer resp.Close()
-	fd, isTerm := terminalFd(g.stderr)
-	return jsonmessage.DisplayJSONMessagesStream(resp, g.stderr, fd, isTerm, nil)
+	return showProgress(resp, g.stderr)
 }
 
 func terminalFd(w io.Writer) (uintptr, bool) {

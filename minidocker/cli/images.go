@@ -16,7 +16,6 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 )
@@ -174,6 +173,30 @@ func humanAgo(unix int64) string {
 
 // ---- pull / push ----
 
+// withDefaultTag parses an image name for pull and push, adding docker's
+// default tag (and saying so, unless quiet) when the name has none.
+func (g *Globals) withDefaultTag(name string, quiet bool) (reference.Named, error) {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return nil, err
+	}
+	if reference.IsNameOnly(named) {
+		named = reference.TagNameOnly(named)
+		if !quiet {
+			fmt.Fprintln(g.stdout, "Using default tag: latest")
+		}
+	}
+	return named, nil
+}
+
+// showProgress renders a daemon's JSON message stream (pull, push, load,
+// import) as docker does: bars redrawn in place on a terminal, plain lines
+// otherwise. Aux messages (push's digest) are not printed.
+func showProgress(r io.Reader, out io.Writer) error {
+	fd, isTerm := terminalFd(out)
+	return jsonmessage.DisplayJSONMessagesStream(r, out, fd, isTerm, nil)
+}
+
 // PullCmd is `docker pull`.
 type PullCmd struct {
 	Quiet bool   `short:"q" help:"Suppress verbose output."`
@@ -181,15 +204,9 @@ type PullCmd struct {
 }
 
 func (c *PullCmd) Run(g *Globals) error {
-	named, err := reference.ParseNormalizedNamed(c.Name)
+	named, err := g.withDefaultTag(c.Name, c.Quiet)
 	if err != nil {
 		return err
-	}
-	if reference.IsNameOnly(named) {
-		named = reference.TagNameOnly(named)
-		if !c.Quiet {
-			fmt.Fprintln(g.stdout, "Using default tag: latest")
-		}
 	}
 	cli, err := g.Client()
 	if err != nil {
@@ -200,13 +217,11 @@ func (c *PullCmd) Run(g *Globals) error {
 		return err
 	}
 	defer resp.Close()
+	out := g.stdout
 	if c.Quiet {
-		err = jsonmessage.DisplayJSONMessagesStream(resp, io.Discard, 0, false, nil)
-	} else {
-		fd, isTerm := terminalFd(g.stdout)
-		err = jsonmessage.DisplayJSONMessagesStream(resp, g.stdout, fd, isTerm, nil)
+		out = io.Discard
 	}
-	if err != nil {
+	if err := showProgress(resp, out); err != nil {
 		return err
 	}
 	fmt.Fprintln(g.stdout, named.String())
@@ -220,15 +235,9 @@ type PushCmd struct {
 }
 
 func (c *PushCmd) Run(g *Globals) error {
-	named, err := reference.ParseNormalizedNamed(c.Name)
+	named, err := g.withDefaultTag(c.Name, c.Quiet)
 	if err != nil {
 		return err
-	}
-	if reference.IsNameOnly(named) {
-		named = reference.TagNameOnly(named)
-		if !c.Quiet {
-			fmt.Fprintln(g.stdout, "Using default tag: latest")
-		}
 	}
 	cli, err := g.Client()
 	if err != nil {
@@ -243,8 +252,7 @@ func (c *PushCmd) Run(g *Globals) error {
 	if c.Quiet {
 		out = io.Discard
 	}
-	fd, isTerm := terminalFd(out)
-	if err := jsonmessage.DisplayJSONMessagesStream(resp, out, fd, isTerm, func(jsonstream.Message) {}); err != nil {
+	if err := showProgress(resp, out); err != nil {
 		return err
 	}
 	if c.Quiet {
@@ -282,15 +290,10 @@ func (c *RmiCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	var errs []string
-	for _, ref := range c.Images {
+	return g.each(c.Images, func(ref string) error {
 		res, err := cli.ImageRemove(g.ctx, ref, client.ImageRemoveOptions{Force: c.Force, PruneChildren: !c.NoPrune})
 		if err != nil {
-			if client.IsErrConnectionFailed(err) {
-				return err
-			}
-			errs = append(errs, err.Error())
-			continue
+			return err
 		}
 		for _, it := range res.Items {
 			if it.Untagged != "" {
@@ -300,11 +303,8 @@ func (c *RmiCmd) Run(g *Globals) error {
 				fmt.Fprintln(g.stdout, "Deleted:", it.Deleted)
 			}
 		}
-	}
-	if len(errs) > 0 {
-		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
-	}
-	return nil
+		return nil
+	})
 }
 
 // ---- inspect / history ----
@@ -479,14 +479,14 @@ func (c *LoadCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	fd, isTerm := terminalFd(g.stdout)
+	_, isTerm := terminalFd(g.stdout)
 	quiet := c.Quiet || !isTerm
 	res, err := cli.ImageLoad(g.ctx, in, client.ImageLoadWithQuiet(quiet))
 	if err != nil {
 		return err
 	}
 	defer res.Close()
-	return jsonmessage.DisplayJSONMessagesStream(res, g.stdout, fd, isTerm, nil)
+	return showProgress(res, g.stdout)
 }
 
 // ImportCmd is `docker import`.
@@ -520,7 +520,7 @@ func (c *ImportCmd) Run(g *Globals) error {
 		return err
 	}
 	defer res.Close()
-	return jsonmessage.DisplayJSONMessagesStream(res, g.stdout, 0, false, nil)
+	return showProgress(res, g.stdout)
 }
 
 // ImagePruneCmd is `docker image prune`.
