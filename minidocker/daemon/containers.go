@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -116,12 +117,7 @@ func (c *Container) save() error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(c.Dir, "config.v2.json")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(filepath.Join(c.Dir, "config.v2.json"), b, atomicfile.Options{})
 }
 
 // containerStore holds every container record, by ID.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"hash"
 	"io"
 	"io/fs"
@@ -175,27 +176,7 @@ func (s *Store) saveReposLocked() error {
 
 // writeFileAtomic writes data to a temp file in tmp/ and renames it to path.
 func (s *Store) writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "file-")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil && s.SyncWrites {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(path, data, atomicfile.Options{TempDir: filepath.Join(s.root, "tmp"), Sync: s.SyncWrites})
 }
 
 func hexOf(d string) string { return strings.TrimPrefix(d, "sha256:") }

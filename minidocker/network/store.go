@@ -2,6 +2,7 @@ package network
 
 import (
 	"encoding/json"
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"os"
 	"path/filepath"
 )
@@ -17,30 +18,7 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, append(data, '\n'), atomicfile.Options{Sync: true})
 }
 
 // readJSONDir decodes every *.json file of dir with fn; half-written temp

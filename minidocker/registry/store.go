@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -90,39 +91,7 @@ func (st *store) writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Join(st.root, "tmp"), "w-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Write(path, data, atomicfile.Options{TempDir: filepath.Join(st.root, "tmp"), Sync: true, SyncDir: true})
 }
 
 func exists(path string) bool {
@@ -167,7 +136,7 @@ func (st *store) commitBlob(name string, d digest, verifiedFile string) error {
 		if err := os.Rename(verifiedFile, dst); err != nil {
 			return err
 		}
-		if err := syncDir(filepath.Dir(dst)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Dir(dst)); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"os"
 	"path/filepath"
 	"time"
@@ -146,19 +147,5 @@ func ReadExitStatus(bundleDir string) (st ExitStatus, ok bool, err error) {
 // reader sees the old or the new content, never a part. (No fsync: these
 // files describe processes, which do not survive a machine crash either.)
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, atomicfile.Options{Perm: mode})
 }
