@@ -2,6 +2,7 @@ package build
 
 import (
 	"errors"
+	"github.com/minidocker/minidocker/minidocker/rootpath"
 	"io/fs"
 	"os"
 	"path"
@@ -323,54 +324,7 @@ func (rootDirInfo) Sys() any          { return nil }
 // for the build context and image roots). With followLast false the last
 // component is not followed. The result is clean and relative.
 func resolveInScope(v fileView, name string, followLast bool) (string, error) {
-	todo := strings.Split(cleanRel(name), "/")
-	if len(todo) == 1 && todo[0] == "." {
-		return ".", nil
-	}
-	var done []string
-	links := 0
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(done) > 0 {
-				done = done[:len(done)-1]
-			}
-			continue
-		}
-		cur := strings.Join(append(done, c), "/")
-		if len(todo) == 0 && !followLast {
-			done = append(done, c)
-			break
-		}
-		fi, err := v.Lstat(cur)
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return "", err
-			}
-			done = append(done, c)
-			continue
-		}
-		links++
-		if links > 255 {
-			return "", errors.New("too many levels of symbolic links: " + name)
-		}
-		target, err := v.Readlink(cur)
-		if err != nil {
-			return "", err
-		}
-		if path.IsAbs(target) {
-			done = nil
-		}
-		todo = append(strings.Split(target, "/"), todo...)
-	}
-	if len(done) == 0 {
-		return ".", nil
-	}
-	return strings.Join(done, "/"), nil
+	return rootpath.Resolve(v, cleanRel(name), followLast)
 }
 
 // cleanRel makes any path relative to "/" with ".." clamped at the top.

@@ -7,7 +7,7 @@ package daemon
 // /evil -> /etc/shadow means the container's /etc/shadow, and ../.. can
 // never climb above the container's /. Two layers make sure of it:
 //
-//  1. ResolveInRoot walks the path one component at a time and follows
+//  1. rootpath.Resolve walks the path one component at a time and follows
 //     symlinks itself, restarting absolute targets at the container's root
 //     and clamping ".." at it — what a chroot would do (docker does the same
 //     with FollowSymlinkInScope and a chroot'ed tar helper);
@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minidocker/minidocker/minidocker/rootpath"
 	"io"
 	"io/fs"
 	"os"
@@ -56,73 +57,6 @@ import (
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/runtime"
 )
-
-// maxSymlinks bounds symlink resolution, like the kernel's ELOOP limit.
-const maxSymlinks = 255
-
-// ResolveInRoot resolves the container path p inside root as a chroot
-// would: symlinks are followed (absolute targets start again at root's top,
-// ".." stops at it); with followFinal false the last component is left as
-// it is (docker cp copies a symlink, not what it points to). Components
-// that do not exist are kept as they are written. The result is a clean
-// path relative to root ("." for the root itself) whose directories contain
-// no symlink at the time of the call.
-func ResolveInRoot(root *os.Root, p string, followFinal bool) (string, error) {
-	todo := splitPath(p)
-	var done []string
-	links := 0
-	for len(todo) > 0 {
-		name := todo[0]
-		todo = todo[1:]
-		switch name {
-		case "", ".":
-			continue
-		case "..":
-			if len(done) > 0 {
-				done = done[:len(done)-1]
-			}
-			continue
-		}
-		if len(todo) == 0 && !followFinal {
-			done = append(done, name)
-			break
-		}
-		cur := joinRel(append(done, name))
-		fi, err := root.Lstat(cur)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				done = append(done, name)
-				continue
-			}
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			done = append(done, name)
-			continue
-		}
-		if links++; links > maxSymlinks {
-			return "", &fs.PathError{Op: "resolve", Path: p, Err: syscall.ELOOP}
-		}
-		target, err := root.Readlink(cur)
-		if err != nil {
-			return "", err
-		}
-		if strings.HasPrefix(target, "/") {
-			done = nil
-		}
-		todo = append(splitPath(target), todo...)
-	}
-	return joinRel(done), nil
-}
-
-func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
-
-func joinRel(parts []string) string {
-	if len(parts) == 0 {
-		return "."
-	}
-	return strings.Join(parts, "/")
-}
 
 // cpTarget is a container path as docker cp understands it.
 type cpTarget struct {
@@ -145,12 +79,12 @@ func cpResolve(root *os.Root, p string) cpTarget {
 		} else {
 			t.abs = "/."
 		}
-		t.rel, _ = ResolveInRoot(root, clean, true)
+		t.rel, _ = rootpath.Resolve(root, clean, true)
 		t.name = "."
 	case clean == "/":
 		t.rel, t.name = ".", "/"
 	default:
-		dir, _ := ResolveInRoot(root, path.Dir(clean), true)
+		dir, _ := rootpath.Resolve(root, path.Dir(clean), true)
 		t.rel = path.Join(dir, path.Base(clean))
 		t.name = path.Base(clean)
 	}
@@ -184,7 +118,7 @@ func statPath(root *os.Root, p, ref string) (container.PathStat, cpTarget, error
 	}
 	st := container.PathStat{Name: path.Base(t.abs), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := ResolveInRoot(root, t.abs, true)
+		target, err := rootpath.Resolve(root, t.abs, true)
 		if err != nil {
 			return st, t, err
 		}
@@ -236,7 +170,7 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 		return err
 	}
 	defer release()
-	rel, err := ResolveInRoot(root, p, true)
+	rel, err := rootpath.Resolve(root, p, true)
 	if err != nil {
 		return err
 	}
@@ -352,7 +286,7 @@ func bindInRoot(root *os.Root, b bind) error {
 	if err != nil {
 		return nil
 	}
-	rel, err := ResolveInRoot(root, b.Destination, true)
+	rel, err := rootpath.Resolve(root, b.Destination, true)
 	if err != nil {
 		return nil
 	}
@@ -539,7 +473,7 @@ func (o ExtractOptions) rebase(name string) string {
 }
 
 // ExtractArchive unpacks the tar r into the directory dir (relative to
-// root). Each entry's directory is resolved inside root (ResolveInRoot), an
+// root). Each entry's directory is resolved inside root (rootpath.Resolve), an
 // existing entry of the same name is replaced — never written through, so
 // a symlink in the container cannot redirect a copy — and all changes go
 // through root.
@@ -569,7 +503,7 @@ func ExtractArchive(root *os.Root, dir string, r io.Reader, opts ExtractOptions)
 		if strings.Contains("/"+hdr.Name+"/", "/../") {
 			return errdefs.Invalid("invalid archive entry %q: it climbs out of the destination", hdr.Name)
 		}
-		parent, err := ResolveInRoot(root, path.Join(dir, path.Dir(name)), true)
+		parent, err := rootpath.Resolve(root, path.Join(dir, path.Dir(name)), true)
 		if err != nil {
 			return err
 		}
@@ -619,7 +553,7 @@ func ExtractArchive(root *os.Root, dir string, r io.Reader, opts ExtractOptions)
 			if strings.Contains("/"+hdr.Linkname+"/", "/../") {
 				return errdefs.Invalid("invalid hard link %q in the archive", hdr.Linkname)
 			}
-			src, err := ResolveInRoot(root, path.Join(dir, path.Dir(lname)), true)
+			src, err := rootpath.Resolve(root, path.Join(dir, path.Dir(lname)), true)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"archive/tar"
 	"bytes"
+	"github.com/minidocker/minidocker/minidocker/rootpath"
 	"io"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ func mkRoot(t *testing.T) (string, *os.Root) {
 	return dir, root
 }
 
-func TestResolveInRootStaysInside(t *testing.T) {
+func TestResolveStaysInside(t *testing.T) {
 	_, root := mkRoot(t)
 	for _, c := range []struct {
 		path   string
@@ -55,12 +56,12 @@ func TestResolveInRootStaysInside(t *testing.T) {
 		{"/nosuch/../etc", true, "etc"},
 		{"/", true, "."},
 	} {
-		got, err := daemon.ResolveInRoot(root, c.path, c.follow)
+		got, err := rootpath.Resolve(root, c.path, c.follow)
 		if err != nil || got != c.want {
-			t.Errorf("ResolveInRoot(%q, %v) = %q, %v; want %q", c.path, c.follow, got, err, c.want)
+			t.Errorf("Resolve(%q, %v) = %q, %v; want %q", c.path, c.follow, got, err, c.want)
 		}
 	}
-	if _, err := daemon.ResolveInRoot(root, "/loop1", true); err == nil {
+	if _, err := rootpath.Resolve(root, "/loop1", true); err == nil {
 		t.Error("a symlink loop resolved")
 	}
 }
