@@ -7,13 +7,11 @@
 package coreoperations
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,7 +111,7 @@ func TestContainerLogs(t *testing.T) {
 
 	// --tail=2 -f: the last two lines, then new ones as they come
 	cmd := exec.Command(d.Bin, "-H", d.Host, "logs", "--tail=2", "-f", "nginx")
-	var out syncBuf
+	var out testutil.SyncBuffer
 	cmd.Stdout = &out
 	require.NoError(t, cmd.Start())
 	testutil.Eventually(t, 15*time.Second, "followed lines", func() bool { return strings.Count(out.String(), "tick") >= 4 })
@@ -172,23 +170,6 @@ func TestContainerInspect(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &img))
 	require.Len(t, img, 1)
 	assert.Equal(t, in["Image"], img[0]["Id"], "the container records the image ID")
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func itoa(n int) string {

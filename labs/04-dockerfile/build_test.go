@@ -28,7 +28,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -548,7 +547,7 @@ func TestBuildClientGoesAway(t *testing.T) {
 	d := buildDaemon(t)
 	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
 	cmd := exec.Command(d.Bin, "-H", d.Host, "build", dir)
-	out := &buildSyncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(30 * time.Second)
@@ -580,7 +579,7 @@ func TestBuildDaemonStops(t *testing.T) {
 	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
 	startRun := func() *exec.Cmd {
 		cmd := exec.Command(d.Bin, "-H", d.Host, "build", dir)
-		out := &buildSyncBuffer{}
+		out := &testutil.SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		require.NoError(t, cmd.Start())
 		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "\nstarted\n"); time.Sleep(20 * time.Millisecond) {
@@ -638,21 +637,4 @@ func buildSleepRuns(d *testutil.Daemon) bool {
 func buildTmpEmpty(d *testutil.Daemon) bool {
 	entries, _ := os.ReadDir(filepath.Join(d.DataRoot, "build", "tmp"))
 	return len(entries) == 0
-}
-
-type buildSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *buildSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *buildSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -37,7 +37,7 @@ type Daemon struct {
 	Args     []string // extra daemon flags
 
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *SyncBuffer
 	done chan error
 }
 
@@ -116,7 +116,7 @@ func (d *Daemon) Start() {
 	if _, err := os.Stat(filepath.Join(d.Dir, "daemon.json")); err != nil {
 		d.WriteConfig("{}")
 	}
-	d.log = &syncBuffer{}
+	d.log = &SyncBuffer{}
 	d.cmd = exec.Command(d.Bin, d.DaemonArgs()...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	d.cmd.Env = append(os.Environ(), "MINIDOCKER_HOST=")
@@ -368,18 +368,20 @@ func uniqueSubnet() string {
 	}
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that a process's output goroutines and the
+// test may use at once.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
