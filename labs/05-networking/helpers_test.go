@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"net/http"
 	"net/netip"
@@ -116,15 +117,23 @@ func gateway(d *testutil.Daemon) netip.Addr {
 	return netip.MustParsePrefix(d.Bip).Addr()
 }
 
-// freePort asks the kernel for a TCP port nobody uses on 127.0.0.1.
+// freePort finds a TCP port nobody uses on 127.0.0.1.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below the kernel's ephemeral range (32768–60999 by default): a port
+	// the test reuses across many runs must not be taken meanwhile as the
+	// local port of some other process's outgoing connection.
+	for try := 0; try < 100; try++ {
+		port := 20000 + rand.Intn(12000)
+		ln, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // httpGet fetches url from the host (or from a namespace through dial),
