@@ -5,6 +5,6 @@
 // program.
 //
 // Start reading at main in main.go: a re-exec'd shim or init is recognised
-// first (runtime.RunReexecEntrypoint), everything else is the command line
+// first (libcontainer.RunReexecEntrypoint), everything else is the command line
 // (cli.Main).
 package main

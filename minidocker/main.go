@@ -4,11 +4,11 @@ import (
 	"os"
 
 	"github.com/minidocker/minidocker/minidocker/cli"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 func main() {
-	if runtime.RunReexecEntrypoint() {
+	if libcontainer.RunReexecEntrypoint() {
 		return
 	}
 	os.Exit(cli.Main(os.Args[1:]))

@@ -29,7 +29,7 @@
 #                                   [-modules overlay,veth,bridge,...] [-minidocker]
 #                                   [pkgdir|file.test ...]
 #   default pkgdir: ./minidocker/cgroups
-#   e.g.  scripts/cgroup2-vm-test.sh -run 'OOM|Memory' ./minidocker/cgroups ./minidocker/runtime
+#   e.g.  scripts/cgroup2-vm-test.sh -run 'OOM|Memory' ./minidocker/cgroups ./minidocker/libcontainer
 #   -env K=V     exported in the guest before the tests run (CI is passed on as it is)
 #   -modules L   kernel modules (comma-separated, with their dependencies) to insmod
 #                at boot; Debian builds overlay, veth, bridge (+llc, stp),

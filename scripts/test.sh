@@ -40,7 +40,7 @@ vm() {
 vm ./minidocker/cgroups || status=1
 vm -modules overlay \
 	-run 'OOMKill|Pid1IsTheCommand|NamespacesAndExec|ExitCodes|CleanupLeavesNothing|FailedStartLeavesNothing' \
-	./minidocker/runtime || status=1
+	./minidocker/libcontainer || status=1
 # …and the lab's memory-limit proof through a whole daemon (docker run -m → 137, OOMKilled).
 vm -m 1024 -modules overlay,bridge -minidocker \
 	-add build/busybox.tar:/busybox.tar -env MINIDOCKER_BUSYBOX_TAR=/busybox.tar \

@@ -17,7 +17,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/daemon"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // registerContainerRoutes adds the container endpoints of the Engine API.
@@ -307,7 +307,7 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request, v map[str
 		flusher.Flush()
 	}
 	var hdr [8]byte
-	err = s.daemon.ContainerLogs(r.Context(), c, opts, func(e runtime.LogEntry) error {
+	err = s.daemon.ContainerLogs(r.Context(), c, opts, func(e libcontainer.LogEntry) error {
 		line := e.Log
 		if opts.Timestamps {
 			line = append([]byte(e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z")+" "), line...)

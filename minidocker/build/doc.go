@@ -27,7 +27,7 @@
 //   - backend.go: the Backend interface (GetImage, PullImage, LayerDirs,
 //     Commit, Tag, Run). store.go is its one real implementation over the
 //     image store (StoreBackend), run.go the one RUN implementation
-//     (ContainerRun: a container made by package runtime). The daemon
+//     (ContainerRun: a container made by package libcontainer). The daemon
 //     (daemon/build.go) combines them with its registry settings, cgroup
 //     parent and a bridge endpoint per RUN; this package's tests use the
 //     same two with --network none, or an in-memory fake (fake_test.go).

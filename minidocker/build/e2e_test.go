@@ -14,13 +14,13 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/image"
-	mdrt "github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 var e2eCgroupParent = fmt.Sprintf("minidocker-buildtest-%d", os.Getpid())
 
 func TestMain(m *testing.M) {
-	if mdrt.RunReexecEntrypoint() { // the shim and init roles, for the real RUN tests
+	if libcontainer.RunReexecEntrypoint() { // the shim and init roles, for the real RUN tests
 		return
 	}
 	code := m.Run()

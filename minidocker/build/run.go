@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
-	mdrt "github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
-// ContainerRun runs RUN steps in real containers made by package runtime:
+// ContainerRun runs RUN steps in real containers made by package libcontainer:
 // the rootfs is overlay(lower = the parent image's layers, upper = the
 // step's upperdir), the process runs as PID 1 in its own namespaces and
 // cgroup, its output goes to the build output. It is the one
@@ -27,7 +27,7 @@ type ContainerRun struct {
 	// Network, when not nil, gives the step its network namespace and a
 	// function that releases it (called after the container is gone). nil
 	// means a namespace of its own with only lo (docker's --network none).
-	Network func(ctx context.Context, spec RunSpec) (mdrt.Network, func(), error)
+	Network func(ctx context.Context, spec RunSpec) (libcontainer.Network, func(), error)
 }
 
 // Run is Backend.Run. The bundle (spec, shim socket) lives beside the
@@ -52,7 +52,7 @@ func (r ContainerRun) Run(ctx context.Context, spec RunSpec) (code int, err erro
 	if err := os.MkdirAll(bundle, 0o700); err != nil {
 		return 0, err
 	}
-	netw := mdrt.Network{Mode: "none"}
+	netw := libcontainer.Network{Mode: "none"}
 	if r.Network != nil {
 		n, release, err := r.Network(ctx, spec)
 		if err != nil {
@@ -61,21 +61,21 @@ func (r ContainerRun) Run(ctx context.Context, spec RunSpec) (code int, err erro
 		defer release()
 		netw = n
 	}
-	rs := &mdrt.Spec{
+	rs := &libcontainer.Spec{
 		ID:       spec.ID,
-		Rootfs:   mdrt.Rootfs{LowerDirs: lower, UpperDir: spec.UpperDir, WorkDir: spec.WorkDir, MergedDir: spec.MergedDir},
-		Process:  mdrt.Process{Args: spec.Args, Env: spec.Env, Cwd: spec.WorkingDir, User: spec.User},
+		Rootfs:   libcontainer.Rootfs{LowerDirs: lower, UpperDir: spec.UpperDir, WorkDir: spec.WorkDir, MergedDir: spec.MergedDir},
+		Process:  libcontainer.Process{Args: spec.Args, Env: spec.Env, Cwd: spec.WorkingDir, User: spec.User},
 		Hostname: spec.Hostname,
 		Network:  netw,
-		Cgroup:   mdrt.Cgroup{Parent: r.CgroupParent, Name: spec.ID},
+		Cgroup:   libcontainer.Cgroup{Parent: r.CgroupParent, Name: spec.ID},
 	}
-	if err := mdrt.WriteSpec(bundle, rs); err != nil {
+	if err := libcontainer.WriteSpec(bundle, rs); err != nil {
 		return 0, err
 	}
-	defer mdrt.Cleanup(bundle) // kills what still runs, removes the cgroup
-	sh, err := mdrt.CreateShim(ctx, bundle)
+	defer libcontainer.Cleanup(bundle) // kills what still runs, removes the cgroup
+	sh, err := libcontainer.CreateShim(ctx, bundle)
 	if err != nil {
-		var se *mdrt.StartError
+		var se *libcontainer.StartError
 		if errors.As(err, &se) {
 			fmt.Fprintln(spec.Stderr, se.Message)
 			return se.Code, nil
@@ -90,7 +90,7 @@ func (r ContainerRun) Run(ctx context.Context, spec RunSpec) (code int, err erro
 	done := make(chan error, 1)
 	go func() { done <- demuxStd(conn, spec.Stdout, spec.Stderr) }()
 	if err := sh.Start(ctx); err != nil {
-		var se *mdrt.StartError
+		var se *libcontainer.StartError
 		if errors.As(err, &se) {
 			// docker's 126/127 cases: the message, then the code
 			conn.Close()

@@ -19,7 +19,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/build"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/image"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // This file is POST /build on the daemon's side: the context tar is
@@ -55,14 +55,14 @@ func (d *Daemon) initBuilds() error {
 }
 
 // reconcileBuilds removes the leftovers of builds a dead daemon was
-// running: each step's bundle gets runtime.Cleanup (kill, cgroup), then
+// running: each step's bundle gets libcontainer.Cleanup (kill, cgroup), then
 // tmp and contexts are emptied. Their network endpoints need nothing here:
 // no container record owns them, so network reconciliation at start
 // already removed them.
 func (d *Daemon) reconcileBuilds() error {
 	bundles, _ := filepath.Glob(filepath.Join(d.buildDir(), "tmp", "*", "bundle"))
 	for _, b := range bundles {
-		if err := runtime.Cleanup(b); err != nil {
+		if err := libcontainer.Cleanup(b); err != nil {
 			slog.Warn("removing a stale build container", "bundle", b, "err", err)
 		}
 	}
@@ -164,7 +164,7 @@ func unpackContext(dir string, r io.Reader) error {
 // that is never saved — if the daemon dies mid-step, network reconciliation
 // at the next start removes the endpoint, since no container record owns
 // it. --network none/host/NAME are honoured the same way.
-func (d *Daemon) buildNetwork(ctx context.Context, spec build.RunSpec) (runtime.Network, func(), error) {
+func (d *Daemon) buildNetwork(ctx context.Context, spec build.RunSpec) (libcontainer.Network, func(), error) {
 	c := &Container{
 		ID:         spec.ID,
 		Name:       spec.Hostname,
@@ -174,7 +174,7 @@ func (d *Daemon) buildNetwork(ctx context.Context, spec build.RunSpec) (runtime.
 	}
 	n, _, err := d.connect(c)
 	if err != nil {
-		return runtime.Network{}, nil, err
+		return libcontainer.Network{}, nil, err
 	}
 	release := func() {}
 	if parseNetMode(c.HostConfig.NetworkMode).kind == "bridge" {

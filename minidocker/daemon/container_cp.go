@@ -27,7 +27,7 @@ package daemon
 //     undefined behaviour.
 //   - stopped: the overlay (image layers + the container's upper/work) and
 //     the container's volumes are mounted in a throwaway mount namespace:
-//     a throwaway OS thread (runtime.OnThrowawayThread) unshares its mount
+//     a throwaway OS thread (libcontainer.OnThrowawayThread) unshares its mount
 //     namespace, mounts, opens the merged dir as an *os.Root and stays
 //     parked until the copy is done; then it ends, and with it the
 //     namespace and every mount in it. Nothing ever appears in the
@@ -55,7 +55,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // cpTarget is a container path as docker cp understands it.
@@ -235,7 +235,7 @@ func mountPrivately(dir, overlayOpts string, binds []bind) (*os.Root, func(), er
 	done := make(chan struct{})
 	// a throwaway thread (never the main one), parked until release: the
 	// thread, and its mount namespace, end when the function returns
-	go runtime.OnThrowawayThread(func() {
+	go libcontainer.OnThrowawayThread(func() {
 		r := func() result {
 			if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
 				return result{err: fmt.Errorf("unshare: %w", err)}

@@ -2,7 +2,7 @@ package daemon
 
 // docker exec: a second process in a running container. The daemon keeps
 // an exec record (created by POST /containers/{id}/exec, run by POST
-// /exec/{id}/start, read by GET /exec/{id}/json); runtime.Exec does the
+// /exec/{id}/start, read by GET /exec/{id}/json); libcontainer.Exec does the
 // real work: setns into PID 1's ipc, uts, net, pid and mnt namespaces and
 // its cgroup, then fork/exec (runtime/execns_linux.go).
 
@@ -20,7 +20,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // Exec is one exec instance.
@@ -34,7 +34,7 @@ type Exec struct {
 	running  bool
 	exitCode *int
 	pid      int
-	proc     *runtime.ExecProcess
+	proc     *libcontainer.ExecProcess
 	size     [2]uint16 // height, width asked for before the process ran
 	ended    time.Time
 	done     chan struct{}
@@ -192,7 +192,7 @@ func (d *Daemon) ExecStartDetached(e *Exec) error {
 }
 
 func execErrorCode(err error) int {
-	var se *runtime.StartError
+	var se *libcontainer.StartError
 	if errors.As(err, &se) {
 		return se.Code
 	}
@@ -215,7 +215,7 @@ func (e *Exec) finish(code, pid int) int {
 // Done is closed when the exec'd process has ended.
 func (e *Exec) Done() <-chan struct{} { return e.done }
 
-func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*runtime.ExecProcess, error) {
+func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*libcontainer.ExecProcess, error) {
 	c, err := d.GetContainer(e.ContainerID)
 	if err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*r
 	cfg := *c.Config
 	c.Unlock()
 	req := e.Config
-	p := runtime.Process{
+	p := libcontainer.Process{
 		Args:      req.Cmd,
 		Env:       execEnv(cfg.Env, cfg.Hostname, req.Env),
 		Cwd:       firstOf(req.WorkingDir, cfg.WorkingDir),
@@ -248,11 +248,11 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*r
 	if !req.AttachStderr {
 		stderr = nil
 	}
-	proc, err := runtime.Exec(context.Background(), shim.Pid, p, runtime.ExecIO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	proc, err := libcontainer.Exec(context.Background(), shim.Pid, p, libcontainer.ExecIO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 	if err != nil {
-		var se *runtime.StartError
+		var se *libcontainer.StartError
 		if errors.As(err, &se) {
-			return nil, &runtime.StartError{Code: se.Code, Message: fmt.Sprintf("OCI runtime exec failed: exec failed: unable to start container process: %s: unknown", se.Message)}
+			return nil, &libcontainer.StartError{Code: se.Code, Message: fmt.Sprintf("OCI runtime exec failed: exec failed: unable to start container process: %s: unknown", se.Message)}
 		}
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +72,7 @@ func (d *Daemon) statsSample(c *Container) *container.StatsResponse {
 	s.CPUStats = container.CPUStats{
 		CPUUsage:    container.CPUUsage{TotalUsage: st.CPUUsageNs},
 		SystemUsage: systemCPUUsage(),
-		OnlineCPUs:  uint32(goruntime.NumCPU()),
+		OnlineCPUs:  uint32(runtime.NumCPU()),
 	}
 	limit := st.MemoryLimit
 	if limit == 0 {

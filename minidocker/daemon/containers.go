@@ -16,7 +16,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // Container is the daemon's record of one container, saved as
@@ -50,10 +50,10 @@ type Container struct {
 	// IPAddress is what the network seam gave at the last start.
 	IPAddress string `json:",omitempty"`
 
-	op           sync.Mutex    // serialises start, stop, restart, rm
-	shim         *runtime.Shim // the running container's shim (nil when not running)
-	exitCh       chan struct{} // closed when the current (or next) run ends; then replaced
-	removeCh     chan struct{} // closed when the container is removed
+	op           sync.Mutex         // serialises start, stop, restart, rm
+	shim         *libcontainer.Shim // the running container's shim (nil when not running)
+	exitCh       chan struct{}      // closed when the current (or next) run ends; then replaced
+	removeCh     chan struct{}      // closed when the container is removed
 	removed      bool
 	attaches     []*pendingAttach // attach requests waiting for the next start
 	restartDelay time.Duration    // the restart policy's current back-off
@@ -81,7 +81,7 @@ func (c *Container) Unlock() { c.mu.Unlock() }
 
 // Shim is the handle on the running container's shim, nil when the
 // container is not running. exec, top and stats use it (Shim.Pid is PID 1).
-func (c *Container) Shim() *runtime.Shim {
+func (c *Container) Shim() *libcontainer.Shim {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.State.Running {
@@ -217,7 +217,7 @@ func (d *Daemon) initContainers() error {
 		for _, b := range bs {
 			if _, ok := d.containers.byID[b.Name()]; !ok {
 				p := filepath.Join(d.bundlesDir(), b.Name())
-				runtime.Cleanup(p)
+				libcontainer.Cleanup(p)
 				os.RemoveAll(p)
 			}
 		}
@@ -231,7 +231,7 @@ func (d *Daemon) restoreContainer(c *Container) {
 	running := c.State.Running || c.State.Restarting
 	c.mu.Unlock()
 	if running {
-		if shim, err := runtime.ConnectShim(c.BundleDir); err == nil {
+		if shim, err := libcontainer.ConnectShim(c.BundleDir); err == nil {
 			st, serr := shim.State(contextBackground())
 			if serr == nil && st.Running {
 				c.mu.Lock()
@@ -245,9 +245,9 @@ func (d *Daemon) restoreContainer(c *Container) {
 		}
 		// The shim is gone: it left the exit status behind (or nothing
 		// when it was killed itself).
-		st, ok, _ := runtime.ReadExitStatus(c.BundleDir)
+		st, ok, _ := libcontainer.ReadExitStatus(c.BundleDir)
 		if !ok {
-			st = runtime.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
+			st = libcontainer.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
 		}
 		slog.Info("container exited while the daemon was down", "id", c.ID[:12], "exit", st.ExitCode)
 		go d.handleExit(c, st)
@@ -255,7 +255,7 @@ func (d *Daemon) restoreContainer(c *Container) {
 	}
 	// not running: nothing of the runtime may be left
 	if _, err := os.Stat(c.BundleDir); err == nil {
-		runtime.Cleanup(c.BundleDir)
+		libcontainer.Cleanup(c.BundleDir)
 		os.RemoveAll(c.BundleDir)
 	}
 	c.mu.Lock()

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	goruntime "runtime"
+	"runtime"
 	"strings"
 	"time"
 
@@ -280,7 +280,7 @@ func validateHostConfig(hc *container.HostConfig) error {
 
 // resourcesOf turns docker's resource settings into the cgroup's.
 func resourcesOf(hc *container.HostConfig) (cgroups.Resources, error) {
-	ncpu := goruntime.NumCPU()
+	ncpu := runtime.NumCPU()
 	r := cgroups.Resources{
 		Memory:     hc.Memory,
 		MemorySwap: hc.MemorySwap,

@@ -12,7 +12,7 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/storage"
 
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 func timeString(t time.Time) string {
@@ -216,7 +216,7 @@ type LogsOptions struct {
 
 // ContainerLogs reads the container's json-file log and calls fn for each
 // entry the options select. Following ends when the container exits.
-func (d *Daemon) ContainerLogs(ctx context.Context, c *Container, opts LogsOptions, fn func(runtime.LogEntry) error) error {
+func (d *Daemon) ContainerLogs(ctx context.Context, c *Container, opts LogsOptions, fn func(libcontainer.LogEntry) error) error {
 	c.mu.Lock()
 	path := c.LogPath
 	done := c.exitCh
@@ -226,9 +226,9 @@ func (d *Daemon) ContainerLogs(ctx context.Context, c *Container, opts LogsOptio
 		done = ch
 	}
 	c.mu.Unlock()
-	return runtime.ReadLog(ctx, path, runtime.LogOptions{
+	return libcontainer.ReadLog(ctx, path, libcontainer.LogOptions{
 		Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done,
-	}, func(e runtime.LogEntry) error {
+	}, func(e libcontainer.LogEntry) error {
 		if (e.Stream == "stdout" && !opts.Stdout) || (e.Stream == "stderr" && !opts.Stderr) {
 			return nil
 		}

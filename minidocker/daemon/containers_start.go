@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // StartContainer is `docker start`.
@@ -78,7 +78,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 
 	bundle := c.BundleDir
 	undo := func() {
-		runtime.Cleanup(bundle)
+		libcontainer.Cleanup(bundle)
 		d.disconnect(c)
 		os.RemoveAll(bundle)
 	}
@@ -105,7 +105,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		return err
 	}
 	d.addPeerHosts(c) // names of the containers on its user-defined network (networks.go)
-	var mounts []runtime.Mount
+	var mounts []libcontainer.Mount
 	for _, b := range binds {
 		if _, err := os.Stat(b.Source); os.IsNotExist(err) {
 			// docker creates a missing host directory for -v
@@ -113,20 +113,20 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 				return errdefs.Invalid("error while creating mount source path '%s': %v", b.Source, err)
 			}
 		}
-		mounts = append(mounts, runtime.Mount{Source: b.Source, Destination: b.Destination, ReadOnly: b.ReadOnly})
+		mounts = append(mounts, libcontainer.Mount{Source: b.Source, Destination: b.Destination, ReadOnly: b.ReadOnly})
 	}
 	mounts = append(mounts,
-		runtime.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},
-		runtime.Mount{Source: c.HostsPath, Destination: "/etc/hosts"},
-		runtime.Mount{Source: c.ResolvConfPath, Destination: "/etc/resolv.conf"},
+		libcontainer.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},
+		libcontainer.Mount{Source: c.HostsPath, Destination: "/etc/hosts"},
+		libcontainer.Mount{Source: c.ResolvConfPath, Destination: "/etc/resolv.conf"},
 	)
-	spec := &runtime.Spec{
+	spec := &libcontainer.Spec{
 		ID: c.ID,
-		Rootfs: runtime.Rootfs{
+		Rootfs: libcontainer.Rootfs{
 			LowerDirs: lower, UpperDir: upper, WorkDir: work,
 			MergedDir: filepath.Join(bundle, "rootfs"),
 		},
-		Process: runtime.Process{
+		Process: libcontainer.Process{
 			Args:          append([]string{c.Path}, c.Args...),
 			Env:           withDefaultEnv(cfg.Env, hostname, cfg.Tty),
 			Cwd:           cfg.WorkingDir,
@@ -140,17 +140,17 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		Hostname:   hostname,
 		Network:    netw,
 		Mounts:     mounts,
-		Cgroup:     runtime.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: res},
+		Cgroup:     libcontainer.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: res},
 		LogPath:    c.LogPath,
 		StopSignal: cfg.StopSignal,
 	}
-	if err := runtime.WriteSpec(bundle, spec); err != nil {
+	if err := libcontainer.WriteSpec(bundle, spec); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	shim, err := runtime.CreateShim(ctx, bundle)
+	shim, err := libcontainer.CreateShim(ctx, bundle)
 	t1 := time.Now()
 	if err != nil {
 		return startError(err)
@@ -167,7 +167,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		p.ch <- attachResult{conn: conn, err: err}
 	}
 	if err := shim.Start(ctx); err != nil {
-		var se *runtime.StartError
+		var se *libcontainer.StartError
 		if errors.As(err, &se) {
 			// the process never ran: docker keeps the container "created"
 			// with the exit code (127, 126) and the error
@@ -211,7 +211,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 // startError gives a start failure docker's class: a command that cannot
 // run is the request's fault (400), with the runtime's words.
 func startError(err error) error {
-	var se *runtime.StartError
+	var se *libcontainer.StartError
 	if errors.As(err, &se) {
 		if se.Code == 126 || se.Code == 127 {
 			return errdefs.Invalid("failed to create task for container: OCI runtime create failed: %s: unknown", se.Message)
@@ -272,20 +272,20 @@ func writeEtcFiles(c *Container, hostname, ip string, hostNet bool) error {
 }
 
 // monitor waits for PID 1 to end, then records the exit.
-func (d *Daemon) monitor(c *Container, shim *runtime.Shim) {
-	var st runtime.ExitStatus
+func (d *Daemon) monitor(c *Container, shim *libcontainer.Shim) {
+	var st libcontainer.ExitStatus
 	for {
 		var err error
 		st, err = shim.Wait(context.Background())
 		if err == nil {
 			break
 		}
-		if s, ok, _ := runtime.ReadExitStatus(c.BundleDir); ok {
+		if s, ok, _ := libcontainer.ReadExitStatus(c.BundleDir); ok {
 			st = s
 			break
 		}
-		if errors.Is(err, runtime.ErrShimGone) {
-			st = runtime.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
+		if errors.Is(err, libcontainer.ErrShimGone) {
+			st = libcontainer.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
 			break
 		}
 		slog.Warn("waiting for container", "id", c.ID[:12], "err", err)
@@ -297,9 +297,9 @@ func (d *Daemon) monitor(c *Container, shim *runtime.Shim) {
 // handleExit records how the container ended, releases its runtime and
 // network, and applies --rm or the restart policy. It does not take c.op:
 // stop and rm hold it while they wait for this.
-func (d *Daemon) handleExit(c *Container, st runtime.ExitStatus) {
+func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	t0 := time.Now()
-	runtime.Cleanup(c.BundleDir)
+	libcontainer.Cleanup(c.BundleDir)
 	t1 := time.Now()
 	d.disconnect(c)
 	t2 := time.Now()
@@ -549,7 +549,7 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 		}
 	}
 	tc := time.Now()
-	runtime.Cleanup(c.BundleDir)
+	libcontainer.Cleanup(c.BundleDir)
 	d.disconnect(c)
 	os.RemoveAll(c.BundleDir)
 	tr := time.Now()
@@ -647,7 +647,7 @@ type attachResult struct {
 // AttachContainer checks that attaching makes sense now and returns a function that waits for the container's
 // streams: at once for a running container, at its start for a created
 // one. The conn carries raw tty bytes or stdcopy frames (see
-// runtime.Shim.Attach); half-close its write side to end stdin.
+// libcontainer.Shim.Attach); half-close its write side to end stdin.
 func (d *Daemon) AttachContainer(c *Container, stdin, stdout, stderr bool) (func(ctx context.Context) (net.Conn, error), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

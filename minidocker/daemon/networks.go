@@ -19,8 +19,8 @@ import (
 	mobynet "github.com/moby/moby/api/types/network"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 	"github.com/minidocker/minidocker/minidocker/network"
-	"github.com/minidocker/minidocker/minidocker/runtime"
 )
 
 // This file is the seam between containers and networking. The container
@@ -250,49 +250,49 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 
 // connect gives a starting container its network namespace: which one
 // init must join, and the IP address for /etc/hosts ("" when none).
-func (d *Daemon) connect(c *Container) (net runtime.Network, ip string, err error) {
+func (d *Daemon) connect(c *Container) (net libcontainer.Network, ip string, err error) {
 	c.mu.Lock()
 	id, name, cfg, hc, imageID := c.ID, c.Name, c.Config, c.HostConfig, c.ImageID
 	c.mu.Unlock()
 	mode := parseNetMode(hc.NetworkMode)
 	switch mode.kind {
 	case "host":
-		return runtime.Network{Mode: "host"}, "", nil
+		return libcontainer.Network{Mode: "host"}, "", nil
 	case "none":
-		return runtime.Network{Mode: "none"}, "", nil
+		return libcontainer.Network{Mode: "none"}, "", nil
 	case "container":
 		other, err := d.GetContainer(mode.arg)
 		if err != nil {
-			return runtime.Network{}, "", err
+			return libcontainer.Network{}, "", err
 		}
 		other.mu.Lock()
 		pid, running, otherID := other.State.Pid, other.State.Running, other.ID
 		other.mu.Unlock()
 		if otherID == id {
-			return runtime.Network{}, "", errdefs.Invalid("cannot join own network")
+			return libcontainer.Network{}, "", errdefs.Invalid("cannot join own network")
 		}
 		if !running || pid <= 0 {
-			return runtime.Network{}, "", errdefs.Conflict("cannot join network namespace of a non running container: %s", otherID)
+			return libcontainer.Network{}, "", errdefs.Conflict("cannot join network namespace of a non running container: %s", otherID)
 		}
 		if ep, ok := d.networks.Endpoint(otherID); ok {
 			ip = ep.IP.String()
 		}
-		return runtime.Network{Mode: "join", NetnsPath: fmt.Sprintf("/proc/%d/ns/net", pid)}, ip, nil
+		return libcontainer.Network{Mode: "join", NetnsPath: fmt.Sprintf("/proc/%d/ns/net", pid)}, ip, nil
 	}
 	bs, err := portBindings(hc, d.exposedPorts(cfg, imageID))
 	if err != nil {
-		return runtime.Network{}, "", errdefs.Invalid("%s", err.Error())
+		return libcontainer.Network{}, "", errdefs.Invalid("%s", err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ep, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: mode.arg, Ports: bs})
 	if err != nil {
 		if strings.Contains(err.Error(), "not found") {
-			return runtime.Network{}, "", errdefs.NotFound("%s", err.Error())
+			return libcontainer.Network{}, "", errdefs.NotFound("%s", err.Error())
 		}
-		return runtime.Network{}, "", fmt.Errorf("failed to set up container networking: %w", err)
+		return libcontainer.Network{}, "", fmt.Errorf("failed to set up container networking: %w", err)
 	}
-	return runtime.Network{Mode: "join", NetnsPath: ep.NetnsPath}, ep.IP.String(), nil
+	return libcontainer.Network{Mode: "join", NetnsPath: ep.NetnsPath}, ep.IP.String(), nil
 }
 
 // disconnect releases what connect made. It is idempotent: it runs on stop,

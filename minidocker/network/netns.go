@@ -8,12 +8,12 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/minidocker/minidocker/minidocker/runtime"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
 // createNetns makes a new, empty network namespace and pins it at path by
 // bind-mounting the creating thread's ns file onto it (what `ip netns add`
-// does). The thread that unshared is thrown away (runtime.OnThrowawayThread:
+// does). The thread that unshared is thrown away (libcontainer.OnThrowawayThread:
 // never the main thread, which Go would keep alive in the new namespace),
 // so no other goroutine ever runs in the new namespace by accident.
 func createNetns(path string) error {
@@ -23,7 +23,7 @@ func createNetns(path string) error {
 	}
 	f.Close()
 	err = nil
-	runtime.OnThrowawayThread(func() {
+	libcontainer.OnThrowawayThread(func() {
 		if e := unix.Unshare(unix.CLONE_NEWNET); e != nil {
 			err = fmt.Errorf("unshare net: %w", e)
 			return
@@ -55,10 +55,10 @@ func removeNetns(path string) error {
 // RunInNetns runs fn on an OS thread that has joined the network namespace
 // at path. Sockets fn creates belong to that namespace and may be used from
 // any goroutine afterwards. The thread is discarded when fn returns (and it
-// is never the process's main thread; see runtime.OnThrowawayThread).
+// is never the process's main thread; see libcontainer.OnThrowawayThread).
 func RunInNetns(path string, fn func() error) error {
 	var err error
-	runtime.OnThrowawayThread(func() {
+	libcontainer.OnThrowawayThread(func() {
 		h, e := netns.GetFromPath(path)
 		if e != nil {
 			err = e

@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // In-process exec (DESIGN §4 "exec without cgo"): a goroutine locks its OS
 // thread (and never unlocks it, so Go discards the thread afterwards),
@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -173,19 +173,19 @@ func startInContainer(initPid int, p *Process, files []*os.File) (*os.Process, e
 func OnThrowawayThread(fn func()) {
 	done := make(chan struct{})
 	work := func() {
-		goruntime.LockOSThread() // never unlocked
+		runtime.LockOSThread() // never unlocked
 		fn()
 		close(done)
 	}
 	go func() {
-		goruntime.LockOSThread()
+		runtime.LockOSThread()
 		if unix.Gettid() != unix.Getpid() {
 			work()
 			return
 		}
 		go work()
 		<-done
-		goruntime.UnlockOSThread()
+		runtime.UnlockOSThread()
 	}()
 	<-done
 }

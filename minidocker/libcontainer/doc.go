@@ -1,5 +1,7 @@
-// Package runtime is everything below the daemon: the shim that holds a
-// container, the container's init, and exec into a running container. It
+// Package libcontainer is everything below the daemon: the shim that holds a
+// container, the container's init, and exec into a running container. It is
+// named after runc's library of the same name, which plays the same part
+// (and does not shadow the standard library's runtime package). It
 // teaches the article's section 4 — what a container really is: a process
 // (PID 1 is the CMD) in its own namespaces, in a cgroup, on a root made
 // with pivot_root.
@@ -69,4 +71,4 @@
 //   - The shim drops the start-up pages of the (large) binary once it is
 //     running (trim_linux.go): the per-container cost is what its loop
 //     touches, about 4.2 MiB instead of 11 MiB.
-package runtime
+package libcontainer

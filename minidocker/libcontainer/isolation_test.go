@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -324,18 +324,18 @@ func TestNoLeaksInTheCaller(t *testing.T) {
 		}
 	}
 	run1(0) // warm up (lazy runtime state)
-	fds, gs := countFDs(t), goruntime.NumGoroutine()
+	fds, gs := countFDs(t), runtime.NumGoroutine()
 	for i := 1; i <= 12; i++ {
 		run1(i)
 	}
 	// goroutines end a moment after their work (reapers, copiers)
-	for i := 0; i < 100 && goruntime.NumGoroutine() > gs; i++ {
+	for i := 0; i < 100 && runtime.NumGoroutine() > gs; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if n := countFDs(t); n > fds {
 		t.Errorf("file descriptors: %d before, %d after", fds, n)
 	}
-	if n := goruntime.NumGoroutine(); n > gs {
+	if n := runtime.NumGoroutine(); n > gs {
 		t.Errorf("goroutines: %d before, %d after", gs, n)
 	}
 }

@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // Building the container's root inside its own mount namespace:
 //

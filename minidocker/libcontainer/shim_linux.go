@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // The shim ("minidocker shim <bundle>"), one per container, like
 // containerd-shim or podman's conmon. The daemon starts it in a session of

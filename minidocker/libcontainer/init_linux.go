@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // The container's init: the shim starts it (re-executing this binary as
 // "init") in new mount, PID, UTS, IPC (and network) namespaces, already in
@@ -12,7 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	goruntime "runtime"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -30,7 +30,7 @@ type initConfig struct {
 
 func runInit() {
 	// capabilities are per thread: the one that drops them must exec
-	goruntime.LockOSThread()
+	runtime.LockOSThread()
 	trace("init: main")
 	syscall.CloseOnExec(initSyncFd)
 	sync := os.NewFile(initSyncFd, "sync")

@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // Capabilities: a container's root is not the host's root. Like docker,
 // a container's processes keep only this default set; everything else

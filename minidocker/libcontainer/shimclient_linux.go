@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // The daemon's side of the shim: start one, talk to it over its socket.
 

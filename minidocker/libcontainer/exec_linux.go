@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // docker exec: a new process in exactly the namespaces of a container's
 // PID 1 (ipc, uts, net, pid, mnt) and in its cgroup, started from the

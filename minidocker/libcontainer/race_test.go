@@ -1,5 +1,5 @@
 //go:build race
 
-package runtime
+package libcontainer
 
 const raceEnabled = true // the race detector multiplies memory use

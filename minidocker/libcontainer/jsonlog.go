@@ -1,4 +1,4 @@
-package runtime
+package libcontainer
 
 // The json-file log, byte for byte like docker's: one JSON object a line,
 //
