@@ -73,6 +73,8 @@ setup_apt() {
 	arch=$(dpkg --print-architecture)
 	pkgs=(iptables iproute2 busybox-static make curl util-linux tar gzip ca-certificates kmod procps cpio)
 	pkgs+=(hyperfine runc) # make bench: hyperfine times the CLI, runc is the reference runtime
+	# The Engine API is proven against clients nobody here wrote: Compose v1 and docker-py.
+	pkgs+=(docker-compose python3-docker)
 	if [ "$WITH_VM" = 1 ]; then
 		case "$OS_ID" in
 		ubuntu) kernel=linux-image-generic ;;
