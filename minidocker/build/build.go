@@ -433,58 +433,29 @@ func (st *stage) shell() []string {
 	return []string{"/bin/sh", "-c"}
 }
 
+// dispatch runs one Dockerfile instruction on a stage: it expands the
+// instruction's words, then hands it to the instruction's own function
+// (one per instruction, as moby's dispatchers are). Each of them changes
+// the stage's image config and commits a history entry (commitMeta), or
+// makes a layer (COPY, ADD, RUN).
 func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Command) error {
-	envs := st.expandEnv()
-	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
-		if err := ex.Expand(func(w string) (string, error) {
-			s, _, err := bd.lex.ProcessWord(w, envs)
-			return s, err
-		}); err != nil {
-			return errdefs.Invalid("%v", err)
-		}
+	if err := bd.expandWords(st, cmd); err != nil {
+		return err
 	}
 	// the config may share maps and slices with the parent's (e.g. the
 	// backend's cached Image): never modify those in place
 	st.img.Config = cloneConfig(st.img.Config)
 	st.img.History = slices.Clone(st.img.History)
-	cfg := &st.img.Config
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
-		var msg strings.Builder
-		msg.WriteString("ENV")
-		for _, kv := range c.Env {
-			msg.WriteString(" " + kv.Key + "=" + kv.Value)
-			cfg.Env = setEnv(cfg.Env, kv.Key, kv.Value)
-		}
-		return bd.commitMeta(ctx, st, msg.String())
+		return bd.dispatchEnv(ctx, st, c)
 	case *instructions.MaintainerCommand:
 		st.img.Author = c.Maintainer
 		return bd.commitMeta(ctx, st, "MAINTAINER "+c.Maintainer)
 	case *instructions.LabelCommand:
-		var msg strings.Builder
-		msg.WriteString("LABEL")
-		if cfg.Labels == nil {
-			cfg.Labels = map[string]string{}
-		}
-		for _, kv := range c.Labels {
-			msg.WriteString(" " + kv.Key + "=" + kv.Value)
-			cfg.Labels[kv.Key] = kv.Value
-		}
-		return bd.commitMeta(ctx, st, msg.String())
+		return bd.dispatchLabel(ctx, st, c)
 	case *instructions.ArgCommand:
-		var msg strings.Builder
-		msg.WriteString("ARG ")
-		for i, a := range c.Args {
-			if i > 0 {
-				msg.WriteString(" ")
-			}
-			msg.WriteString(a.Key)
-			if a.Value != nil {
-				msg.WriteString("=" + *a.Value)
-			}
-			st.args.declare(a.Key, a.Value)
-		}
-		return bd.commitMeta(ctx, st, msg.String())
+		return bd.dispatchArg(ctx, st, c)
 	case *instructions.WorkdirCommand:
 		return bd.workdir(ctx, st, c)
 	case *instructions.CopyCommand:
@@ -494,87 +465,179 @@ func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Com
 	case *instructions.RunCommand:
 		return bd.runStep(ctx, st, c)
 	case *instructions.CmdCommand:
-		cfg.Cmd = st.resolveCmdLine(c.ShellDependantCmdLine)
-		cfg.ArgsEscaped = false
-		if err := bd.commitMeta(ctx, st, fmt.Sprintf("CMD %q", cfg.Cmd)); err != nil {
-			return err
-		}
-		if len(c.CmdLine) != 0 {
-			st.cmdSet = true
-		}
-		return nil
+		return bd.dispatchCmd(ctx, st, c)
 	case *instructions.EntrypointCommand:
-		cfg.Entrypoint = st.resolveCmdLine(c.ShellDependantCmdLine)
-		if len(c.CmdLine) == 0 && c.PrependShell {
-			cfg.Entrypoint = nil
-		}
-		if !st.cmdSet {
-			cfg.Cmd = nil
-		}
-		return bd.commitMeta(ctx, st, fmt.Sprintf("ENTRYPOINT %q", cfg.Entrypoint))
+		return bd.dispatchEntrypoint(ctx, st, c)
 	case *instructions.HealthCheckCommand:
-		if old := cfg.Healthcheck; old != nil && len(old.Test) > 0 && old.Test[0] != "NONE" {
-			fmt.Fprintf(bd.out, "Note: overriding previous HEALTHCHECK: %v\n", old.Test)
-		}
-		cfg.Healthcheck = c.Health
-		return bd.commitMeta(ctx, st, "HEALTHCHECK "+healthText(cfg.Healthcheck))
+		return bd.dispatchHealthcheck(ctx, st, c)
 	case *instructions.ExposeCommand:
-		var raw []string
-		for _, p := range c.Ports {
-			words, err := bd.lex.ProcessWords(p, envs)
-			if err != nil {
-				return errdefs.Invalid("%v", err)
-			}
-			raw = append(raw, words...)
-		}
-		if cfg.ExposedPorts == nil {
-			cfg.ExposedPorts = map[string]struct{}{}
-		}
-		uniq := map[string]bool{}
-		for _, p := range raw {
-			ports, err := parsePortSpec(p)
-			if err != nil {
-				return errdefs.Invalid("%v", err)
-			}
-			for _, k := range ports {
-				cfg.ExposedPorts[k] = struct{}{}
-			}
-			uniq[p] = true
-		}
-		keys := make([]string, 0, len(uniq))
-		for k := range uniq {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return bd.commitMeta(ctx, st, "EXPOSE "+strings.Join(keys, " "))
+		return bd.dispatchExpose(ctx, st, c)
 	case *instructions.UserCommand:
-		cfg.User = c.User
+		st.img.Config.User = c.User
 		return bd.commitMeta(ctx, st, fmt.Sprintf("USER %v", c.User))
 	case *instructions.VolumeCommand:
-		if cfg.Volumes == nil {
-			cfg.Volumes = map[string]struct{}{}
-		}
-		for _, v := range c.Volumes {
-			if v == "" {
-				return errdefs.Invalid("VOLUME specified can not be an empty string")
-			}
-			cfg.Volumes[v] = struct{}{}
-		}
-		return bd.commitMeta(ctx, st, fmt.Sprintf("VOLUME %v", c.Volumes))
+		return bd.dispatchVolume(ctx, st, c)
 	case *instructions.StopSignalCommand:
-		if err := checkSignal(c.Signal); err != nil {
-			return err
-		}
-		cfg.StopSignal = c.Signal
-		return bd.commitMeta(ctx, st, fmt.Sprintf("STOPSIGNAL %v", c.Signal))
+		return bd.dispatchStopSignal(ctx, st, c)
 	case *instructions.ShellCommand:
-		cfg.Shell = slices.Clone(c.Shell)
-		return bd.commitMeta(ctx, st, fmt.Sprintf("SHELL %v", cfg.Shell))
+		st.img.Config.Shell = slices.Clone(c.Shell)
+		return bd.commitMeta(ctx, st, fmt.Sprintf("SHELL %v", st.img.Config.Shell))
 	case *instructions.OnbuildCommand:
-		cfg.OnBuild = append(cfg.OnBuild, c.Expression)
+		st.img.Config.OnBuild = append(st.img.Config.OnBuild, c.Expression)
 		return bd.commitMeta(ctx, st, "ONBUILD "+c.Expression)
 	}
 	return errdefs.Invalid("unsupported command type: %T", cmd)
+}
+
+// expandWords replaces $VAR in the instructions that allow it, with the
+// stage's ENV and the ARGs in effect.
+func (bd *builder) expandWords(st *stage, cmd instructions.Command) error {
+	ex, ok := cmd.(instructions.SupportsSingleWordExpansion)
+	if !ok {
+		return nil
+	}
+	envs := st.expandEnv()
+	err := ex.Expand(func(w string) (string, error) {
+		s, _, err := bd.lex.ProcessWord(w, envs)
+		return s, err
+	})
+	if err != nil {
+		return errdefs.Invalid("%v", err)
+	}
+	return nil
+}
+
+func (bd *builder) dispatchEnv(ctx context.Context, st *stage, c *instructions.EnvCommand) error {
+	msg := "ENV"
+	for _, kv := range c.Env {
+		msg += " " + kv.Key + "=" + kv.Value
+		st.img.Config.Env = setEnv(st.img.Config.Env, kv.Key, kv.Value)
+	}
+	return bd.commitMeta(ctx, st, msg)
+}
+
+func (bd *builder) dispatchLabel(ctx context.Context, st *stage, c *instructions.LabelCommand) error {
+	cfg := &st.img.Config
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	msg := "LABEL"
+	for _, kv := range c.Labels {
+		msg += " " + kv.Key + "=" + kv.Value
+		cfg.Labels[kv.Key] = kv.Value
+	}
+	return bd.commitMeta(ctx, st, msg)
+}
+
+// dispatchArg declares build arguments; their values come into effect for
+// the instructions after it (see args.go).
+func (bd *builder) dispatchArg(ctx context.Context, st *stage, c *instructions.ArgCommand) error {
+	words := make([]string, 0, len(c.Args))
+	for _, a := range c.Args {
+		w := a.Key
+		if a.Value != nil {
+			w += "=" + *a.Value
+		}
+		words = append(words, w)
+		st.args.declare(a.Key, a.Value)
+	}
+	return bd.commitMeta(ctx, st, "ARG "+strings.Join(words, " "))
+}
+
+// dispatchCmd sets the default command. A CMD in this stage is remembered
+// so that a later ENTRYPOINT does not reset it (an inherited CMD is reset).
+func (bd *builder) dispatchCmd(ctx context.Context, st *stage, c *instructions.CmdCommand) error {
+	cfg := &st.img.Config
+	cfg.Cmd = st.resolveCmdLine(c.ShellDependantCmdLine)
+	cfg.ArgsEscaped = false
+	if err := bd.commitMeta(ctx, st, fmt.Sprintf("CMD %q", cfg.Cmd)); err != nil {
+		return err
+	}
+	if len(c.CmdLine) != 0 {
+		st.cmdSet = true
+	}
+	return nil
+}
+
+// dispatchEntrypoint sets the entrypoint. As in docker, a new ENTRYPOINT
+// clears a CMD inherited from the base image, and an empty shell-form
+// ENTRYPOINT clears the entrypoint.
+func (bd *builder) dispatchEntrypoint(ctx context.Context, st *stage, c *instructions.EntrypointCommand) error {
+	cfg := &st.img.Config
+	cfg.Entrypoint = st.resolveCmdLine(c.ShellDependantCmdLine)
+	if len(c.CmdLine) == 0 && c.PrependShell {
+		cfg.Entrypoint = nil
+	}
+	if !st.cmdSet {
+		cfg.Cmd = nil
+	}
+	return bd.commitMeta(ctx, st, fmt.Sprintf("ENTRYPOINT %q", cfg.Entrypoint))
+}
+
+func (bd *builder) dispatchHealthcheck(ctx context.Context, st *stage, c *instructions.HealthCheckCommand) error {
+	cfg := &st.img.Config
+	if old := cfg.Healthcheck; old != nil && len(old.Test) > 0 && old.Test[0] != "NONE" {
+		fmt.Fprintf(bd.out, "Note: overriding previous HEALTHCHECK: %v\n", old.Test)
+	}
+	cfg.Healthcheck = c.Health
+	return bd.commitMeta(ctx, st, "HEALTHCHECK "+healthText(cfg.Healthcheck))
+}
+
+// dispatchExpose adds ports to the image's ExposedPorts. Its words are
+// expanded here, not by expandWords: one word may become several ports.
+func (bd *builder) dispatchExpose(ctx context.Context, st *stage, c *instructions.ExposeCommand) error {
+	envs := st.expandEnv()
+	var raw []string
+	for _, p := range c.Ports {
+		words, err := bd.lex.ProcessWords(p, envs)
+		if err != nil {
+			return errdefs.Invalid("%v", err)
+		}
+		raw = append(raw, words...)
+	}
+	cfg := &st.img.Config
+	if cfg.ExposedPorts == nil {
+		cfg.ExposedPorts = map[string]struct{}{}
+	}
+	uniq := map[string]bool{}
+	for _, p := range raw {
+		ports, err := parsePortSpec(p)
+		if err != nil {
+			return errdefs.Invalid("%v", err)
+		}
+		for _, k := range ports {
+			cfg.ExposedPorts[k] = struct{}{}
+		}
+		uniq[p] = true
+	}
+	keys := make([]string, 0, len(uniq))
+	for k := range uniq {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return bd.commitMeta(ctx, st, "EXPOSE "+strings.Join(keys, " "))
+}
+
+func (bd *builder) dispatchVolume(ctx context.Context, st *stage, c *instructions.VolumeCommand) error {
+	cfg := &st.img.Config
+	if cfg.Volumes == nil {
+		cfg.Volumes = map[string]struct{}{}
+	}
+	for _, v := range c.Volumes {
+		if v == "" {
+			return errdefs.Invalid("VOLUME specified can not be an empty string")
+		}
+		cfg.Volumes[v] = struct{}{}
+	}
+	return bd.commitMeta(ctx, st, fmt.Sprintf("VOLUME %v", c.Volumes))
+}
+
+func (bd *builder) dispatchStopSignal(ctx context.Context, st *stage, c *instructions.StopSignalCommand) error {
+	if err := checkSignal(c.Signal); err != nil {
+		return err
+	}
+	st.img.Config.StopSignal = c.Signal
+	return bd.commitMeta(ctx, st, fmt.Sprintf("STOPSIGNAL %v", c.Signal))
 }
 
 func setEnv(env []string, key, val string) []string {
