@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 )
 
@@ -380,12 +382,7 @@ func Cleanup(bundleDir string) error {
 		s.Wait(ctx)
 		cancel()
 		// the shim ends right after it answered: wait until it has
-		for i := 0; i < 200 && processRuns(shimPid, bundleDir); i++ {
-			if i == 100 {
-				syscall.Kill(shimPid, syscall.SIGKILL)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitShimEnd(shimPid, bundleDir)
 	}
 	var errs []error
 	if spec, err := ReadSpec(bundleDir); err == nil && spec.Cgroup.Name != "" {
@@ -412,6 +409,43 @@ func Cleanup(bundleDir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitShimEnd waits until the shim pid of bundle has ended; after a second
+// it kills it, after two it gives up. It waits on a pidfd, which becomes
+// readable at the exit, rather than polling /proc by the clock: a poll
+// with a sleep costs its period on every `run --rm`, more under load.
+func waitShimEnd(pid int, bundle string) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return // ESRCH: gone already
+	}
+	defer unix.Close(fd)
+	if !processRuns(pid, bundle) {
+		return // a zombie, or the pid now belongs to another process
+	}
+	if pidfdExited(fd, time.Second) {
+		return
+	}
+	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	pidfdExited(fd, time.Second)
+}
+
+// pidfdExited waits up to timeout for the process of a pidfd to exit.
+func pidfdExited(fd int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		if err == unix.EINTR { // the Go runtime's preemption signal
+			continue
+		}
+		return err == nil && n > 0
+	}
 }
 
 // leftCgroups lists the directories of cgroup c that still exist, in any
