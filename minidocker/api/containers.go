@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request, _ map[st
 		opts.Limit, _ = strconv.Atoi(l)
 	}
 	if f := q.Get("filters"); f != "" {
-		filters, err := parseFilters(f)
+		filters, err := parseFilters(f, daemon.ContainerFilters...)
 		if err != nil {
 			return err
 		}
@@ -68,8 +69,9 @@ func (s *Server) listContainers(w http.ResponseWriter, r *http.Request, _ map[st
 }
 
 // parseFilters reads docker's filters JSON: {"name":{"x":true}} (or the
-// old form {"name":["x"]}).
-func parseFilters(s string) (map[string][]string, error) {
+// old form {"name":["x"]}). With allowed given, any other key is refused
+// with docker's 400 "invalid filter 'key'".
+func parseFilters(s string, allowed ...string) (map[string][]string, error) {
 	out := map[string][]string{}
 	var m map[string]map[string]bool
 	if err := json.Unmarshal([]byte(s), &m); err == nil {
@@ -80,13 +82,17 @@ func parseFilters(s string) (map[string][]string, error) {
 				}
 			}
 		}
-		return out, nil
-	}
-	var old map[string][]string
-	if err := json.Unmarshal([]byte(s), &old); err != nil {
+	} else if err := json.Unmarshal([]byte(s), &out); err != nil {
 		return nil, errdefs.Invalid("invalid filter: %v", err)
 	}
-	return old, nil
+	if len(allowed) > 0 {
+		for k := range out {
+			if !slices.Contains(allowed, k) {
+				return nil, errdefs.Invalid("invalid filter '%s'", k)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	mobynet "github.com/moby/moby/api/types/network"
 
+	"github.com/minidocker/minidocker/minidocker/daemon"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request, _ map[stri
 	var filters map[string][]string
 	if f := r.URL.Query().Get("filters"); f != "" {
 		var err error
-		if filters, err = parseFilters(f); err != nil {
+		if filters, err = parseFilters(f, "name", "id", "driver", "scope", "type", "label"); err != nil {
 			return err
 		}
 	}
@@ -60,10 +61,14 @@ func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request, _ map[stri
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// matchNetwork applies `network ls --filter` (name, id, driver, scope, type).
+// matchNetwork applies `network ls --filter` (name, id, driver, scope,
+// type; label, whose values are AND'ed).
 func matchNetwork(f map[string][]string, n mobynet.Network) bool {
+	if !daemon.MatchLabels(f["label"], n.Labels) {
+		return false
+	}
 	for key, values := range f {
-		if len(values) == 0 {
+		if len(values) == 0 || key == "label" {
 			continue
 		}
 		ok := false
@@ -80,8 +85,6 @@ func matchNetwork(f map[string][]string, n mobynet.Network) bool {
 			case "type":
 				predefined := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
 				ok = ok || (v == "builtin" && predefined) || (v == "custom" && !predefined)
-			default:
-				ok = true
 			}
 		}
 		if !ok {

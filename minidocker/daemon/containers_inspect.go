@@ -95,7 +95,24 @@ func (d *Daemon) mountPoints(c *Container) []container.MountPoint {
 type ListOptions struct {
 	All     bool
 	Limit   int
-	Filters map[string][]string // id, name, status, label, ancestor, exited
+	Filters map[string][]string // ContainerFilters
+}
+
+// ContainerFilters are the keys `ps --filter` understands; the API refuses others.
+var ContainerFilters = []string{"id", "name", "status", "label", "ancestor", "exited", "network"}
+
+// onNetwork reports whether a ps row is on the network named or with ID
+// (or ID prefix) ref.
+func onNetwork(s container.Summary, ref string) bool {
+	if s.NetworkSettings == nil {
+		return false
+	}
+	for name, ep := range s.NetworkSettings.Networks {
+		if name == ref || (ep != nil && ep.NetworkID != "" && strings.HasPrefix(ep.NetworkID, ref)) {
+			return true
+		}
+	}
+	return false
 }
 
 // ListContainers is `docker ps`.
@@ -170,9 +187,15 @@ func (d *Daemon) summaryLocked(c *Container, now time.Time) container.Summary {
 	return s
 }
 
+// matchFilters applies `ps --filter`: the values of one key are OR'ed
+// (status=exited or status=created), except label, whose values must all
+// match, as in docker (compose finds a service's containers by two labels).
 func matchFilters(f map[string][]string, c *Container, s container.Summary) bool {
+	if !MatchLabels(f["label"], s.Labels) {
+		return false
+	}
 	for key, values := range f {
-		if len(values) == 0 {
+		if len(values) == 0 || key == "label" {
 			continue
 		}
 		ok := false
@@ -188,10 +211,8 @@ func matchFilters(f map[string][]string, c *Container, s container.Summary) bool
 				ok = ok || c.Config.Image == v || strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:"))
 			case "exited":
 				ok = ok || (s.State == container.StateExited && fmt.Sprint(c.State.ExitCode) == v)
-			case "label":
-				k, want, hasVal := strings.Cut(v, "=")
-				got, has := s.Labels[k]
-				ok = ok || (has && (!hasVal || got == want))
+			case "network":
+				ok = ok || onNetwork(s, v)
 			default:
 				ok = true
 			}
@@ -234,4 +255,18 @@ func (d *Daemon) ContainerLogs(ctx context.Context, c *Container, opts LogsOptio
 		}
 		return fn(e)
 	})
+}
+
+// MatchLabels reports whether labels has every one of the label filters
+// ("key" present, or "key=value" equal): docker ANDs the label filters of
+// ps, network ls and volume ls.
+func MatchLabels(filters []string, labels map[string]string) bool {
+	for _, f := range filters {
+		k, want, hasVal := strings.Cut(f, "=")
+		got, has := labels[k]
+		if !has || (hasVal && got != want) {
+			return false
+		}
+	}
+	return true
 }
