@@ -185,7 +185,7 @@ type imageSummary struct {
 
 // requestAPIVersion is the "1.41" of a /v1.41/… path ("" without one).
 func requestAPIVersion(r *http.Request) string {
-	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
+	if m := versionPrefix().FindStringSubmatch(r.URL.Path); m != nil {
 		return m[1] + "." + m[2]
 	}
 	return ""

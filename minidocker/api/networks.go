@@ -160,7 +160,7 @@ func (s *Server) containerInspectJSON(r *http.Request, resp *container.InspectRe
 	if resp == nil || resp.NetworkSettings == nil {
 		return resp
 	}
-	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil && compareVersions(m[1]+"."+m[2], "1.52") >= 0 {
+	if m := versionPrefix().FindStringSubmatch(r.URL.Path); m != nil && compareVersions(m[1]+"."+m[2], "1.52") >= 0 {
 		return resp
 	}
 	b, err := json.Marshal(resp)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/minidocker/minidocker/minidocker/daemon"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -32,7 +33,7 @@ func NewServer(d *daemon.Daemon) *Server {
 	return s
 }
 
-var versionPrefix = regexp.MustCompile(`^/v(\d+)\.(\d+)(/.*)$`)
+var versionPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/v(\d+)\.(\d+)(/.*)$`) })
 
 // ServeHTTP sets docker's response headers, checks the API version the
 // client asked for in the path, and dispatches to the route.
@@ -44,7 +45,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Docker-Experimental", "false")
 
 	path := r.URL.Path
-	if m := versionPrefix.FindStringSubmatch(path); m != nil {
+	if m := versionPrefix().FindStringSubmatch(path); m != nil {
 		if err := checkAPIVersion(m[1] + "." + m[2]); err != nil {
 			writeError(w, r, err)
 			return

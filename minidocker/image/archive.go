@@ -47,7 +47,7 @@ func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
 	s.mu.Lock()
 	for _, r := range refs {
 		ids := map[string][]string{} // id → tags
-		if named, err := parseNamed(r); err == nil && reference.IsNameOnly(named) && !fullIDRe.MatchString(r) {
+		if named, err := parseNamed(r); err == nil && reference.IsNameOnly(named) && !fullIDRe().MatchString(r) {
 			for ref, id := range s.repos {
 				if n, err := reference.ParseNormalizedNamed(ref); err == nil && n.Name() == named.Name() {
 					if _, ok := n.(reference.Tagged); ok {
@@ -63,7 +63,7 @@ func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
 				return err
 			}
 			ids[id] = nil
-			if named, err := parseNamed(r); err == nil && !fullIDRe.MatchString(r) && !shortIDRe.MatchString(r) {
+			if named, err := parseNamed(r); err == nil && !fullIDRe().MatchString(r) && !shortIDRe().MatchString(r) {
 				if _, dig := named.(reference.Canonical); !dig {
 					ids[id] = []string{reference.TagNameOnly(named).String()}
 				}

@@ -119,7 +119,7 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 	if inUse == nil {
 		inUse = func(string) (string, bool) { return "", false }
 	}
-	byID := strings.HasPrefix(id, "sha256:"+strings.TrimPrefix(ref, "sha256:")) && shortIDRe.MatchString(ref) || fullIDRe.MatchString(ref)
+	byID := strings.HasPrefix(id, "sha256:"+strings.TrimPrefix(ref, "sha256:")) && shortIDRe().MatchString(ref) || fullIDRe().MatchString(ref)
 	tags, digests := s.refsLocked(id)
 	all := append(append([]string{}, tags...), digests...)
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 )
@@ -12,9 +13,11 @@ import (
 // DefaultTag is added to references that name neither a tag nor a digest.
 const DefaultTag = "latest"
 
+// Compiled on first use, not at init: every minidocker process (the
+// shim and init too) links this package.
 var (
-	fullIDRe  = regexp.MustCompile(`^(sha256:)?[a-f0-9]{64}$`)
-	shortIDRe = regexp.MustCompile(`^(sha256:)?[a-f0-9]{1,63}$`)
+	fullIDRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(sha256:)?[a-f0-9]{64}$`) })
+	shortIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(sha256:)?[a-f0-9]{1,63}$`) })
 )
 
 // ParseReference parses an image reference the way docker does and returns
@@ -138,7 +141,7 @@ func (s *Store) Resolve(ref string) (string, error) {
 }
 
 func (s *Store) resolveLocked(ref string) (string, error) {
-	if fullIDRe.MatchString(ref) {
+	if fullIDRe().MatchString(ref) {
 		id := "sha256:" + strings.TrimPrefix(ref, "sha256:")
 		if s.hasImageLocked(id) {
 			return id, nil
@@ -151,7 +154,7 @@ func (s *Store) resolveLocked(ref string) (string, error) {
 			return id, nil
 		}
 	}
-	if shortIDRe.MatchString(ref) {
+	if shortIDRe().MatchString(ref) {
 		prefix := "sha256:" + strings.TrimPrefix(ref, "sha256:")
 		var found []string
 		for _, id := range s.imageIDsLocked() {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,7 +60,7 @@ type manifestDoc struct {
 
 // tagPattern is the spec's tag grammar. It also keeps tags safe as file
 // names: no "/", and no leading "." so never "." or "..".
-var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+var tagPattern = lazyRegexp(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 
 // ref is the <reference> in /manifests/<reference>: a digest or a tag.
 type ref struct {
@@ -77,7 +76,7 @@ func parseRef(s string) (ref, error) {
 		}
 		return ref{digest: d}, nil
 	}
-	if !tagPattern.MatchString(s) {
+	if !tagPattern().MatchString(s) {
 		return ref{}, errTagInvalid(s)
 	}
 	return ref{tag: s}, nil
@@ -171,7 +170,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, name, refer
 		tags = append(tags, rf.tag)
 	}
 	for _, t := range r.URL.Query()["tag"] {
-		if !tagPattern.MatchString(t) {
+		if !tagPattern().MatchString(t) {
 			return errTagInvalid(t)
 		}
 		tags = append(tags, t)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The URL space of the distribution spec. Repository names may contain
@@ -30,18 +31,26 @@ const (
 	maxNameLength = 255
 )
 
+// The patterns are compiled on first use, not at package init: every
+// minidocker process links this package, and most (the CLI, the shim,
+// init) never route a registry request.
 var (
-	nameRe   = regexp.MustCompile(`^` + namePattern + `$`)
-	uploadRe = regexp.MustCompile(`^/v2/(` + namePattern + `)/blobs/uploads(?:/([^/]*))?$`)
-	tagsRe   = regexp.MustCompile(`^/v2/(` + namePattern + `)/tags/list$`)
-	itemRe   = regexp.MustCompile(`^/v2/(` + namePattern + `)/(manifests|blobs|referrers)/([^/]+)$`)
+	nameRe   = lazyRegexp(`^` + namePattern + `$`)
+	uploadRe = lazyRegexp(`^/v2/(` + namePattern + `)/blobs/uploads(?:/([^/]*))?$`)
+	tagsRe   = lazyRegexp(`^/v2/(` + namePattern + `)/tags/list$`)
+	itemRe   = lazyRegexp(`^/v2/(` + namePattern + `)/(manifests|blobs|referrers)/([^/]+)$`)
 	// looseRe recognises the shape of a repository URL with a bad name, so
 	// the answer can be NAME_INVALID instead of a bare 404.
-	looseRe = regexp.MustCompile(`^/v2/(.+)/(manifests|blobs|referrers|tags)/`)
+	looseRe = lazyRegexp(`^/v2/(.+)/(manifests|blobs|referrers|tags)/`)
 )
 
+// lazyRegexp returns a function that compiles pattern on its first call.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
+
 func validName(name string) bool {
-	return len(name) <= maxNameLength && nameRe.MatchString(name)
+	return len(name) <= maxNameLength && nameRe().MatchString(name)
 }
 
 // route dispatches one request. Handlers return an error instead of writing
@@ -67,7 +76,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.getCatalog(w, r)
 	}
-	if g := uploadRe.FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
+	if g := uploadRe().FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
 		name, id := g[1], g[2]
 		switch {
 		case id == "" && m == http.MethodPost:
@@ -85,13 +94,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) error {
 		}
 		return errUnsupported(m + " " + p)
 	}
-	if g := tagsRe.FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
+	if g := tagsRe().FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
 		if m != http.MethodGet && m != http.MethodHead {
 			return errUnsupported(m + " " + p)
 		}
 		return s.getTags(w, r, g[1])
 	}
-	if g := itemRe.FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
+	if g := itemRe().FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
 		name, kind, ref := g[1], g[2], g[3]
 		switch kind + " " + m {
 		case "manifests GET", "manifests HEAD":
@@ -109,7 +118,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) error {
 		}
 		return errUnsupported(m + " " + p)
 	}
-	if g := looseRe.FindStringSubmatch(p); g != nil {
+	if g := looseRe().FindStringSubmatch(p); g != nil {
 		return errNameInvalid(g[1])
 	}
 	if !strings.HasPrefix(p, "/v2/") {
