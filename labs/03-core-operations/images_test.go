@@ -301,13 +301,15 @@ func TestImagesImport(t *testing.T) {
 }
 
 // Step 6: the HTTPS/insecure story (article 3.7). A registry that speaks
-// plain HTTP on an address that is not insecure by default ([::1]; only
-// 127.0.0.0/8 and localhost are) is refused with docker's exact error;
-// adding it to daemon.json "insecure-registries" and restarting the daemon
-// makes push and pull work.
+// plain HTTP on a host address that is not loopback (here the test bridge's
+// gateway, standing in for a LAN address) is refused with docker's exact
+// error; adding it to daemon.json "insecure-registries" and restarting the
+// daemon makes push and pull work. Loopback, 127.0.0.0/8 and (as in Docker
+// 28) ::1/128, needs no entry.
 func TestImagesInsecureRegistry(t *testing.T) {
 	d := testutil.StartDaemon(t)
-	reg := startRegistry(t, "::1")
+	gateway, _, _ := strings.Cut(d.Bip, "/")
+	reg := startRegistry(t, gateway)
 	d.LoadBusybox()
 	id := imageID(d, "busybox")
 	ref := reg.Addr + "/busybox:latest"
@@ -335,9 +337,22 @@ func TestImagesInsecureRegistry(t *testing.T) {
 
 	// A CIDR works as well.
 	d.Stop()
-	d.WriteConfig(`{"insecure-registries": ["::1/128"]}`)
+	d.WriteConfig(fmt.Sprintf(`{"insecure-registries": ["%s/32"]}`, gateway))
 	d.Start()
 	assert.Contains(t, d.MustCLI("pull", ref), "Status: Image is up to date for "+ref)
+}
+
+// Step 6b: the IPv6 loopback is insecure by default, as in Docker 28.0 and
+// later (older dockers listed only 127.0.0.0/8): a plain-HTTP registry on
+// [::1] takes a push with an empty daemon.json, and info lists ::1/128.
+func TestImagesIPv6LoopbackIsInsecure(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	reg := startRegistry(t, "::1")
+	d.LoadBusybox()
+	ref := reg.Addr + "/busybox:latest"
+	d.MustCLI("tag", "busybox", ref)
+	assert.Regexp(t, `latest: digest: sha256:[0-9a-f]{64}`, d.MustCLI("push", ref))
+	assert.Contains(t, d.MustCLI("info"), "  ::1/128\n")
 }
 
 // Step 7: a registry with passwords (htpasswd, bcrypt): login stores the

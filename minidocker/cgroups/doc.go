@@ -10,7 +10,7 @@
 //  2. New and Set (cgroups.go, then v1.go / v2.go): a directory per container,
 //     and a handful of small files written into it. That is all a limit is.
 //  3. AddProcess and DirFD: how the container's first process gets inside
-//     before it runs any of the image's code (DESIGN §4 "Create handshake").
+//     before it runs any of the image's code (chapter 04's pid1 part, "cgroups").
 //  4. OOMKilled and Stats: reading back what the kernel did.
 //  5. KillAll and Destroy: how a container is torn down without leaving a
 //     directory behind.

@@ -177,8 +177,8 @@ func TestExecTTY(t *testing.T) {
 	}
 }
 
-// TestExecWireProtocol speaks the Engine API by hand, as in
-// shared/fixtures/docker/api/exec.txt: create, start (101 UPGRADED, one
+// TestExecWireProtocol speaks the Engine API by hand, the three requests
+// the docker CLI sends for `docker exec`: create, start (101 UPGRADED, one
 // stdcopy frame, then EOF), inspect.
 func TestExecWireProtocol(t *testing.T) {
 	d := preload.StartDaemon(t)

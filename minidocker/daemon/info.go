@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
 
+	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/version"
 )
 
@@ -70,11 +71,11 @@ func (d *Daemon) fillCounts(info *system.Info) {
 }
 
 // registryConfig reports mirrors and insecure registries as dockerd does:
-// 127.0.0.0/8 is always insecure; host:port entries are index configs,
-// CIDR entries are ranges.
+// image.DefaultInsecureCIDRs (both loopback ranges) are always insecure;
+// host:port entries are index configs, CIDR entries are ranges.
 func (d *Daemon) registryConfig() *registry.ServiceConfig {
 	cfg := &registry.ServiceConfig{
-		InsecureRegistryCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		InsecureRegistryCIDRs: []netip.Prefix{},
 		IndexConfigs: map[string]*registry.IndexInfo{
 			"docker.io": {Name: "docker.io", Mirrors: d.cfg.RegistryMirrors, Secure: true, Official: true},
 		},
@@ -83,6 +84,9 @@ func (d *Daemon) registryConfig() *registry.ServiceConfig {
 	if cfg.Mirrors == nil {
 		cfg.Mirrors = []string{}
 		cfg.IndexConfigs["docker.io"].Mirrors = []string{}
+	}
+	for _, cidr := range image.DefaultInsecureCIDRs {
+		cfg.InsecureRegistryCIDRs = append(cfg.InsecureRegistryCIDRs, netip.MustParsePrefix(cidr))
 	}
 	for _, entry := range d.cfg.InsecureRegistries {
 		if p, err := netip.ParsePrefix(entry); err == nil {

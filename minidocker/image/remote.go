@@ -42,7 +42,7 @@ type RegistryOptions struct {
 	Mirrors []string
 	// Insecure registries (insecure-registries): "host:port", "host" or a CIDR.
 	// They are tried over HTTPS without certificate checks, then plain HTTP.
-	// 127.0.0.0/8 and localhost are always insecure, as in docker (::1 is not).
+	// DefaultInsecureCIDRs and localhost are always insecure, as in docker.
 	Insecure []string
 	// Auth is the credential for this pull or push (nil: anonymous, or Keychain).
 	Auth *AuthConfig
@@ -56,6 +56,12 @@ type RegistryOptions struct {
 	MaxConcurrent int
 }
 
+// DefaultInsecureCIDRs are the registries every daemon reaches over plain
+// HTTP without being told: the loopback ranges of both IP versions, as in
+// Docker 28.0 and later (27.x and older listed only 127.0.0.0/8). A registry
+// on the host itself is the user's own, and nobody else can listen there.
+var DefaultInsecureCIDRs = []string{"127.0.0.0/8", "::1/128"}
+
 // IsInsecure reports whether host (host[:port]) is an insecure registry.
 func (o RegistryOptions) IsInsecure(host string) bool {
 	h := host
@@ -67,10 +73,7 @@ func (o RegistryOptions) IsInsecure(host string) bool {
 		return true
 	}
 	ip := net.ParseIP(h)
-	if ip != nil && ip.To4() != nil && ip.To4()[0] == 127 {
-		return true
-	}
-	for _, e := range o.Insecure {
+	for _, e := range append(DefaultInsecureCIDRs[:len(DefaultInsecureCIDRs):len(DefaultInsecureCIDRs)], o.Insecure...) {
 		e = strings.TrimSpace(e)
 		e = strings.TrimPrefix(strings.TrimPrefix(e, "http://"), "https://")
 		if e == host || e == h {

@@ -194,26 +194,44 @@ func TestPullErrors(t *testing.T) {
 	t.Logf("down: %v", err)
 }
 
+// A plain-HTTP registry that is not insecure is refused with docker's text;
+// listed in insecure-registries it is reached. The registry runs on
+// 127.0.0.1 but is named registry.test: the transport dials the listener
+// whatever the name, so no name is resolved and the name is not loopback.
 func TestPullHTTPNotInsecure(t *testing.T) {
-	l, err := net.Listen("tcp", "[::1]:0")
-	if err != nil {
-		t.Skip("no IPv6 loopback")
-	}
-	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	srv.Listener = l
-	srv.Start()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
-	host := l.Addr().String()
+	addr := srv.Listener.Addr().String()
+	var dialer net.Dialer
+	transport := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, addr)
+	}}
+	host := "registry.test:5000"
 	s := newStore(t)
-	_, err = s.Pull(context.Background(), host+"/busybox", RegistryOptions{}, nil)
+	_, err := s.Pull(context.Background(), host+"/busybox", RegistryOptions{Transport: transport}, nil)
 	want := `Get "https://` + host + `/v2/": http: server gave HTTP response to HTTPS client`
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 	// with insecure-registries it gets through (to "manifest unknown")
-	_, err = s.Pull(context.Background(), host+"/busybox", RegistryOptions{Insecure: []string{"::1/128"}}, nil)
+	_, err = s.Pull(context.Background(), host+"/busybox", RegistryOptions{Transport: transport, Insecure: []string{host}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "manifest unknown") {
 		t.Fatalf("insecure: %v", err)
+	}
+}
+
+// Both loopback ranges are insecure without configuration (Docker 28.0 and
+// later); other addresses only when listed, by host:port, host or CIDR.
+func TestIsInsecure(t *testing.T) {
+	opts := RegistryOptions{Insecure: []string{"10.1.0.0/16", "reg.example:5000"}}
+	for host, want := range map[string]bool{
+		"127.0.0.1:5000": true, "127.8.9.10": true, "[::1]:5000": true, "::1": true, "localhost:5000": true,
+		"10.1.2.3:443": true, "reg.example:5000": true,
+		"10.2.0.1:5000": false, "[::2]:5000": false, "reg.example:5001": false, "docker.io": false,
+	} {
+		if got := opts.IsInsecure(host); got != want {
+			t.Errorf("IsInsecure(%q) = %v, want %v", host, got, want)
+		}
 	}
 }
 

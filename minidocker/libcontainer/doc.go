@@ -47,7 +47,7 @@
 //     problem. Joining an existing netns (Network.Mode "join") is done by
 //     the shim on a locked thread before the clone: the child inherits the
 //     thread's namespaces.
-//   - exec runs in the daemon's process, as DESIGN §4 says: a goroutine
+//   - exec runs in the daemon's process, with no helper process: a goroutine
 //     locks a throwaway thread (OnThrowawayThread: never the main thread,
 //     which Go would keep, wedged, in the container's namespaces), moves
 //     that thread into the container's cgroup (v1: its tid into "tasks";

@@ -1,6 +1,6 @@
 package libcontainer
 
-// In-process exec (DESIGN §4 "exec without cgo"): a goroutine locks its OS
+// In-process exec, without cgo (chapter 03's exec-cp-commit.md, "exec"): a goroutine locks its OS
 // thread (and never unlocks it, so Go discards the thread afterwards),
 // moves that one thread into the container's cgroup, unshares its fs
 // attributes (CLONE_FS: threads share cwd/root, and setns(CLONE_NEWNS)

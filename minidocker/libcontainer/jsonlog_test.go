@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// fixtureLog is a copy of docker's own json-file log of a container (see
-// ../shared/fixtures/docker/README.md, "fxlog").
+// fixtureLog is a copy of docker's own json-file log of a container, kept
+// in testdata so the format is checked against the real thing.
 const fixtureLog = "testdata/docker-json-log-sample.txt"
 
 // TestLogEncodingMatchesDocker re-encodes every line of docker's own log

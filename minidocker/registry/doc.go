@@ -1,7 +1,8 @@
 // Package registry is minidocker's own image registry server: the thing the
 // article starts with `docker run -d -p 5000:5000 registry:2` in section 3
-// ("images & registry", the private-registry part of
-// ../shared/seed/docker-intro.zh.txt). `minidocker registry serve` runs it.
+// ("images & registry", the private-registry part; the course text is
+// chapters/03-core-operations/images-and-registry.md). `minidocker registry
+// serve` runs it.
 //
 // A registry is a small HTTP service (the OCI distribution spec, which grew
 // out of Docker's "registry v2" API). Everything it stores is
@@ -41,9 +42,9 @@
 //   - Manifests are checked where the spec expects it: the config and layers
 //     of an image, the children of an index must already be in the
 //     repository, with the right sizes; non-distributable/foreign layers are
-//     exempt, and a subject may be missing. Per DESIGN.md the reference
-//     registry (distribution v3) fails 90 checks of the conformance profile
-//     we pass, in these corners: referrers, subject, sha512, non-distributable.
+//     exempt, and a subject may be missing. The reference registry
+//     (distribution v3) fails checks of the conformance profile we pass,
+//     in these corners: referrers, subject, sha512, non-distributable.
 //   - Upload sessions keep a running sha256 state on disk, so a resumed
 //     upload need not be re-read; a sha512 upload is hashed once at the end.
 //

@@ -10,8 +10,8 @@
 //   - /etc/passwd (root, nobody) and /etc/group (root, nogroup);
 //   - the empty directories /dev /proc /sys /root /home /var /var/www and /tmp (1777).
 //
-// The layer tar looks like the one `docker import` made for the fixture
-// (shared/fixtures/docker): names start with "./", owners are numeric 0/0.
+// The layer tar looks like the one `docker import` makes: names start with
+// "./", owners are numeric 0/0.
 // The output is deterministic: entries are sorted, every mtime is the same
 // fixed time (SOURCE_DATE_EPOCH, or the Unix epoch), and so is the image's
 // "created" time. Two runs with the same busybox binary give the same image ID.
