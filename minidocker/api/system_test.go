@@ -74,7 +74,7 @@ func TestInfoReportsTheHost(t *testing.T) {
 	assert.NotEmpty(t, info.KernelVersion)
 	assert.Equal(t, d.DataRoot, info.DockerRootDir)
 	assert.Contains(t, []string{"1", "2"}, info.CgroupVersion)
-	assert.Equal(t, []string{"127.0.0.0/8"}, info.RegistryConfig.InsecureRegistryCIDRs)
+	assert.Equal(t, []string{"127.0.0.0/8", "::1/128"}, info.RegistryConfig.InsecureRegistryCIDRs)
 }
 
 func TestRealDockerCLI(t *testing.T) {
@@ -97,7 +97,7 @@ func TestOurCLIVersionAndInfo(t *testing.T) {
 	assert.Contains(t, out, "Server: minidocker\n Engine:\n")
 	out = d.MustCLI("info")
 	assert.Contains(t, out, " Docker Root Dir: "+d.DataRoot)
-	assert.Contains(t, out, " Insecure Registries:\n  127.0.0.0/8\n")
+	assert.Contains(t, out, " Insecure Registries:\n  127.0.0.0/8\n  ::1/128\n")
 }
 
 func TestSecondDaemonOnALiveSocketIsRefused(t *testing.T) {
