@@ -208,7 +208,11 @@ func setupDev(root *os.Root) error {
 	return nil
 }
 
+// pivotRoot makes newRoot (a mount point) the root of the calling process's
+// mount namespace and detaches the old root, so that nothing of the host's
+// tree stays reachable, not even through "..".
 func pivotRoot(newRoot string) error {
+	// exercise:begin 04-pivot-root
 	if err := unix.Chdir(newRoot); err != nil {
 		return err
 	}
@@ -231,6 +235,7 @@ func pivotRoot(newRoot string) error {
 		return fmt.Errorf("detach old root: %w", err)
 	}
 	return unix.Chdir("/")
+	// exercise:end 04-pivot-root
 }
 
 // rootIsRamfs reports whether / is the initramfs (rootfs: ramfs or tmpfs).

@@ -210,25 +210,15 @@ func (s *shim) create() error {
 		Stdout:     stdout,
 		Stderr:     stderr,
 		ExtraFiles: []*os.File{childSync},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC,
-			Setsid:     true,
-		},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	cmd.SysProcAttr.Cloneflags, err = namespaceFlags(spec.Network)
+	if err != nil {
+		return err
 	}
 	if p.Terminal {
 		cmd.SysProcAttr.Setctty = true
 		cmd.SysProcAttr.Ctty = 0
-	}
-	switch spec.Network.Mode {
-	case "", "none":
-		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET
-	case "host":
-	case "join":
-		if spec.Network.NetnsPath == "" {
-			return errors.New("network mode join needs a NetnsPath")
-		}
-	default:
-		return fmt.Errorf("unknown network mode %q", spec.Network.Mode)
 	}
 	if s.cg != nil {
 		if fd, ok := s.cg.DirFD(); ok {
@@ -264,6 +254,28 @@ func (s *shim) create() error {
 // startInNetns starts cmd from a thread that has joined the network
 // namespace at path: the child inherits the thread's namespaces. The thread
 // is never unlocked, so Go throws it away instead of reusing it.
+// namespaceFlags are the clone(2) flags of a container's init: a mount, PID,
+// UTS and IPC namespace of its own always; a network namespace of its own
+// in mode none (a "join" enters an existing one later, with setns, and
+// "host" keeps the host's).
+func namespaceFlags(n Network) (uintptr, error) {
+	// exercise:begin 04-pivot-root
+	flags := uintptr(syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	switch n.Mode {
+	case "", "none":
+		flags |= syscall.CLONE_NEWNET
+	case "host":
+	case "join":
+		if n.NetnsPath == "" {
+			return 0, errors.New("network mode join needs a NetnsPath")
+		}
+	default:
+		return 0, fmt.Errorf("unknown network mode %q", n.Mode)
+	}
+	return flags, nil
+	// exercise:end 04-pivot-root
+}
+
 func startInNetns(cmd *exec.Cmd, path string) error {
 	var err error
 	OnThrowawayThread(func() {
