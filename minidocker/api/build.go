@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/moby/moby/api/types/registry"
@@ -13,10 +15,17 @@ import (
 	"github.com/minidocker/minidocker/minidocker/image"
 )
 
-// registerBuildRoutes adds the build endpoints of the Engine API.
-func (s *Server) registerBuildRoutes() {
-	s.routes.handle("POST", "/build", s.postBuild)
-	s.routes.handle("POST", "/build/prune", s.buildPrune)
+// buildBackend is what the build endpoints need from the daemon.
+type buildBackend interface {
+	BuildImage(ctx context.Context, contextTar io.Reader, auth *image.AuthConfig, opts build.Options) (string, error)
+}
+
+// buildRouter serves the classic builder's endpoints.
+type buildRouter struct{ backend buildBackend }
+
+func (s buildRouter) register(rt *router) {
+	rt.handle("POST", "/build", s.postBuild)
+	rt.handle("POST", "/build/prune", s.buildPrune)
 }
 
 // postBuild is POST /build, the classic builder's endpoint. The body is the
@@ -28,7 +37,7 @@ func (s *Server) registerBuildRoutes() {
 //
 // A failure before any output (bad option, unreadable context, Dockerfile
 // syntax) is an ordinary HTTP error, as with dockerd.
-func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+func (s buildRouter) postBuild(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	opts, err := buildOptions(r)
 	if err != nil {
 		return err
@@ -37,7 +46,7 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ map[string]
 	pw := newProgressWriter(w)
 	opts.Out = streamWriter{pw}
 	opts.Aux = func(id string) { pw.line(map[string]any{"aux": map[string]string{"ID": id}}) }
-	_, err = s.daemon.BuildImage(r.Context(), r.Body, auth, opts)
+	_, err = s.backend.BuildImage(r.Context(), r.Body, auth, opts)
 	if err == nil {
 		return pw.finish(nil)
 	}
@@ -132,6 +141,6 @@ func buildAuth(r *http.Request) *image.AuthConfig {
 
 // buildPrune is POST /build/prune: the classic builder keeps its cache as
 // images (removed with them), so there is nothing else to reclaim.
-func (s *Server) buildPrune(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+func (s buildRouter) buildPrune(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": nil, "SpaceReclaimed": 0})
 }

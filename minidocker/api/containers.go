@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,29 +20,61 @@ import (
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
-// registerContainerRoutes adds the container endpoints of the Engine API.
-func (s *Server) registerContainerRoutes() {
-	s.routes.handle("POST", "/containers/create", s.createContainer)
-	s.routes.handle("GET", "/containers/json", s.listContainers)
-	s.routes.handle("GET", "/containers/{id}/json", s.inspectContainer)
-	s.routes.handle("POST", "/containers/{id}/start", s.startContainer)
-	s.routes.handle("POST", "/containers/{id}/stop", s.stopContainer)
-	s.routes.handle("POST", "/containers/{id}/restart", s.restartContainer)
-	s.routes.handle("POST", "/containers/{id}/kill", s.killContainer)
-	s.routes.handle("POST", "/containers/{id}/wait", s.waitContainer)
-	s.routes.handle("POST", "/containers/{id}/attach", s.attachContainer)
-	s.routes.handle("POST", "/containers/{id}/resize", s.resizeContainer)
-	s.routes.handle("POST", "/containers/{id}/rename", s.renameContainer)
-	s.routes.handle("DELETE", "/containers/{id}", s.removeContainer)
-	s.routes.handle("GET", "/containers/{id}/logs", s.containerLogs)
+// containerBackend is what the container endpoints need from the daemon.
+type containerBackend interface {
+	CreateContainer(opts daemon.CreateOptions) (id string, warnings []string, err error)
+	ListContainers(opts daemon.ListOptions) []container.Summary
+	InspectContainer(ref string) (*container.InspectResponse, error)
+	LegacyNetworkSettings(containerID string) daemon.LegacyNetworkFields
+	StartContainer(ref string) error
+	StopContainer(ref string, timeout *int, signal string) error
+	RestartContainer(ref string, timeout *int, signal string) error
+	KillContainer(ref, signal string) error
+	RemoveContainer(ref string, force, volumes bool) error
+	RenameContainer(ref, newName string) error
+	ResizeContainer(ref string, h, w uint) error
+	ContainerWait(ctx context.Context, ref, condition string) (<-chan container.WaitResponse, error)
+	ContainerAttach(ref string, stdin, stdout, stderr bool) (func(ctx context.Context) (net.Conn, error), error)
+	ContainerLogs(ctx context.Context, ref string, opts daemon.LogsOptions, fn func(libcontainer.LogEntry) error) error
+	ContainerStatPath(ref, path string) (container.PathStat, error)
+	ContainerArchive(ref, path string) (container.PathStat, func(io.Writer) error, error)
+	ContainerExtractToDir(ref, path string, noOverwriteDirNonDir bool, r io.Reader) error
+	ContainerTop(ref, psArgs string) (container.TopResponse, error)
+	ContainerStats(ctx context.Context, ref string, stream, oneShot bool, emit func(*container.StatsResponse) error) error
+	Commit(ctx context.Context, opts daemon.CommitOptions) (string, error)
 }
 
-func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+// containerRouter serves the /containers endpoints (exec has its own
+// router) and POST /commit.
+type containerRouter struct{ backend containerBackend }
+
+func (s containerRouter) register(rt *router) {
+	rt.handle("POST", "/containers/create", s.createContainer)
+	rt.handle("GET", "/containers/json", s.listContainers)
+	rt.handle("GET", "/containers/{id}/json", s.inspectContainer)
+	rt.handle("POST", "/containers/{id}/start", s.startContainer)
+	rt.handle("POST", "/containers/{id}/stop", s.stopContainer)
+	rt.handle("POST", "/containers/{id}/restart", s.restartContainer)
+	rt.handle("POST", "/containers/{id}/kill", s.killContainer)
+	rt.handle("POST", "/containers/{id}/wait", s.waitContainer)
+	rt.handle("POST", "/containers/{id}/attach", s.attachContainer)
+	rt.handle("POST", "/containers/{id}/resize", s.resizeContainer)
+	rt.handle("POST", "/containers/{id}/rename", s.renameContainer)
+	rt.handle("DELETE", "/containers/{id}", s.removeContainer)
+	rt.handle("GET", "/containers/{id}/logs", s.containerLogs)
+	rt.handle("GET", "/containers/{name}/archive", s.getContainerArchive) // and HEAD
+	rt.handle("PUT", "/containers/{name}/archive", s.putContainerArchive)
+	rt.handle("GET", "/containers/{name}/top", s.getContainerTop)
+	rt.handle("GET", "/containers/{name}/stats", s.getContainerStats)
+	rt.handle("POST", "/commit", s.postCommit)
+}
+
+func (s containerRouter) createContainer(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	var req container.CreateRequest
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
-	id, warnings, err := s.daemon.CreateContainer(daemon.CreateOptions{
+	id, warnings, err := s.backend.CreateContainer(daemon.CreateOptions{
 		Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig,
 	})
 	if err != nil {
@@ -52,59 +83,30 @@ func (s *Server) createContainer(w http.ResponseWriter, r *http.Request, _ map[s
 	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: id, Warnings: warnings})
 }
 
-func (s *Server) listContainers(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+func (s containerRouter) listContainers(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	q := r.URL.Query()
 	opts := daemon.ListOptions{All: boolValue(r, "all")}
 	if l := q.Get("limit"); l != "" {
 		opts.Limit, _ = strconv.Atoi(l)
 	}
-	if f := q.Get("filters"); f != "" {
-		filters, err := parseFilters(f, daemon.ContainerFilters...)
-		if err != nil {
-			return err
-		}
-		opts.Filters = filters
-	}
-	return writeJSON(w, http.StatusOK, s.daemon.ListContainers(opts))
-}
-
-// parseFilters reads docker's filters JSON: {"name":{"x":true}} (or the
-// old form {"name":["x"]}). With allowed given, any other key is refused
-// with docker's 400 "invalid filter 'key'".
-func parseFilters(s string, allowed ...string) (map[string][]string, error) {
-	out := map[string][]string{}
-	var m map[string]map[string]bool
-	if err := json.Unmarshal([]byte(s), &m); err == nil {
-		for k, vs := range m {
-			for v, on := range vs {
-				if on {
-					out[k] = append(out[k], v)
-				}
-			}
-		}
-	} else if err := json.Unmarshal([]byte(s), &out); err != nil {
-		return nil, errdefs.Invalid("invalid filter: %v", err)
-	}
-	if len(allowed) > 0 {
-		for k := range out {
-			if !slices.Contains(allowed, k) {
-				return nil, errdefs.Invalid("invalid filter '%s'", k)
-			}
-		}
-	}
-	return out, nil
-}
-
-func (s *Server) inspectContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	resp, err := s.daemon.InspectContainer(v["id"])
+	filters, err := filtersParam(r, daemon.ContainerFilters...)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s.containerInspectJSON(r, resp))
+	opts.Filters = filters
+	return writeJSON(w, http.StatusOK, s.backend.ListContainers(opts))
 }
 
-func (s *Server) startContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	return noContent(w, s.daemon.StartContainer(v["id"]))
+func (s containerRouter) inspectContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	resp, err := s.backend.InspectContainer(v["id"])
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.inspectJSON(r, resp))
+}
+
+func (s containerRouter) startContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	return noContent(w, s.backend.StartContainer(v["id"]))
 }
 
 // noContent is the answer of an operation that returns nothing: 204, or
@@ -130,38 +132,38 @@ func timeoutParam(r *http.Request) (*int, error) {
 	return &n, nil
 }
 
-func (s *Server) stopContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+func (s containerRouter) stopContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
 	t, err := timeoutParam(r)
 	if err != nil {
 		return err
 	}
-	return noContent(w, s.daemon.StopContainer(v["id"], t, r.URL.Query().Get("signal")))
+	return noContent(w, s.backend.StopContainer(v["id"], t, r.URL.Query().Get("signal")))
 }
 
-func (s *Server) restartContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+func (s containerRouter) restartContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
 	t, err := timeoutParam(r)
 	if err != nil {
 		return err
 	}
-	return noContent(w, s.daemon.RestartContainer(v["id"], t, r.URL.Query().Get("signal")))
+	return noContent(w, s.backend.RestartContainer(v["id"], t, r.URL.Query().Get("signal")))
 }
 
-func (s *Server) killContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	return noContent(w, s.daemon.KillContainer(v["id"], r.URL.Query().Get("signal")))
+func (s containerRouter) killContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	return noContent(w, s.backend.KillContainer(v["id"], r.URL.Query().Get("signal")))
 }
 
-func (s *Server) removeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	return noContent(w, s.daemon.RemoveContainer(v["id"], boolValue(r, "force"), boolValue(r, "v")))
+func (s containerRouter) removeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	return noContent(w, s.backend.RemoveContainer(v["id"], boolValue(r, "force"), boolValue(r, "v")))
 }
 
-func (s *Server) renameContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	return noContent(w, s.daemon.RenameContainer(v["id"], r.URL.Query().Get("name")))
+func (s containerRouter) renameContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	return noContent(w, s.backend.RenameContainer(v["id"], r.URL.Query().Get("name")))
 }
 
-func (s *Server) resizeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+func (s containerRouter) resizeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
 	h, _ := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
 	wd, _ := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
-	if err := s.daemon.ResizeContainer(v["id"], uint(h), uint(wd)); err != nil {
+	if err := s.backend.ResizeContainer(v["id"], uint(h), uint(wd)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -171,12 +173,8 @@ func (s *Server) resizeContainer(w http.ResponseWriter, r *http.Request, v map[s
 // waitContainer answers the headers at once (docker run sends wait before
 // start and blocks on the headers), then the exit code when the condition
 // is met.
-func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	c, err := s.daemon.GetContainer(v["id"])
-	if err != nil {
-		return err
-	}
-	ch, err := c.WaitChannel(r.URL.Query().Get("condition"))
+func (s containerRouter) waitContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	ch, err := s.backend.ContainerWait(r.Context(), v["id"], r.URL.Query().Get("condition"))
 	if err != nil {
 		return err
 	}
@@ -186,31 +184,22 @@ func (s *Server) waitContainer(w http.ResponseWriter, r *http.Request, v map[str
 		f.Flush()
 	}
 	select {
-	case <-ch:
+	case resp := <-ch:
+		return json.NewEncoder(w).Encode(resp)
 	case <-r.Context().Done():
 		return nil
 	}
-	code, msg := c.ExitStatus()
-	resp := container.WaitResponse{StatusCode: int64(code)}
-	if msg != "" {
-		resp.Error = &container.WaitExitError{Message: msg}
-	}
-	return json.NewEncoder(w).Encode(resp)
 }
 
 // attachContainer hijacks the connection (101 UPGRADED) and splices it to
 // the shim's attach stream: raw bytes for a tty, stdcopy frames otherwise.
-func (s *Server) attachContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	c, err := s.daemon.GetContainer(v["id"])
-	if err != nil {
-		return err
-	}
-	insp, err := s.daemon.InspectContainer(c.ID)
+func (s containerRouter) attachContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	insp, err := s.backend.InspectContainer(v["id"])
 	if err != nil {
 		return err
 	}
 	stdin, stdout, stderr := boolValue(r, "stdin"), boolValue(r, "stdout"), boolValue(r, "stderr")
-	wait, err := s.daemon.AttachContainer(c, stdin, stdout, stderr)
+	wait, err := s.backend.ContainerAttach(insp.ID, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -271,12 +260,8 @@ func bufReader(br *bufio.Reader, c net.Conn) io.Reader {
 
 // containerLogs streams the json-file log: stdcopy frames, or raw bytes
 // for a tty container, each line optionally prefixed by its timestamp.
-func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	c, err := s.daemon.GetContainer(v["id"])
-	if err != nil {
-		return err
-	}
-	insp, err := s.daemon.InspectContainer(c.ID)
+func (s containerRouter) containerLogs(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	insp, err := s.backend.InspectContainer(v["id"])
 	if err != nil {
 		return err
 	}
@@ -313,7 +298,7 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request, v map[str
 		flusher.Flush()
 	}
 	var hdr [8]byte
-	err = s.daemon.ContainerLogs(r.Context(), c, opts, func(e libcontainer.LogEntry) error {
+	err = s.backend.ContainerLogs(r.Context(), insp.ID, opts, func(e libcontainer.LogEntry) error {
 		line := e.Log
 		if opts.Timestamps {
 			line = append([]byte(e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z")+" "), line...)
@@ -362,4 +347,48 @@ func parseTimestamp(s string) (time.Time, error) {
 		ns, _ = strconv.ParseInt(frac, 10, 64)
 	}
 	return time.Unix(n, ns), nil
+}
+
+// inspectJSON adds the top-level NetworkSettings fields that API
+// versions before 1.52 carry (IPAddress, Gateway, MacAddress, ... of the
+// default bridge: what `docker inspect -f '{{.NetworkSettings.IPAddress}}'`
+// prints with docker 28) to a container's inspect answer. The types of
+// API 1.52+ no longer have them, so they are merged into the JSON.
+func (s containerRouter) inspectJSON(r *http.Request, resp *container.InspectResponse) any {
+	if resp == nil || resp.NetworkSettings == nil {
+		return resp
+	}
+	if !apiVersionBefore(r, "1.52") {
+		return resp
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return resp
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(b, &doc) != nil {
+		return resp
+	}
+	var ns map[string]any
+	if json.Unmarshal(doc["NetworkSettings"], &ns) != nil {
+		return resp
+	}
+	f := s.backend.LegacyNetworkSettings(resp.ID)
+	for k, v := range map[string]any{
+		"Bridge": f.Bridge, "HairpinMode": f.HairpinMode, "EndpointID": f.EndpointID,
+		"Gateway": f.Gateway, "IPAddress": f.IPAddress, "IPPrefixLen": f.IPPrefixLen,
+		"MacAddress": f.MacAddress, "IPv6Gateway": "", "GlobalIPv6Address": "",
+		"GlobalIPv6PrefixLen": 0, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+		"SecondaryIPAddresses": nil, "SecondaryIPv6Addresses": nil,
+	} {
+		if _, ok := ns[k]; !ok {
+			ns[k] = v
+		}
+	}
+	nb, err := json.Marshal(ns)
+	if err != nil {
+		return resp
+	}
+	doc["NetworkSettings"] = nb
+	return doc
 }

@@ -10,7 +10,7 @@ import (
 
 // postCommit is POST /commit?container=&repo=&tag=&comment=&author=&changes=
 // with an optional container.Config body of overrides.
-func (s *Server) postCommit(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+func (s containerRouter) postCommit(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	q := r.URL.Query()
 	var cfg *container.Config
 	if r.ContentLength != 0 && r.Body != nil {
@@ -20,7 +20,7 @@ func (s *Server) postCommit(w http.ResponseWriter, r *http.Request, _ map[string
 		}
 		cfg = &c
 	}
-	id, err := s.daemon.Commit(r.Context(), daemon.CommitOptions{
+	id, err := s.backend.Commit(r.Context(), daemon.CommitOptions{
 		Container: q.Get("container"),
 		Repo:      q.Get("repo"),
 		Tag:       q.Get("tag"),

@@ -9,13 +9,13 @@ import (
 
 // getContainerArchive answers GET (a tar of the path) and HEAD (only the
 // X-Docker-Container-Path-Stat header) of /containers/{name}/archive.
-func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+func (s containerRouter) getContainerArchive(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	p := r.URL.Query().Get("path")
 	if p == "" {
 		return errdefs.Invalid("Path cannot be empty")
 	}
 	if r.Method == http.MethodHead {
-		st, err := s.daemon.ContainerStatPath(vars["name"], p)
+		st, err := s.backend.ContainerStatPath(vars["name"], p)
 		if err != nil {
 			return err
 		}
@@ -23,7 +23,7 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, var
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	st, write, err := s.daemon.ContainerArchive(vars["name"], p)
+	st, write, err := s.backend.ContainerArchive(vars["name"], p)
 	if err != nil {
 		return err
 	}
@@ -38,12 +38,12 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request, var
 }
 
 // putContainerArchive extracts the request's tar into the directory path.
-func (s *Server) putContainerArchive(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+func (s containerRouter) putContainerArchive(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	p := r.URL.Query().Get("path")
 	if p == "" {
 		return errdefs.Invalid("Path cannot be empty")
 	}
-	if err := s.daemon.ContainerExtractToDir(vars["name"], p, boolValue(r, "noOverwriteDirNonDir"), r.Body); err != nil {
+	if err := s.backend.ContainerExtractToDir(vars["name"], p, boolValue(r, "noOverwriteDirNonDir"), r.Body); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -14,50 +14,58 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/minidocker/minidocker/minidocker/daemon"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/version"
 )
 
-// registerContainerToolRoutes adds exec, cp (archive), top, stats and commit.
-func (s *Server) registerContainerToolRoutes() {
-	s.routes.handle(http.MethodPost, "/containers/{name}/exec", s.postContainerExec)
-	s.routes.handle(http.MethodPost, "/exec/{id}/start", s.postExecStart)
-	s.routes.handle(http.MethodPost, "/exec/{id}/resize", s.postExecResize)
-	s.routes.handle(http.MethodGet, "/exec/{id}/json", s.getExecJSON)
-	s.routes.handle(http.MethodGet, "/containers/{name}/archive", s.getContainerArchive) // and HEAD
-	s.routes.handle(http.MethodPut, "/containers/{name}/archive", s.putContainerArchive)
-	s.routes.handle(http.MethodGet, "/containers/{name}/top", s.getContainerTop)
-	s.routes.handle(http.MethodGet, "/containers/{name}/stats", s.getContainerStats)
-	s.routes.handle(http.MethodPost, "/commit", s.postCommit)
+// execBackend is what the exec endpoints need from the daemon.
+type execBackend interface {
+	ExecCreate(ref string, req container.ExecCreateRequest) (string, error)
+	ExecInspect(id string) (container.ExecInspectResponse, error)
+	ExecResize(id string, h, w uint) error
+	ExecClaim(id string) (*daemon.Exec, error)
+	ExecStart(ctx context.Context, e *daemon.Exec, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	ExecStartDetached(e *daemon.Exec) error
 }
 
-func (s *Server) postContainerExec(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+// execRouter serves docker exec: create, start, resize and inspect.
+type execRouter struct{ backend execBackend }
+
+func (s execRouter) register(rt *router) {
+	rt.handle(http.MethodPost, "/containers/{name}/exec", s.postContainerExec)
+	rt.handle(http.MethodPost, "/exec/{id}/start", s.postExecStart)
+	rt.handle(http.MethodPost, "/exec/{id}/resize", s.postExecResize)
+	rt.handle(http.MethodGet, "/exec/{id}/json", s.getExecJSON)
+}
+
+func (s execRouter) postContainerExec(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	var req container.ExecCreateRequest
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
-	id, err := s.daemon.ExecCreate(vars["name"], req)
+	id, err := s.backend.ExecCreate(vars["name"], req)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, container.ExecCreateResponse{ID: id})
 }
 
-func (s *Server) getExecJSON(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
-	resp, err := s.daemon.ExecInspect(vars["id"])
+func (s execRouter) getExecJSON(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	resp, err := s.backend.ExecInspect(vars["id"])
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) postExecResize(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+func (s execRouter) postExecResize(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	h, err1 := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
 	wd, err2 := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
 	if err1 != nil || err2 != nil {
 		return errdefs.Invalid("invalid resize parameters: h=%q w=%q", r.URL.Query().Get("h"), r.URL.Query().Get("w"))
 	}
-	if err := s.daemon.ExecResize(vars["id"], uint(h), uint(wd)); err != nil {
+	if err := s.backend.ExecResize(vars["id"], uint(h), uint(wd)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -69,20 +77,20 @@ func (s *Server) postExecResize(w http.ResponseWriter, r *http.Request, vars map
 // stdout/stderr in 8-byte-header frames; the client's bytes are stdin. The
 // daemon half-closes when the process has ended; the client then reads
 // the exit code from GET /exec/{id}/json.
-func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+func (s execRouter) postExecStart(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	var req container.ExecStartRequest
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
-	e, err := s.daemon.ExecClaim(vars["id"])
+	e, err := s.backend.ExecClaim(vars["id"])
 	if err != nil {
 		return err
 	}
 	if req.ConsoleSize != nil && e.Tty() {
-		s.daemon.ExecResize(e.ID, req.ConsoleSize[0], req.ConsoleSize[1])
+		s.backend.ExecResize(e.ID, req.ConsoleSize[0], req.ConsoleSize[1])
 	}
 	if req.Detach {
-		if err := s.daemon.ExecStartDetached(e); err != nil {
+		if err := s.backend.ExecStartDetached(e); err != nil {
 			return errdefs.As(errdefs.KindUnknown, err)
 		}
 		w.WriteHeader(http.StatusOK)
@@ -104,7 +112,7 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request, vars map[
 		stderr = &frameWriter{mu: &mu, w: conn, stream: 2}
 	}
 	// brw.Reader holds whatever stdin the client sent with its request
-	if _, err := s.daemon.ExecStart(context.Background(), e, brw.Reader, stdout, stderr); err != nil {
+	if _, err := s.backend.ExecStart(context.Background(), e, brw.Reader, stdout, stderr); err != nil {
 		fmt.Fprintf(stdout, "%s\r\n", err)
 	}
 	// Half-close, then wait (briefly) for the client to close its side:

@@ -9,16 +9,13 @@ import (
 
 // getContainerStats streams one JSON document per sample (stream=true, the
 // default) or answers with one (stream=false).
-func (s *Server) getContainerStats(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+func (s containerRouter) getContainerStats(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
 	q := r.URL.Query()
 	stream := q.Get("stream") == "" || boolValue(r, "stream")
 	oneShot := boolValue(r, "one-shot")
-	if _, err := s.daemon.GetContainer(vars["name"]); err != nil {
-		return err
-	}
 	wrote := false
 	enc := json.NewEncoder(w)
-	return s.daemon.ContainerStats(r.Context(), vars["name"], stream, oneShot, func(st *container.StatsResponse) error {
+	return s.backend.ContainerStats(r.Context(), vars["name"], stream, oneShot, func(st *container.StatsResponse) error {
 		if !wrote {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)

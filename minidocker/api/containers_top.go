@@ -2,8 +2,8 @@ package api
 
 import "net/http"
 
-func (s *Server) getContainerTop(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
-	resp, err := s.daemon.ContainerTop(vars["name"], r.URL.Query().Get("ps_args"))
+func (s containerRouter) getContainerTop(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
+	resp, err := s.backend.ContainerTop(vars["name"], r.URL.Query().Get("ps_args"))
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,20 @@
 //
 // Start reading at server.go: NewServer registers every route, and
 // ServeHTTP strips the /v1.NN/ version prefix, checks it against the range
-// we speak, and dispatches through router.go. Each area of the API has its own
-// file (system.go, images.go, containers.go, networks.go, build.go) that
-// turns HTTP into calls on the daemon package and back. Errors carry an
-// errdefs kind, which becomes docker's status code and {"message": …} body.
+// we speak, puts it in the request context (apiVersion reads it), and
+// dispatches through router.go.
+//
+// Each area of the API has its own file and router, as moby's
+// api/server/router packages do: system.go, images.go, containers.go (with
+// containers_cp/top/stats/commit.go), containers_exec.go, networks.go and
+// build.go. Each declares the small backend interface it needs (for
+// example networkBackend: ListNetworks, InspectNetwork, CreateNetwork,
+// RemoveNetwork); *daemon.Daemon implements them all. A handler only
+// decodes the request, calls its backend and encodes the answer: rules
+// such as filters, reference parsing or "does this image exist" belong to
+// the daemon. A new area adds a file with its backend interface and router
+// type, and one line in NewServer.
+//
+// Errors carry an errdefs kind, set where the error is made; writeError
+// turns the kind into docker's status code and {"message": …} body.
 package api

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,26 +19,57 @@ import (
 
 // Server answers Engine API requests for one daemon.
 type Server struct {
-	daemon *daemon.Daemon
 	routes router
 }
 
-// NewServer registers every route. Each area adds its own in its file.
+// routeSet is one area of the API (containers, images, ...), as moby's
+// api/server/router packages are: it holds the small backend interface the
+// area needs and adds its routes to the router.
+type routeSet interface {
+	register(rt *router)
+}
+
+// NewServer registers every route. Each area lives in its own file with
+// its own backend interface; the daemon implements them all, and the
+// compiler checks that here.
 func NewServer(d *daemon.Daemon) *Server {
-	s := &Server{daemon: d}
-	s.registerSystemRoutes()
-	s.registerImageRoutes()
-	s.registerContainerRoutes()
-	s.registerNetworkRoutes()
-	s.registerBuildRoutes()
-	s.registerContainerToolRoutes()
+	s := &Server{}
+	for _, set := range []routeSet{
+		systemRouter{backend: d},
+		imageRouter{backend: d},
+		containerRouter{backend: d},
+		execRouter{backend: d},
+		networkRouter{backend: d},
+		buildRouter{backend: d},
+	} {
+		set.register(&s.routes)
+	}
 	return s
 }
 
 var versionPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/v(\d+)\.(\d+)(/.*)$`) })
 
+// apiVersionKey is the request context key of the API version the client
+// asked for ("1.41" of /v1.41/...; absent without a prefix).
+type apiVersionKey struct{}
+
+// apiVersion is the version the client asked for, read once by ServeHTTP;
+// without a /vX.Y/ prefix it is the newest we speak, as with dockerd.
+func apiVersion(r *http.Request) string {
+	if v, ok := r.Context().Value(apiVersionKey{}).(string); ok {
+		return v
+	}
+	return version.APIVersion
+}
+
+// apiVersionBefore reports whether the request speaks a version older than v.
+func apiVersionBefore(r *http.Request, v string) bool {
+	return compareVersions(apiVersion(r), v) < 0
+}
+
 // ServeHTTP sets docker's response headers, checks the API version the
-// client asked for in the path, and dispatches to the route.
+// client asked for in the path (once: handlers read it with apiVersion),
+// and dispatches to the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Api-Version", version.APIVersion)
@@ -51,6 +84,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		path = m[3]
+		r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, m[1]+"."+m[2]))
 	}
 	handler, vars, found := s.routes.lookup(r.Method, path)
 	switch {
@@ -138,4 +172,39 @@ func boolValue(r *http.Request, key string) bool {
 		return true
 	}
 	return false
+}
+
+// filtersParam reads the ?filters= of a list or prune request (nil when
+// absent); with allowed given, any other key is a 400.
+func filtersParam(r *http.Request, allowed ...string) (map[string][]string, error) {
+	f := r.URL.Query().Get("filters")
+	if f == "" {
+		return nil, nil
+	}
+	return parseFilters(f, allowed...)
+}
+
+// parseFilters reads docker's filters JSON: {"name":{"x":true}} (or the
+// old form {"name":["x"]}). With allowed given, any other key is refused
+// with docker's 400 "invalid filter 'key'".
+func parseFilters(s string, allowed ...string) (map[string][]string, error) {
+	out := map[string][]string{}
+	var m map[string]map[string]bool
+	if err := json.Unmarshal([]byte(s), &m); err == nil {
+		for k, vs := range m {
+			for v, on := range vs {
+				if on {
+					out[k] = append(out[k], v)
+				}
+			}
+		}
+	} else if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, errdefs.Invalid("invalid filter: %v", err)
+	}
+	for k := range out {
+		if len(allowed) > 0 && !slices.Contains(allowed, k) {
+			return nil, errdefs.Invalid("invalid filter '%s'", k)
+		}
+	}
+	return out, nil
 }

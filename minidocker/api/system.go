@@ -2,17 +2,28 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/moby/moby/api/types/system"
 )
 
-func (s *Server) registerSystemRoutes() {
-	s.routes.handle("GET", "/_ping", s.ping)
-	s.routes.handle("GET", "/version", s.getVersion)
-	s.routes.handle("GET", "/info", s.getInfo)
+// systemBackend is what the system endpoints need from the daemon.
+type systemBackend interface {
+	Version() system.VersionResponse
+	Info() system.Info
+}
+
+// systemRouter serves /_ping, /version and /info.
+type systemRouter struct{ backend systemBackend }
+
+func (s systemRouter) register(rt *router) {
+	rt.handle("GET", "/_ping", s.ping)
+	rt.handle("GET", "/version", s.getVersion)
+	rt.handle("GET", "/info", s.getInfo)
 }
 
 // ping is the client's first call: its API-Version header is how the docker
 // CLI negotiates down to a version we speak.
-func (s *Server) ping(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+func (s systemRouter) ping(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
 	h.Set("Pragma", "no-cache")
@@ -26,10 +37,10 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request, _ map[string]strin
 	return err
 }
 
-func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
-	return writeJSON(w, http.StatusOK, s.daemon.Version())
+func (s systemRouter) getVersion(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	return writeJSON(w, http.StatusOK, s.backend.Version())
 }
 
-func (s *Server) getInfo(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
-	return writeJSON(w, http.StatusOK, s.daemon.Info())
+func (s systemRouter) getInfo(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
+	return writeJSON(w, http.StatusOK, s.backend.Info())
 }

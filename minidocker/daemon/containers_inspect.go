@@ -237,7 +237,11 @@ type LogsOptions struct {
 
 // ContainerLogs reads the container's json-file log and calls fn for each
 // entry the options select. Following ends when the container exits.
-func (d *Daemon) ContainerLogs(ctx context.Context, c *Container, opts LogsOptions, fn func(libcontainer.LogEntry) error) error {
+func (d *Daemon) ContainerLogs(ctx context.Context, ref string, opts LogsOptions, fn func(libcontainer.LogEntry) error) error {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return err
+	}
 	c.mu.Lock()
 	path := c.LogPath
 	done := c.exitCh

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -594,6 +595,36 @@ func (c *Container) WaitChannel(condition string) (<-chan struct{}, error) {
 	return nil, errdefs.Invalid("invalid condition: %q", condition)
 }
 
+// ContainerWait is `docker wait`: it checks the condition at once (so a
+// bad one is an ordinary error answer) and returns a channel that yields
+// the exit status when the condition is met. The channel is never sent
+// on when ctx ends first.
+func (d *Daemon) ContainerWait(ctx context.Context, ref, condition string) (<-chan container.WaitResponse, error) {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.WaitChannel(condition)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan container.WaitResponse, 1)
+	go func() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+		code, msg := c.ExitStatus()
+		resp := container.WaitResponse{StatusCode: int64(code)}
+		if msg != "" {
+			resp.Error = &container.WaitExitError{Message: msg}
+		}
+		out <- resp
+	}()
+	return out, nil
+}
+
 // ExitStatus is the last exit code and start error.
 func (c *Container) ExitStatus() (code int, errMsg string) {
 	c.mu.Lock()
@@ -685,6 +716,15 @@ func (d *Daemon) AttachContainer(c *Container, stdin, stdout, stderr bool) (func
 			return nil, ctx.Err()
 		}
 	}, nil
+}
+
+// ContainerAttach is AttachContainer by name or ID.
+func (d *Daemon) ContainerAttach(ref string, stdin, stdout, stderr bool) (func(ctx context.Context) (net.Conn, error), error) {
+	c, err := d.GetContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	return d.AttachContainer(c, stdin, stdout, stderr)
 }
 
 // ResizeContainer sets the terminal size of a running container (and the

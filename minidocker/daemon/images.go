@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,9 +28,6 @@ func (d *Daemon) initImages() error {
 	d.images = s
 	return nil
 }
-
-// Images is the image store, for the API's image endpoints.
-func (d *Daemon) Images() *image.Store { return d.images }
 
 func (d *Daemon) imageCount() int {
 	list, err := d.images.List(false)
@@ -69,16 +68,36 @@ func (d *Daemon) RegistryOptions(auth *image.AuthConfig) image.RegistryOptions {
 	}
 }
 
-// PullImage is `docker pull`.
-func (d *Daemon) PullImage(ctx context.Context, ref string, auth *image.AuthConfig, p image.Progress) (*image.Image, error) {
+// PullImage is `docker pull` of fromImage, with the tag or digest the API
+// sends apart in tag. A bad reference is an error before any progress.
+func (d *Daemon) PullImage(ctx context.Context, from, tag string, auth *image.AuthConfig, p image.Progress) (*image.Image, error) {
+	if from == "" {
+		return nil, errdefs.Invalid("fromImage or fromSrc is required")
+	}
+	ref := pullReference(from, tag)
+	if _, err := image.ParseReference(ref); err != nil {
+		return nil, ImageError(err)
+	}
 	img, err := d.images.Pull(ctx, ref, d.RegistryOptions(auth), p)
 	return img, ImageError(err)
 }
 
-// PushImage is `docker push`.
-func (d *Daemon) PushImage(ctx context.Context, ref string, auth *image.AuthConfig, p image.Progress) (*image.PushResult, error) {
-	res, err := d.images.Push(ctx, ref, d.RegistryOptions(auth), p)
-	return res, ImageError(err)
+// PushImage is `docker push name[:tag]`: each reference in turn, calling
+// pushed after each one. Without a tag it pushes every tag of the
+// repository. A name with no local image is an error before any progress.
+func (d *Daemon) PushImage(ctx context.Context, name, tag string, auth *image.AuthConfig, p image.Progress, pushed func(*image.PushResult)) error {
+	refs, err := d.pushReferences(name, tag)
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		res, err := d.images.Push(ctx, ref, d.RegistryOptions(auth), p)
+		if err != nil {
+			return ImageError(err)
+		}
+		pushed(res)
+	}
+	return nil
 }
 
 // RemoveImage is `docker rmi`: it refuses (without force) to delete an
@@ -143,4 +162,249 @@ func RegistryHost(server string) string {
 		return "docker.io"
 	}
 	return s
+}
+
+// ImageFilters are the keys `docker images --filter` understands; the API
+// refuses others.
+var ImageFilters = []string{"dangling", "reference"}
+
+// ListImages is `docker images`: the store's list narrowed by the
+// dangling and reference filters.
+func (d *Daemon) ListImages(all bool, filters map[string][]string) ([]apiimage.Summary, error) {
+	list, err := d.images.List(all)
+	if err != nil {
+		return nil, ImageError(err)
+	}
+	out := []apiimage.Summary{}
+	for _, im := range list {
+		if v := filters["dangling"]; len(v) > 0 {
+			want := v[0] == "true" || v[0] == "1"
+			if want != (len(im.RepoTags) == 0) {
+				continue
+			}
+		}
+		if pats := filters["reference"]; len(pats) > 0 {
+			var keep bool
+			if im, keep = keepReferences(im, pats); !keep {
+				continue
+			}
+		}
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// keepReferences applies the reference filter to one image: it keeps the
+// tags and digests that some pattern matches, and reports whether any did.
+func keepReferences(im apiimage.Summary, patterns []string) (apiimage.Summary, bool) {
+	matchesAny := func(s string) bool {
+		for _, p := range patterns {
+			if refMatches(p, s) {
+				return true
+			}
+		}
+		return false
+	}
+	var tags, digests []string
+	for _, t := range im.RepoTags {
+		if matchesAny(t) {
+			tags = append(tags, t)
+		}
+	}
+	for _, dg := range im.RepoDigests {
+		if repo, _, _ := strings.Cut(dg, "@"); matchesAny(repo) {
+			digests = append(digests, dg)
+		}
+	}
+	im.RepoTags, im.RepoDigests = tags, digests
+	return im, len(tags)+len(digests) > 0
+}
+
+// refMatches is the reference filter: a pattern (with * and ?) against the
+// repository, or against repository:tag when the pattern has a tag.
+func refMatches(pattern, repoTag string) bool {
+	repo, tag := splitTag(repoTag)
+	pr, pt := splitTag(pattern)
+	if ok, _ := path.Match(pr, repo); !ok {
+		return false
+	}
+	if pt == "" {
+		return true
+	}
+	ok, _ := path.Match(pt, tag)
+	return ok
+}
+
+// splitTag splits "host:5000/repo:tag" into "host:5000/repo" and "tag".
+func splitTag(s string) (repo, tag string) {
+	if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// pullReference joins the API's fromImage and tag into one reference: the
+// CLI sends a digest (sha256:…) in tag too.
+func pullReference(from, tag string) string {
+	switch {
+	case tag == "":
+		return from
+	case strings.Contains(tag, ":"):
+		return from + "@" + tag
+	}
+	return from + ":" + tag
+}
+
+// ImportImage is `docker import` of a tar stream, tagged repo[:tag] when
+// repo is given.
+func (d *Daemon) ImportImage(ctx context.Context, src io.Reader, repo, tag string, changes []string, message string) (string, error) {
+	ref := repo
+	if ref != "" && tag != "" {
+		ref += ":" + tag
+	}
+	if ref != "" {
+		if _, err := image.ParseRepositoryTag(ref); err != nil {
+			return "", ImageError(err)
+		}
+	}
+	id, err := d.images.Import(ctx, src, ref, changes, message)
+	return id, ImageError(err)
+}
+
+// repoTags are the local tags of the repository name names, in docker's
+// familiar form (busybox:latest).
+func (d *Daemon) repoTags(name string) ([]string, error) {
+	named, err := image.ParseReference(name)
+	if err != nil {
+		return nil, ImageError(err)
+	}
+	repo := image.FamiliarName(named)
+	list, err := d.images.List(true)
+	if err != nil {
+		return nil, ImageError(err)
+	}
+	var tags []string
+	for _, im := range list {
+		for _, t := range im.RepoTags {
+			if strings.HasPrefix(t, repo+":") {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags, nil
+}
+
+// pushReferences are the references `docker push name[:tag]` sends:
+// the one tag, or without a tag every tag of the repository, as dockerd
+// does. Each must name a local image.
+func (d *Daemon) pushReferences(name, tag string) ([]string, error) {
+	shown := name
+	if named, err := image.ParseReference(name); err == nil {
+		shown = image.FamiliarName(named)
+	}
+	refs := []string{name + ":" + tag}
+	if tag == "" {
+		var err error
+		if refs, err = d.repoTags(name); err != nil {
+			return nil, err
+		}
+	}
+	if len(refs) == 0 {
+		return nil, errdefs.NotFound("An image does not exist locally with the tag: %s", shown)
+	}
+	for _, ref := range refs {
+		if _, err := image.ParseReference(ref); err != nil {
+			return nil, ImageError(err)
+		}
+		if _, err := d.images.Resolve(ref); err != nil {
+			return nil, errdefs.NotFound("An image does not exist locally with the tag: %s", shown)
+		}
+	}
+	return refs, nil
+}
+
+// TagImage is `docker tag src repo[:tag]`.
+func (d *Daemon) TagImage(src, repo, tag string) error {
+	if repo == "" {
+		return errdefs.Invalid("repository name (repo parameter) is required")
+	}
+	dst := repo
+	if tag != "" {
+		dst += ":" + tag
+	}
+	return ImageError(d.images.Tag(src, dst))
+}
+
+// InspectImage is `docker image inspect`.
+func (d *Daemon) InspectImage(ref string) (*image.InspectData, error) {
+	data, err := d.images.Inspect(ref)
+	return data, ImageError(err)
+}
+
+// ImageHistory is `docker history`.
+func (d *Daemon) ImageHistory(ref string) ([]apiimage.HistoryResponseItem, error) {
+	h, err := d.images.History(ref)
+	return h, ImageError(err)
+}
+
+// SaveImages is `docker save`. Every name is checked first (an image, or
+// a repository with some tag here, which saves all its tags), so that a
+// wrong one is a 404 rather than a broken tar; write then streams the tar.
+func (d *Daemon) SaveImages(ctx context.Context, names []string) (write func(io.Writer) error, err error) {
+	if len(names) == 0 {
+		return nil, errdefs.Invalid("no image names given")
+	}
+	for _, n := range names {
+		if d.images.Exists(n) {
+			continue
+		}
+		if tags, _ := d.repoTags(n); len(tags) > 0 {
+			continue
+		}
+		_, err := d.images.Resolve(n)
+		if err == nil {
+			err = fmt.Errorf("No such image: %s", n)
+		}
+		return nil, errdefs.As(errdefs.KindNotFound, err)
+	}
+	return func(w io.Writer) error { return d.images.Save(ctx, w, names) }, nil
+}
+
+// LoadImages is `docker load`: it returns the "Loaded image: …" lines.
+func (d *Daemon) LoadImages(ctx context.Context, r io.Reader, p image.Progress) ([]string, error) {
+	lines, err := d.images.Load(ctx, r, p)
+	return lines, ImageError(err)
+}
+
+// PruneImages is `docker image prune`: dangling images (untagged leaves),
+// or with dangling=false every image no container uses.
+func (d *Daemon) PruneImages(filters map[string][]string) (apiimage.PruneReport, error) {
+	onlyDangling := true
+	if v := filters["dangling"]; len(v) > 0 && (v[0] == "false" || v[0] == "0") {
+		onlyDangling = false
+	}
+	report := apiimage.PruneReport{ImagesDeleted: []apiimage.DeleteResponse{}}
+	list, err := d.images.List(false)
+	if err != nil {
+		return report, ImageError(err)
+	}
+	for _, im := range list {
+		if onlyDangling && len(im.RepoTags) > 0 {
+			continue
+		}
+		if cid, _ := d.ImageInUse(im.ID); cid != "" {
+			continue
+		}
+		res, err := d.RemoveImage(im.ID, true, false)
+		if err != nil {
+			continue // e.g. a parent of another image: docker skips those too
+		}
+		report.ImagesDeleted = append(report.ImagesDeleted, res...)
+		for _, it := range res {
+			if it.Deleted == im.ID && im.Size > 0 {
+				report.SpaceReclaimed += uint64(im.Size)
+			}
+		}
+	}
+	return report, nil
 }

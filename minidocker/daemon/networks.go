@@ -102,8 +102,143 @@ func (d *Daemon) closeNetworks() error {
 // bridge netfilter missing).
 func (d *Daemon) networkWarnings() []string { return network.CheckHost() }
 
-// Networks is the network manager, for the API's /networks endpoints.
-func (d *Daemon) Networks() *network.Manager { return d.networks }
+// netManager is the network manager, or a 503 when networking could not
+// be set up (the daemon still answers everything else).
+func (d *Daemon) netManager() (*network.Manager, error) {
+	if d.networks == nil {
+		return nil, errdefs.Unavailable("networking is not initialised")
+	}
+	return d.networks, nil
+}
+
+// ListNetworks is `docker network ls` with its filters.
+func (d *Daemon) ListNetworks(filters map[string][]string) ([]mobynet.Summary, error) {
+	m, err := d.netManager()
+	if err != nil {
+		return nil, err
+	}
+	out := []mobynet.Summary{}
+	for _, n := range m.ListNetworks() {
+		if matchNetwork(filters, n.Network) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// NetworkFilters are the keys `network ls --filter` understands; the API
+// refuses others.
+var NetworkFilters = []string{"name", "id", "driver", "scope", "type", "label"}
+
+// matchNetwork applies `network ls --filter` (name, id, driver, scope,
+// type): values of one key are OR'd, keys are AND'd, as in docker; the
+// values of label are AND'd too.
+func matchNetwork(f map[string][]string, n mobynet.Network) bool {
+	if !MatchLabels(f["label"], n.Labels) {
+		return false
+	}
+	for key, values := range f {
+		if len(values) == 0 || key == "label" {
+			continue
+		}
+		ok := false
+		for _, v := range values {
+			ok = ok || networkFilterMatches(key, v, n)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// networkFilterMatches tells whether one filter key=value selects n.
+func networkFilterMatches(key, v string, n mobynet.Network) bool {
+	switch key {
+	case "name":
+		return strings.Contains(n.Name, v)
+	case "id":
+		return strings.HasPrefix(n.ID, v)
+	case "driver":
+		return n.Driver == v
+	case "scope":
+		return n.Scope == v
+	case "type":
+		predefined := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
+		return (v == "builtin" && predefined) || (v == "custom" && !predefined)
+	}
+	return false
+}
+
+// InspectNetwork is `docker network inspect`.
+func (d *Daemon) InspectNetwork(ref string) (*mobynet.Inspect, error) {
+	m, err := d.netManager()
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.InspectNetwork(ref)
+	return res, networkError(err)
+}
+
+// CreateNetwork is `docker network create`: the bridge driver, with at
+// most one IPv4 subnet (and its gateway).
+func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
+	m, err := d.netManager()
+	if err != nil {
+		return "", err
+	}
+	if req.Driver != "" && req.Driver != "bridge" {
+		return "", errdefs.NotFound("plugin %q not found", req.Driver)
+	}
+	var subnet, gateway string
+	if req.IPAM != nil {
+		if len(req.IPAM.Config) > 1 {
+			return "", errdefs.Invalid("only one subnet per network is supported")
+		}
+		if len(req.IPAM.Config) == 1 {
+			c := req.IPAM.Config[0]
+			if c.Subnet.IsValid() {
+				subnet = c.Subnet.String()
+			}
+			if c.Gateway.IsValid() {
+				gateway = c.Gateway.String()
+			}
+			if gateway != "" && subnet == "" {
+				return "", errdefs.Invalid("invalid gateway %s: a gateway needs a subnet", gateway)
+			}
+		}
+	}
+	id, err := m.CreateNetwork(req.Name, subnet, gateway, req.Labels)
+	return id, networkError(err)
+}
+
+// RemoveNetwork is `docker network rm`.
+func (d *Daemon) RemoveNetwork(ref string) error {
+	m, err := d.netManager()
+	if err != nil {
+		return err
+	}
+	return networkError(m.RemoveNetwork(ref))
+}
+
+// networkError gives a network package error the HTTP status dockerd uses.
+func networkError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "not found"):
+		return errdefs.NotFound("%s", msg)
+	case strings.Contains(msg, "already exists"):
+		return errdefs.Conflict("%s", msg)
+	case strings.Contains(msg, "pre-defined network"), strings.Contains(msg, "active endpoints"), strings.Contains(msg, "overlaps"):
+		return errdefs.Forbidden("%s", msg)
+	case strings.Contains(msg, "ambiguous"), strings.Contains(msg, "invalid"), strings.Contains(msg, "no matching subnet"), strings.Contains(msg, "required"):
+		return errdefs.Invalid("%s", msg)
+	}
+	return err
+}
 
 // netMode is a container's network mode with the default spelled out.
 type netMode struct {
