@@ -9,8 +9,8 @@ export CGO_ENABLED := 0
 export MINIDOCKER_BIN := $(CURDIR)/$(BIN)
 export MINIDOCKER_BUSYBOX_TAR := $(CURDIR)/$(BUSYBOX)
 
-.PHONY: all build busybox setup test unit test-vm conformance labs lab-01 lab-02 lab-03 lab-04 lab-05 \
-	demo bench install uninstall vm-up vm-test vm-validate clean \
+.PHONY: all build busybox setup test unit test-vm conformance labs lab-01 lab-02 lab-03 lab-04 lab-05 lab-06 \
+	doctest demo bench install uninstall vm-up vm-test vm-validate clean \
 	exercises exercise grade solution exercises-check
 
 all: build
@@ -63,6 +63,12 @@ solution:
 # once restored; the tree ends byte-identical.
 exercises-check:
 	$(EXERCISE) check
+
+# The chapters, checked as root: every Dockerfile is built, every console
+# transcript replayed and compared, every link and named file resolved.
+# `make test` runs it too (it is the Go package chapters/doctest).
+doctest: build busybox
+	$(GO) test -count=1 -v ./chapters/doctest/
 
 # The main job: set up the host, build, start a daemon, run every chapter's demo.
 demo: setup build busybox

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh — the course's main job: start a minidocker daemon (unless one
-# already answers on the socket), then run each chapter's demo.sh in order,
-# showing every command before it runs. `make demo` builds first.
+# already answers on the socket), then replay every chapter's console
+# transcripts in order, showing each command and its output. `make demo`
+# builds first. Arguments, if any, name the chapter files to replay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/bin:$PATH"
@@ -25,12 +26,7 @@ stop_daemon() {
 }
 trap stop_daemon EXIT
 
-# show runs a command after printing it, the way the article presents them.
-show() { printf '\n$ %s\n' "$*"; "$@"; }
-export -f show
-
-for demo in chapters/*/demo.sh; do
-	echo
-	echo "################ ${demo%/demo.sh}"
-	bash "$demo"
-done
+# The demo is the chapters' own console transcripts, replayed in order
+# (chapters/doctest/replay); `make doctest` replays the same ones and
+# compares their output with the text, so the two cannot disagree.
+go run ./chapters/doctest/replay "$@"

@@ -1,0 +1,172 @@
+package doctest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/testutil"
+)
+
+// allBlocks parses every chapter and returns the blocks of one language.
+func allBlocks(t *testing.T, lang string) []Block {
+	t.Helper()
+	files, err := ChapterFiles(testutil.RepoRoot())
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no chapters found: %v", err)
+	}
+	var out []Block
+	for _, f := range files {
+		blocks, err := ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range blocks {
+			if b.Lang == lang {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+func where(b Block) string {
+	rel, _ := filepath.Rel(testutil.RepoRoot(), b.File)
+	return fmt.Sprintf("%s:%d", rel, b.Line)
+}
+
+// TestChapterDockerfiles builds every ```dockerfile block of every chapter
+// on one test daemon. A block marked `fails` must not build.
+func TestChapterDockerfiles(t *testing.T) {
+	blocks := allBlocks(t, "dockerfile")
+	d := testutil.StartDaemon(t)
+	d.LoadBusybox()
+	for i, b := range blocks {
+		dir := t.TempDir()
+		if err := MakeFiles(dir, Files(b)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(b.Body+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"build", "-q", "-t", fmt.Sprintf("doctest/block%d", i)}
+		for _, tag := range b.All("tag") {
+			args = append(args, "-t", strings.Join(tag.Args, ""))
+		}
+		r := d.CLI(append(args, dir)...)
+		switch {
+		case b.Has("fails") && r.Code == 0:
+			t.Errorf("%s: this Dockerfile is marked `fails` but it builds", where(b))
+		case !b.Has("fails") && r.Code != 0:
+			t.Errorf("%s: the chapter's Dockerfile does not build:\n%s\n%s", where(b), b.Body, r.Combined())
+		}
+	}
+	t.Logf("%d Dockerfiles built", len(blocks))
+}
+
+// TestChapterTranscripts replays every ```console block, file by file, each
+// file on a daemon of its own in a private network namespace, and compares
+// what each command prints with the chapter's text.
+func TestChapterTranscripts(t *testing.T) {
+	byFile := map[string][]Block{}
+	var order []string
+	for _, b := range allBlocks(t, "console") {
+		if byFile[b.File] == nil {
+			order = append(order, b.File)
+		}
+		byFile[b.File] = append(byFile[b.File], b)
+	}
+	steps := 0
+	for _, file := range order {
+		name := filepath.Base(filepath.Dir(file)) + "_" + filepath.Base(file)
+		t.Run(name, func(t *testing.T) { steps += replayFile(t, byFile[file]) })
+	}
+	t.Logf("%d transcripts in %d files, %d commands compared", len(allBlocks(t, "console")), len(order), steps)
+}
+
+// replayFile runs one chapter's transcripts and returns how many commands
+// it compared.
+func replayFile(t *testing.T, blocks []Block) int {
+	d, netns := startChapterDaemon(t)
+	dir := t.TempDir()
+	if err := PrepareWorkdir(dir, testutil.RepoRoot(), testutil.BusyboxTar(t)); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "MINIDOCKER_HOST="+d.Host, "HOME="+dir, "DOCKER_CONFIG="+filepath.Join(dir, ".docker"),
+		"PATH="+filepath.Join(testutil.RepoRoot(), "bin")+":"+os.Getenv("PATH"))
+	prefix := []string{"nsenter", "--net=" + netns}
+	var cleanups []string
+	defer func() {
+		for _, c := range cleanups {
+			Shell(dir, env, prefix, c)
+		}
+	}()
+	n := 0
+	for _, b := range blocks {
+		cleanups = append(cleanups, CleanupCommands(b)...)
+		if err := MakeFiles(dir, Files(b)); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range SetupCommands(b) {
+			if out, code := Shell(dir, env, prefix, c); code != 0 {
+				t.Fatalf("%s: setup command %q failed (%d):\n%s", where(b), c, code, out)
+			}
+		}
+		for _, s := range Steps(b.Body) {
+			out, _ := Shell(dir, env, prefix, s.Command)
+			n++
+			if diff := Match(s.Output, strings.Split(out, "\n")); diff != "" {
+				t.Errorf("%s: `%s` printed something else than the chapter shows.\n%s\nwhole output:\n%s", where(b), s.Command, diff, out)
+			}
+		}
+	}
+	return n
+}
+
+// startChapterDaemon starts a test daemon inside a network namespace of its
+// own, so a chapter's fixed ports (8080, 5000) are private to it. The
+// daemon binary is wrapped in nsenter; the CLI reaches it through its unix
+// socket, which lives in the file system, not in the network namespace.
+func startChapterDaemon(t *testing.T) (*testutil.Daemon, string) {
+	testutil.RequireRoot(t)
+	name := "mddoc" + testutil.RandomHex(3)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	netns := "/run/netns/" + name
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v\n%s", err, out)
+	}
+	d := testutil.NewDaemon(t)
+	wrapper := filepath.Join(d.Dir, "minidocker-in-netns")
+	script := fmt.Sprintf("#!/bin/sh\nexec nsenter --net=%s %s \"$@\"\n", netns, d.Bin)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.Bin = wrapper
+	d.StartWithCleanup()
+	return d, netns
+}
+
+// TestChapterReferences resolves every relative link, every named file and
+// every function named next to a file, in the chapters and the top-level
+// documents, and finds nothing that points outside the repository.
+func TestChapterReferences(t *testing.T) {
+	repo := testutil.RepoRoot()
+	files, _ := ChapterFiles(repo)
+	files = append(files, filepath.Join(repo, "README.md"), filepath.Join(repo, "vagrant", "README.md"))
+	for _, f := range files {
+		ps, err := CheckReferences(repo, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			rel, _ := filepath.Rel(repo, p.File)
+			t.Errorf("%s:%d: %s", rel, p.Line, p.What)
+		}
+	}
+}
