@@ -158,7 +158,7 @@ func startChapterDaemon(t *testing.T) (*testutil.Daemon, string) {
 func TestChapterReferences(t *testing.T) {
 	repo := testutil.RepoRoot()
 	files, _ := ChapterFiles(repo)
-	files = append(files, filepath.Join(repo, "README.md"), filepath.Join(repo, "vagrant", "README.md"))
+	files = append(files, filepath.Join(repo, "chapters", "README.md"), filepath.Join(repo, "README.md"), filepath.Join(repo, "vagrant", "README.md"))
 	for _, f := range files {
 		ps, err := CheckReferences(repo, f)
 		if err != nil {
