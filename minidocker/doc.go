@@ -6,5 +6,7 @@
 //
 // Start reading at main in main.go: a re-exec'd shim or init is recognised
 // first (libcontainer.RunReexecEntrypoint), everything else is the command line
-// (cli.Main).
+// (cli.Main). serve.go joins the two halves: the CLI reads `minidocker
+// daemon`'s flags, serveDaemon starts the daemon and its API server, so the
+// cli package itself never imports the daemon.
 package main

@@ -11,5 +11,5 @@ func main() {
 	if libcontainer.RunReexecEntrypoint() {
 		return
 	}
-	os.Exit(cli.Main(os.Args[1:]))
+	os.Exit(cli.Main(os.Args[1:], serveDaemon))
 }

@@ -1,8 +1,9 @@
 package build
 
 import (
-	"archive/tar"
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/archive"
 )
 
 // ContextTar is the client side of a build: it tars dir for POST /build,
@@ -88,7 +90,7 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		tw := tar.NewWriter(pw)
+		tw := archive.NewWriter(pw)
 		var err error
 		if extra == "" {
 			err = writeContext(tw, realCtx, ign, keep)
@@ -117,19 +119,13 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 
 // addIgnoreWith writes the context's .dockerignore (or a new one) with
 // name appended as one more pattern.
-func addIgnoreWith(tw *tar.Writer, ctxDir, name string) error {
+func addIgnoreWith(tw *archive.Writer, ctxDir, name string) error {
 	data, err := os.ReadFile(filepath.Join(ctxDir, ".dockerignore"))
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	data = append(data, []byte("\n"+name+"\n")...)
-	hdr := &tar.Header{Name: ".dockerignore", Typeflag: tar.TypeReg, Mode: 0o600, Size: int64(len(data)),
-		ModTime: time.Now().Truncate(time.Second), Format: tar.FormatPAX}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	_, err = tw.Write(data)
-	return err
+	return tw.AddFile(".dockerignore", 0o600, time.Now().Truncate(time.Second), int64(len(data)), bytes.NewReader(data))
 }
 
 func asPathError(err error, target **fs.PathError) bool {
@@ -140,69 +136,34 @@ func asPathError(err error, target **fs.PathError) bool {
 	return ok
 }
 
-func writeContext(tw *tar.Writer, root string, ign *ignoreRules, keep map[string]bool) error {
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+// writeContext adds the context directory's contents to tw, leaving out
+// what .dockerignore excludes (except the names in keep). Entries are owned
+// by 0:0, as the docker CLI sends them.
+func writeContext(tw *archive.Writer, dir string, ign *ignoreRules, keep map[string]bool) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	exclude := func(rel string, isDir bool) (skip, prune bool) {
+		if keep[rel] || !ign.excluded(rel) {
+			return false, false
 		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
-		}
-		if !keep[rel] && ign.excluded(rel) {
-			if d.IsDir() && !ign.mayReinclude(rel) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		return addFile(tw, p, rel)
-	})
+		// an excluded directory is still walked when a "!" rule may take
+		// something below it back
+		return true, !ign.mayReinclude(rel)
+	}
+	return tw.AddTree(context.Background(), root, ".", archive.WriteOptions{RootOwned: true, Exclude: exclude})
 }
 
-func addFile(tw *tar.Writer, p, name string) error {
-	fi, err := os.Lstat(p)
+// addFile adds the file p (outside the context: a -f Dockerfile) as name.
+func addFile(tw *archive.Writer, p, name string) error {
+	root, err := os.OpenRoot(filepath.Dir(p))
 	if err != nil {
 		return err
 	}
-	link := ""
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		if link, err = os.Readlink(p); err != nil {
-			return err
-		}
-	case fi.Mode().IsRegular(), fi.IsDir():
-	default:
-		return nil // sockets, fifos, devices are not sent
-	}
-	hdr, err := tar.FileInfoHeader(fi, link)
-	if err != nil {
-		return err
-	}
-	hdr.Name = name
-	if fi.IsDir() {
-		hdr.Name += "/"
-	}
-	hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
-	// as the docker CLI's archiver: whole seconds, no atime/ctime, so no
-	// PAX records are needed (the context is as big as docker's)
-	hdr.ModTime = hdr.ModTime.Truncate(time.Second)
-	hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
-	hdr.Format = tar.FormatPAX
-	if err := tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	if fi.Mode().IsRegular() {
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if _, err := io.CopyN(tw, f, fi.Size()); err != nil {
-			return err
-		}
-	}
-	return nil
+	defer root.Close()
+	return tw.AddTree(context.Background(), root, filepath.Base(p), archive.WriteOptions{Name: name, RootOwned: true})
 }
 
 // ignoreRules are .dockerignore patterns: one per line, '#' comments,

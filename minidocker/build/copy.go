@@ -3,8 +3,6 @@ package build
 import (
 	"archive/tar"
 	"bufio"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
@@ -740,7 +739,7 @@ func (w *layerWriter) copyEntry(v fileView, name, target string, fi fs.FileInfo,
 	}
 }
 
-// tryExtract extracts a local tar (plain, gzip or bzip2) for ADD. It
+// tryExtract extracts a local tar (plain, gzip, zstd or bzip2) for ADD. It
 // reports false when the file is not such an archive.
 func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown bool) (bool, error) {
 	open := func() (io.Reader, func(), error) {
@@ -748,21 +747,12 @@ func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown
 		if err != nil {
 			return nil, nil, err
 		}
-		br := bufio.NewReader(f)
-		magic, _ := br.Peek(3)
-		var r io.Reader = br
-		switch {
-		case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-			zr, err := gzip.NewReader(br)
-			if err != nil {
-				f.Close()
-				return nil, nil, nil
-			}
-			r = zr
-		case len(magic) == 3 && string(magic) == "BZh":
-			r = bzip2.NewReader(br)
+		r, err := archive.DecompressStream(f)
+		if err != nil {
+			f.Close()
+			return nil, nil, nil // not an archive we can read: copied as a file
 		}
-		return r, func() { f.Close() }, nil
+		return r, func() { r.Close(); f.Close() }, nil
 	}
 	r, done, err := open()
 	if err != nil || r == nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/build"
 )
 
@@ -147,9 +147,7 @@ func stdinContext(in io.Reader, file string) (io.ReadCloser, string, error) {
 	br := bufio.NewReaderSize(in, 1024)
 	head, _ := br.Peek(512)
 	isTar := len(head) >= 262 && string(head[257:262]) == "ustar"
-	compressed := bytes.HasPrefix(head, []byte{0x1f, 0x8b}) || bytes.HasPrefix(head, []byte("BZh")) ||
-		bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0})
-	if isTar || compressed {
+	if isTar || archive.DetectCompression(head) != archive.Uncompressed {
 		return io.NopCloser(br), file, nil
 	}
 	data, err := io.ReadAll(br)
@@ -157,9 +155,12 @@ func stdinContext(in io.Reader, file string) (io.ReadCloser, string, error) {
 		return nil, "", err
 	}
 	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o600, Size: int64(len(data)), ModTime: time.Now(), Typeflag: tar.TypeReg})
-	tw.Write(data)
-	tw.Close()
+	tw := archive.NewWriter(&buf)
+	if err := tw.AddFile("Dockerfile", 0o600, time.Now(), int64(len(data)), bytes.NewReader(data)); err != nil {
+		return nil, "", err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, "", err
+	}
 	return io.NopCloser(&buf), "Dockerfile", nil
 }

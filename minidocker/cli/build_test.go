@@ -41,7 +41,7 @@ func TestBuildStdinContext(t *testing.T) {
 
 func TestBuildMissingContext(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"-H", "unix:///nonexistent.sock", "build", "/no/such/dir"}, strings.NewReader(""), &out, &errb)
+	code := run([]string{"-H", "unix:///nonexistent.sock", "build", "/no/such/dir"}, strings.NewReader(""), &out, &errb, nil)
 	if code != 1 || errb.String() != "unable to prepare context: path \"/no/such/dir\" not found\n" {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}

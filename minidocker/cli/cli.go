@@ -25,6 +25,8 @@ type Globals struct {
 	stdout io.Writer
 	stderr io.Writer
 	stdin  io.Reader
+
+	serveDaemon ServeDaemon // see Main
 }
 
 // CLI is every minidocker command. Each area embeds its own group so that
@@ -53,12 +55,13 @@ type StatusError struct {
 
 func (e StatusError) Error() string { return e.Status }
 
-// Main runs the command line and returns the process's exit code.
-func Main(args []string) int {
-	return run(args, os.Stdin, os.Stdout, os.Stderr)
+// Main runs the command line and returns the process's exit code. serve
+// runs the daemon for `minidocker daemon` (nil: a client without one).
+func Main(args []string, serve ServeDaemon) int {
+	return run(args, os.Stdin, os.Stdout, os.Stderr, serve)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, serve ServeDaemon) int {
 	var c CLI
 	exitCode := -1
 	parser, err := kong.New(&c,
@@ -85,6 +88,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c.Globals.ctx, c.Globals.stdout, c.Globals.stderr, c.Globals.stdin = ctx, stdout, stderr, stdin
+	c.Globals.serveDaemon = serve
 	defer c.Globals.closeClient()
 	err = kctx.Run(&c.Globals)
 	return c.Globals.report(err)

@@ -10,7 +10,7 @@ import (
 
 func runCLI(args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
+	code = run(args, strings.NewReader(""), &out, &errb, nil)
 	return out.String(), errb.String(), code
 }
 

@@ -23,7 +23,7 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/client"
 
-	"github.com/minidocker/minidocker/minidocker/daemon"
+	"github.com/minidocker/minidocker/minidocker/archive"
 )
 
 // CpCmd is `docker cp`.
@@ -160,7 +160,7 @@ func (c *CpCmd) fromContainer(g *Globals, ctr, srcPath, dstPath string) error {
 	}
 	dstDir, dstBase := splitPathDirEntry(dst.path)
 	srcIsDir := res.Stat.Mode.IsDir()
-	opts := daemon.ExtractOptions{NoLchown: !c.Archive, NoOverwriteDirNonDir: true, RebaseFrom: entryBase, RebaseTo: logical}
+	opts := archive.ApplyOptions{InScope: true, NoLchown: !c.Archive, NoOverwriteDirNonDir: true, RebaseFrom: entryBase, RebaseTo: logical}
 	into := dst.path
 	switch {
 	case dst.exists && dst.isDir:
@@ -181,7 +181,7 @@ func (c *CpCmd) fromContainer(g *Globals, ctr, srcPath, dstPath string) error {
 	}
 	defer root.Close()
 	cw := &countWriter{w: io.Discard}
-	if err := daemon.ExtractArchive(root, ".", io.TeeReader(res.Content, cw), opts); err != nil {
+	if _, err := archive.Apply(ctx, root, ".", io.TeeReader(res.Content, cw), opts); err != nil {
 		return err
 	}
 	c.progress(g, cw.n, dstPath)
@@ -312,7 +312,7 @@ func (c *CpCmd) toContainer(g *Globals, srcPath, ctr, dstPath string) error {
 		defer root.Close()
 		pr, pw := io.Pipe()
 		go func() {
-			pw.CloseWithError(daemon.WriteArchive(root, rel, name, pw))
+			pw.CloseWithError(archive.WriteTree(ctx, root, rel, pw, archive.WriteOptions{Name: name}))
 		}()
 		defer pr.Close()
 		content = pr

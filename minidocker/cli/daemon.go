@@ -11,9 +11,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/minidocker/minidocker/minidocker/api"
 	"github.com/minidocker/minidocker/minidocker/config"
-	"github.com/minidocker/minidocker/minidocker/daemon"
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
 )
 
 // DaemonCmd starts the daemon. Its flags are named as dockerd's; the same
@@ -56,7 +55,17 @@ func (c *DaemonCmd) settings(g *Globals) (config.Config, error) {
 	return config.Default().Merge(file).Merge(flags), nil
 }
 
+// ServeDaemon runs the daemon with its merged settings until ctx ends.
+// Package main provides it: the CLI package itself never links the daemon,
+// so the client side of the program depends on the Engine API alone.
+type ServeDaemon func(ctx context.Context, cfg config.Config) error
+
+// Run checks the privileges, merges the settings, writes the pidfile and
+// hands over to the daemon.
 func (c *DaemonCmd) Run(g *Globals) error {
+	if g.serveDaemon == nil {
+		return errors.New("this build of minidocker has no daemon")
+	}
 	if os.Geteuid() != 0 {
 		return errors.New("minidocker daemon needs to be started with root privileges")
 	}
@@ -70,28 +79,7 @@ func (c *DaemonCmd) Run(g *Globals) error {
 	}
 	defer os.Remove(cfg.Pidfile)
 
-	socket, err := config.SocketPath(cfg.Hosts[0])
-	if err != nil {
-		return err
-	}
-	listener, err := api.Listen(socket)
-	if err != nil {
-		return err
-	}
-	d, err := daemon.New(cfg)
-	if err != nil {
-		listener.Close()
-		return err
-	}
-	defer d.Close()
-	// Builds end with the daemon: cancel them the moment it is told to stop,
-	// so the API server's graceful shutdown does not wait on them.
-	stopBuilds := context.AfterFunc(g.ctx, d.CloseBuilds)
-	defer stopBuilds()
-	slog.Info("API listen on " + socket)
-	err = api.Serve(g.ctx, listener, api.NewServer(d))
-	slog.Info("daemon stopped")
-	return err
+	return g.serveDaemon(g.ctx, cfg)
 }
 
 // writePidfile refuses to start when the pidfile names a live process,
@@ -102,7 +90,7 @@ func writePidfile(path string) error {
 			return fmt.Errorf("pid file found, ensure minidocker is not running or delete %s", path)
 		}
 	}
-	return daemon.WriteFileAtomic(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	return atomicfile.Write(path, []byte(strconv.Itoa(os.Getpid())+"\n"), atomicfile.Options{Perm: 0o644, Sync: true})
 }
 
 func processAlive(pid int) bool { return syscall.Kill(pid, 0) == nil }

@@ -1,10 +1,6 @@
 package daemon
 
 import (
-	"bufio"
-	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/build"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/image"
@@ -103,7 +100,7 @@ func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *ima
 	}
 	defer os.RemoveAll(ctxDir)
 	start := time.Now()
-	if err := unpackContext(ctxDir, contextTar); err != nil {
+	if err := unpackContext(ctx, ctxDir, contextTar); err != nil {
 		return "", err
 	}
 	unpacked := time.Now()
@@ -123,29 +120,16 @@ func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *ima
 	return id, ImageError(err)
 }
 
-// unpackContext writes the context tar into dir through os.Root (no entry
-// can land outside it: not by "../", an absolute name or a symlink).
-func unpackContext(dir string, r io.Reader) error {
-	br := bufio.NewReader(r)
-	magic, _ := br.Peek(3)
-	var tr io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return errdefs.Invalid("unable to read the build context: %v", err)
-		}
-		defer gz.Close()
-		tr = gz
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		tr = bzip2.NewReader(br)
-	}
+// unpackContext writes the context tar (plain or compressed) into dir
+// through os.Root (no entry can land outside it: not by "../", an absolute
+// name or a symlink).
+func unpackContext(ctx context.Context, dir string, r io.Reader) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	if err := ExtractArchive(root, ".", tr, ExtractOptions{}); err != nil {
+	if _, err := archive.Apply(ctx, root, ".", r, archive.ApplyOptions{InScope: true}); err != nil {
 		if errdefs.KindOf(err) == errdefs.KindUnknown {
 			err = errdefs.Invalid("unable to unpack the build context: %v", err)
 		}

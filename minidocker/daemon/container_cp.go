@@ -35,12 +35,11 @@ package daemon
 //     crashes mid-copy.
 
 import (
-	"archive/tar"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/minidocker/minidocker/minidocker/rootpath"
 	"io"
 	"io/fs"
 	"os"
@@ -49,13 +48,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"golang.org/x/sys/unix"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
+	"github.com/minidocker/minidocker/minidocker/rootpath"
 )
 
 // cpTarget is a container path as docker cp understands it.
@@ -154,7 +154,7 @@ func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write f
 	}
 	return st, func(w io.Writer) error {
 		defer release()
-		return WriteArchive(root, t.rel, t.name, w)
+		return archive.WriteTree(context.Background(), root, t.rel, w, archive.WriteOptions{Name: t.name})
 	}, nil
 }
 
@@ -184,7 +184,9 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 	if !fi.IsDir() {
 		return errdefs.Invalid("extraction point is not a directory")
 	}
-	return ExtractArchive(root, rel, r, ExtractOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir})
+	opts := archive.ApplyOptions{InScope: true, NoOverwriteDirNonDir: noOverwriteDirNonDir}
+	_, err = archive.Apply(context.Background(), root, rel, r, opts)
+	return err
 }
 
 // containerFS opens the container's root directory (see the file
@@ -313,311 +315,4 @@ func bindInRoot(root *os.Root, b bind) error {
 		return unix.Mount("", target, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
 	}
 	return nil
-}
-
-// pseudo file systems whose contents docker cp never copies (a running
-// container's /proc, /sys, …), only their mount point.
-var pseudoFS = map[int64]bool{
-	unix.PROC_SUPER_MAGIC: true, unix.SYSFS_MAGIC: true, unix.CGROUP_SUPER_MAGIC: true,
-	unix.CGROUP2_SUPER_MAGIC: true, unix.DEVPTS_SUPER_MAGIC: true, 0x19800202: true, // mqueue
-	unix.DEBUGFS_MAGIC: true, unix.TRACEFS_MAGIC: true, unix.SECURITYFS_MAGIC: true,
-	unix.BPF_FS_MAGIC: true,
-}
-
-// WriteArchive writes rel (relative to root, not followed if a symlink)
-// and, for a directory, everything below it, as a tar whose entries start
-// with name ("hostname", "etc/…", "./…" for a directory's contents, "/…"
-// for the root).
-func WriteArchive(root *os.Root, rel, name string, w io.Writer) error {
-	tw := tar.NewWriter(w)
-	links := map[[2]uint64]string{}
-	entryName := func(sub string) string {
-		switch {
-		case sub == "":
-			return name
-		case name == "/":
-			return "/" + sub
-		}
-		return name + "/" + sub
-	}
-	var walk func(p, sub string) error
-	walk = func(p, sub string) error {
-		fi, err := root.Lstat(p)
-		if err != nil {
-			if sub != "" && errors.Is(err, fs.ErrNotExist) {
-				return nil // vanished meanwhile
-			}
-			return err
-		}
-		var link string
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			if link, err = root.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return nil // a socket: tar cannot hold it, docker skips it too
-		}
-		hdr.Name = entryName(sub)
-		hdr.Uname, hdr.Gname = "", ""
-		hdr.Format = tar.FormatPAX
-		if fi.IsDir() && !strings.HasSuffix(hdr.Name, "/") {
-			hdr.Name += "/"
-		}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
-			key := [2]uint64{st.Dev, st.Ino}
-			if first, seen := links[key]; seen {
-				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				return tw.WriteHeader(hdr)
-			}
-			links[key] = hdr.Name
-		}
-		switch {
-		case fi.Mode().IsRegular():
-			f, err := root.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			n, err := io.CopyN(tw, f, hdr.Size)
-			if err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			if n < hdr.Size { // the file shrank while we read it: pad
-				_, err = io.CopyN(tw, zeroReader{}, hdr.Size-n)
-			}
-			return err
-		case fi.IsDir():
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			dir, err := root.Open(p)
-			if err != nil {
-				return err
-			}
-			var sfs unix.Statfs_t
-			if unix.Fstatfs(int(dir.Fd()), &sfs) == nil && pseudoFS[int64(sfs.Type)] && sub != "" {
-				dir.Close()
-				return nil
-			}
-			names, err := dir.Readdirnames(-1)
-			dir.Close()
-			if err != nil {
-				return err
-			}
-			sortStrings(names)
-			for _, n := range names {
-				childSub := n
-				if sub != "" {
-					childSub = sub + "/" + n
-				}
-				if err := walk(path.Join(p, n), childSub); err != nil {
-					return err
-				}
-			}
-			return nil
-		default:
-			return tw.WriteHeader(hdr)
-		}
-	}
-	if err := walk(rel, ""); err != nil {
-		return err
-	}
-	return tw.Close()
-}
-
-type zeroReader struct{}
-
-func (zeroReader) Read(b []byte) (int, error) {
-	clear(b)
-	return len(b), nil
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-// ExtractOptions tune ExtractArchive.
-type ExtractOptions struct {
-	// NoOverwriteDirNonDir refuses to replace a directory with a
-	// non-directory or the other way round (docker cp sets it).
-	NoOverwriteDirNonDir bool
-	// NoLchown keeps the extracting user as owner (the CLI's side of cp).
-	NoLchown bool
-	// RebaseFrom, RebaseTo rename entries whose first component is
-	// RebaseFrom ("/" matches every entry) to start with RebaseTo instead:
-	// how docker cp gives the copy the destination's name.
-	RebaseFrom, RebaseTo string
-}
-
-func (o ExtractOptions) rebase(name string) string {
-	switch {
-	case o.RebaseFrom == "":
-		return name
-	case o.RebaseFrom == "/":
-		return o.RebaseTo + "/" + strings.TrimPrefix(name, "/")
-	case name == o.RebaseFrom || name == o.RebaseFrom+"/":
-		return o.RebaseTo + strings.TrimPrefix(name, o.RebaseFrom)
-	case strings.HasPrefix(name, o.RebaseFrom+"/"):
-		return o.RebaseTo + strings.TrimPrefix(name, o.RebaseFrom)
-	}
-	return name
-}
-
-// ExtractArchive unpacks the tar r into the directory dir (relative to
-// root). Each entry's directory is resolved inside root (rootpath.Resolve), an
-// existing entry of the same name is replaced — never written through, so
-// a symlink in the container cannot redirect a copy — and all changes go
-// through root.
-func ExtractArchive(root *os.Root, dir string, r io.Reader, opts ExtractOptions) error {
-	tr := tar.NewReader(r)
-	type dirTime struct {
-		rel   string
-		mtime time.Time
-	}
-	var dirTimes []dirTime
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return errdefs.Invalid("reading the archive: %v", err)
-		}
-		hdr.Name = opts.rebase(hdr.Name)
-		if hdr.Typeflag == tar.TypeLink {
-			hdr.Linkname = opts.rebase(hdr.Linkname)
-		}
-		name := path.Clean("/" + hdr.Name)
-		if name == "/" {
-			continue // the extraction directory itself
-		}
-		if strings.Contains("/"+hdr.Name+"/", "/../") {
-			return errdefs.Invalid("invalid archive entry %q: it climbs out of the destination", hdr.Name)
-		}
-		parent, err := rootpath.Resolve(root, path.Join(dir, path.Dir(name)), true)
-		if err != nil {
-			return err
-		}
-		if err := root.MkdirAll(parent, 0o755); err != nil {
-			return err
-		}
-		target := path.Join(parent, path.Base(name))
-		if fi, err := root.Lstat(target); err == nil {
-			isDir := hdr.Typeflag == tar.TypeDir
-			if opts.NoOverwriteDirNonDir && fi.IsDir() && !isDir {
-				return errdefs.Invalid("cannot overwrite directory %q with non-directory %q", path.Join("/", target), hdr.Name)
-			}
-			if opts.NoOverwriteDirNonDir && !fi.IsDir() && isDir {
-				return errdefs.Invalid("cannot overwrite non-directory %q with directory %q", path.Join("/", target), hdr.Name)
-			}
-			if !(fi.IsDir() && isDir) {
-				if err := root.RemoveAll(target); err != nil {
-					return err
-				}
-			}
-		}
-		mode := os.FileMode(hdr.Mode).Perm()
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := root.Mkdir(target, mode); err != nil && !errors.Is(err, fs.ErrExist) {
-				return err
-			}
-			dirTimes = append(dirTimes, dirTime{target, hdr.ModTime})
-		case tar.TypeReg, tar.TypeRegA:
-			f, err := root.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, mode)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			if err := root.Symlink(hdr.Linkname, target); err != nil {
-				return err
-			}
-		case tar.TypeLink:
-			lname := path.Clean("/" + hdr.Linkname)
-			if strings.Contains("/"+hdr.Linkname+"/", "/../") {
-				return errdefs.Invalid("invalid hard link %q in the archive", hdr.Linkname)
-			}
-			src, err := rootpath.Resolve(root, path.Join(dir, path.Dir(lname)), true)
-			if err != nil {
-				return err
-			}
-			if err := root.Link(path.Join(src, path.Base(lname)), target); err != nil {
-				return err
-			}
-			continue
-		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-			if err := mknodIn(root, parent, path.Base(name), hdr); err != nil {
-				return err
-			}
-		default:
-			continue // pax headers are consumed by the reader; anything else is skipped
-		}
-		if !opts.NoLchown {
-			if err := root.Lchown(target, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
-		}
-		if hdr.Typeflag != tar.TypeSymlink {
-			// after chown, which clears set-id bits
-			if err := root.Chmod(target, tarMode(hdr)); err != nil {
-				return err
-			}
-			if hdr.Typeflag != tar.TypeDir {
-				root.Chtimes(target, hdr.AccessTime, hdr.ModTime)
-			}
-		}
-	}
-	for i := len(dirTimes) - 1; i >= 0; i-- {
-		root.Chtimes(dirTimes[i].rel, dirTimes[i].mtime, dirTimes[i].mtime)
-	}
-	return nil
-}
-
-func tarMode(hdr *tar.Header) os.FileMode {
-	m := os.FileMode(hdr.Mode).Perm()
-	if hdr.Mode&0o4000 != 0 {
-		m |= os.ModeSetuid
-	}
-	if hdr.Mode&0o2000 != 0 {
-		m |= os.ModeSetgid
-	}
-	if hdr.Mode&0o1000 != 0 {
-		m |= os.ModeSticky
-	}
-	return m
-}
-
-func mknodIn(root *os.Root, parent, name string, hdr *tar.Header) error {
-	dir, err := root.Open(parent)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	mode := uint32(hdr.Mode & 0o7777)
-	switch hdr.Typeflag {
-	case tar.TypeChar:
-		mode |= unix.S_IFCHR
-	case tar.TypeBlock:
-		mode |= unix.S_IFBLK
-	case tar.TypeFifo:
-		mode |= unix.S_IFIFO
-	}
-	dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
-	return unix.Mknodat(int(dir.Fd()), name, mode, int(dev))
 }

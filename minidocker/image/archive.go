@@ -1,13 +1,12 @@
 package image
 
 import (
-	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -98,17 +98,13 @@ func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
 		sort.Strings(si.tags)
 	}
 
-	tw := tar.NewWriter(w)
+	tw := archive.NewWriter(w)
 	epoch := time.Unix(0, 0)
 	writeFile := func(name string, data []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
-			return err
-		}
-		_, err := tw.Write(data)
-		return err
+		return tw.AddFile(name, 0o644, epoch, int64(len(data)), bytes.NewReader(data))
 	}
 	for _, d := range []string{"blobs/", "blobs/sha256/"} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+		if err := tw.AddDir(d, 0o755, epoch); err != nil {
 			return err
 		}
 	}
@@ -204,26 +200,19 @@ func contains(l []string, s string) bool {
 }
 
 // writeLayerTar writes a layer's uncompressed tar (what its diffID hashes).
-func (s *Store) writeLayerTar(tw *tar.Writer, name string, rec *layerRecord, mtime time.Time) error {
+func (s *Store) writeLayerTar(tw *archive.Writer, name string, rec *layerRecord, mtime time.Time) error {
 	f, err := os.Open(s.blobPath(rec.Blob))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	plain, closer, err := decompress(f)
+	plain, err := archive.DecompressStream(f)
 	if err != nil {
 		return err
 	}
-	defer closer()
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: rec.TarSize, ModTime: mtime, Format: tar.FormatPAX}); err != nil {
-		return err
-	}
-	n, err := io.Copy(tw, plain)
-	if err != nil {
-		return fmt.Errorf("layer %s: %w", rec.DiffID, err)
-	}
-	if n != rec.TarSize {
-		return fmt.Errorf("layer %s: stored blob has %d bytes uncompressed, expected %d", rec.DiffID, n, rec.TarSize)
+	defer plain.Close()
+	if err := tw.AddFile(name, 0o644, mtime, rec.TarSize, plain); err != nil {
+		return fmt.Errorf("layer %s: stored blob: %w", rec.DiffID, err)
 	}
 	return nil
 }
@@ -383,69 +372,12 @@ func (s *Store) Load(ctx context.Context, r io.Reader, p Progress) ([]string, er
 	return lines, nil
 }
 
-// spool extracts the outer archive into root (regular files, dirs and the
-// symlinks docker's legacy save uses for repeated layers).
+// spool extracts the outer archive (plain or compressed) into root: regular
+// files, dirs and the symlinks docker's legacy save uses for repeated layers.
 func spool(ctx context.Context, r io.Reader, root *os.Root) error {
-	tr := tar.NewReader(r)
-	n := 0
-	buf := make([]byte, 256<<10)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("invalid archive: %w", err)
-		}
-		n++
-		name, err := cleanName(hdr.Name)
-		if err != nil || name == "" {
-			if err != nil {
-				return fmt.Errorf("invalid archive: entry %q: %w", hdr.Name, err)
-			}
-			continue
-		}
-		if d := path.Dir(name); d != "." {
-			if err := root.MkdirAll(d, 0o700); err != nil {
-				return fmt.Errorf("invalid archive: %w", err)
-			}
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o700); err != nil {
-				return fmt.Errorf("invalid archive: %w", err)
-			}
-		case tar.TypeReg, tar.TypeRegA:
-			root.Remove(name)
-			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return fmt.Errorf("invalid archive: %w", err)
-			}
-			_, err = io.CopyBuffer(f, tr, buf)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("invalid archive: %s: %w", hdr.Name, err)
-			}
-		case tar.TypeSymlink:
-			root.Remove(name)
-			if err := root.Symlink(hdr.Linkname, name); err != nil {
-				return fmt.Errorf("invalid archive: %w", err)
-			}
-		case tar.TypeLink:
-			target, err := cleanName(hdr.Linkname)
-			if err != nil {
-				return fmt.Errorf("invalid archive: entry %q: %w", hdr.Name, err)
-			}
-			root.Remove(name)
-			if err := root.Link(target, name); err != nil {
-				return fmt.Errorf("invalid archive: %w", err)
-			}
-		}
+	n, err := archive.Apply(ctx, root, ".", r, archive.ApplyOptions{NoLchown: true})
+	if err != nil {
+		return fmt.Errorf("invalid archive: %w", err)
 	}
 	if n == 0 {
 		return errors.New("invalid archive: empty input (expected a tar made by docker save)")
@@ -506,5 +438,3 @@ func ociManifest(root *os.Root, desc ocispec.Descriptor) (*ocispec.Manifest, err
 	}
 	return nil, errors.New("invalid archive: image indexes nested too deep")
 }
-
-var _ fs.FileMode

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/testutil"
+	"golang.org/x/sys/unix"
 )
 
 const fixtureDir = "../../../shared/fixtures/docker"
@@ -281,5 +283,58 @@ func TestHistoryMatchesDocker(t *testing.T) {
 		if strings.TrimSpace(h.CreatedBy) != wantBy || units.HumanSizeWithPrecision(float64(h.Size), 3) != wantSize || h.Comment != wantComment {
 			t.Errorf("entry %d: %q %d %q\nwant %q %s %q", i, h.CreatedBy, h.Size, h.Comment, wantBy, wantSize, wantComment)
 		}
+	}
+}
+
+// capNetRaw is a security.capability value (VFS_CAP_REVISION_2, effective)
+// granting cap_net_raw, what `setcap cap_net_raw+ep` writes for ping.
+var capNetRaw = string([]byte{0x01, 0, 0, 0x02, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+
+// layerCap reads the capabilities of name in the top layer of image ref.
+func layerCap(t *testing.T, s *Store, ref, name string) string {
+	t.Helper()
+	dirs, err := s.LayerDirs(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 64)
+	n, err := unix.Lgetxattr(filepath.Join(dirs[0], name), "security.capability", b)
+	if err != nil {
+		return ""
+	}
+	return string(b[:n])
+}
+
+// TestImportAndPullKeepCapabilities: a layer file with a PAX
+// SCHILY.xattr.security.capability record keeps its file capabilities when
+// the layer is imported, and again when it is pushed and pulled (chown
+// clears them, so the unpacker must set the owner first).
+func TestImportAndPullKeepCapabilities(t *testing.T) {
+	testutil.RequireRoot(t)
+	ctx := context.Background()
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	tw.WriteHeader(&tar.Header{Name: "ping", Typeflag: tar.TypeReg, Mode: 0o755, Size: 4, Uid: 0, Format: tar.FormatPAX,
+		PAXRecords: map[string]string{"SCHILY.xattr.security.capability": capNetRaw}})
+	tw.Write([]byte("ping"))
+	tw.Close()
+	a := newStore(t)
+	host := startRegistry(t, nil)
+	ref := host + "/capped:v1"
+	if _, err := a.Import(ctx, &layer, ref, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := layerCap(t, a, ref, "ping"); got != capNetRaw {
+		t.Fatalf("import: capability %q", got)
+	}
+	if _, err := a.Push(ctx, ref, RegistryOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newStore(t)
+	if _, err := b.Pull(ctx, ref, RegistryOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := layerCap(t, b, ref, "ping"); got != capNetRaw {
+		t.Errorf("pull: capability %q", got)
 	}
 }

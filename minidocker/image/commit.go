@@ -1,25 +1,19 @@
 package image
 
 import (
-	"archive/tar"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
 )
 
 // CommitOptions describe the image CommitLayer writes on top of its parent.
@@ -120,137 +114,13 @@ func (s *Store) CommitLayer(ctx context.Context, parentImageID, upperDir string,
 	return s.putImage(raw, parentImageID)
 }
 
-// DiffUpperDir writes the OCI layer tar of an overlay upper directory to w.
+// DiffUpperDir writes the OCI layer tar of an overlay upper directory to w:
+// whiteouts and opaque directories become their OCI entries.
 func DiffUpperDir(ctx context.Context, upperDir string, w io.Writer) error {
-	tw := tar.NewWriter(w)
-	inodes := map[uint64]string{}
-	buf := make([]byte, 128<<10)
-	err := filepath.WalkDir(upperDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(upperDir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		mtime := fi.ModTime().Truncate(time.Second)
-		hdr := &tar.Header{
-			Name:    filepath.ToSlash(rel),
-			Mode:    int64(fi.Mode().Perm()),
-			Uid:     int(st.Uid),
-			Gid:     int(st.Gid),
-			ModTime: mtime,
-			Format:  tar.FormatPAX,
-		}
-		if fi.Mode()&fs.ModeSetuid != 0 {
-			hdr.Mode |= 0o4000
-		}
-		if fi.Mode()&fs.ModeSetgid != 0 {
-			hdr.Mode |= 0o2000
-		}
-		if fi.Mode()&fs.ModeSticky != 0 {
-			hdr.Mode |= 0o1000
-		}
-		dir, base := filepath.Split(hdr.Name)
-		switch {
-		case fi.Mode()&fs.ModeCharDevice != 0 && st.Rdev == 0:
-			// an overlay whiteout: the file was deleted
-			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: dir + whiteoutPrefix + base, Mode: 0o600, ModTime: mtime, Format: tar.FormatPAX})
-		case fi.IsDir():
-			hdr.Typeflag = tar.TypeDir
-			hdr.Name += "/"
-			addXattrs(p, hdr)
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			if isOpaque(p) {
-				return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: hdr.Name + opaqueMarker, Mode: hdr.Mode & 0o7777, ModTime: time.Unix(0, 0), Format: tar.FormatPAX})
-			}
-			return nil
-		case fi.Mode()&fs.ModeSymlink != 0:
-			hdr.Typeflag = tar.TypeSymlink
-			hdr.Linkname, err = os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return tw.WriteHeader(hdr)
-		case fi.Mode().IsRegular():
-			if st.Nlink > 1 {
-				if first, ok := inodes[st.Ino]; ok {
-					hdr.Typeflag = tar.TypeLink
-					hdr.Linkname = first
-					return tw.WriteHeader(hdr)
-				}
-				inodes[st.Ino] = hdr.Name
-			}
-			hdr.Typeflag = tar.TypeReg
-			hdr.Size = fi.Size()
-			addXattrs(p, hdr)
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			n, err := io.CopyBuffer(tw, io.LimitReader(f, hdr.Size), buf)
-			if err == nil && n != hdr.Size {
-				err = fmt.Errorf("%s changed size while committing", p)
-			}
-			return err
-		case fi.Mode()&fs.ModeNamedPipe != 0:
-			hdr.Typeflag = tar.TypeFifo
-		case fi.Mode()&fs.ModeDevice != 0:
-			hdr.Typeflag = tar.TypeBlock
-			if fi.Mode()&fs.ModeCharDevice != 0 {
-				hdr.Typeflag = tar.TypeChar
-			}
-			hdr.Devmajor = int64(unix.Major(uint64(st.Rdev)))
-			hdr.Devminor = int64(unix.Minor(uint64(st.Rdev)))
-		default:
-			return nil // sockets are not part of images
-		}
-		return tw.WriteHeader(hdr)
-	})
+	root, err := os.OpenRoot(upperDir)
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	defer root.Close()
+	return archive.WriteTree(ctx, root, ".", w, archive.WriteOptions{OverlayWhiteouts: true})
 }
-
-func isOpaque(p string) bool {
-	for _, name := range []string{xattrOpaque, xattrOpaqueUser} {
-		b := make([]byte, 8)
-		n, err := unix.Lgetxattr(p, name, b)
-		if err == nil && n == 1 && b[0] == 'y' {
-			return true
-		}
-	}
-	return false
-}
-
-// addXattrs carries file capabilities into the layer; overlay's own
-// attributes stay behind.
-func addXattrs(p string, hdr *tar.Header) {
-	b := make([]byte, 256)
-	n, err := unix.Lgetxattr(p, "security.capability", b)
-	if err != nil || n <= 0 {
-		return
-	}
-	if hdr.PAXRecords == nil {
-		hdr.PAXRecords = map[string]string{}
-	}
-	hdr.PAXRecords["SCHILY.xattr.security.capability"] = string(b[:n])
-}
-
-var _ = errors.New
-var _ = strings.Cut

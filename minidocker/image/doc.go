@@ -8,13 +8,15 @@
 //   - store.go: the on-disk layout (content-addressed blobs, one directory
 //     per layer keyed by diffID, image records, repositories.json), atomic
 //     writes, per-layer locks, and garbage collection of unused layers.
-//   - unpack.go: how a layer tar becomes an overlay lowerdir, safely: every
-//     write goes through os.Root, OCI whiteouts become overlay whiteouts.
+//   - storeLayer in store.go: how a layer blob becomes an overlay lowerdir,
+//     through package archive (Apply: every write goes through os.Root, OCI
+//     whiteouts become overlay whiteouts; DecompressStream: gzip, zstd or
+//     plain).
 //   - reference.go: docker's reference rules (busybox → docker.io/library/busybox:latest).
 //   - remote.go: pull and push with the distribution protocol (via
 //     go-containerregistry), docker's progress lines, mirrors and insecure registries.
 //   - archive.go: docker save / docker load (docker-archive and OCI layout).
-//   - commit.go: the reverse of unpack: an overlay upperdir back into a layer
+//   - commit.go: the reverse of unpacking: an overlay upperdir back into a layer
 //     (used by `docker commit` and the Dockerfile builder), and import.go
 //     (`docker import`: a rootfs tar becomes a one-layer image).
 //   - ops.go: tag, rmi, images, inspect, history.
@@ -32,9 +34,6 @@
 //   - Metadata writes are temp file + rename without fsync by default
 //     (Store.SyncWrites turns it on): on ext4 an fsync right after unpacking
 //     waits for all the new file data, which tripled the pull time.
-//   - os.Root refuses to follow absolute symlinks and symlinks leaving the
-//     layer. A layer that writes through its own absolute symlink (rare;
-//     docker would resolve it inside the layer) is therefore refused.
 //
 // Measured (BenchmarkPullStore vs BenchmarkPullCraneOCI, 2 vCPU VM, 50 MB
 // layer, in-process registry): our pull with unpack takes about 3-4× a

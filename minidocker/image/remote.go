@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -542,7 +543,7 @@ func (l *pushLayer) Uncompressed() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, closer, err := decompress(f)
+	r, err := archive.DecompressStream(f)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -550,7 +551,7 @@ func (l *pushLayer) Uncompressed() (io.ReadCloser, error) {
 	return struct {
 		io.Reader
 		io.Closer
-	}{r, closerFunc(func() error { closer(); return f.Close() })}, nil
+	}{r, closerFunc(func() error { r.Close(); return f.Close() })}, nil
 }
 
 type closerFunc func() error

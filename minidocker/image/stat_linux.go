@@ -12,11 +12,3 @@ func statIno(fi fs.FileInfo) (uint64, bool) {
 	}
 	return st.Ino, true
 }
-
-func statRdev(fi fs.FileInfo) uint64 {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 1
-	}
-	return st.Rdev
-}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 )
@@ -426,11 +427,11 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 	}()
 	go func() {
 		defer wg.Done()
-		plain, closer, err := decompress(rawR)
+		plain, err := archive.DecompressStream(rawR)
 		if err == nil {
 			buf := make([]byte, 256<<10)
 			_, err = io.CopyBuffer(plainW, plain, buf)
-			closer()
+			plain.Close()
 		}
 		if err == nil {
 			// the blob may go on after the end of the compressed stream (rare): keep it all
@@ -446,7 +447,7 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 		plainR.CloseWithError(err)
 		tarW.CloseWithError(err)
 	}()
-	_, uerr := unpackTar(ctx, tarR, filepath.Join(work, "diff"))
+	uerr := unpackLayer(ctx, tarR, filepath.Join(work, "diff"))
 	tarR.CloseWithError(errors.Join(uerr, io.ErrClosedPipe))
 	wg.Wait()
 	if uerr != nil {
@@ -492,6 +493,20 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 	}
 	work = ""
 	return rec, false, nil
+}
+
+// unpackLayer extracts an uncompressed layer tar into dir (see archive.Apply:
+// every write stays inside dir, OCI whiteouts become overlay whiteouts).
+func unpackLayer(ctx context.Context, r io.Reader, dir string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if _, err := archive.Apply(ctx, root, ".", r, archive.ApplyOptions{OverlayWhiteouts: true}); err != nil {
+		return fmt.Errorf("layer: %w", err)
+	}
+	return nil
 }
 
 type countingHash struct {

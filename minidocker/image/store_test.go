@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/testutil"
 	"golang.org/x/sys/unix"
 )
@@ -59,7 +61,62 @@ func TestParseReference(t *testing.T) {
 }
 
 func rootfsTar(t *testing.T) []byte {
-	return mkTar(t, dir("./"), dir("./bin/"), ent{name: "./bin/sh", typ: tar.TypeReg, mode: 0o755, body: "#!fake"}, dir("./etc/"), reg("./etc/passwd", "root:x:0:0::/root:/bin/sh\n"))
+	var b bytes.Buffer
+	w := archive.NewWriter(&b)
+	now := time.Unix(1700000000, 0) // fixed: the same call must give the same bytes
+	for _, d := range []string{"./", "./bin/", "./etc/"} {
+		w.AddDir(d, 0o755, now)
+	}
+	w.AddFile("./bin/sh", 0o755, now, 6, strings.NewReader("#!fake"))
+	passwd := "root:x:0:0::/root:/bin/sh\n"
+	w.AddFile("./etc/passwd", 0o644, now, int64(len(passwd)), strings.NewReader(passwd))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// assertFile checks that file p holds want.
+func assertFile(t *testing.T, p, want string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != want {
+		t.Errorf("%s = %q (%v), want %q", p, b, err, want)
+	}
+}
+
+func TestFixtureOverlayView(t *testing.T) {
+	testutil.RequireRoot(t)
+	s := newStore(t)
+	loadFixture(t, s)
+	dirs, err := s.LayerDirs("fixture:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testutil.MountOverlay(t, dirs)
+	if _, err := os.Lstat(filepath.Join(m, "bin/vi")); err == nil {
+		t.Error("/bin/vi still there")
+	}
+	if _, err := os.Lstat(filepath.Join(m, "bin/busybox")); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.ListDir(t, filepath.Join(m, "app/conf")); got != "new.conf" {
+		t.Errorf("/app/conf = %s", got)
+	}
+	assertFile(t, filepath.Join(m, "app/conf/new.conf"), "recreated (plain)\n")
+	if l, _ := os.Readlink(filepath.Join(m, "app/hello.symlink")); l != "/app/hello.txt" {
+		t.Errorf("symlink -> %q", l)
+	}
+	top := dirs[0]
+	a, _ := os.Stat(filepath.Join(top, "app/hello.txt"))
+	b, _ := os.Stat(filepath.Join(top, "app/hello.hardlink"))
+	if !os.SameFile(a, b) {
+		t.Error("hardlink lost in the top layer")
+	}
+	fi, _ := os.Stat(filepath.Join(m, "bin/busybox"))
+	if fi.Mode().Perm() != 0o755 {
+		t.Errorf("busybox mode %v", fi.Mode())
+	}
 }
 
 func TestImportTagRemove(t *testing.T) {
@@ -248,8 +305,8 @@ func TestCommitLayer(t *testing.T) {
 	if len(dirs) != 8 {
 		t.Fatalf("%d layers", len(dirs))
 	}
-	m := mountOverlay(t, dirs)
-	if got := listDir(t, filepath.Join(m, "app")); got != "only.txt" {
+	m := testutil.MountOverlay(t, dirs)
+	if got := testutil.ListDir(t, filepath.Join(m, "app")); got != "only.txt" {
 		t.Errorf("/app = %s", got)
 	}
 	if _, err := os.Lstat(filepath.Join(m, "etc/group")); err == nil {

@@ -1,4 +1,4 @@
-package image
+package archive
 
 import (
 	"archive/tar"
@@ -7,10 +7,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +19,26 @@ import (
 	"github.com/minidocker/minidocker/minidocker/testutil"
 	"golang.org/x/sys/unix"
 )
+
+// unpackLayer is Apply as the image store calls it for a layer.
+func unpackLayer(r io.Reader, dir string) (int, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
+	return Apply(context.Background(), root, ".", r, ApplyOptions{OverlayWhiteouts: true})
+}
+
+func isOpaquePath(t *testing.T, p string) bool {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return isOpaque(f)
+}
 
 // ent is one tar entry for the hostile-layer tables.
 type ent struct {
@@ -197,7 +217,7 @@ func TestUnpackHostile(t *testing.T) {
 			if _, err := os.Lstat(filepath.Join(layer, "d/old")); err == nil {
 				t.Error("d/old survived")
 			}
-			if os.Geteuid() == 0 && !isOpaque(filepath.Join(layer, "d")) {
+			if os.Geteuid() == 0 && !isOpaquePath(t, filepath.Join(layer, "d")) {
 				t.Error("re-created dir is not opaque")
 			}
 		}},
@@ -218,7 +238,7 @@ func TestUnpackHostile(t *testing.T) {
 				e.link = strings.ReplaceAll(e.link, "@SANDBOX@", sandbox)
 				ents[i] = e
 			}
-			_, err := Unpack(context.Background(), bytes.NewReader(mkTar(t, ents...)), layer)
+			_, err := unpackLayer(bytes.NewReader(mkTar(t, ents...)), layer)
 			if c.wantErr && err == nil {
 				t.Error("hostile layer accepted")
 			}
@@ -268,7 +288,7 @@ func assertFile(t *testing.T, p, want string) {
 
 func TestUnpackTruncatedAndGzip(t *testing.T) {
 	data := mkTar(t, reg("a", strings.Repeat("x", 5000)), reg("b", "y"))
-	if _, err := Unpack(context.Background(), bytes.NewReader(data[:3000]), t.TempDir()); err == nil {
+	if _, err := unpackLayer(bytes.NewReader(data[:3000]), t.TempDir()); err == nil {
 		t.Error("truncated layer accepted")
 	}
 	var gz bytes.Buffer
@@ -276,11 +296,11 @@ func TestUnpackTruncatedAndGzip(t *testing.T) {
 	zw.Write(data)
 	zw.Close()
 	d := t.TempDir()
-	if _, err := Unpack(context.Background(), bytes.NewReader(gz.Bytes()), d); err != nil {
+	if _, err := unpackLayer(bytes.NewReader(gz.Bytes()), d); err != nil {
 		t.Fatal(err)
 	}
 	assertFile(t, filepath.Join(d, "b"), "y")
-	if _, err := Unpack(context.Background(), bytes.NewReader(gz.Bytes()[:gz.Len()/2]), t.TempDir()); err == nil {
+	if _, err := unpackLayer(bytes.NewReader(gz.Bytes()[:gz.Len()/2]), t.TempDir()); err == nil {
 		t.Error("truncated gzip layer accepted")
 	}
 }
@@ -288,7 +308,7 @@ func TestUnpackTruncatedAndGzip(t *testing.T) {
 func TestUnpackWhiteouts(t *testing.T) {
 	testutil.RequireRoot(t)
 	d := t.TempDir()
-	_, err := Unpack(context.Background(), bytes.NewReader(mkTar(t, dir("bin/"), reg("bin/.wh.vi", ""), dir("app/conf/"), reg("app/conf/.wh..wh..opq", ""), reg("app/conf/new.conf", "n"))), d)
+	_, err := unpackLayer(bytes.NewReader(mkTar(t, dir("bin/"), reg("bin/.wh.vi", ""), dir("app/conf/"), reg("app/conf/.wh..wh..opq", ""), reg("app/conf/new.conf", "n"))), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,39 +316,12 @@ func TestUnpackWhiteouts(t *testing.T) {
 	if err := unix.Lstat(filepath.Join(d, "bin/vi"), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 0 {
 		t.Errorf("bin/vi is not a whiteout: %v %o", err, st.Mode)
 	}
-	if !isOpaque(filepath.Join(d, "app/conf")) {
+	if !isOpaquePath(t, filepath.Join(d, "app/conf")) {
 		t.Error("app/conf not opaque")
 	}
 	if _, err := os.Lstat(filepath.Join(d, "bin/.wh.vi")); err == nil {
 		t.Error(".wh. file kept")
 	}
-}
-
-// mountOverlay mounts lowerdirs (top first) read-only and returns the mount point.
-func mountOverlay(t *testing.T, lower []string) string {
-	t.Helper()
-	m := t.TempDir()
-	if len(lower) == 1 {
-		lower = append(lower, t.TempDir())
-	}
-	if err := unix.Mount("overlay", m, "overlay", unix.MS_RDONLY, "lowerdir="+strings.Join(lower, ":")); err != nil {
-		t.Fatalf("mount overlay: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(m, unix.MNT_DETACH) })
-	return m
-}
-
-func listDir(t *testing.T, p string) string {
-	ents, err := os.ReadDir(p)
-	if err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
-	var n []string
-	for _, e := range ents {
-		n = append(n, e.Name())
-	}
-	sort.Strings(n)
-	return strings.Join(n, ",")
 }
 
 func TestOverlayMergedView(t *testing.T) {
@@ -341,52 +334,18 @@ func TestOverlayMergedView(t *testing.T) {
 	var dirs []string
 	for _, l := range layers {
 		d := t.TempDir()
-		if _, err := Unpack(context.Background(), bytes.NewReader(mkTar(t, l...)), d); err != nil {
+		if _, err := unpackLayer(bytes.NewReader(mkTar(t, l...)), d); err != nil {
 			t.Fatal(err)
 		}
 		dirs = append([]string{d}, dirs...)
 	}
-	m := mountOverlay(t, dirs)
+	m := testutil.MountOverlay(t, dirs)
 	for p, want := range map[string]string{"": "a,conf,d,keep", "a": "x", "d": "new", "conf": "new.conf,top.conf"} {
-		if got := listDir(t, filepath.Join(m, p)); got != want {
+		if got := testutil.ListDir(t, filepath.Join(m, p)); got != want {
 			t.Errorf("/%s = %s, want %s", p, got, want)
 		}
 	}
 	assertFile(t, filepath.Join(m, "d/new"), "again")
-}
-
-func TestFixtureOverlayView(t *testing.T) {
-	testutil.RequireRoot(t)
-	s := newStore(t)
-	loadFixture(t, s)
-	dirs, err := s.LayerDirs("fixture:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := mountOverlay(t, dirs)
-	if _, err := os.Lstat(filepath.Join(m, "bin/vi")); err == nil {
-		t.Error("/bin/vi still there")
-	}
-	if _, err := os.Lstat(filepath.Join(m, "bin/busybox")); err != nil {
-		t.Error(err)
-	}
-	if got := listDir(t, filepath.Join(m, "app/conf")); got != "new.conf" {
-		t.Errorf("/app/conf = %s", got)
-	}
-	assertFile(t, filepath.Join(m, "app/conf/new.conf"), "recreated (plain)\n")
-	if l, _ := os.Readlink(filepath.Join(m, "app/hello.symlink")); l != "/app/hello.txt" {
-		t.Errorf("symlink -> %q", l)
-	}
-	top := dirs[0]
-	a, _ := os.Stat(filepath.Join(top, "app/hello.txt"))
-	b, _ := os.Stat(filepath.Join(top, "app/hello.hardlink"))
-	if !os.SameFile(a, b) {
-		t.Error("hardlink lost in the top layer")
-	}
-	fi, _ := os.Stat(filepath.Join(m, "bin/busybox"))
-	if fi.Mode().Perm() != 0o755 {
-		t.Errorf("busybox mode %v", fi.Mode())
-	}
 }
 
 // TestUnpackRandomHostile throws random mixes of hostile and ordinary
@@ -429,7 +388,7 @@ func TestUnpackRandomHostile(t *testing.T) {
 		for i := range ents {
 			ents[i].link = strings.ReplaceAll(ents[i].link, "@SANDBOX@", sandbox)
 		}
-		Unpack(context.Background(), bytes.NewReader(mkTar(t, ents...)), layer)
+		unpackLayer(bytes.NewReader(mkTar(t, ents...)), layer)
 		if after := snapshot(t, sandbox, layer); !equalMaps(before, after) {
 			t.Fatalf("round %d %+v: outside changed:\n%v\n%v", round, ents, before, after)
 		}
