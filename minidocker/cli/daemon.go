@@ -11,8 +11,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/minidocker/minidocker/minidocker/config"
 	"github.com/minidocker/minidocker/minidocker/atomicfile"
+	"github.com/minidocker/minidocker/minidocker/config"
 )
 
 // DaemonCmd starts the daemon. Its flags are named as dockerd's; the same
