@@ -131,7 +131,7 @@ func compareVersions(a, b string) int {
 // writeError answers with docker's error body {"message": "..."} and the
 // status code that the error's kind asks for (or the one given).
 func writeError(w http.ResponseWriter, r *http.Request, err error, status ...int) {
-	code := errdefs.StatusCode(err)
+	code := httpStatus(err)
 	if len(status) > 0 {
 		code = status[0]
 	}
@@ -145,6 +145,28 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, status ...int
 		return
 	}
 	writeJSON(w, code, map[string]string{"message": err.Error()})
+}
+
+// httpStatus is the one place where an error's kind becomes the status
+// code dockerd answers with.
+func httpStatus(err error) int {
+	switch errdefs.KindOf(err) {
+	case errdefs.KindNotFound:
+		return http.StatusNotFound
+	case errdefs.KindConflict:
+		return http.StatusConflict
+	case errdefs.KindInvalid:
+		return http.StatusBadRequest
+	case errdefs.KindNotModified:
+		return http.StatusNotModified
+	case errdefs.KindUnauthorized:
+		return http.StatusUnauthorized
+	case errdefs.KindForbidden:
+		return http.StatusForbidden
+	case errdefs.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }
 
 // writeJSON answers with v as JSON and the given status code.

@@ -3,6 +3,7 @@ package build
 import (
 	"testing"
 
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/image"
 )
 
@@ -16,7 +17,7 @@ func TestNotFoundClassesFromImageStore(t *testing.T) {
 		t.Skipf("image store: %v", err)
 	}
 	_, err = s.Resolve("nosuch:latest")
-	if err == nil || !isNotFound(err) {
+	if err == nil || !errdefs.IsNotFound(err) {
 		t.Fatalf("store not-found error not recognised: %v", err)
 	}
 }

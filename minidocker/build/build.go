@@ -371,7 +371,7 @@ func (bd *builder) getOrPull(ctx context.Context, ref string) (Image, error) {
 	if bd.opts.Pull {
 		if img, err := bd.be.PullImage(ctx, ref, bd.out); err == nil {
 			return img, nil
-		} else if !isNotFound(err) {
+		} else if !errdefs.IsNotFound(err) {
 			return Image{}, err
 		}
 	}
@@ -379,20 +379,10 @@ func (bd *builder) getOrPull(ctx context.Context, ref string) (Image, error) {
 	if err == nil {
 		return img, nil
 	}
-	if !isNotFound(err) {
+	if !errdefs.IsNotFound(err) {
 		return Image{}, err
 	}
 	return bd.be.PullImage(ctx, ref, bd.out)
-}
-
-// isNotFound accepts our errdefs kinds and any error with a NotFound()
-// bool method (image.Store's classErr, containerd/errdefs style).
-func isNotFound(err error) bool {
-	if errdefs.IsNotFound(err) {
-		return true
-	}
-	var nf interface{ NotFound() bool }
-	return errors.As(err, &nf) && nf.NotFound()
 }
 
 func (bd *builder) onbuildTriggers(ctx context.Context, st *stage, triggers []string) error {

@@ -259,6 +259,14 @@ func daemonError(cmd string, err error) error {
 	return StatusError{Status: fmt.Sprintf("minidocker: %v\n\nRun 'minidocker %s --help' for more information", err, cmd), Code: 125}
 }
 
+// imageMissing tells whether a create's 404 was about the image (rather
+// than, say, a network or a container it refers to): only then is the image
+// pulled. It asks the daemon instead of reading the error's message.
+func (g *Globals) imageMissing(ctx context.Context, cli *client.Client, ref string) bool {
+	_, err := cli.ImageInspect(ctx, ref)
+	return cerrdefs.IsNotFound(err)
+}
+
 // createContainer creates, pulling the image first when it is missing.
 func (g *Globals) createContainer(ctx context.Context, f *ContainerFlags, attach bool, cmd string) (string, error) {
 	cfg, hc, err := f.config(attach)
@@ -271,7 +279,7 @@ func (g *Globals) createContainer(ctx context.Context, f *ContainerFlags, attach
 	}
 	opts := client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: f.Name}
 	res, err := cli.ContainerCreate(ctx, opts)
-	if err != nil && cerrdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image") {
+	if err != nil && cerrdefs.IsNotFound(err) && g.imageMissing(ctx, cli, f.Image) {
 		ref := f.Image
 		if !strings.Contains(ref[strings.LastIndex(ref, "/")+1:], ":") && !strings.Contains(ref, "@") {
 			ref += ":latest"

@@ -117,7 +117,7 @@ func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *ima
 	}
 	id, err := build.Build(ctx, be, ctxDir, opts)
 	slog.Debug("build", "id", id, "err", err, "unpack", unpacked.Sub(start), "build", time.Since(unpacked))
-	return id, ImageError(err)
+	return id, err
 }
 
 // unpackContext writes the context tar (plain or compressed) into dir

@@ -9,7 +9,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,10 +84,6 @@ func (d *Daemon) Commit(ctx context.Context, opts CommitOptions) (string, error)
 	}
 	if ref != "" {
 		if err := d.images.Tag(id, ref); err != nil {
-			var nf interface{ NotFound() bool }
-			if errors.As(err, &nf) && nf.NotFound() {
-				return "", errdefs.NotFound("%v", err)
-			}
 			return "", err
 		}
 	}

@@ -51,7 +51,7 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	}
 	imageID, err := d.images.Resolve(cfg.Image)
 	if err != nil {
-		if errdefs.IsNotFound(err) || isNotFound(err) {
+		if errdefs.IsNotFound(err) {
 			ref := cfg.Image
 			if named, perr := image.ParseReference(ref); perr == nil && !strings.HasPrefix(ref, "sha256:") {
 				ref = image.FamiliarString(named)
@@ -167,21 +167,6 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 
 func nameConflict(name, id string) error {
 	return errdefs.Conflict(`Conflict. The container name "/%s" is already in use by container "%s". You have to remove (or rename) that container to be able to reuse that name.`, name, id)
-}
-
-func isNotFound(err error) bool {
-	type nf interface{ NotFound() bool }
-	for e := err; e != nil; {
-		if n, ok := e.(nf); ok && n.NotFound() {
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }
 
 func randomID() string {

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,25 +36,6 @@ func (d *Daemon) imageCount() int {
 	return len(list)
 }
 
-// ImageError classifies an error of the image store for the API:
-// image.ErrNotFound → 404, ErrConflict → 409, ErrInvalid → 400. The message
-// (docker's wording, written by the store) is kept as it is.
-func ImageError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errdefs.KindOf(err) != errdefs.KindUnknown:
-		return err
-	case errors.Is(err, image.ErrNotFound):
-		return errdefs.As(errdefs.KindNotFound, err)
-	case errors.Is(err, image.ErrConflict):
-		return errdefs.As(errdefs.KindConflict, err)
-	case errors.Is(err, image.ErrInvalid):
-		return errdefs.As(errdefs.KindInvalid, err)
-	}
-	return err
-}
-
 // RegistryOptions is the daemon's registry configuration (daemon.json
 // registry-mirrors and insecure-registries) plus the credential the client
 // sent for this one request (X-Registry-Auth).
@@ -76,10 +56,10 @@ func (d *Daemon) PullImage(ctx context.Context, from, tag string, auth *image.Au
 	}
 	ref := pullReference(from, tag)
 	if _, err := image.ParseReference(ref); err != nil {
-		return nil, ImageError(err)
+		return nil, err
 	}
 	img, err := d.images.Pull(ctx, ref, d.RegistryOptions(auth), p)
-	return img, ImageError(err)
+	return img, err
 }
 
 // PushImage is `docker push name[:tag]`: each reference in turn, calling
@@ -93,7 +73,7 @@ func (d *Daemon) PushImage(ctx context.Context, name, tag string, auth *image.Au
 	for _, ref := range refs {
 		res, err := d.images.Push(ctx, ref, d.RegistryOptions(auth), p)
 		if err != nil {
-			return ImageError(err)
+			return err
 		}
 		pushed(res)
 	}
@@ -104,7 +84,7 @@ func (d *Daemon) PushImage(ctx context.Context, name, tag string, auth *image.Au
 // image a container uses, with docker's conflict messages.
 func (d *Daemon) RemoveImage(ref string, force, noPrune bool) ([]apiimage.DeleteResponse, error) {
 	res, err := d.images.Remove(ref, image.RemoveOptions{Force: force, NoPrune: noPrune, InUse: d.ImageInUse})
-	return res, ImageError(err)
+	return res, err
 }
 
 // Login checks a credential the way `docker login` does for a registry
@@ -173,7 +153,7 @@ var ImageFilters = []string{"dangling", "reference"}
 func (d *Daemon) ListImages(all bool, filters map[string][]string) ([]apiimage.Summary, error) {
 	list, err := d.images.List(all)
 	if err != nil {
-		return nil, ImageError(err)
+		return nil, err
 	}
 	out := []apiimage.Summary{}
 	for _, im := range list {
@@ -264,11 +244,11 @@ func (d *Daemon) ImportImage(ctx context.Context, src io.Reader, repo, tag strin
 	}
 	if ref != "" {
 		if _, err := image.ParseRepositoryTag(ref); err != nil {
-			return "", ImageError(err)
+			return "", err
 		}
 	}
 	id, err := d.images.Import(ctx, src, ref, changes, message)
-	return id, ImageError(err)
+	return id, err
 }
 
 // repoTags are the local tags of the repository name names, in docker's
@@ -276,12 +256,12 @@ func (d *Daemon) ImportImage(ctx context.Context, src io.Reader, repo, tag strin
 func (d *Daemon) repoTags(name string) ([]string, error) {
 	named, err := image.ParseReference(name)
 	if err != nil {
-		return nil, ImageError(err)
+		return nil, err
 	}
 	repo := image.FamiliarName(named)
 	list, err := d.images.List(true)
 	if err != nil {
-		return nil, ImageError(err)
+		return nil, err
 	}
 	var tags []string
 	for _, im := range list {
@@ -314,7 +294,7 @@ func (d *Daemon) pushReferences(name, tag string) ([]string, error) {
 	}
 	for _, ref := range refs {
 		if _, err := image.ParseReference(ref); err != nil {
-			return nil, ImageError(err)
+			return nil, err
 		}
 		if _, err := d.images.Resolve(ref); err != nil {
 			return nil, errdefs.NotFound("An image does not exist locally with the tag: %s", shown)
@@ -332,19 +312,19 @@ func (d *Daemon) TagImage(src, repo, tag string) error {
 	if tag != "" {
 		dst += ":" + tag
 	}
-	return ImageError(d.images.Tag(src, dst))
+	return d.images.Tag(src, dst)
 }
 
 // InspectImage is `docker image inspect`.
 func (d *Daemon) InspectImage(ref string) (*image.InspectData, error) {
 	data, err := d.images.Inspect(ref)
-	return data, ImageError(err)
+	return data, err
 }
 
 // ImageHistory is `docker history`.
 func (d *Daemon) ImageHistory(ref string) ([]apiimage.HistoryResponseItem, error) {
 	h, err := d.images.History(ref)
-	return h, ImageError(err)
+	return h, err
 }
 
 // SaveImages is `docker save`. Every name is checked first (an image, or
@@ -373,7 +353,7 @@ func (d *Daemon) SaveImages(ctx context.Context, names []string) (write func(io.
 // LoadImages is `docker load`: it returns the "Loaded image: …" lines.
 func (d *Daemon) LoadImages(ctx context.Context, r io.Reader, p image.Progress) ([]string, error) {
 	lines, err := d.images.Load(ctx, r, p)
-	return lines, ImageError(err)
+	return lines, err
 }
 
 // PruneImages is `docker image prune`: dangling images (untagged leaves),
@@ -386,7 +366,7 @@ func (d *Daemon) PruneImages(filters map[string][]string) (apiimage.PruneReport,
 	report := apiimage.PruneReport{ImagesDeleted: []apiimage.DeleteResponse{}}
 	list, err := d.images.List(false)
 	if err != nil {
-		return report, ImageError(err)
+		return report, err
 	}
 	for _, im := range list {
 		if onlyDangling && len(im.RepoTags) > 0 {

@@ -177,7 +177,7 @@ func (d *Daemon) InspectNetwork(ref string) (*mobynet.Inspect, error) {
 		return nil, err
 	}
 	res, err := m.InspectNetwork(ref)
-	return res, networkError(err)
+	return res, err
 }
 
 // CreateNetwork is `docker network create`: the bridge driver, with at
@@ -209,7 +209,7 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 		}
 	}
 	id, err := m.CreateNetwork(req.Name, subnet, gateway, req.Labels)
-	return id, networkError(err)
+	return id, err
 }
 
 // RemoveNetwork is `docker network rm`.
@@ -218,26 +218,7 @@ func (d *Daemon) RemoveNetwork(ref string) error {
 	if err != nil {
 		return err
 	}
-	return networkError(m.RemoveNetwork(ref))
-}
-
-// networkError gives a network package error the HTTP status dockerd uses.
-func networkError(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "not found"):
-		return errdefs.NotFound("%s", msg)
-	case strings.Contains(msg, "already exists"):
-		return errdefs.Conflict("%s", msg)
-	case strings.Contains(msg, "pre-defined network"), strings.Contains(msg, "active endpoints"), strings.Contains(msg, "overlaps"):
-		return errdefs.Forbidden("%s", msg)
-	case strings.Contains(msg, "ambiguous"), strings.Contains(msg, "invalid"), strings.Contains(msg, "no matching subnet"), strings.Contains(msg, "required"):
-		return errdefs.Invalid("%s", msg)
-	}
-	return err
+	return m.RemoveNetwork(ref)
 }
 
 // netMode is a container's network mode with the default spelled out.
@@ -316,7 +297,7 @@ func portBindings(hc *container.HostConfig, exposed []string) ([]network.PortBin
 					if b.HostIP.IsUnspecified() {
 						ip = "" // docker's default pair 0.0.0.0 + [::]: IPv4 only here
 					} else {
-						return nil, fmt.Errorf("invalid IP address: %s (only IPv4 host addresses are supported)", ip)
+						return nil, errdefs.Invalid("invalid IP address: %s (only IPv4 host addresses are supported)", ip)
 					}
 				}
 			}
@@ -364,23 +345,18 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 	}
 	if mode.arg != network.DefaultNetwork {
 		if _, err := d.networks.InspectNetwork(mode.arg); err != nil {
-			return errdefs.NotFound("%s", err.Error())
+			return err
 		}
 	}
 	bs, err := portBindings(hc, d.exposedPorts(cfg, cfg.Image))
 	if err != nil {
-		return errdefs.Invalid("%s", err.Error())
+		return err
 	}
 	if len(bs) > 0 && !d.cfg.IPTablesEnabled() {
 		return errdefs.Invalid("publishing ports needs iptables, which is disabled in the daemon's settings (--iptables=false)")
 	}
-	if err := d.networks.CheckPorts(bs); err != nil {
-		if strings.Contains(err.Error(), "already allocated") {
-			return errdefs.As(errdefs.KindUnknown, err)
-		}
-		return errdefs.Invalid("%s", err.Error())
-	}
-	return nil
+	// a taken port is a 500 as in docker; a bad address a 400
+	return d.networks.CheckPorts(bs)
 }
 
 // connect gives a starting container its network namespace: which one
@@ -416,14 +392,14 @@ func (d *Daemon) connect(c *Container) (net libcontainer.Network, ip string, err
 	}
 	bs, err := portBindings(hc, d.exposedPorts(cfg, imageID))
 	if err != nil {
-		return libcontainer.Network{}, "", errdefs.Invalid("%s", err.Error())
+		return libcontainer.Network{}, "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ep, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: mode.arg, Ports: bs})
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
-			return libcontainer.Network{}, "", errdefs.NotFound("%s", err.Error())
+		if errdefs.IsNotFound(err) {
+			return libcontainer.Network{}, "", err
 		}
 		return libcontainer.Network{}, "", fmt.Errorf("failed to set up container networking: %w", err)
 	}

@@ -3,14 +3,15 @@ package errdefs
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
-// Kind is the class of an error, which decides its HTTP status code.
+// Kind is the class of an error, which decides its HTTP status code (the
+// API maps each kind to its status in one place, api.httpStatus).
 type Kind int
 
+// The kinds, with the status the Engine API answers for each.
 const (
-	KindUnknown      Kind = iota // 500
+	KindUnknown      Kind = iota // 500: a failure of ours, or not classified
 	KindNotFound                 // 404
 	KindConflict                 // 409
 	KindInvalid                  // 400
@@ -20,12 +21,16 @@ const (
 	KindUnavailable              // 503
 )
 
+// classified is an error with its kind; the message is the wrapped error's.
 type classified struct {
 	kind Kind
 	err  error
 }
 
+// Error is the wrapped error's message, unchanged.
 func (c classified) Error() string { return c.err.Error() }
+
+// Unwrap lets errors.Is and errors.As see the wrapped error.
 func (c classified) Unwrap() error { return c.err }
 
 func wrap(k Kind, format string, args []any) error {
@@ -78,24 +83,3 @@ func IsConflict(err error) bool { return KindOf(err) == KindConflict }
 
 // IsInvalid reports whether err is classified as invalid input.
 func IsInvalid(err error) bool { return KindOf(err) == KindInvalid }
-
-// StatusCode is the HTTP status the Engine API answers for err.
-func StatusCode(err error) int {
-	switch KindOf(err) {
-	case KindNotFound:
-		return http.StatusNotFound
-	case KindConflict:
-		return http.StatusConflict
-	case KindInvalid:
-		return http.StatusBadRequest
-	case KindNotModified:
-		return http.StatusNotModified
-	case KindUnauthorized:
-		return http.StatusUnauthorized
-	case KindForbidden:
-		return http.StatusForbidden
-	case KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}

@@ -12,6 +12,8 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // Import is `docker import`: the rootfs tar (plain or gzip) in r becomes a
@@ -130,7 +132,7 @@ func ApplyChanges(c *dockerspec.DockerOCIImageConfig, changes []string) error {
 		case "ONBUILD":
 			c.OnBuild = append(c.OnBuild, rest)
 		default:
-			return invalidf("%s is not a valid change command", word)
+			return errdefs.Invalid("%s is not a valid change command", word)
 		}
 	}
 	return nil
@@ -161,11 +163,11 @@ func pairs(s string, legacy bool) ([][2]string, error) {
 		return nil, err
 	}
 	if len(words) == 0 {
-		return nil, invalidf("invalid change: missing arguments")
+		return nil, errdefs.Invalid("invalid change: missing arguments")
 	}
 	if !strings.Contains(words[0], "=") {
 		if !legacy {
-			return nil, invalidf("LABEL names can not be blank")
+			return nil, errdefs.Invalid("LABEL names can not be blank")
 		}
 		k, v, _ := strings.Cut(strings.TrimSpace(s), " ")
 		return [][2]string{{k, strings.TrimSpace(v)}}, nil
@@ -174,7 +176,7 @@ func pairs(s string, legacy bool) ([][2]string, error) {
 	for _, w := range words {
 		k, v, ok := strings.Cut(w, "=")
 		if !ok || k == "" {
-			return nil, invalidf("invalid change: %q is not KEY=VALUE", w)
+			return nil, errdefs.Invalid("invalid change: %q is not KEY=VALUE", w)
 		}
 		out = append(out, [2]string{k, v})
 	}

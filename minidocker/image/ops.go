@@ -13,6 +13,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // Image is what Pull, Load and friends hand back about a stored image.
@@ -129,7 +131,7 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		if len(all) == 1 && !opts.Force {
 			if cid, _ := inUse(id); cid != "" {
 				s.mu.Unlock()
-				return nil, conflictf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, ShortID(cid), ShortID(id))
+				return nil, errdefs.Conflict("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, ShortID(cid), ShortID(id))
 			}
 		}
 		delete(s.repos, full)
@@ -184,21 +186,21 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		}
 		if len(repos) > 1 && !opts.Force {
 			s.mu.Unlock()
-			return nil, conflictf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", ShortID(id))
+			return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", ShortID(id))
 		}
 		if cid, running := inUse(id); cid != "" {
 			if running {
 				s.mu.Unlock()
-				return nil, conflictf("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", ShortID(id), ShortID(cid))
+				return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", ShortID(id), ShortID(cid))
 			}
 			if !opts.Force {
 				s.mu.Unlock()
-				return nil, conflictf("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", ShortID(id), ShortID(cid))
+				return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", ShortID(id), ShortID(cid))
 			}
 		}
 		if len(s.childrenLocked(id)) > 0 {
 			s.mu.Unlock()
-			return nil, conflictf("conflict: unable to delete %s (cannot be forced) - image has dependent child images", ShortID(id))
+			return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image has dependent child images", ShortID(id))
 		}
 		for _, r := range all {
 			delete(s.repos, r)

@@ -2,12 +2,13 @@ package image
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/distribution/reference"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // DefaultTag is added to references that name neither a tag nor a digest.
@@ -42,22 +43,21 @@ func parseNamed(s string) (reference.Named, error) {
 	return named, nil
 }
 
+// referenceError gives a reference parse error docker's wording; every
+// one is the client's mistake (400).
 func referenceError(err error) error {
 	switch {
-	case strings.HasPrefix(err.Error(), "invalid reference format"):
-		return invalidf("%s", err.Error())
 	case errors.Is(err, reference.ErrNameContainsUppercase):
-		return invalidf("invalid reference format: repository name must be lowercase")
+		return errdefs.Invalid("invalid reference format: repository name must be lowercase")
 	case errors.Is(err, reference.ErrReferenceInvalidFormat),
 		errors.Is(err, reference.ErrTagInvalidFormat),
 		errors.Is(err, reference.ErrDigestInvalidFormat),
 		errors.Is(err, reference.ErrNameEmpty):
-		return invalidf("invalid reference format")
+		return errdefs.Invalid("invalid reference format")
 	}
-	if strings.HasPrefix(err.Error(), "invalid reference format") {
-		return invalidf("%s", err.Error())
-	}
-	return invalidf("invalid reference format: %s", err.Error())
+	// the library's other errors are plain text, some already prefixed
+	detail, _ := strings.CutPrefix(err.Error(), "invalid reference format: ")
+	return errdefs.Invalid("invalid reference format: %s", detail)
 }
 
 // FamiliarString is a reference as docker shows it: busybox:latest,
@@ -94,40 +94,14 @@ func ParseRepositoryTag(s string) (reference.NamedTagged, error) {
 		return nil, err
 	}
 	if _, ok := r.(reference.Canonical); ok {
-		return nil, invalidf("refusing to create a tag with a digest reference")
+		return nil, errdefs.Invalid("refusing to create a tag with a digest reference")
 	}
 	nt, ok := r.(reference.NamedTagged)
 	if !ok {
-		return nil, invalidf("invalid reference format")
+		return nil, errdefs.Invalid("invalid reference format")
 	}
 	return nt, nil
 }
-
-// ---- errors with a class, so the API layer can pick the HTTP status ----
-
-// Error classes. Use errors.Is(err, image.ErrNotFound) etc.
-var (
-	ErrNotFound = errors.New("not found") // 404
-	ErrConflict = errors.New("conflict")  // 409
-	ErrInvalid  = errors.New("invalid")   // 400
-)
-
-type classErr struct {
-	msg   string
-	class error
-}
-
-func (e *classErr) Error() string { return e.msg }
-func (e *classErr) Unwrap() error { return e.class }
-
-// NotFound, Conflict and InvalidParameter let containerd/errdefs-style checks work too.
-func (e *classErr) NotFound() bool         { return e.class == ErrNotFound }
-func (e *classErr) Conflict() bool         { return e.class == ErrConflict }
-func (e *classErr) InvalidParameter() bool { return e.class == ErrInvalid }
-
-func notFoundf(f string, a ...any) error { return &classErr{fmt.Sprintf(f, a...), ErrNotFound} }
-func conflictf(f string, a ...any) error { return &classErr{fmt.Sprintf(f, a...), ErrConflict} }
-func invalidf(f string, a ...any) error  { return &classErr{fmt.Sprintf(f, a...), ErrInvalid} }
 
 // ---- resolving what the user typed to a local image ----
 
@@ -166,14 +140,14 @@ func (s *Store) resolveLocked(ref string) (string, error) {
 			return found[0], nil
 		}
 		if len(found) > 1 {
-			return "", invalidf("multiple IDs found with provided prefix: %s", ref)
+			return "", errdefs.Invalid("multiple IDs found with provided prefix: %s", ref)
 		}
 	}
 	if perr != nil {
 		if strings.HasPrefix(ref, "sha256:") {
-			return "", notFoundf("No such image: %s", ref)
+			return "", errdefs.NotFound("No such image: %s", ref)
 		}
 		return "", perr
 	}
-	return "", notFoundf("No such image: %s", reference.FamiliarString(reference.TagNameOnly(named)))
+	return "", errdefs.NotFound("No such image: %s", reference.FamiliarString(reference.TagNameOnly(named)))
 }

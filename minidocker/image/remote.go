@@ -25,6 +25,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // AuthConfig is a registry credential (what X-Registry-Auth carries).
@@ -229,13 +231,13 @@ func remoteError(err error, named reference.Named) error {
 		for _, d := range te.Errors {
 			switch d.Code {
 			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode:
-				return notFoundf("manifest for %s not found: manifest unknown: manifest unknown", reference.FamiliarString(named))
+				return errdefs.NotFound("manifest for %s not found: manifest unknown: manifest unknown", reference.FamiliarString(named))
 			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
-				return &classErr{fmt.Sprintf("pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", reference.FamiliarName(named)), ErrNotFound}
+				return errdefs.NotFound("pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", reference.FamiliarName(named))
 			}
 		}
 		if te.StatusCode == http.StatusNotFound {
-			return notFoundf("manifest for %s not found: manifest unknown: manifest unknown", reference.FamiliarString(named))
+			return errdefs.NotFound("manifest for %s not found: manifest unknown: manifest unknown", reference.FamiliarString(named))
 		}
 	}
 	return err
@@ -285,7 +287,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts RegistryOptions, p Pr
 func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string, insecure bool, opts RegistryOptions, p Progress) (*Image, error) {
 	gref, err := ggcrRef(named, host, insecure)
 	if err != nil {
-		return nil, invalidf("invalid reference format: %v", err)
+		return nil, errdefs.Invalid("invalid reference format: %v", err)
 	}
 	ep := opts.endpoint(ctx, gref.Context().Registry, insecure)
 	if err := ep.ping(ctx); err != nil {
@@ -617,12 +619,12 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	}
 	tagged, ok := named.(reference.NamedTagged)
 	if !ok {
-		return nil, invalidf("cannot push a digest reference")
+		return nil, errdefs.Invalid("cannot push a digest reference")
 	}
 	id, err := s.Resolve(named.String())
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, notFoundf("An image does not exist locally with the tag: %s", reference.FamiliarName(named))
+		if errdefs.IsNotFound(err) {
+			return nil, errdefs.NotFound("An image does not exist locally with the tag: %s", reference.FamiliarName(named))
 		}
 		return nil, err
 	}
@@ -638,7 +640,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	insecure := opts.IsInsecure(host)
 	gref, err := ggcrRef(named, host, insecure)
 	if err != nil {
-		return nil, invalidf("invalid reference format: %v", err)
+		return nil, errdefs.Invalid("invalid reference format: %v", err)
 	}
 	p.status("", "The push refers to repository ["+named.Name()+"]")
 	ep := opts.endpoint(ctx, gref.Context().Registry, insecure)

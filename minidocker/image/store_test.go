@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/testutil"
 	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 func TestParseReference(t *testing.T) {
@@ -54,7 +55,7 @@ func TestParseReference(t *testing.T) {
 		"a@sha256:abc": "invalid reference format",
 	} {
 		_, err := ParseReference(in)
-		if err == nil || err.Error() != want || !errors.Is(err, ErrInvalid) {
+		if err == nil || err.Error() != want || !errdefs.IsInvalid(err) {
 			t.Errorf("%q: %v, want %q", in, err, want)
 		}
 	}
@@ -159,7 +160,7 @@ func TestImportTagRemove(t *testing.T) {
 	if err := s.Tag("busybox", "Bad"); err == nil {
 		t.Error("bad tag accepted")
 	}
-	if err := s.Tag("nosuch", "x"); err == nil || err.Error() != "No such image: nosuch:latest" || !errors.Is(err, ErrNotFound) {
+	if err := s.Tag("nosuch", "x"); err == nil || err.Error() != "No such image: nosuch:latest" || !errdefs.IsNotFound(err) {
 		t.Errorf("tag of missing: %v", err)
 	}
 	list, _ := s.List(false)
@@ -175,7 +176,7 @@ func TestImportTagRemove(t *testing.T) {
 	}
 
 	// rmi by ID with two repositories needs force
-	if _, err := s.Remove(id, RemoveOptions{}); err == nil || !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "must be forced") {
+	if _, err := s.Remove(id, RemoveOptions{}); err == nil || !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "must be forced") {
 		t.Errorf("rmi id: %v", err)
 	}
 	// rmi name: untag only
@@ -207,7 +208,7 @@ func TestImportTagRemove(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(s.Root(), "blobs", "sha256")); len(ents) != 0 {
 		t.Errorf("blobs left: %d", len(ents))
 	}
-	if _, err := s.Inspect("busybox"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Inspect("busybox"); !errdefs.IsNotFound(err) {
 		t.Errorf("inspect after rmi: %v", err)
 	}
 }

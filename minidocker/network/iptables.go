@@ -69,8 +69,12 @@ func ensureChain(table, chain string) error {
 		return nil
 	}
 	_, err := iptables("-t", table, "-N", chain)
-	if err != nil && strings.Contains(err.Error(), "exists") {
-		return nil
+	if err != nil {
+		// another daemon (or our own restart) may have made it meanwhile:
+		// look again rather than read iptables' message
+		if _, lerr := iptables("-t", table, "-n", "-L", chain); lerr == nil {
+			return nil
+		}
 	}
 	return err
 }

@@ -12,7 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func isNotFound(err error) bool {
+// linkNotFound reports whether netlink found no such link.
+func linkNotFound(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV)
 }
@@ -26,7 +27,7 @@ func ipnet(a netip.Addr, bits int) *net.IPNet {
 // 127.0.0.1 that our OUTPUT DNAT sends to a container may leave through it).
 func ensureBridge(name string, gw netip.Addr, subnet netip.Prefix, mtu int) error {
 	l, err := netlink.LinkByName(name)
-	if isNotFound(err) {
+	if linkNotFound(err) {
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name, MTU: mtu}}
 		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", name, err)
@@ -139,13 +140,13 @@ func deleteLink(name string) error {
 		return nil
 	}
 	l, err := netlink.LinkByName(name)
-	if isNotFound(err) {
+	if linkNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+	if err := netlink.LinkDel(l); err != nil && !linkNotFound(err) {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil
@@ -154,7 +155,7 @@ func deleteLink(name string) error {
 // bridgePorts lists the interfaces enslaved to the bridge.
 func bridgePorts(bridge string) ([]string, error) {
 	br, err := netlink.LinkByName(bridge)
-	if isNotFound(err) {
+	if linkNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {

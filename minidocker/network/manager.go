@@ -18,6 +18,8 @@ import (
 	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // Config holds the daemon settings the network package needs.
@@ -268,13 +270,13 @@ func (m *Manager) findNetLocked(ref string) (*netRecord, error) {
 	for _, n := range m.nets {
 		if strings.HasPrefix(n.ID, ref) {
 			if found != nil {
-				return nil, fmt.Errorf("network %s is ambiguous (%d matches found based on ID prefix)", ref, 2)
+				return nil, errdefs.Invalid("network %s is ambiguous (%d matches found based on ID prefix)", ref, 2)
 			}
 			found = n
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("network %s not found", ref)
+		return nil, errdefs.NotFound("network %s not found", ref)
 	}
 	return found, nil
 }
@@ -305,7 +307,7 @@ func macFor(ip netip.Addr) net.HardwareAddr {
 
 func validContainerID(id string) error {
 	if id == "" || strings.ContainsAny(id, "/\x00 ") || id == "." || id == ".." || len(id) > 128 {
-		return fmt.Errorf("invalid container ID %q", id)
+		return errdefs.Invalid("invalid container ID %q", id)
 	}
 	return nil
 }
@@ -320,12 +322,12 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 		return nil, err
 	}
 	if len(req.Ports) > 0 && !m.cfg.IPTables {
-		return nil, errors.New("publishing ports needs iptables, which is disabled in the daemon's settings")
+		return nil, errdefs.Invalid("publishing ports needs iptables, which is disabled in the daemon's settings")
 	}
 	m.mu.Lock()
 	if _, ok := m.eps[req.ContainerID]; ok {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("container %s is already attached to a network", req.ContainerID)
+		return nil, errdefs.Conflict("container %s is already attached to a network", req.ContainerID)
 	}
 	n, err := m.findNetLocked(req.Network)
 	if err != nil {
@@ -600,7 +602,7 @@ func endpointIntact(ep *Endpoint) bool {
 		return false
 	}
 	_, err := netlink.LinkByName(ep.HostVeth)
-	return !isNotFound(err)
+	return !linkNotFound(err)
 }
 
 // Close lets go of the host port reservations (daemon shutdown). Kernel

@@ -15,6 +15,8 @@ import (
 
 	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/vishvananda/netlink"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // host and none are not bridges: the daemon handles those modes itself
@@ -31,23 +33,23 @@ func pseudoID(name string) string {
 // gateway "" is the first address of the subnet. It returns the network ID.
 func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]string) (string, error) {
 	if name == "" {
-		return "", fmt.Errorf("network name is required")
+		return "", errdefs.Invalid("network name is required")
 	}
 	for _, c := range name {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return "", fmt.Errorf("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+			return "", errdefs.Invalid("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range pseudoNets {
 		if name == p {
-			return "", fmt.Errorf("network with name %s already exists", name)
+			return "", errdefs.Conflict("network with name %s already exists", name)
 		}
 	}
 	for _, n := range m.nets {
 		if n.Name == name {
-			return "", fmt.Errorf("network with name %s already exists", name)
+			return "", errdefs.Conflict("network with name %s already exists", name)
 		}
 	}
 	var pfx netip.Prefix
@@ -60,17 +62,17 @@ func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]
 	} else {
 		p, err := netip.ParsePrefix(subnet)
 		if err != nil || !p.Addr().Is4() {
-			return "", fmt.Errorf("invalid subnet %s: want an IPv4 CIDR such as 10.70.0.0/24", subnet)
+			return "", errdefs.Invalid("invalid subnet %s: want an IPv4 CIDR such as 10.70.0.0/24", subnet)
 		}
 		if p.Masked() != p {
-			return "", fmt.Errorf("invalid subnet %s : it should be %s", subnet, p.Masked())
+			return "", errdefs.Invalid("invalid subnet %s : it should be %s", subnet, p.Masked())
 		}
 		if p.Bits() > 30 {
-			return "", fmt.Errorf("invalid subnet %s: too small for containers", subnet)
+			return "", errdefs.Invalid("invalid subnet %s: too small for containers", subnet)
 		}
 		for _, n := range m.nets {
 			if n.Subnet.Overlaps(p) {
-				return "", fmt.Errorf("invalid pool request: Pool overlaps with other one on this address space")
+				return "", errdefs.Forbidden("invalid pool request: Pool overlaps with other one on this address space")
 			}
 		}
 		pfx = p
@@ -79,10 +81,10 @@ func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]
 	if gateway != "" {
 		g, err := netip.ParseAddr(gateway)
 		if err != nil || !g.Is4() {
-			return "", fmt.Errorf("invalid gateway address %s", gateway)
+			return "", errdefs.Invalid("invalid gateway address %s", gateway)
 		}
 		if !pfx.Contains(g) || g == pfx.Addr() {
-			return "", fmt.Errorf("no matching subnet for gateway %s", gateway)
+			return "", errdefs.Invalid("no matching subnet for gateway %s", gateway)
 		}
 		gw = g
 	}
@@ -141,7 +143,7 @@ func (m *Manager) RemoveNetwork(ref string) error {
 	defer m.mu.Unlock()
 	for _, p := range append([]string{DefaultNetwork}, pseudoNets...) {
 		if ref == p || ref == pseudoID(p) {
-			return fmt.Errorf("%s is a pre-defined network and cannot be removed", p)
+			return errdefs.Forbidden("%s is a pre-defined network and cannot be removed", p)
 		}
 	}
 	n, err := m.findNetLocked(ref)
@@ -149,7 +151,7 @@ func (m *Manager) RemoveNetwork(ref string) error {
 		return err
 	}
 	if n.Default {
-		return fmt.Errorf("%s is a pre-defined network and cannot be removed", n.Name)
+		return errdefs.Forbidden("%s is a pre-defined network and cannot be removed", n.Name)
 	}
 	var users []string
 	for _, ep := range m.eps {
@@ -159,7 +161,7 @@ func (m *Manager) RemoveNetwork(ref string) error {
 	}
 	if len(users) > 0 {
 		sort.Strings(users)
-		return fmt.Errorf("error while removing network: network %s has active endpoints (%s)", n.Name, strings.Join(users, ", "))
+		return errdefs.Forbidden("error while removing network: network %s has active endpoints (%s)", n.Name, strings.Join(users, ", "))
 	}
 	if err := m.teardownNetwork(n); err != nil {
 		return err

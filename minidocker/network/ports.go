@@ -1,7 +1,6 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	mobynet "github.com/moby/moby/api/types/network"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // PortBinding publishes one container port on the host (one `-p` entry after
@@ -68,7 +69,7 @@ func ParsePorts(specs []string, exposed []string, publishAll bool) ([]PortBindin
 			}
 			start, end, err := parseRange(portStr)
 			if err != nil {
-				return nil, fmt.Errorf("invalid range format for --expose: %s", e)
+				return nil, errdefs.Invalid("invalid range format for --expose: %s", e)
 			}
 			for p := start; p <= end; p++ {
 				if hasContainerPort(out, p, proto) {
@@ -95,7 +96,7 @@ func checkProto(p string) error {
 	case "tcp", "udp", "sctp":
 		return nil
 	}
-	return errors.New("invalid proto: " + p)
+	return errdefs.Invalid("invalid proto: %s", p)
 }
 
 func parsePortSpec(spec string) ([]PortBinding, error) {
@@ -111,7 +112,7 @@ func parsePortSpec(spec string) ([]PortBinding, error) {
 	}
 	ctrPort, proto, _ := strings.Cut(ctrPart, "/")
 	if ctrPort == "" {
-		return nil, fmt.Errorf("no port specified: %s<empty>", spec)
+		return nil, errdefs.Invalid("no port specified: %s<empty>", spec)
 	}
 	if proto == "" {
 		proto = "tcp"
@@ -124,25 +125,25 @@ func parsePortSpec(spec string) ([]PortBinding, error) {
 	if ip != "" {
 		a, err := netip.ParseAddr(ip)
 		if err != nil {
-			return nil, errors.New("invalid IP address: " + ip)
+			return nil, errdefs.Invalid("invalid IP address: %s", ip)
 		}
 		if !a.Is4() {
-			return nil, fmt.Errorf("invalid IP address: %s (only IPv4 host addresses are supported)", ip)
+			return nil, errdefs.Invalid("invalid IP address: %s (only IPv4 host addresses are supported)", ip)
 		}
 		ip = a.String()
 	}
 	cStart, cEnd, err := parseRange(ctrPort)
 	if err != nil || cStart == 0 {
-		return nil, errors.New("invalid containerPort: " + ctrPort)
+		return nil, errdefs.Invalid("invalid containerPort: %s", ctrPort)
 	}
 	hStart, hEnd := 0, 0
 	if hostPart != "" {
 		hStart, hEnd, err = parseRange(hostPart)
 		if err != nil {
-			return nil, errors.New("invalid hostPort: " + hostPart)
+			return nil, errdefs.Invalid("invalid hostPort: %s", hostPart)
 		}
 		if hEnd-hStart != cEnd-cStart && cEnd != cStart {
-			return nil, fmt.Errorf("invalid ranges specified for container and host Ports: %s and %s", ctrPort, hostPart)
+			return nil, errdefs.Invalid("invalid ranges specified for container and host Ports: %s and %s", ctrPort, hostPart)
 		}
 	}
 	var out []PortBinding
@@ -162,7 +163,7 @@ func parsePortSpec(spec string) ([]PortBinding, error) {
 
 func parseRange(s string) (int, int, error) {
 	if s == "" {
-		return 0, 0, errors.New("empty port")
+		return 0, 0, errdefs.Invalid("empty port")
 	}
 	a, b, isRange := strings.Cut(s, "-")
 	start, err := parsePortNum(a)
@@ -177,7 +178,7 @@ func parseRange(s string) (int, int, error) {
 		return 0, 0, err
 	}
 	if end < start {
-		return 0, 0, errors.New("invalid port range: " + s)
+		return 0, 0, errdefs.Invalid("invalid port range: %s", s)
 	}
 	return start, end, nil
 }
@@ -188,7 +189,7 @@ func parsePortNum(s string) (int, error) {
 		return 0, err
 	}
 	if n < 0 || n > 65535 {
-		return 0, errors.New("out of range")
+		return 0, errdefs.Invalid("out of range")
 	}
 	return n, nil
 }

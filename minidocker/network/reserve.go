@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // A reservation keeps a host port for one container. For tcp and udp it holds
@@ -108,17 +110,17 @@ func (m *Manager) reserveLocked(owner string, bs []PortBinding) ([]*reservation,
 		if b.HostIP != "" {
 			ip := net.ParseIP(b.HostIP)
 			if ip == nil || ip.To4() == nil {
-				return fail(errors.New("invalid IP address: " + b.HostIP))
+				return fail(errdefs.Invalid("invalid IP address: %s", b.HostIP))
 			}
 			if ip.IsUnspecified() {
 				b.HostIP = ""
 			}
 		}
 		if b.ContainerPort <= 0 || b.ContainerPort > 65535 {
-			return fail(fmt.Errorf("invalid containerPort: %d", b.ContainerPort))
+			return fail(errdefs.Invalid("invalid containerPort: %d", b.ContainerPort))
 		}
 		if b.HostPort < 0 || b.HostPort > 65535 || b.HostPortEnd > 65535 {
-			return fail(fmt.Errorf("invalid hostPort: %d", b.HostPort))
+			return fail(errdefs.Invalid("invalid hostPort: %d", b.HostPort))
 		}
 		var r *reservation
 		var err error
@@ -153,7 +155,7 @@ func (m *Manager) reserveOneLocked(owner string, b PortBinding) (*reservation, e
 			return nil, allocatedErr(b.hostIP(), b.HostPort)
 		}
 		if errors.Is(err, unix.EADDRNOTAVAIL) {
-			return nil, fmt.Errorf("Bind for %s failed: cannot assign requested address", net.JoinHostPort(b.hostIP(), strconv.Itoa(b.HostPort)))
+			return nil, errdefs.Invalid("Bind for %s failed: cannot assign requested address", net.JoinHostPort(b.hostIP(), strconv.Itoa(b.HostPort)))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("Bind for %s failed: %w", net.JoinHostPort(b.hostIP(), strconv.Itoa(b.HostPort)), err)
