@@ -40,6 +40,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		containerRouter{backend: d},
 		execRouter{backend: d},
 		networkRouter{backend: d},
+		volumeRouter{backend: d},
 		buildRouter{backend: d},
 	} {
 		set.register(&s.routes)

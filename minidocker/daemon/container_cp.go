@@ -44,7 +44,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -210,10 +209,7 @@ func (d *Daemon) containerFS(c *Container) (root *os.Root, release func(), err e
 		return nil, nil, err
 	}
 	c.Lock()
-	var binds []bind
-	if c.HostConfig != nil {
-		binds, _ = parseBinds(c.HostConfig.Binds, filepath.Join(d.cfg.DataRoot, "volumes"))
-	}
+	binds := bindsOf(c.MountPoints) // mounts.go
 	c.Unlock()
 	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
 	return mountPrivately(c.Dir, opts, binds)

@@ -49,6 +49,8 @@ type Container struct {
 	ResolvConfPath  string
 	// IPAddress is what the network seam gave at the last start.
 	IPAddress string `json:",omitempty"`
+	// MountPoints are the container's binds, volumes and tmpfs (mounts.go).
+	MountPoints []MountPoint `json:",omitempty"`
 
 	op           sync.Mutex         // serialises start, stop, restart, rm
 	shim         *libcontainer.Shim // the running container's shim (nil when not running)

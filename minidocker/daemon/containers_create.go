@@ -77,14 +77,21 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	if err := d.checkNetworking(merged, hc); err != nil {
 		return "", nil, errdefs.As(errdefs.KindOf(err), err)
 	}
-	if _, err := parseBinds(hc.Binds, ""); err != nil {
+	mps, undoMounts, err := d.resolveMounts(merged, hc) // mounts.go; makes the volumes
+	if err != nil {
 		return "", nil, err
 	}
+	defer func() {
+		if err != nil {
+			undoMounts()
+		}
+	}()
 
 	c := &Container{
 		Created:    time.Now().UTC(),
-		Config:     merged,
-		HostConfig: hc,
+		Config:      merged,
+		HostConfig:  hc,
+		MountPoints: mps,
 		ImageID:    imageID,
 		State:      ContainerState{Status: "created"},
 		exitCh:     make(chan struct{}),
@@ -209,9 +216,13 @@ func mergeImageConfig(req *container.Config, img *image.ImageConfigRuntime) *con
 	if len(c.Labels) == 0 && len(img.Labels) > 0 {
 		c.Labels = img.Labels
 	}
-	if c.Volumes == nil && len(img.Volumes) > 0 {
+	if len(img.Volumes) > 0 {
+		// the image's VOLUME paths and the request's (-v /path) together
 		c.Volumes = map[string]struct{}{}
 		for k := range img.Volumes {
+			c.Volumes[k] = struct{}{}
+		}
+		for k := range req.Volumes {
 			c.Volumes[k] = struct{}{}
 		}
 	}
@@ -297,9 +308,9 @@ type bind struct {
 	Named               string // volume name for -v name:/path
 }
 
-// parseBinds parses HostConfig.Binds. volumesDir is where named volumes
-// live ("" only validates).
-func parseBinds(binds []string, volumesDir string) ([]bind, error) {
+// parseBinds parses HostConfig.Binds; a bind with a name instead of a host
+// path has Named set (the volume is found or made by mounts.go).
+func parseBinds(binds []string) ([]bind, error) {
 	var out []bind
 	for _, spec := range binds {
 		parts := strings.Split(spec, ":")
@@ -328,8 +339,7 @@ func parseBinds(binds []string, volumesDir string) ([]bind, error) {
 			if !validName.MatchString(b.Source) {
 				return nil, errdefs.Invalid("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", b.Source, b.Source)
 			}
-			b.Named = b.Source
-			b.Source = filepath.Join(volumesDir, b.Named, "_data")
+			b.Named, b.Source = b.Source, ""
 		}
 		out = append(out, b)
 	}

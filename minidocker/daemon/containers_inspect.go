@@ -9,7 +9,6 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/storage"
 
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
@@ -68,27 +67,11 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 			"WorkDir":   work,
 			"MergedDir": filepath.Join(c.BundleDir, "rootfs"),
 		}},
-		Mounts:          d.mountPoints(c),
+		Mounts:          mountPointsJSON(c.MountPoints),
 		Config:          &cfg,
 		NetworkSettings: d.networkSettings(c),
 	}
 	return r, nil
-}
-
-func (d *Daemon) mountPoints(c *Container) []container.MountPoint {
-	binds, _ := parseBinds(c.HostConfig.Binds, filepath.Join(d.cfg.DataRoot, "volumes"))
-	mps := []container.MountPoint{}
-	for _, b := range binds {
-		mp := container.MountPoint{Type: mount.TypeBind, Source: b.Source, Destination: b.Destination, RW: !b.ReadOnly, Propagation: mount.PropagationRPrivate}
-		if b.ReadOnly {
-			mp.Mode = "ro"
-		}
-		if b.Named != "" {
-			mp = container.MountPoint{Type: mount.TypeVolume, Name: b.Named, Source: b.Source, Destination: b.Destination, Driver: "local", Mode: "z", RW: !b.ReadOnly}
-		}
-		mps = append(mps, mp)
-	}
-	return mps
 }
 
 // ListOptions are the ps settings the API passes.

@@ -68,7 +68,9 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	if err != nil {
 		return err
 	}
-	binds, err := parseBinds(hc.Binds, filepath.Join(d.cfg.DataRoot, "volumes"))
+	c.mu.Lock()
+	mounts, err := runtimeMounts(c.MountPoints) // mounts.go
+	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -106,16 +108,6 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		return err
 	}
 	d.addPeerHosts(c) // names of the containers on its user-defined network (networks.go)
-	var mounts []libcontainer.Mount
-	for _, b := range binds {
-		if _, err := os.Stat(b.Source); os.IsNotExist(err) {
-			// docker creates a missing host directory for -v
-			if err := os.MkdirAll(b.Source, 0o755); err != nil {
-				return errdefs.Invalid("error while creating mount source path '%s': %v", b.Source, err)
-			}
-		}
-		mounts = append(mounts, libcontainer.Mount{Source: b.Source, Destination: b.Destination, ReadOnly: b.ReadOnly})
-	}
 	mounts = append(mounts,
 		libcontainer.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},
 		libcontainer.Mount{Source: c.HostsPath, Destination: "/etc/hosts"},
@@ -350,6 +342,8 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	case auto:
 		if err := d.removeContainer(c, true); err != nil {
 			slog.Error("auto-removing container", "id", c.ID[:12], "err", err)
+		} else {
+			d.removeAnonymousVolumes(c.MountPoints) // --rm takes them too, as in docker
 		}
 	case restart:
 		go func() {
@@ -522,7 +516,13 @@ func (d *Daemon) RemoveContainer(ref string, force, volumes bool) error {
 	if err != nil {
 		return err
 	}
-	return d.removeContainer(c, force)
+	if err := d.removeContainer(c, force); err != nil {
+		return err
+	}
+	if volumes {
+		d.removeAnonymousVolumes(c.MountPoints) // volumes.go
+	}
+	return nil
 }
 
 func (d *Daemon) removeContainer(c *Container, force bool) error {

@@ -14,15 +14,15 @@ import (
 )
 
 func TestParseBinds(t *testing.T) {
-	bs, err := parseBinds([]string{"/h:/c", "/h2:/c2:ro", "data:/var/lib/x"}, "/vols")
+	bs, err := parseBinds([]string{"/h:/c", "/h2:/c2:ro", "data:/var/lib/x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bs[0].ReadOnly || !bs[1].ReadOnly || bs[2].Source != "/vols/data/_data" || bs[2].Named != "data" {
+	if bs[0].ReadOnly || !bs[1].ReadOnly || bs[2].Source != "" || bs[2].Named != "data" {
 		t.Fatalf("%+v", bs)
 	}
 	for _, bad := range []string{"/h", "/h:rel", "a:b:c:d", "/h:/c:xx", "/h:/", ":/c"} {
-		_, err := parseBinds([]string{bad}, "/vols")
+		_, err := parseBinds([]string{bad})
 		if err == nil || errdefs.KindOf(err) != errdefs.KindInvalid {
 			t.Errorf("%q: %v", bad, err)
 		}

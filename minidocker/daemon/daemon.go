@@ -14,6 +14,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/config"
 	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/minidocker/minidocker/minidocker/volume"
 )
 
 // Daemon is the state of one running minidocker daemon.
@@ -25,6 +26,7 @@ type Daemon struct {
 	networks   *network.Manager // networks.go
 	containers *containerStore  // containers.go
 	builds     *buildSet        // build.go
+	volumes    *volume.Store    // volumes.go
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -41,7 +43,7 @@ func New(cfg config.Config) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, id: id}
 	// Order matters: containers are restored last, because reconciling
 	// them needs the images (their layers) and the networks (their endpoints).
-	for _, start := range []func() error{d.initImages, d.initNetworks, d.initContainers, d.initBuilds} {
+	for _, start := range []func() error{d.initImages, d.initNetworks, d.initVolumes, d.initContainers, d.initBuilds} {
 		if err := start(); err != nil {
 			d.Close()
 			return nil, err

@@ -75,6 +75,12 @@ func setupRootfs(s *Spec) error {
 		return err
 	}
 	for _, m := range s.Mounts {
+		if m.Tmpfs || m.CopyUp || m.ReadOnly {
+			if err := volumeMount(root, m); err != nil { // volumes_linux.go
+				return err
+			}
+			continue
+		}
 		fi, err := os.Stat(m.Source)
 		if err != nil {
 			return fmt.Errorf("bind mount %s: %w", m.Source, err)

@@ -75,7 +75,14 @@ type Network struct {
 type Mount struct {
 	Source      string
 	Destination string
-	ReadOnly    bool
+	ReadOnly    bool // applied recursively to the mounts under Source
+	// CopyUp fills an empty volume (Source) with what the image has at
+	// Destination before mounting it, as docker does (volumes_linux.go).
+	CopyUp bool `json:",omitempty"`
+	// Tmpfs mounts a new tmpfs with Flags and Data instead of a bind.
+	Tmpfs bool    `json:",omitempty"`
+	Flags uintptr `json:",omitempty"`
+	Data  string  `json:",omitempty"`
 }
 
 // Cgroup names the container's cgroup (<Parent>/<Name>) and its limits.
