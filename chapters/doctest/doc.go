@@ -26,6 +26,7 @@
 //	<!-- doctest: files index.html dist/app.js -->   create these (small) files first
 //	<!-- doctest: tag lab/base:1 -->                 tag the image a dockerfile block builds
 //	<!-- doctest: fails -->                          this Dockerfile must not build
+//	<!-- doctest: save base/Dockerfile -->           also write this Dockerfile there, for a transcript
 //	<!-- doctest: setup
 //	minidocker run -d --name box busybox sleep 100000
 //	-->                                              commands run silently before the block

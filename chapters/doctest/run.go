@@ -122,3 +122,26 @@ func Files(b Block) []string {
 	}
 	return names
 }
+
+// SaveDockerfile writes a dockerfile block marked `save PATH` to PATH below
+// dir, with the files its `files` directive names next to it, so that a
+// later transcript of the same chapter builds exactly the Dockerfile the
+// chapter shows. It does nothing for other blocks.
+func SaveDockerfile(dir string, b Block) error {
+	for _, d := range b.All("save") {
+		if len(d.Args) != 1 {
+			continue
+		}
+		p := filepath.Join(dir, d.Args[0])
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := MakeFiles(filepath.Dir(p), Files(b)); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(b.Body+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

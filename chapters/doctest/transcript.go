@@ -49,6 +49,8 @@ var masks = []struct {
 	{regexp.MustCompile(`Less than a second`), "<TIME>"},
 	{regexp.MustCompile(`\b\d+(\.\d+)?\s?(B|kB|KB|MB|GB|KiB|MiB|GiB)\b`), "<SIZE>"},
 	{regexp.MustCompile(`((?:\d{1,3}\.){3}\d{1,3}|\[::\]|::):\d{2,5}\b`), "$1:<PORT>"},
+	// the default bridge's addresses: every test daemon has a subnet of its own
+	{regexp.MustCompile(`\b10\.66\.\d+\.\d+(/\d+)?`), "<BRIDGE-IP>"},
 	{regexp.MustCompile(`\b(pid|PID) \d+`), "$1 <PID>"},
 	{regexp.MustCompile(`/proc/\d+/`), "/proc/<PID>/"},
 	{regexp.MustCompile(`\b(net|uts|ipc|mnt|pid|cgroup):\[\d+\]`), "$1:[<INODE>]"},

@@ -46,7 +46,10 @@ func main() {
 func replayFile(repo, file, busybox string, env []string) int {
 	blocks, err := doctest.ParseFile(file)
 	check(err)
-	rel, _ := filepath.Rel(repo, file)
+	rel := file
+	if abs, err := filepath.Abs(file); err == nil {
+		rel, _ = filepath.Rel(repo, abs)
+	}
 	dir, err := os.MkdirTemp("", "minidocker-demo")
 	check(err)
 	defer os.RemoveAll(dir)
@@ -60,6 +63,7 @@ func replayFile(repo, file, busybox string, env []string) int {
 	header := false
 	failed := 0
 	for _, b := range blocks {
+		check(doctest.SaveDockerfile(dir, b))
 		if b.Lang != "console" {
 			continue
 		}
