@@ -3,7 +3,8 @@
 # Each figure is shown next to a baseline measured in the same run where one
 # exists, as a ratio. It starts one isolated daemon (own socket, data root,
 # bridge, chains, cgroup parent) and sources every scripts/bench.d/*.sh in
-# order; each part may use the helpers below.
+# order; each part may use the helpers below. Everything is bounded: the
+# knobs (RUNS, SCALE_CYCLES, …) are named at the top of each part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root (sudo make bench)" >&2; exit 1; }
@@ -35,12 +36,16 @@ mean_ms() {
 	hyperfine -N --warmup 3 --runs "${RUNS:-20}" --export-json "$BENCH_DIR/h.json" "$@" >/dev/null 2>&1
 	python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["mean"]*1000))' "$BENCH_DIR/h.json"
 }
-# report NAME VALUE UNIT [BASELINE_NAME BASELINE_VALUE] prints one line, with the ratio.
+# report NAME VALUE UNIT [BASELINE_NAME BASELINE_VALUE] prints one line, with
+# the ratio; a baseline named without a value is shown as n/a (the part
+# says why on stderr).
 report() {
 	local line
 	if [ $# -ge 5 ] && [ -n "$5" ]; then
 		line=$(printf '%-48s %10s %-4s  vs %-34s %10s %-4s  ratio %s' "$1" "$2" "$3" "$4" "$5" "$3" \
 			"$(python3 -c "print('%.2fx' % ($2/$5))")")
+	elif [ $# -ge 4 ] && [ -n "$4" ]; then
+		line=$(printf '%-48s %10s %-4s  vs %-34s %10s' "$1" "$2" "$3" "$4" n/a)
 	else
 		line=$(printf '%-48s %10s %-4s' "$1" "$2" "$3")
 	fi
@@ -50,7 +55,12 @@ report() {
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 export -f md mean_ms report rss_mib
 
+# BENCH_PARTS="00 04 07" runs only the parts with those numbers (a later
+# part may use what an earlier one set up: 07 and 08 use 04's runc bundle).
 for part in scripts/bench.d/*.sh; do
+	num=${part#scripts/bench.d/}
+	num=${num%%-*}
+	[ -z "${BENCH_PARTS:-}" ] || [[ " $BENCH_PARTS " == *" $num "* ]] || continue
 	echo "== ${part#scripts/bench.d/}"
 	# shellcheck disable=SC1090
 	source "$part"

@@ -176,5 +176,5 @@ stop_bench_containerd
 trap cleanup EXIT
 report "shim RSS, mean of $N (target <= 4.3)" "$shim_rss" MiB "containerd-shim-runc-v2 RSS, mean of 3" "$ctd_rss"
 report "shim RSS, largest of $N" "$shim_max" MiB
-report "shim PSS (binary pages shared), mean of $N" "$shim_pss" MiB "containerd-shim-runc-v2 PSS" "$ctd_pss"
+report "shim PSS, mean of $N (goal <= 2.0, conmon RSS 2.7)" "$shim_pss" MiB "containerd-shim-runc-v2 PSS" "$ctd_pss"
 for id in "${ids[@]}"; do md rm -f "$id" >/dev/null; done

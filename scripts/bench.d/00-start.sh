@@ -1,0 +1,42 @@
+# 00-start.sh — what one minidocker process costs before main (issue 14:
+# goal ≤ 2× a static Go hello-world), sourced by bench.sh. A container start
+# pays it three times (CLI, shim, init), exec and build once.
+#
+#   minidocker nosuchcmd   vs  a static Go hello-world built here (CGO off)
+#                          vs  `runc --version`
+# and, as profiles that hardly move under load: the binary's size, the
+# page faults of one start (perf stat, when perf is installed) and what the
+# package inits allocate (GODEBUG=inittrace=1), with the five largest.
+
+START_BENCH=$BENCH_DIR/start
+mkdir -p "$START_BENCH/hello"
+cat >"$START_BENCH/hello/main.go" <<'EOF'
+package main
+
+import "os"
+
+func main() { os.Stdout.WriteString("hello\n") }
+EOF
+printf 'module hello\n\ngo 1.22\n' >"$START_BENCH/hello/go.mod"
+HELLO=$START_BENCH/hello/hello
+(cd "$START_BENCH/hello" && CGO_ENABLED=0 GOFLAGS= go build -trimpath -o "$HELLO" .)
+
+# nosuchcmd exits 2 after the usage error: -i lets hyperfine accept that
+start_ms=$(mean_ms -i "$MD nosuchcmd")
+hello_ms=$(mean_ms "$HELLO")
+report "process start (minidocker nosuchcmd, goal <= 2x)" "$start_ms" ms "static Go hello-world" "$hello_ms"
+if command -v runc >/dev/null; then
+	report "process start (minidocker nosuchcmd)" "$start_ms" ms "runc --version" "$(mean_ms "runc --version")"
+fi
+
+report "binary size" "$(python3 -c "import os; print('%.1f' % (os.path.getsize('$MD')/2**20))")" MiB \
+	"static Go hello-world" "$(python3 -c "import os; print('%.1f' % (os.path.getsize('$HELLO')/2**20))")"
+if command -v perf >/dev/null; then
+	faults() { perf stat -x, -e page-faults -r 20 "$@" 2>&1 >/dev/null | awk -F, '/page-faults/ {print $1}'; }
+	report "page faults of one start" "$(faults "$MD" nosuchcmd)" "" "static Go hello-world" "$(faults "$HELLO")"
+fi
+GODEBUG=inittrace=1 "$MD" nosuchcmd 2>"$START_BENCH/inittrace" >/dev/null || true
+read -r init_kb init_allocs init_pkgs < <(awk '/^init / {b += $8; a += $10; n++} END {printf "%.0f %d %d\n", b/1024, a, n}' "$START_BENCH/inittrace")
+report "package inits: $init_pkgs with work, $init_allocs allocs" "$init_kb" KiB
+echo "   largest inits by bytes allocated (inittrace):"
+awk '/^init / {printf "   %8.1f KiB %6d allocs  %s\n", $8/1024, $10, $2}' "$START_BENCH/inittrace" | sort -rn | head -5
