@@ -16,6 +16,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
 
@@ -27,20 +28,26 @@ import (
 // before mu (the fields). Code outside this file reads fields through
 // Snapshot or with Lock/Unlock held.
 type Container struct {
-	mu           sync.Mutex
-	ID           string
-	Name         string // without docker's leading "/"
-	Created      time.Time
-	Path         string   // the process PID 1 runs: entrypoint+cmd, first word
-	Args         []string // the rest
-	Config       *container.Config
-	HostConfig   *container.HostConfig
-	ImageID      string
-	State        ContainerState
-	RestartCount int
-	Dir          string // <data-root>/containers/<id>: record, upper/work dirs, log
-	BundleDir    string // <exec-root>/containers/<id>: spec.json, shim socket, exit status
-	LogPath      string
+	mu         sync.Mutex
+	ID         string
+	Name       string // without docker's leading "/"
+	Created    time.Time
+	Path       string   // the process PID 1 runs: entrypoint+cmd, first word
+	Args       []string // the rest
+	Config     *container.Config
+	HostConfig *container.HostConfig
+	ImageID    string
+	// ImageConfigMerged says Config holds all the container needs of its
+	// image (Env, Cmd, ExposedPorts…), merged at create as dockerd does, so
+	// that reading a container never reads the image store (doc.go has the
+	// lock order this protects). Records from before it existed are merged
+	// once when the daemon starts (mergeOldRecord).
+	ImageConfigMerged bool `json:",omitempty"`
+	State             ContainerState
+	RestartCount      int
+	Dir               string // <data-root>/containers/<id>: record, upper/work dirs, log
+	BundleDir         string // <exec-root>/containers/<id>: spec.json, shim socket, exit status
+	LogPath           string
 	// ManuallyStopped is set by stop and kill: restart policies leave the
 	// container alone until it is started again.
 	ManuallyStopped bool `json:",omitempty"`
@@ -207,6 +214,9 @@ func (d *Daemon) initContainers() error {
 			continue
 		}
 		c.Dir, c.BundleDir = dir, filepath.Join(d.bundlesDir(), c.ID)
+		if !c.ImageConfigMerged {
+			d.mergeOldRecord(c)
+		}
 		c.exitCh, c.removeCh = make(chan struct{}), make(chan struct{})
 		d.containers.byID[c.ID] = c
 		restore = append(restore, c)
@@ -225,6 +235,20 @@ func (d *Daemon) initContainers() error {
 		}
 	}
 	return nil
+}
+
+// mergeOldRecord gives a record written before create merged the image's
+// exposed ports into it (ImageConfigMerged) those ports, once, at daemon
+// start: afterwards ps and inspect read them from the record alone. An
+// image that is gone has nothing left to give.
+func (d *Daemon) mergeOldRecord(c *Container) {
+	if cfg, err := d.images.Config(c.ImageID); err == nil && c.Config != nil {
+		c.Config.ExposedPorts = mergeExposedPorts(c.Config.ExposedPorts, cfg.Config.ExposedPorts)
+	}
+	c.ImageConfigMerged = true
+	if err := c.save(); err != nil {
+		slog.Warn("saving a container record after merging its image's config", "id", shortID(c.ID), "err", err)
+	}
 }
 
 // restoreContainer reconciles one record at daemon start.
@@ -317,27 +341,31 @@ func (d *Daemon) containerCounts() (all, running, paused, stopped int) {
 	return
 }
 
-// ImageInUse tells rmi whether a container uses imageID (sha256:...): the
-// ID of one such container, preferring a running one.
+// ImageInUse tells image prune whether a container uses imageID
+// (sha256:...): the ID of one such container, preferring a running one.
 func (d *Daemon) ImageInUse(imageID string) (containerID string, running bool) {
+	u := d.imagesInUse()[imageID]
+	return u.ContainerID, u.Running
+}
+
+// imagesInUse is what rmi needs to know about containers, gathered before
+// it takes the image store's lock: for each image, a container using it
+// (a running one when there is one). It takes each container's lock in
+// turn and never the image store's.
+func (d *Daemon) imagesInUse() image.ImagesInUse {
+	uses := image.ImagesInUse{}
 	if d.containers == nil {
-		return "", false
+		return uses
 	}
 	for _, c := range d.Containers() {
 		c.mu.Lock()
-		img, run := c.ImageID, c.State.Running
+		img, running := c.ImageID, c.State.Running
 		c.mu.Unlock()
-		if img != imageID {
-			continue
-		}
-		if run {
-			return c.ID, true
-		}
-		if containerID == "" {
-			containerID = c.ID
+		if u, seen := uses[img]; !seen || (running && !u.Running) {
+			uses[img] = image.ImageUse{ContainerID: c.ID, Running: running}
 		}
 	}
-	return containerID, false
+	return uses
 }
 
 // notRunningError is docker's message for operations on a stopped container.

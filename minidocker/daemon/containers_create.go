@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	mobynet "github.com/moby/moby/api/types/network"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -49,6 +50,10 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	if cfg.Image == "" {
 		return "", nil, errdefs.Invalid("no image specified")
 	}
+	// rmi must not delete the image between here and the container's
+	// being in the store (lock order: doc.go)
+	d.imageUse.RLock()
+	defer d.imageUse.RUnlock()
 	imageID, err := d.images.Resolve(cfg.Image)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
@@ -88,14 +93,16 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	}()
 
 	c := &Container{
-		Created:    time.Now().UTC(),
+		Created:     time.Now().UTC(),
 		Config:      merged,
 		HostConfig:  hc,
 		MountPoints: mps,
-		ImageID:    imageID,
-		State:      ContainerState{Status: "created"},
-		exitCh:     make(chan struct{}),
-		removeCh:   make(chan struct{}),
+		ImageID:     imageID,
+		// merged: the record carries what it needs of the image
+		ImageConfigMerged: true,
+		State:             ContainerState{Status: "created"},
+		exitCh:            make(chan struct{}),
+		removeCh:          make(chan struct{}),
 	}
 	argv := append(append([]string{}, merged.Entrypoint...), merged.Cmd...)
 	c.Path, c.Args = argv[0], argv[1:]
@@ -213,20 +220,45 @@ func mergeImageConfig(req *container.Config, img *image.ImageConfigRuntime) *con
 			c.Cmd = img.Cmd
 		}
 	}
-	if len(c.Labels) == 0 && len(img.Labels) > 0 {
-		c.Labels = img.Labels
-	}
-	if len(img.Volumes) > 0 {
-		// the image's VOLUME paths and the request's (-v /path) together
-		c.Volumes = map[string]struct{}{}
-		for k := range img.Volumes {
-			c.Volumes[k] = struct{}{}
-		}
-		for k := range req.Volumes {
-			c.Volumes[k] = struct{}{}
-		}
-	}
+	c.ExposedPorts = mergeExposedPorts(req.ExposedPorts, img.ExposedPorts)
+	c.Labels = mergeMaps(img.Labels, req.Labels)
+	c.Volumes = mergeMaps(img.Volumes, req.Volumes)
 	return &c
+}
+
+// mergeExposedPorts is the union of the request's exposed ports (-p,
+// --expose) and the image's EXPOSE list. The container keeps the result,
+// so that ps and inspect never read the image again (see doc.go).
+func mergeExposedPorts(req mobynet.PortSet, img map[string]struct{}) mobynet.PortSet {
+	if len(req)+len(img) == 0 {
+		return nil
+	}
+	out := mobynet.PortSet{}
+	for p := range req {
+		out[p] = struct{}{}
+	}
+	for spec := range img {
+		if p, err := mobynet.ParsePort(spec); err == nil {
+			out[p] = struct{}{}
+		}
+	}
+	return out
+}
+
+// mergeMaps is base with over's entries on top (nil when both are empty):
+// labels and volumes, the image's under the request's, as dockerd merges them.
+func mergeMaps[V any](base, over map[string]V) map[string]V {
+	if len(base)+len(over) == 0 {
+		return over
+	}
+	out := make(map[string]V, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
 }
 
 // mergeEnv is base with each KEY=value of over in place of base's entry

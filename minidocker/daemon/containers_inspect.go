@@ -27,8 +27,8 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 	if err != nil {
 		return nil, err
 	}
-	// the image store first: rmi holds its lock while it asks ImageInUse,
-	// which takes c.mu (ImageID and Dir never change)
+	// the image store before c.mu, never under it (lock order: doc.go);
+	// ImageID and Dir never change
 	lower, upper, work, _ := c.RootfsDirs(d)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -105,7 +105,6 @@ func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
 	for _, c := range d.Containers() {
 		c.mu.Lock()
 		s := d.summaryLocked(c, now)
-		s.Ports = d.portsSummary(c)
 		c.mu.Unlock()
 		if !opts.All && s.State != container.StateRunning && s.State != container.StateRestarting && len(opts.Filters["status"]) == 0 {
 			continue

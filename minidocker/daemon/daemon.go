@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/minidocker/minidocker/minidocker/config"
 	"github.com/minidocker/minidocker/minidocker/image"
@@ -22,7 +23,11 @@ type Daemon struct {
 	cfg config.Config
 	id  string // stable engine ID, shown by `info`
 
-	images     *image.Store     // images.go
+	images *image.Store // images.go
+	// imageUse keeps rmi from deleting an image between a create's
+	// resolving it and the new container's being in the store: create
+	// holds it for reading across both, rmi for writing (lock order in doc.go).
+	imageUse   sync.RWMutex
 	networks   *network.Manager // networks.go
 	containers *containerStore  // containers.go
 	builds     *buildSet        // build.go

@@ -6,4 +6,29 @@
 // root and exec root, opens every subsystem and reconciles what a crash may
 // have left. info.go answers `docker info` from what the host really has.
 // The api package turns HTTP into calls on *Daemon; nothing here knows HTTP.
+//
+// # Lock order
+//
+// Many API calls run at once, so the locks are always taken in one order,
+// top to bottom; a goroutine holding one may take only those below it:
+//
+//  1. Container.op: one whole operation on a container (start, stop,
+//     restart, rm), which may last seconds.
+//  2. Daemon.imageUse: create holds it for reading from resolving its image
+//     until the new container is in the store; rmi holds it for writing.
+//  3. peerHostsMu: edits of the /etc/hosts files of a network's peers.
+//  4. containerStore.mu: the ID → container map (and the names).
+//  5. Container.mu: one container's fields. Never two containers' at once.
+//  6. Leaves, which call nothing of the daemon while held: the image
+//     store's locks, the network manager's, the exec store's.
+//
+// The rule the order encodes: a container's record is self-contained.
+// Create merges what the container needs of its image (Env, Cmd,
+// ExposedPorts, …) into Config, as dockerd does, so ps and inspect never
+// read the image store while they hold a container. And rmi learns which
+// images are in use (imagesInUse, levels 4–5) before it calls the image
+// store, which gets the answer as data, never as a callback. When ps held a
+// container and read the image store while rmi held the store and asked
+// every container, the two waited on each other for ever (issue 10).
+// TestPsAndRmiDoNotDeadlock and TestStress guard the order.
 package daemon

@@ -81,9 +81,13 @@ func (d *Daemon) PushImage(ctx context.Context, name, tag string, auth *image.Au
 }
 
 // RemoveImage is `docker rmi`: it refuses (without force) to delete an
-// image a container uses, with docker's conflict messages.
+// image a container uses, with docker's conflict messages. Which images
+// are in use is gathered first, without the image store's lock; holding
+// imageUse keeps a create from taking an image meanwhile.
 func (d *Daemon) RemoveImage(ref string, force, noPrune bool) ([]apiimage.DeleteResponse, error) {
-	res, err := d.images.Remove(ref, image.RemoveOptions{Force: force, NoPrune: noPrune, InUse: d.ImageInUse})
+	d.imageUse.Lock()
+	defer d.imageUse.Unlock()
+	res, err := d.images.Remove(ref, image.RemoveOptions{Force: force, NoPrune: noPrune, InUse: d.imagesInUse()})
 	return res, err
 }
 

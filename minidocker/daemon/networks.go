@@ -240,9 +240,10 @@ func parseNetMode(m container.NetworkMode) netMode {
 	return netMode{kind: "bridge", arg: s}
 }
 
-// exposedPorts is the union of the container's EXPOSE list (from -p, --expose)
-// and its image's, as "80/tcp" strings.
-func (d *Daemon) exposedPorts(cfg *container.Config, imageRef string) []string {
+// exposedPorts is the container's EXPOSE list as "80/tcp" strings: -p and
+// --expose, and the image's EXPOSE, which create merged into the config
+// (so this never reads the image store: ps calls it holding a container).
+func exposedPorts(cfg *container.Config) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(p string) {
@@ -257,15 +258,6 @@ func (d *Daemon) exposedPorts(cfg *container.Config, imageRef string) []string {
 	if cfg != nil {
 		for p := range cfg.ExposedPorts {
 			add(p.String())
-		}
-	}
-	if imageRef != "" && d.images != nil {
-		if id, err := d.images.Resolve(imageRef); err == nil {
-			if ic, err := d.images.Config(id); err == nil {
-				for p := range ic.Config.ExposedPorts {
-					add(p)
-				}
-			}
 		}
 	}
 	sort.Strings(out)
@@ -348,7 +340,7 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 			return err
 		}
 	}
-	bs, err := portBindings(hc, d.exposedPorts(cfg, cfg.Image))
+	bs, err := portBindings(hc, exposedPorts(cfg))
 	if err != nil {
 		return err
 	}
@@ -363,7 +355,7 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 // init must join, and the IP address for /etc/hosts ("" when none).
 func (d *Daemon) connect(c *Container) (net libcontainer.Network, ip string, err error) {
 	c.mu.Lock()
-	id, name, cfg, hc, imageID := c.ID, c.Name, c.Config, c.HostConfig, c.ImageID
+	id, name, cfg, hc := c.ID, c.Name, c.Config, c.HostConfig
 	c.mu.Unlock()
 	mode := parseNetMode(hc.NetworkMode)
 	switch mode.kind {
@@ -390,7 +382,7 @@ func (d *Daemon) connect(c *Container) (net libcontainer.Network, ip string, err
 		}
 		return libcontainer.Network{Mode: "join", NetnsPath: fmt.Sprintf("/proc/%d/ns/net", pid)}, ip, nil
 	}
-	bs, err := portBindings(hc, d.exposedPorts(cfg, imageID))
+	bs, err := portBindings(hc, exposedPorts(cfg))
 	if err != nil {
 		return libcontainer.Network{}, "", err
 	}
@@ -464,7 +456,7 @@ func (d *Daemon) networkSettings(c *Container) *container.NetworkSettings {
 	sum := sha256.Sum256([]byte("sandbox " + ep.EndpointID))
 	ns.SandboxID = hex.EncodeToString(sum[:])
 	ns.SandboxKey = ep.NetnsPath
-	ns.Ports = network.PortMap(ep.Ports, d.exposedPorts(c.Config, c.ImageID))
+	ns.Ports = network.PortMap(ep.Ports, exposedPorts(c.Config))
 	ns.Networks[ep.Network] = ep.Settings()
 	return ns
 }
@@ -528,7 +520,7 @@ func (d *Daemon) portsSummary(c *Container) []container.PortSummary {
 		out = append(out, container.PortSummary{IP: ip, PrivatePort: uint16(b.ContainerPort), PublicPort: uint16(b.HostPort), Type: proto})
 	}
 	if parseNetMode(c.HostConfig.NetworkMode).kind == "bridge" {
-		for _, e := range d.exposedPorts(c.Config, c.ImageID) {
+		for _, e := range exposedPorts(c.Config) {
 			if published[e] {
 				continue
 			}

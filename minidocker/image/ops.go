@@ -93,15 +93,25 @@ func (s *Store) childrenLocked(id string) []string {
 	return kids
 }
 
-// InUseFunc tells Remove whether a container uses an image: the container's
-// ID and whether it is running; "" when none does.
-type InUseFunc func(imageID string) (containerID string, running bool)
+// ImageUse is one container that uses an image, for Remove's checks.
+type ImageUse struct {
+	ContainerID string
+	Running     bool
+}
+
+// ImagesInUse maps an image ID (sha256:...) to a container using it (a
+// running one when there is one). It is data, not a callback, on purpose:
+// Remove holds the store's lock while it consults it, and a callback into
+// the container store from there is how `ps` and `rmi` once deadlocked
+// (ps holds a container and reads the store; rmi held the store and waited
+// for every container). The caller builds it before calling Remove.
+type ImagesInUse map[string]ImageUse
 
 // RemoveOptions are the flags of `docker rmi`.
 type RemoveOptions struct {
 	Force   bool
-	NoPrune bool      // keep untagged parent images
-	InUse   InUseFunc // nil: no containers (the container store wires this)
+	NoPrune bool        // keep untagged parent images
+	InUse   ImagesInUse // nil: no containers
 }
 
 // Remove is `docker rmi`: a name untags (and deletes the image when that was
@@ -117,9 +127,9 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		s.mu.Unlock()
 		return nil, err
 	}
-	inUse := opts.InUse
-	if inUse == nil {
-		inUse = func(string) (string, bool) { return "", false }
+	inUse := func(id string) (containerID string, running bool) {
+		u := opts.InUse[id]
+		return u.ContainerID, u.Running
 	}
 	byID := strings.HasPrefix(id, "sha256:"+strings.TrimPrefix(ref, "sha256:")) && shortIDRe().MatchString(ref) || fullIDRe().MatchString(ref)
 	tags, digests := s.refsLocked(id)

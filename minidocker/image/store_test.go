@@ -185,7 +185,7 @@ func TestImportTagRemove(t *testing.T) {
 		t.Errorf("untag: %+v %v", out, err)
 	}
 	// a container uses it: last name goes only with force
-	inUse := func(string) (string, bool) { return "0123456789abcdef", false }
+	inUse := ImagesInUse{id: {ContainerID: "0123456789abcdef"}}
 	if _, err := s.Remove("busybox", RemoveOptions{InUse: inUse}); err == nil || !strings.Contains(err.Error(), "container 0123456789ab is using its referenced image") {
 		t.Errorf("in use: %v", err)
 	}
