@@ -43,7 +43,7 @@ conformance:
 	bash scripts/registry-conformance.sh
 
 # Static pattern rule: make does not search implicit rules for .PHONY targets.
-LABS := lab-01 lab-02 lab-03 lab-04 lab-05
+LABS := lab-01 lab-02 lab-03 lab-04 lab-05 lab-06
 labs: $(LABS)
 $(LABS): lab-%: build busybox
 	$(GO) test -count=1 -v ./labs/$*-*/

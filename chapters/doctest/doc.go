@@ -46,7 +46,7 @@
 // the demo shows and what the chapters show are one text.
 //
 // Each chapter's transcripts run in a private network namespace with a
-// daemon of their own (see startChapterDaemon), so fixed ports such as
+// daemon of their own (testutil.StartDaemonInNetns), so fixed ports such as
 // `-p 8080:80` or a registry on 127.0.0.1:5000 collide with nothing else on
 // the machine. Start reading at Parse (markdown.go), then Steps and Mask
 // (transcript.go), then doctest_test.go.

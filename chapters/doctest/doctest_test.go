@@ -3,7 +3,6 @@ package doctest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,7 +97,7 @@ func TestChapterTranscripts(t *testing.T) {
 // replayFile runs one chapter's transcripts and returns how many commands
 // it compared.
 func replayFile(t *testing.T, blocks []Block) int {
-	d, netns := startChapterDaemon(t)
+	d, netns := testutil.StartDaemonInNetns(t)
 	dir := t.TempDir()
 	if err := PrepareWorkdir(dir, testutil.RepoRoot(), testutil.BusyboxTar(t)); err != nil {
 		t.Fatal(err)
@@ -138,32 +137,6 @@ func replayFile(t *testing.T, blocks []Block) int {
 		}
 	}
 	return n
-}
-
-// startChapterDaemon starts a test daemon inside a network namespace of its
-// own, so a chapter's fixed ports (8080, 5000) are private to it. The
-// daemon binary is wrapped in nsenter; the CLI reaches it through its unix
-// socket, which lives in the file system, not in the network namespace.
-func startChapterDaemon(t *testing.T) (*testutil.Daemon, string) {
-	testutil.RequireRoot(t)
-	name := "mddoc" + testutil.RandomHex(3)
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	netns := "/run/netns/" + name
-	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up: %v\n%s", err, out)
-	}
-	d := testutil.NewDaemon(t)
-	wrapper := filepath.Join(d.Dir, "minidocker-in-netns")
-	script := fmt.Sprintf("#!/bin/sh\nexec nsenter --net=%s %s \"$@\"\n", netns, d.Bin)
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	d.Bin = wrapper
-	d.StartWithCleanup()
-	return d, netns
 }
 
 // TestChapterReferences resolves every relative link, every named file and
