@@ -31,6 +31,7 @@ func split(path string) []string { return strings.Split(strings.Trim(path, "/"),
 // lookup finds the handler for method and path. found reports whether the
 // path matched some route at all, which tells 405 from 404.
 func (rt *router) lookup(method, path string) (h HandlerFunc, vars map[string]string, found bool) {
+	// exercise:begin 01-router
 	segs := split(path)
 	for _, r := range rt.routes {
 		v, ok := match(r.segments, segs)
@@ -43,9 +44,13 @@ func (rt *router) lookup(method, path string) (h HandlerFunc, vars map[string]st
 		}
 	}
 	return nil, nil, found
+	// exercise:end 01-router
 }
 
+// match matches a split path against a split pattern and returns the
+// captured variables.
 func match(pattern, path []string) (map[string]string, bool) {
+	// exercise:begin 01-router
 	vars := map[string]string{}
 	for i, p := range pattern {
 		if name, ok := strings.CutSuffix(strings.TrimPrefix(p, "{"), "...}"); ok && strings.HasPrefix(p, "{") {
@@ -77,4 +82,5 @@ func match(pattern, path []string) (map[string]string, bool) {
 		}
 	}
 	return vars, len(pattern) == len(path)
+	// exercise:end 01-router
 }

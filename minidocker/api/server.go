@@ -104,6 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // checkAPIVersion refuses versions outside the range we advertise, with
 // dockerd's wording so the docker CLI shows a familiar message.
 func checkAPIVersion(v string) error {
+	// exercise:begin 01-api-version
 	switch {
 	case compareVersions(v, version.MinAPIVersion) < 0:
 		return errdefs.Invalid("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version", v, version.MinAPIVersion)
@@ -111,10 +112,12 @@ func checkAPIVersion(v string) error {
 		return errdefs.Invalid("client version %s is too new. Maximum supported API version is %s", v, version.APIVersion)
 	}
 	return nil
+	// exercise:end 01-api-version
 }
 
 // compareVersions compares "major.minor" strings numerically.
 func compareVersions(a, b string) int {
+	// exercise:begin 01-api-version
 	pa, pb := strings.SplitN(a, ".", 2), strings.SplitN(b, ".", 2)
 	for i := 0; i < 2; i++ {
 		x, _ := strconv.Atoi(pa[i])
@@ -127,6 +130,7 @@ func compareVersions(a, b string) int {
 		}
 	}
 	return 0
+	// exercise:end 01-api-version
 }
 
 // writeError answers with docker's error body {"message": "..."} and the

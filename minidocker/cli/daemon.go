@@ -85,12 +85,14 @@ func (c *DaemonCmd) Run(g *Globals) error {
 // writePidfile refuses to start when the pidfile names a live process,
 // like dockerd, and records our own PID otherwise.
 func writePidfile(path string) error {
+	// exercise:begin 02-pidfile
 	if b, err := os.ReadFile(path); err == nil {
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid != os.Getpid() && processAlive(pid) {
 			return fmt.Errorf("pid file found, ensure minidocker is not running or delete %s", path)
 		}
 	}
 	return atomicfile.Write(path, []byte(strconv.Itoa(os.Getpid())+"\n"), atomicfile.Options{Perm: 0o644, Sync: true})
+	// exercise:end 02-pidfile
 }
 
 func processAlive(pid int) bool { return syscall.Kill(pid, 0) == nil }

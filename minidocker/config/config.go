@@ -73,6 +73,7 @@ func Load(path string) (Config, error) {
 // Parse decodes daemon.json bytes strictly and names the file and the
 // offending key in every error.
 func Parse(path string, data []byte) (Config, error) {
+	// exercise:begin 02-daemon-json
 	var c Config
 	if len(bytes.TrimSpace(data)) == 0 {
 		return c, nil
@@ -89,10 +90,12 @@ func Parse(path string, data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("invalid configuration file %s: %w", path, err)
 	}
 	return c, nil
+	// exercise:end 02-daemon-json
 }
 
 // describeJSONError turns encoding/json's messages into ones that name the key.
 func describeJSONError(err error) string {
+	// exercise:begin 02-daemon-json
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -107,6 +110,7 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("unknown key %s", key)
 	}
 	return err.Error()
+	// exercise:end 02-daemon-json
 }
 
 var logLevels = map[string]bool{"debug": true, "info": true, "warn": true, "error": true, "fatal": true}
@@ -126,6 +130,7 @@ func (c Config) validate() error {
 // Merge lays the settings given in over onto c: every non-zero field of over
 // wins. The daemon merges defaults ← file ← command-line flags.
 func (c Config) Merge(over Config) Config {
+	// exercise:begin 02-config-merge
 	set := func(dst *string, v string) {
 		if v != "" {
 			*dst = v
@@ -153,6 +158,7 @@ func (c Config) Merge(over Config) Config {
 		c.IPTables = over.IPTables
 	}
 	return c
+	// exercise:end 02-config-merge
 }
 
 // SocketPath extracts the file path from a unix:// host address, the only
