@@ -537,6 +537,7 @@ func (bd *builder) dispatchArg(ctx context.Context, st *stage, c *instructions.A
 // dispatchCmd sets the default command. A CMD in this stage is remembered
 // so that a later ENTRYPOINT does not reset it (an inherited CMD is reset).
 func (bd *builder) dispatchCmd(ctx context.Context, st *stage, c *instructions.CmdCommand) error {
+	// exercise:begin 04-entrypoint-cmd
 	cfg := &st.img.Config
 	cfg.Cmd = st.resolveCmdLine(c.ShellDependantCmdLine)
 	cfg.ArgsEscaped = false
@@ -547,12 +548,14 @@ func (bd *builder) dispatchCmd(ctx context.Context, st *stage, c *instructions.C
 		st.cmdSet = true
 	}
 	return nil
+	// exercise:end 04-entrypoint-cmd
 }
 
 // dispatchEntrypoint sets the entrypoint. As in docker, a new ENTRYPOINT
 // clears a CMD inherited from the base image, and an empty shell-form
 // ENTRYPOINT clears the entrypoint.
 func (bd *builder) dispatchEntrypoint(ctx context.Context, st *stage, c *instructions.EntrypointCommand) error {
+	// exercise:begin 04-entrypoint-cmd
 	cfg := &st.img.Config
 	cfg.Entrypoint = st.resolveCmdLine(c.ShellDependantCmdLine)
 	if len(c.CmdLine) == 0 && c.PrependShell {
@@ -562,6 +565,7 @@ func (bd *builder) dispatchEntrypoint(ctx context.Context, st *stage, c *instruc
 		cfg.Cmd = nil
 	}
 	return bd.commitMeta(ctx, st, fmt.Sprintf("ENTRYPOINT %q", cfg.Entrypoint))
+	// exercise:end 04-entrypoint-cmd
 }
 
 func (bd *builder) dispatchHealthcheck(ctx context.Context, st *stage, c *instructions.HealthCheckCommand) error {
@@ -644,11 +648,15 @@ func setEnv(env []string, key, val string) []string {
 
 // resolveCmdLine turns a shell-form line into [shell… line]; exec form is
 // used as is.
+// resolveCmdLine turns a CMD/ENTRYPOINT/RUN line into argv: the exec form
+// as written, the shell form behind the stage's SHELL.
 func (st *stage) resolveCmdLine(c instructions.ShellDependantCmdLine) []string {
+	// exercise:begin 04-entrypoint-cmd
 	if c.PrependShell {
 		return append(st.shell(), strings.Join(c.CmdLine, " "))
 	}
 	return slices.Clone(c.CmdLine)
+	// exercise:end 04-entrypoint-cmd
 }
 
 func parsePortSpec(p string) ([]string, error) {
@@ -808,11 +816,13 @@ func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, 
 // cacheKey: parent image + history line + resulting config (which covers
 // --label, MAINTAINER and everything else a step changes).
 func (bd *builder) cacheKey(st *stage, createdBy string) string {
+	// exercise:begin 04-cache-key
 	cfg, _ := json.Marshal(struct {
 		A string
 		C dockerspec.DockerOCIImageConfig
 	}{st.img.Author, st.img.Config})
 	return cacheKeyOf(st.imageID, createdBy, string(cfg))
+	// exercise:end 04-cache-key
 }
 
 func dirEmpty(dir string) (bool, error) {

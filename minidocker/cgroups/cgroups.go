@@ -71,6 +71,7 @@ func QuotaFromNanoCPUs(nano int64) (quota int64, period uint64) {
 
 // swapTotal is the memory+swap limit docker would apply, -1 for unlimited.
 func swapTotal(r Resources) int64 {
+	// exercise:begin 04-cgroup-memory
 	switch {
 	case r.Memory <= 0, r.MemorySwap == -1, r.MemorySwap < -1:
 		return -1
@@ -79,6 +80,7 @@ func swapTotal(r Resources) int64 {
 	default:
 		return r.MemorySwap
 	}
+	// exercise:end 04-cgroup-memory
 }
 
 // Stats is what the kernel reports about a cgroup.

@@ -179,6 +179,7 @@ func pidsValue(r Resources) string {
 // The kernel insists on limit <= memsw at every moment, so when the new
 // memory limit is above the current memsw limit, memsw goes first.
 func setV1Memory(d string, r Resources) error {
+	// exercise:begin 04-cgroup-memory
 	mem := "-1"
 	if r.Memory > 0 {
 		mem = strconv.FormatInt(r.Memory, 10)
@@ -199,6 +200,7 @@ func setV1Memory(d string, r Resources) error {
 		return writeFile(limit, mem)
 	}
 	return writeFile(memsw, sw)
+	// exercise:end 04-cgroup-memory
 }
 
 // v1 shows "no limit" as the largest page-aligned int64.

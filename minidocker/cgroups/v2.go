@@ -96,27 +96,9 @@ func (c *Cgroup) setV2(r Resources) error {
 			return err
 		}
 	}
-	mem := "max"
-	if r.Memory > 0 {
-		mem = strconv.FormatInt(r.Memory, 10)
-	}
-	// v2's swap limit is the swap alone, not memory+swap.
-	swap := "max"
-	if t := swapTotal(r); t >= 0 {
-		s := t - r.Memory
-		if s < 0 {
-			s = 0
-		}
-		swap = strconv.FormatInt(s, 10)
-	}
-	if err := setOpt(filepath.Join(d, "memory.max"), mem, r.Memory > 0); err != nil {
+	if err := setV2Memory(d, r); err != nil {
 		return err
 	}
-	// memory.swap.max is absent without swap accounting: skipped, like docker.
-	if err := setOpt(filepath.Join(d, "memory.swap.max"), swap, false); err != nil {
-		return err
-	}
-
 	period := r.CPUPeriod
 	if period == 0 {
 		period = DefaultCPUPeriod
@@ -129,6 +111,30 @@ func (c *Cgroup) setV2(r Resources) error {
 		return err
 	}
 	return setOpt(filepath.Join(d, "pids.max"), pidsValue(r), r.PidsLimit > 0)
+}
+
+// setV2Memory writes memory.max and memory.swap.max. Unlike v1's
+// memory.memsw.limit_in_bytes, v2's swap limit is the swap alone.
+func setV2Memory(d string, r Resources) error {
+	// exercise:begin 04-cgroup-memory
+	mem := "max"
+	if r.Memory > 0 {
+		mem = strconv.FormatInt(r.Memory, 10)
+	}
+	swap := "max"
+	if t := swapTotal(r); t >= 0 {
+		s := t - r.Memory
+		if s < 0 {
+			s = 0
+		}
+		swap = strconv.FormatInt(s, 10)
+	}
+	if err := setOpt(filepath.Join(d, "memory.max"), mem, r.Memory > 0); err != nil {
+		return err
+	}
+	// memory.swap.max is absent without swap accounting: skipped, like docker.
+	return setOpt(filepath.Join(d, "memory.swap.max"), swap, false)
+	// exercise:end 04-cgroup-memory
 }
 
 func (c *Cgroup) statsV2() (Stats, error) {

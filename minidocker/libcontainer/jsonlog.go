@@ -77,6 +77,7 @@ const hexDigits = "0123456789abcdef"
 
 // appendDockerJSONString quotes s the way docker's json-file driver does.
 func appendDockerJSONString(b []byte, s []byte) []byte {
+	// exercise:begin 03-log-encoding
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -109,6 +110,7 @@ func appendDockerJSONString(b []byte, s []byte) []byte {
 		i += size
 	}
 	return append(b, '"')
+	// exercise:end 03-log-encoding
 }
 
 // logStream cuts one output stream into entries: at each "\n", every
@@ -276,6 +278,7 @@ func ReadLog(ctx context.Context, path string, opts LogOptions, fn func(LogEntry
 
 // tailOffset finds where the last n lines of f start.
 func tailOffset(f *os.File, n int) (int64, error) {
+	// exercise:begin 03-log-tail
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, err
@@ -315,4 +318,5 @@ func tailOffset(f *os.File, n int) (int64, error) {
 		first = false
 	}
 	return 0, nil
+	// exercise:end 03-log-tail
 }

@@ -168,7 +168,10 @@ func (t ipt) teardownBase() error {
 	return first
 }
 
+// networkRules are the rules of one bridge network, as {table, chain,
+// rule...} (the table at the top of this file says what each is for).
 func (t ipt) networkRules(bridge string, subnet netip.Prefix) [][]string {
+	// exercise:begin 05-nat-rules
 	s := subnet.Masked().String()
 	return [][]string{
 		{"nat", t.post(), "-s", s, "!", "-o", bridge, "-j", "MASQUERADE"},
@@ -178,6 +181,7 @@ func (t ipt) networkRules(bridge string, subnet netip.Prefix) [][]string {
 		{"filter", t.forward(), "-o", bridge, "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT"},
 		{"filter", t.forward(), "-i", bridge, "-j", "ACCEPT"},
 	}
+	// exercise:end 05-nat-rules
 }
 
 func (t ipt) setupNetwork(bridge string, subnet netip.Prefix) error {
@@ -201,6 +205,7 @@ func (t ipt) teardownNetwork(bridge string, subnet netip.Prefix) error {
 
 // dnatRule is the rule publishing one binding of container cid.
 func (t ipt) dnatRule(cid string, ip netip.Addr, b PortBinding) []string {
+	// exercise:begin 05-nat-rules
 	r := []string{"-p", b.proto()}
 	if b.hostIP() != "0.0.0.0" {
 		r = append(r, "-d", b.hostIP()+"/32")
@@ -209,6 +214,7 @@ func (t ipt) dnatRule(cid string, ip netip.Addr, b PortBinding) []string {
 		"-m", "comment", "--comment", commentFor(cid),
 		"-j", "DNAT", "--to-destination", ip.String()+":"+strconv.Itoa(b.ContainerPort))
 	return r
+	// exercise:end 05-nat-rules
 }
 
 func commentFor(cid string) string { return "minidocker:" + cid }

@@ -74,7 +74,11 @@ func setSysctl(path, val string) error {
 
 // setupVeth creates the pair with the container end born inside the
 // namespace as eth0, puts the host end on the bridge, and configures eth0.
+// setupVeth creates the endpoint's veth pair: the host end on the bridge,
+// the other end as eth0 in the container's network namespace, with its
+// address and default route.
 func setupVeth(ep *Endpoint, mtu int) error {
+	// exercise:begin 05-veth
 	br, err := netlink.LinkByName(ep.Bridge)
 	if err != nil {
 		return fmt.Errorf("bridge %s: %w", ep.Bridge, err)
@@ -133,6 +137,7 @@ func setupVeth(ep *Endpoint, mtu int) error {
 		return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
 	}
 	return nil
+	// exercise:end 05-veth
 }
 
 func deleteLink(name string) error {

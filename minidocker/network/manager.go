@@ -281,7 +281,10 @@ func (m *Manager) findNetLocked(ref string) (*netRecord, error) {
 	return found, nil
 }
 
+// allocIPLocked picks the first free address of network n for a new
+// endpoint (IPAM: docker's libnetwork/ipams/defaultipam).
 func (m *Manager) allocIPLocked(n *netRecord) (netip.Addr, error) {
+	// exercise:begin 05-ipam
 	used := map[netip.Addr]bool{n.Gateway: true}
 	for ip := range m.dying {
 		used[ip] = true
@@ -297,6 +300,7 @@ func (m *Manager) allocIPLocked(n *netRecord) (netip.Addr, error) {
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("no available IPv4 addresses on this network's address pools: %s (%s)", n.Name, n.ID)
+	// exercise:end 05-ipam
 }
 
 // macFor is docker's classic MAC: 02:42 followed by the IPv4 address.

@@ -99,7 +99,9 @@ func checkProto(p string) error {
 	return errdefs.Invalid("invalid proto: %s", p)
 }
 
+// parsePortSpec parses one -p value: [ip:][hostPort[-end]:]containerPort[-end][/proto].
 func parsePortSpec(spec string) ([]PortBinding, error) {
+	// exercise:begin 05-port-spec
 	var ip, hostPart, ctrPart string
 	parts := strings.Split(spec, ":")
 	switch n := len(parts); n {
@@ -159,9 +161,12 @@ func parsePortSpec(spec string) ([]PortBinding, error) {
 		out = append(out, b)
 	}
 	return out, nil
+	// exercise:end 05-port-spec
 }
 
+// parseRange parses "N" or "N-M" (M ≥ N) into its first and last port.
 func parseRange(s string) (int, int, error) {
+	// exercise:begin 05-port-spec
 	if s == "" {
 		return 0, 0, errdefs.Invalid("empty port")
 	}
@@ -181,6 +186,7 @@ func parseRange(s string) (int, int, error) {
 		return 0, 0, errdefs.Invalid("invalid port range: %s", s)
 	}
 	return start, end, nil
+	// exercise:end 05-port-spec
 }
 
 func parsePortNum(s string) (int, error) {

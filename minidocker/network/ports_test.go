@@ -71,3 +71,24 @@ func TestHostsFile(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestHostsFileCases: without an address (network none, host) only the
+// standard lines; the container's own line lists each name once, the
+// hostname first, and skips empty names.
+func TestHostsFileCases(t *testing.T) {
+	std := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+	for _, tc := range []struct {
+		ip, host string
+		names    []string
+		want     string
+	}{
+		{"", "caf6aa49be1e", []string{"web"}, std},
+		{"10.66.0.2", "caf6aa49be1e", nil, std + "10.66.0.2\tcaf6aa49be1e\n"},
+		{"10.66.0.3", "h", []string{"web", "", "h", "alias", "web"}, std + "10.66.0.3\th web alias\n"},
+		{"10.66.0.4", "", nil, std},
+	} {
+		if got := string(HostsFile(tc.ip, tc.host, tc.names...)); got != tc.want {
+			t.Errorf("HostsFile(%q, %q, %q) =\n%q\nwant\n%q", tc.ip, tc.host, tc.names, got, tc.want)
+		}
+	}
+}

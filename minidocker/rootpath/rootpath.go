@@ -23,6 +23,7 @@ const maxSymlinks = 255
 // is a clean path relative to t ("." for its top) whose directories
 // contained no symlink at the time of the call.
 func Resolve(t Tree, p string, followFinal bool) (string, error) {
+	// exercise:begin 03-rootpath
 	todo := split(p)
 	var done []string
 	links := 0
@@ -68,6 +69,7 @@ func Resolve(t Tree, p string, followFinal bool) (string, error) {
 		todo = append(split(target), todo...)
 	}
 	return join(done), nil
+	// exercise:end 03-rootpath
 }
 
 func split(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }

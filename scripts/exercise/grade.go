@@ -273,13 +273,30 @@ func judge(ch Check, verdicts, outputs map[string]string, pkgOut string) result 
 	case len(skipped) > 0:
 		return result{ch, "FAIL", skipped[0] + " skipped: " + reasonOf(outputs[skipped[0]])}
 	case len(ran) == 0:
-		why := reasonOf(pkgOut)
-		if why == "" {
-			why = "no test matched -run " + ch.Run
-		}
-		return result{ch, "FAIL", "did not run: " + why}
+		return result{ch, "FAIL", "did not run: " + whyNotRun(ch, outputs, pkgOut)}
 	}
 	return result{ch, "PASS", ""}
+}
+
+// whyNotRun explains a check none of whose tests ran: most often another
+// test of the package crashed the test binary first (a skeleton's panic),
+// or the package did not build.
+func whyNotRun(ch Check, outputs map[string]string, pkgOut string) string {
+	for name, out := range outputs {
+		if m := panicLine.FindStringSubmatch(out); m != nil {
+			return "the test binary crashed in " + name + " first: " + oneLine(m[1])
+		}
+	}
+	if m := buildErr.FindStringSubmatch(pkgOut); m != nil {
+		return "the package does not build: " + oneLine(m[0])
+	}
+	if m := panicLine.FindStringSubmatch(pkgOut); m != nil {
+		return "the test binary crashed: " + oneLine(m[1])
+	}
+	if strings.Contains(pkgOut, "[setup failed]") || strings.Contains(pkgOut, "build failed") {
+		return oneLine(firstLines(pkgOut, 2))
+	}
+	return "no test matched -run " + ch.Run
 }
 
 var (
