@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/version"
 )
 
@@ -31,7 +30,7 @@ func TestAPIVersionRule(t *testing.T) {
 			t.Errorf("checkAPIVersion(%s) = %v, want %q", v, err, want)
 			continue
 		}
-		if code := errdefs.StatusCode(err); code != http.StatusBadRequest {
+		if code := httpStatus(err); code != http.StatusBadRequest {
 			t.Errorf("checkAPIVersion(%s): status %d, want 400", v, code)
 		}
 	}
