@@ -18,12 +18,20 @@ func TestWaitShimEndKillsAStuckShim(t *testing.T) {
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "bundle")
 	// "sh shim <bundle>" runs the script ./shim: its cmdline reads like a
-	// shim's (argv[1] "shim", argv[2] the bundle), and it never ends.
-	if err := os.WriteFile(filepath.Join(dir, roleShim), []byte("trap '' TERM\nwhile :; do sleep 1; done\n"), 0o644); err != nil {
+	// shim's (argv[1] "shim", argv[2] the bundle), and it never ends: it
+	// reads a pipe nobody writes to (no child process left behind).
+	if err := os.WriteFile(filepath.Join(dir, roleShim), []byte("trap '' TERM\nread line\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	stdin, hold, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	defer hold.Close()
 	cmd := exec.Command("/bin/sh", roleShim, bundle)
 	cmd.Dir = dir
+	cmd.Stdin = stdin
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
