@@ -73,6 +73,7 @@ setup_apt() {
 	arch=$(dpkg --print-architecture)
 	pkgs=(iptables iproute2 busybox-static make curl util-linux tar gzip ca-certificates kmod procps cpio)
 	pkgs+=(hyperfine runc) # make bench: hyperfine times the CLI, runc is the reference runtime
+	pkgs+=(gcc libc6-dev)  # make test: the race detector (the stress test's -race daemon) needs cgo
 	# The Engine API is proven against clients nobody here wrote: Compose v1 and docker-py.
 	pkgs+=(docker-compose python3-docker)
 	if [ "$WITH_VM" = 1 ]; then
@@ -159,6 +160,7 @@ setup_dnf() {
 	# EL9 splits iptables; iptables-nft provides /usr/sbin/iptables (the nft backend).
 	[ "${OS_MAJOR:-0}" -ge 9 ] && iptables_pkg=iptables-nft
 	pkgs=("$iptables_pkg" iproute make util-linux tar gzip ca-certificates kmod procps-ng cpio rsync which findutils)
+	pkgs+=(gcc glibc-devel) # make test: the race detector needs cgo
 	# EL9 minimal images ship curl-minimal, which conflicts with the curl package: only add
 	# curl when there is no curl command at all.
 	command -v curl >/dev/null || pkgs+=(curl)

@@ -20,6 +20,20 @@ if [ "${CI:-}" = true ] && [ "$skips" -gt 0 ]; then
 	status=1
 fi
 
+# The stress test once more with the race detector on both sides: the
+# daemon is a process of its own, so `go test -race` alone would check only
+# the test's client; the daemon is built with -race too (that needs cgo).
+echo "== TestStress under -race (daemon and test)"
+race_log=build/test-race.log
+if CGO_ENABLED=1 go build -race -trimpath -o build/minidocker-race ./minidocker >"$race_log" 2>&1; then
+	MINIDOCKER_BIN="$PWD/build/minidocker-race" CGO_ENABLED=1 go test -race -count=1 -timeout 10m -v \
+		-run '^TestStress$' ./minidocker/daemon >>"$race_log" 2>&1 || status=1
+else
+	status=1
+fi
+grep -E '^(--- (FAIL|SKIP|PASS)|FAIL|ok|panic)|DATA RACE' "$race_log" || cat "$race_log"
+cat "$race_log" >>"$log"
+
 # cgroup v2: the dev/CI machines are v1 hybrids, so the v2 code paths run in
 # a throwaway qemu VM booted cgroup2-only: the cgroups package, and the
 # runtime's container tests (memory limit → OOM kill, born in the cgroup).
