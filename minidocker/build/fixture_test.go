@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,18 +12,23 @@ import (
 	"testing"
 )
 
-// fixtureDir holds docker's reference output (MINIDOCKER_FIXTURES overrides).
+// fixtureDir holds the reference output of the real docker, made by
+// scripts/mkfixtures (MINIDOCKER_FIXTURES points elsewhere, e.g. at a fresh
+// run of that script).
 func fixtureDir() string {
 	if d := os.Getenv("MINIDOCKER_FIXTURES"); d != "" {
 		return d
 	}
-	return "../../../shared/fixtures/docker"
+	return filepath.Join(testutil.RepoRoot(), "testdata", "docker")
 }
 
+// fixturePath is the path of one fixture file; the fixtures are part of the
+// repository, so a missing one fails the test.
 func fixturePath(t testing.TB, name string) string {
+	t.Helper()
 	p := filepath.Join(fixtureDir(), name)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", name, err)
+		t.Fatalf("fixture %s: %v (remake the fixtures with scripts/mkfixtures)", name, err)
 	}
 	return p
 }
@@ -75,8 +81,10 @@ func TestFixtureMatchesDocker(t *testing.T) {
 		} `json:"history"`
 	}
 	// the config blob of fixture:v1, extracted from the docker save tar
-	cfgName := "42f64aa1dbc9c9283603be5a3bd421251f5a451466f2d93c11ccc69285e11da6.json"
-	raw := readTarMember(t, fixturePath(t, "fixture-v1.docker-save.tar"), cfgName)
+	saveTar := fixturePath(t, "fixture-v1.docker-save.tar")
+	var manifest []struct{ Config string }
+	must(t, json.Unmarshal(readTarMember(t, saveTar, "manifest.json"), &manifest))
+	raw := readTarMember(t, saveTar, manifest[0].Config)
 	must(t, json.Unmarshal(raw, &saved))
 
 	f := newFake(t)
