@@ -59,6 +59,7 @@ type ContainerFlags struct {
 	StopSignal  string   `name:"stop-signal" help:"Signal to stop the container."`
 	StopTimeout *int     `name:"stop-timeout" help:"Timeout (in seconds) to stop a container."`
 	Rm          bool     `help:"Automatically remove the container and its associated anonymous volumes when it exits."`
+	SecurityFlags `embed:""`
 
 	Image string   `arg:"" help:"Image to run."`
 	Cmd   []string `arg:"" optional:"" passthrough:"" help:"Command and its arguments."`
@@ -118,6 +119,9 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 	}
 	hc.PidsLimit = f.PidsLimit
 	if hc.RestartPolicy, err = parseRestart(f.Restart); err != nil {
+		return nil, nil, err
+	}
+	if err := f.SecurityFlags.apply(hc); err != nil {
 		return nil, nil, err
 	}
 	for _, v := range f.Volume {

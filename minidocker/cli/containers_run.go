@@ -363,3 +363,52 @@ func formatInspect(g *Globals, format string, objs []json.RawMessage) error {
 	}
 	return nil
 }
+
+// SecurityFlags are run's and create's confinement flags.
+type SecurityFlags struct {
+	CapAdd      []string `name:"cap-add" sep:"none" help:"Add Linux capabilities."`
+	CapDrop     []string `name:"cap-drop" sep:"none" help:"Drop Linux capabilities."`
+	Privileged  bool     `help:"Give extended privileges to this container."`
+	SecurityOpt []string `name:"security-opt" sep:"none" help:"Security Options."`
+	ReadOnly    bool     `name:"read-only" help:"Mount the container's root filesystem as read only."`
+	Tmpfs       []string `sep:"none" help:"Mount a tmpfs directory (/path[:options])."`
+}
+
+// apply puts the flags into hc, as docker's CLI does: a seccomp profile
+// named by path is read here and sent as its JSON (the daemon may run
+// elsewhere), and systempaths=unconfined becomes empty MaskedPaths and
+// ReadonlyPaths.
+func (f *SecurityFlags) apply(hc *container.HostConfig) error {
+	hc.CapAdd, hc.CapDrop = f.CapAdd, f.CapDrop
+	hc.Privileged, hc.ReadonlyRootfs = f.Privileged, f.ReadOnly
+	for _, opt := range f.SecurityOpt {
+		k, v, ok := strings.Cut(opt, "=")
+		if !ok {
+			k, v, _ = strings.Cut(opt, ":")
+		}
+		switch {
+		case k == "seccomp" && v != "unconfined" && v != "builtin" && v != "":
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("opening seccomp profile (%s) failed: %v", v, err)
+			}
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, b); err != nil {
+				return fmt.Errorf("compacting json for seccomp profile (%s) failed: %v", v, err)
+			}
+			opt = "seccomp=" + buf.String()
+		case k == "systempaths" && v == "unconfined":
+			hc.MaskedPaths, hc.ReadonlyPaths = []string{}, []string{}
+			continue
+		}
+		hc.SecurityOpt = append(hc.SecurityOpt, opt)
+	}
+	for _, t := range f.Tmpfs {
+		dest, opts, _ := strings.Cut(t, ":")
+		if hc.Tmpfs == nil {
+			hc.Tmpfs = map[string]string{}
+		}
+		hc.Tmpfs[dest] = opts
+	}
+	return nil
+}

@@ -225,9 +225,13 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*l
 		return nil, errContainerNotRunning(c.ID)
 	}
 	c.Lock()
-	cfg := *c.Config
+	cfg, hc := *c.Config, *c.HostConfig
 	c.Unlock()
 	req := e.Config
+	sec, err := execSecurity(&hc, req.Privileged)
+	if err != nil {
+		return nil, err
+	}
 	p := libcontainer.Process{
 		Args:      req.Cmd,
 		Env:       execEnv(cfg.Env, cfg.Hostname, req.Env),
@@ -235,6 +239,7 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*l
 		User:      firstOf(req.User, cfg.User),
 		Terminal:  req.Tty,
 		OpenStdin: req.AttachStdin,
+		Security:  sec,
 	}
 	e.mu.Lock()
 	p.ConsoleHeight, p.ConsoleWidth = e.size[0], e.size[1]

@@ -50,6 +50,9 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	if cfg.Image == "" {
 		return "", nil, errdefs.Invalid("no image specified")
 	}
+	if err := refuseUnsupported(cfg, hc); err != nil {
+		return "", nil, err // before the image's config is merged in (its Volumes)
+	}
 	// rmi must not delete the image between here and the container's
 	// being in the store (lock order: doc.go)
 	d.imageUse.RLock()
@@ -74,6 +77,9 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 		return "", nil, errdefs.Invalid("no command specified")
 	}
 	if err := validateHostConfig(hc); err != nil {
+		return "", nil, err
+	}
+	if err := validateSecurity(hc); err != nil {
 		return "", nil, err
 	}
 	if hc.NetworkMode == "" {

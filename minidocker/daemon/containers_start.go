@@ -74,6 +74,10 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	if err != nil {
 		return err
 	}
+	sec, err := containerSecurity(hc)
+	if err != nil {
+		return err
+	}
 	lower, upper, work, err := c.RootfsDirs(d)
 	if err != nil {
 		return err
@@ -129,13 +133,16 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 			StdinOnce:     cfg.StdinOnce,
 			ConsoleHeight: uint16(hc.ConsoleSize[0]),
 			ConsoleWidth:  uint16(hc.ConsoleSize[1]),
+			Security:      sec,
 		},
-		Hostname:   hostname,
-		Network:    netw,
-		Mounts:     mounts,
-		Cgroup:     libcontainer.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: res},
-		LogPath:    c.LogPath,
-		StopSignal: cfg.StopSignal,
+		Hostname:       hostname,
+		Network:        netw,
+		Mounts:         mounts,
+		Privileged:     hc.Privileged,
+		ReadonlyRootfs: hc.ReadonlyRootfs,
+		Cgroup:         libcontainer.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: res},
+		LogPath:        c.LogPath,
+		StopSignal:     cfg.StopSignal,
 	}
 	if err := libcontainer.WriteSpec(bundle, spec); err != nil {
 		return err

@@ -18,8 +18,8 @@
 //
 // Start reading at shim_linux.go (create, then run), then init_linux.go and
 // mounts_linux.go for the root file system and pivot_root, execns_linux.go
-// for setns, caps_linux.go for capabilities, and jsonlog.go for docker's
-// json-file log.
+// for setns, security_linux.go and caps_linux.go for capabilities and
+// seccomp, and jsonlog.go for docker's json-file log.
 //
 // The daemon's contract:
 //
@@ -56,10 +56,16 @@
 //     drops capabilities, and forks the command. No helper process: an
 //     exec costs one fork+exec (a re-executed helper cost a whole Go
 //     start-up of a 16 MB binary, 3-4x slower here).
-//   - PID 1 and exec'd processes keep docker's default capabilities only
-//     (CapBnd a80425fb; no CAP_SYS_ADMIN, so no mount inside), and see
-//     docker's masked (/proc/kcore, /proc/keys, …) and read-only
-//     (/proc/sys, …) paths. No seccomp, AppArmor or device cgroup yet.
+//   - PID 1 and exec'd processes are confined as docker does it
+//     (Process.Security, security_linux.go): docker's default capabilities
+//     (CapBnd a80425fb; no CAP_SYS_ADMIN, so no mount inside) changed by
+//     --cap-add/--cap-drop, optional no_new_privs, and docker's default
+//     seccomp profile (package seccomp), installed on the thread that
+//     execs or forks, in runc's order. They see docker's masked
+//     (/proc/kcore, /proc/keys, …) and read-only (/proc/sys, …) paths;
+//     Spec.Privileged lifts those, copies the host's devices and leaves
+//     /sys writable; Spec.ReadonlyRootfs remounts / read-only, with
+//     Spec.Tmpfs for writable spots. No AppArmor or device cgroup yet.
 //   - A host that runs from its initramfs (the cgroup-v2 test VM) cannot
 //     pivot_root away from it; init then moves the new root over / and
 //     chroots (docker's DOCKER_RAMDISK).

@@ -256,24 +256,24 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	if serr != nil {
 		return nil, serr
 	}
-	// the child inherits this thread's credentials: drop them here
-	if err := dropCapabilities(last); err != nil {
+	// the child inherits this thread's capabilities, user, no_new_privs
+	// and seccomp filter: confine the thread itself (security_linux.go)
+	filter, err := seccompFilter(&p.Security)
+	if err != nil {
 		return nil, startErr("exec: %v", err)
 	}
-	groups := u.Groups
-	if groups == nil {
-		groups = []uint32{}
+	var procsFd = -1 // v2 without clone3: opened while still root
+	traced := cg.v2fd >= 0 && filter != nil
+	if traced {
+		if procsFd, err = unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, startErr("exec: join cgroup: %v", err)
+		}
+		defer unix.Close(procsFd)
 	}
-	sys := &syscall.SysProcAttr{
-		Credential: &syscall.Credential{Uid: u.Uid, Gid: u.Gid, Groups: groups},
-		Setsid:     true,
+	if err := confine(&p.Security, filter, last, func() error { return setCredentials(u) }); err != nil {
+		return nil, startErr("exec: %v", err)
 	}
-	if p.Terminal {
-		sys.Setctty, sys.Ctty = true, 0
-	}
-	if cg.v2fd >= 0 {
-		sys.UseCgroupFD, sys.CgroupFD = true, cg.v2fd
-	}
+	sys := execProcAttr(p, cg, traced)
 	cwd := cwdOf(p)
 	if _, err := os.Stat(cwd); err != nil {
 		return nil, startErr("chdir to cwd (%q) set in config.json failed: no such file or directory", cwd)
@@ -287,5 +287,46 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 		}
 		return nil, execError(p.Args[0], err)
 	}
+	if traced {
+		if err := joinStopped(proc.Pid, procsFd); err != nil {
+			proc.Kill()
+			proc.Wait()
+			return nil, startErr("exec: %v", err)
+		}
+	}
 	return proc, nil
+}
+
+// execProcAttr is how the exec'd child is forked: a session of its own,
+// its terminal, and on v2 its cgroup — by clone3(CLONE_INTO_CGROUP), or,
+// when a seccomp filter is on the forking thread (docker's profile answers
+// clone3 with ENOSYS), by stopping the child at its execve (ptrace) until
+// it is moved there (joinStopped).
+func execProcAttr(p *Process, cg *cgroupTarget, traced bool) *syscall.SysProcAttr {
+	sys := &syscall.SysProcAttr{Setsid: true, Ptrace: traced}
+	if p.Terminal {
+		sys.Setctty, sys.Ctty = true, 0
+	}
+	if cg.v2fd >= 0 && !traced {
+		sys.UseCgroupFD, sys.CgroupFD = true, cg.v2fd
+	}
+	return sys
+}
+
+// joinStopped moves a child that stopped at its execve (PTRACE_TRACEME)
+// into a v2 cgroup (procsFd: its open cgroup.procs), then lets it go: it
+// runs its first instruction inside the container's cgroup. Must run on
+// the thread that forked it (the tracer).
+func joinStopped(pid, procsFd int) error {
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+		return fmt.Errorf("wait for the exec stop: %w", err)
+	}
+	if !ws.Stopped() {
+		return fmt.Errorf("the process ended before it ran (status %v)", ws)
+	}
+	if _, err := unix.Write(procsFd, []byte(fmt.Sprint(pid))); err != nil {
+		return fmt.Errorf("join cgroup: %w", err)
+	}
+	return unix.PtraceDetach(pid)
 }

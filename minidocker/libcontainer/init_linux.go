@@ -82,13 +82,14 @@ func finishExec(p *Process) *StartError {
 	if err := syscall.Chdir(cwdOf(p)); err != nil {
 		return startErr("chdir to cwd (%q) set in config.json failed: %v", cwdOf(p), err)
 	}
-	if err := dropCapabilities(capLast); err != nil {
+	filter, err := seccompFilter(&p.Security)
+	if err != nil {
 		return startErr("%v", err)
 	}
-	if err := setCredentials(u); err != nil {
+	if err := confine(&p.Security, filter, capLast, func() error { return setCredentials(u) }); err != nil {
 		return startErr("%v", err)
 	}
-	err := syscall.Exec(path, argv, env)
+	err = syscall.Exec(path, argv, env)
 	return execError(p.Args[0], err)
 }
 
@@ -132,19 +133,22 @@ func prepareExec(p *Process) (path string, argv, env []string, u execUser, serr 
 	return path, p.Args, env, u, nil
 }
 
+// setCredentials switches the calling thread (only it: raw system calls,
+// not Go's all-threads syscall.Setuid) to u's user and groups. That thread
+// then execs (init) or forks (exec) and is gone; the others never change.
 func setCredentials(u execUser) error {
 	groups := make([]int, len(u.Groups))
 	for i, g := range u.Groups {
 		groups[i] = int(g)
 	}
-	if err := syscall.Setgroups(groups); err != nil {
+	if err := unix.Setgroups(groups); err != nil {
 		return fmt.Errorf("setgroups: %w", err)
 	}
-	if err := syscall.Setgid(int(u.Gid)); err != nil {
-		return fmt.Errorf("setgid: %w", err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.Gid), uintptr(u.Gid), uintptr(u.Gid)); e != 0 {
+		return fmt.Errorf("setgid: %w", e)
 	}
-	if err := syscall.Setuid(int(u.Uid)); err != nil {
-		return fmt.Errorf("setuid: %w", err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.Uid), uintptr(u.Uid), uintptr(u.Uid)); e != 0 {
+		return fmt.Errorf("setuid: %w", e)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,23 +59,56 @@ func setupRootfs(s *Spec) error {
 	}
 	defer root.Close()
 
+	if err := mountSystemDirs(root, s.Privileged); err != nil {
+		return err
+	}
+	if err := mountUserMounts(root, s.Mounts); err != nil {
+		return err
+	}
+	if err := pivotRoot(merged); err != nil {
+		return err
+	}
+	if s.ReadonlyRootfs {
+		// only the root mount itself: /dev, /proc, the bind mounts and
+		// the tmpfs mounts on it keep their own flags
+		if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("remount / read-only: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountSystemDirs mounts /proc, /dev and /sys, and hides what a container
+// must not touch; --privileged keeps /sys writable, copies the host's
+// devices and hides nothing, as docker does.
+func mountSystemDirs(root *os.Root, privileged bool) error {
 	if err := mountIn(root, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", false); err != nil {
 		return err
 	}
-	if err := setupDev(root); err != nil {
+	if err := setupDev(root, privileged); err != nil {
 		return err
 	}
-	if err := mountIn(root, "sys", "sysfs", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "", false); err != nil {
+	sysFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY)
+	if privileged {
+		sysFlags &^= unix.MS_RDONLY
+	}
+	if err := mountIn(root, "sys", "sysfs", "sysfs", sysFlags, "", false); err != nil {
 		// sysfs may not be mountable (e.g. a joined netns of another
-		// owner): fall back to a read-only bind of the host's
-		if err2 := bindIn(root, "/sys", "sys", true, false); err2 != nil {
+		// owner): fall back to a bind of the host's
+		if err2 := bindIn(root, "/sys", "sys", !privileged, false); err2 != nil {
 			return err
 		}
 	}
-	if err := maskPaths(root); err != nil {
-		return err
+	if privileged {
+		return nil
 	}
-	for _, m := range s.Mounts {
+	return maskPaths(root)
+}
+
+// mountUserMounts makes the container's bind mounts, volumes and tmpfs
+// mounts, in the daemon's order (parents first).
+func mountUserMounts(root *os.Root, mounts []Mount) error {
+	for _, m := range mounts {
 		if m.Tmpfs || m.CopyUp || m.ReadOnly {
 			if err := volumeMount(root, m); err != nil { // volumes_linux.go
 				return err
@@ -89,7 +123,7 @@ func setupRootfs(s *Spec) error {
 			return err
 		}
 	}
-	return pivotRoot(merged)
+	return nil
 }
 
 // openIn creates (if needed) and opens name inside root.
@@ -172,7 +206,7 @@ var devNodes = []devNode{
 	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 }
 
-func setupDev(root *os.Root) error {
+func setupDev(root *os.Root, privileged bool) error {
 	if err := mountIn(root, "dev", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k", false); err != nil {
 		return err
 	}
@@ -196,6 +230,11 @@ func setupDev(root *os.Root) error {
 			return fmt.Errorf("symlink /dev/%s: %w", l[1], err)
 		}
 	}
+	if privileged {
+		if err := copyHostDevices(dfd); err != nil {
+			return err
+		}
+	}
 	devRoot, err := os.OpenRoot(fdPath(dev))
 	if err != nil {
 		return err
@@ -212,6 +251,44 @@ func setupDev(root *os.Root) error {
 		bindIn(devRoot, target, "console", false, true)
 	}
 	return nil
+}
+
+// copyHostDevices makes the host's device nodes in the container's /dev
+// (dfd), with their numbers, mode and owner: --privileged sees the host's
+// disks, ttys, /dev/net/tun… It reads the host's /dev, so it runs before
+// pivot_root. Nodes /dev already has (null, tty, …) are kept.
+func copyHostDevices(dfd int) error {
+	skipDirs := map[string]bool{"pts": true, "shm": true, "mqueue": true, "fd": true, "hugepages": true}
+	return filepath.WalkDir("/dev", func(path string, d fs.DirEntry, err error) error {
+		rel := strings.TrimPrefix(path, "/dev/")
+		if err != nil || path == "/dev" {
+			return nil // a node that vanished meanwhile
+		}
+		if d.IsDir() {
+			if skipDirs[rel] {
+				return fs.SkipDir
+			}
+			if err := unix.Mkdirat(dfd, rel, 0o755); err != nil && err != unix.EEXIST {
+				return fmt.Errorf("mkdir /dev/%s: %w", rel, err)
+			}
+			return nil
+		}
+		if d.Type()&fs.ModeDevice == 0 || rel == "console" {
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(path, &st) != nil {
+			return nil
+		}
+		if err := unix.Mknodat(dfd, rel, st.Mode, int(st.Rdev)); err != nil {
+			if err == unix.EEXIST {
+				return nil
+			}
+			return fmt.Errorf("mknod /dev/%s: %w", rel, err)
+		}
+		unix.Fchownat(dfd, rel, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
+		return unix.Fchmodat(dfd, rel, st.Mode&0o7777, 0)
+	})
 }
 
 // pivotRoot makes newRoot (a mount point) the root of the calling process's

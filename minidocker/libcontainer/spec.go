@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
+	"github.com/minidocker/minidocker/minidocker/seccomp"
 )
 
 // Files in a bundle directory. The daemon writes SpecFile (and whatever
@@ -25,15 +26,22 @@ const (
 // Spec is everything the shim and init need to make one container. The
 // daemon writes it as <bundle>/spec.json (WriteSpec) before StartShim.
 type Spec struct {
-	ID         string
-	Rootfs     Rootfs
-	Process    Process
-	Hostname   string
-	Network    Network
-	Mounts     []Mount
-	Cgroup     Cgroup
-	LogPath    string // docker json-file log the shim appends to ("" = no log)
-	StopSignal string // informational: the daemon sends it through Kill
+	ID       string
+	Rootfs   Rootfs
+	Process  Process
+	Hostname string
+	Network  Network
+	Mounts   []Mount
+	// Privileged is docker's --privileged for the root file system: the
+	// host's devices in /dev, /sys read-write, no masked or read-only
+	// /proc paths. (Its capabilities and seccomp are in Process.Security.)
+	Privileged bool
+	// ReadonlyRootfs mounts the container's root read-only (--read-only);
+	// the mounts on it (/etc/hosts, volumes, tmpfs) keep their own mode.
+	ReadonlyRootfs bool
+	Cgroup         Cgroup
+	LogPath        string // docker json-file log the shim appends to ("" = no log)
+	StopSignal     string // informational: the daemon sends it through Kill
 }
 
 // Rootfs is the container's overlay. Init mounts it inside the container's
@@ -59,6 +67,26 @@ type Process struct {
 	// sends stdin half-closes its stream (docker run -i sets it).
 	StdinOnce                   bool
 	ConsoleHeight, ConsoleWidth uint16
+	Security                    Security
+}
+
+// Security confines a process: PID 1 and every exec'd process of a
+// container get the same.
+type Security struct {
+	// Capabilities is the bounding, permitted and effective set, as
+	// "CAP_*" names; nil is docker's default set (DefaultCapabilities),
+	// an empty list is none (--cap-drop ALL).
+	Capabilities []string
+	// NoNewPrivileges sets no_new_privs: execve never grants privileges
+	// again (setuid bits and file capabilities are ignored).
+	NoNewPrivileges bool
+	// Seccomp is the profile to compile and install right before the
+	// process starts; nil is unconfined.
+	Seccomp *seccomp.Profile
+	// SeccompCapabilities, when set, chooses the profile's rules instead
+	// of Capabilities: `exec --privileged` gets every capability but
+	// keeps the filter of its container, as with docker.
+	SeccompCapabilities []string `json:",omitempty"`
 }
 
 // Network says which network namespace the container lives in.
