@@ -37,28 +37,28 @@ type ContainerCommands struct {
 
 // ContainerFlags are the flags create and run share, named as docker's.
 type ContainerFlags struct {
-	Name        string   `help:"Assign a name to the container."`
-	Env         []string `short:"e" sep:"none" help:"Set environment variables."`
-	EnvFile     []string `name:"env-file" sep:"none" help:"Read in a file of environment variables."`
-	Volume      []string `short:"v" sep:"none" help:"Bind mount a volume (host:container[:ro])."`
-	Workdir     string   `short:"w" help:"Working directory inside the container."`
-	User        string   `short:"u" help:"Username or UID (format: <name|uid>[:<group|gid>])."`
-	Entrypoint  *string  `help:"Overwrite the default ENTRYPOINT of the image."`
-	Interactive bool     `short:"i" help:"Keep STDIN open even if not attached."`
-	TTY         bool     `short:"t" name:"tty" help:"Allocate a pseudo-TTY."`
-	Hostname    string   `help:"Container host name (docker's -h; here -h is --help)."`
-	Memory      string   `short:"m" help:"Memory limit."`
-	MemorySwap  string   `name:"memory-swap" help:"Swap limit equal to memory plus swap: '-1' to enable unlimited swap."`
-	CPUs        float64  `name:"cpus" help:"Number of CPUs."`
-	PidsLimit   *int64   `name:"pids-limit" help:"Tune container pids limit (set -1 for unlimited)."`
-	Restart     string   `default:"no" help:"Restart policy to apply when a container exits."`
-	Network     string   `name:"network" aliases:"net" default:"default" help:"Connect a container to a network."`
-	Publish     []string `short:"p" sep:"none" help:"Publish a container's port(s) to the host."`
-	PublishAll  bool     `short:"P" name:"publish-all" help:"Publish all exposed ports to random ports."`
-	Label       []string `short:"l" sep:"none" help:"Set meta data on a container."`
-	StopSignal  string   `name:"stop-signal" help:"Signal to stop the container."`
-	StopTimeout *int     `name:"stop-timeout" help:"Timeout (in seconds) to stop a container."`
-	Rm          bool     `help:"Automatically remove the container and its associated anonymous volumes when it exits."`
+	Name          string   `help:"Assign a name to the container."`
+	Env           []string `short:"e" sep:"none" help:"Set environment variables."`
+	EnvFile       []string `name:"env-file" sep:"none" help:"Read in a file of environment variables."`
+	Volume        []string `short:"v" sep:"none" help:"Bind mount a volume (host:container[:ro])."`
+	Workdir       string   `short:"w" help:"Working directory inside the container."`
+	User          string   `short:"u" help:"Username or UID (format: <name|uid>[:<group|gid>])."`
+	Entrypoint    *string  `help:"Overwrite the default ENTRYPOINT of the image."`
+	Interactive   bool     `short:"i" help:"Keep STDIN open even if not attached."`
+	TTY           bool     `short:"t" name:"tty" help:"Allocate a pseudo-TTY."`
+	Hostname      string   `help:"Container host name (docker's -h; here -h is --help)."`
+	Memory        string   `short:"m" help:"Memory limit."`
+	MemorySwap    string   `name:"memory-swap" help:"Swap limit equal to memory plus swap: '-1' to enable unlimited swap."`
+	CPUs          float64  `name:"cpus" help:"Number of CPUs."`
+	PidsLimit     *int64   `name:"pids-limit" help:"Tune container pids limit (set -1 for unlimited)."`
+	Restart       string   `default:"no" help:"Restart policy to apply when a container exits."`
+	Network       string   `name:"network" aliases:"net" default:"default" help:"Connect a container to a network."`
+	Publish       []string `short:"p" sep:"none" help:"Publish a container's port(s) to the host."`
+	PublishAll    bool     `short:"P" name:"publish-all" help:"Publish all exposed ports to random ports."`
+	Label         []string `short:"l" sep:"none" help:"Set meta data on a container."`
+	StopSignal    string   `name:"stop-signal" help:"Signal to stop the container."`
+	StopTimeout   *int     `name:"stop-timeout" help:"Timeout (in seconds) to stop a container."`
+	Rm            bool     `help:"Automatically remove the container and its associated anonymous volumes when it exits."`
 	SecurityFlags `embed:""`
 
 	Image string   `arg:"" help:"Image to run."`
