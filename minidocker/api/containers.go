@@ -76,6 +76,7 @@ func (s containerRouter) createContainer(w http.ResponseWriter, r *http.Request,
 	}
 	id, warnings, err := s.backend.CreateContainer(daemon.CreateOptions{
 		Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig,
+		NetworkingConfig: req.NetworkingConfig,
 	})
 	if err != nil {
 		return err

@@ -41,6 +41,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		execRouter{backend: d},
 		networkRouter{backend: d},
 		volumeRouter{backend: d},
+		networkConnectRouter{backend: d},
 		buildRouter{backend: d},
 	} {
 		set.register(&s.routes)

@@ -58,6 +58,8 @@ type Container struct {
 	IPAddress string `json:",omitempty"`
 	// MountPoints are the container's binds, volumes and tmpfs (mounts.go).
 	MountPoints []MountPoint `json:",omitempty"`
+	// Endpoints are the bridge networks it is on, by name (networks_connect.go).
+	Endpoints map[string]*EndpointConfig
 
 	op           sync.Mutex         // serialises start, stop, restart, rm
 	shim         *libcontainer.Shim // the running container's shim (nil when not running)
@@ -266,6 +268,7 @@ func (d *Daemon) restoreContainer(c *Container) {
 				c.mu.Unlock()
 				slog.Info("reconnected to running container", "id", c.ID[:12], "pid", st.Pid)
 				go d.monitor(c, shim)
+				d.resumeNames(c) // networks_dns.go
 				return
 			}
 		}

@@ -29,6 +29,9 @@ type CreateOptions struct {
 	Name       string
 	Config     *container.Config
 	HostConfig *container.HostConfig
+	// NetworkingConfig names the networks beyond the network mode's, and
+	// the aliases on each.
+	NetworkingConfig *mobynet.NetworkingConfig
 }
 
 var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
@@ -88,6 +91,13 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	if err := d.checkNetworking(merged, hc); err != nil {
 		return "", nil, errdefs.As(errdefs.KindOf(err), err)
 	}
+	endpoints, err := d.checkEndpoints(hc, opts.NetworkingConfig) // networks_connect.go
+	if err != nil {
+		return "", nil, err
+	}
+	if err := d.checkNameOptions(hc); err != nil { // networks_dns.go
+		return "", nil, err
+	}
 	mps, undoMounts, err := d.resolveMounts(merged, hc) // mounts.go; makes the volumes
 	if err != nil {
 		return "", nil, err
@@ -103,6 +113,7 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 		Config:      merged,
 		HostConfig:  hc,
 		MountPoints: mps,
+		Endpoints:   endpoints,
 		ImageID:     imageID,
 		// merged: the record carries what it needs of the image
 		ImageConfigMerged: true,

@@ -111,6 +111,9 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	if err := writeEtcFiles(c, hostname, ip, string(hc.NetworkMode) == "host"); err != nil {
 		return err
 	}
+	if err := d.setupNames(c); err != nil { // networks_dns.go: resolv.conf, --add-host, --link, 127.0.0.11
+		return err
+	}
 	d.addPeerHosts(c) // names of the containers on its user-defined network (networks.go)
 	mounts = append(mounts,
 		libcontainer.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
 	mobynet "github.com/moby/moby/api/types/network"
@@ -355,7 +353,7 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 // init must join, and the IP address for /etc/hosts ("" when none).
 func (d *Daemon) connect(c *Container) (net libcontainer.Network, ip string, err error) {
 	c.mu.Lock()
-	id, name, cfg, hc := c.ID, c.Name, c.Config, c.HostConfig
+	id, cfg, hc := c.ID, c.Config, c.HostConfig
 	c.mu.Unlock()
 	mode := parseNetMode(hc.NetworkMode)
 	switch mode.kind {
@@ -386,9 +384,10 @@ func (d *Daemon) connect(c *Container) (net libcontainer.Network, ip string, err
 	if err != nil {
 		return libcontainer.Network{}, "", err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ep, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: mode.arg, Ports: bs})
+	ep, err := d.attachNetworks(c, bs) // networks_connect.go
+	if ep == nil && err == nil {
+		return libcontainer.Network{Mode: "none"}, "", nil
+	}
 	if err != nil {
 		if errdefs.IsNotFound(err) {
 			return libcontainer.Network{}, "", err
@@ -434,30 +433,18 @@ func (d *Daemon) networkSettings(c *Container) *container.NetworkSettings {
 	case "container":
 		return ns
 	}
-	name := mode.arg
-	if d.networks != nil {
-		if insp, err := d.networks.InspectNetwork(mode.arg); err == nil {
-			name = insp.Name
-		}
-	}
+	d.endpointsSettings(c, ns) // every network it is on (networks_connect.go)
 	var ep *network.Endpoint
 	if running && d.networks != nil {
 		ep, _ = d.networks.Endpoint(c.ID)
 	}
 	if ep == nil {
-		ns.Networks[name] = &mobynet.EndpointSettings{}
-		if d.networks != nil {
-			if insp, err := d.networks.InspectNetwork(mode.arg); err == nil {
-				ns.Networks[name].NetworkID = insp.ID
-			}
-		}
 		return ns
 	}
 	sum := sha256.Sum256([]byte("sandbox " + ep.EndpointID))
 	ns.SandboxID = hex.EncodeToString(sum[:])
 	ns.SandboxKey = ep.NetnsPath
 	ns.Ports = network.PortMap(ep.Ports, exposedPorts(c.Config))
-	ns.Networks[ep.Network] = ep.Settings()
 	return ns
 }
 

@@ -72,6 +72,13 @@ func setSysctl(path, val string) error {
 	return os.WriteFile(path, []byte(val), 0o644)
 }
 
+func (e *Endpoint) ifname() string {
+	if e.Interface == "" {
+		return "eth0"
+	}
+	return e.Interface
+}
+
 // setupVeth creates the pair with the container end born inside the
 // namespace as eth0, puts the host end on the bridge, and configures eth0.
 // setupVeth creates the endpoint's veth pair: the host end on the bridge,
@@ -91,7 +98,7 @@ func setupVeth(ep *Endpoint, mtu int) error {
 	mac, _ := net.ParseMAC(ep.MacAddress)
 	veth := &netlink.Veth{
 		LinkAttrs:        netlink.LinkAttrs{Name: ep.HostVeth, MTU: mtu, MasterIndex: br.Attrs().Index},
-		PeerName:         "eth0",
+		PeerName:         ep.ifname(),
 		PeerHardwareAddr: mac,
 		PeerNamespace:    netlink.NsFd(int(ns)),
 	}
@@ -123,15 +130,18 @@ func setupVeth(ep *Endpoint, mtu int) error {
 	if err := h.LinkSetUp(lo); err != nil {
 		return err
 	}
-	eth0, err := h.LinkByName("eth0")
+	eth0, err := h.LinkByName(ep.ifname())
 	if err != nil {
 		return err
 	}
 	if err := h.AddrAdd(eth0, &netlink.Addr{IPNet: ipnet(ep.IP, ep.PrefixLen)}); err != nil {
-		return fmt.Errorf("address on eth0: %w", err)
+		return fmt.Errorf("address on %s: %w", ep.ifname(), err)
 	}
 	if err := h.LinkSetUp(eth0); err != nil {
 		return err
+	}
+	if ep.Secondary() {
+		return nil // the default route stays with the first network
 	}
 	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: net.IP(ep.Gateway.AsSlice())}); err != nil {
 		return fmt.Errorf("default route via %s: %w", ep.Gateway, err)

@@ -59,8 +59,10 @@ type Manager struct {
 
 	mu    sync.Mutex
 	nets  map[string]*netRecord // by ID
-	eps   map[string]*Endpoint  // by container ID
+	eps   map[string]*Endpoint  // by key(): the container ID, ID.network for a second network
 	ports []*reservation
+	// resolvers are the embedded DNS servers, by container ID (dns.go)
+	resolvers map[string]*resolver
 
 	dying  map[netip.Addr]int // IPs whose veth is still being deleted
 	bg     sync.WaitGroup
@@ -95,6 +97,23 @@ type Endpoint struct {
 	Gateway     netip.Addr    `json:"Gateway"`
 	MacAddress  string        `json:"MacAddress"`
 	Ports       []PortBinding `json:"Ports,omitempty"` // host ports resolved
+	// Interface is the container's end of the veth: eth0 for the first
+	// network (which has the namespace, the default route and the ports),
+	// eth1... for the networks joined later (AttachSecondary).
+	Interface string   `json:"Interface,omitempty"`
+	Aliases   []string `json:"Aliases,omitempty"` // more names on this network (DNS)
+}
+
+// Secondary reports whether the endpoint joins a namespace that its
+// container's first endpoint owns.
+func (e *Endpoint) Secondary() bool { return e.Interface != "" && e.Interface != "eth0" }
+
+// key is the endpoint's key in Manager.eps and the name of its record.
+func (e *Endpoint) key() string {
+	if e.Secondary() {
+		return e.ContainerID + "." + e.NetworkID
+	}
+	return e.ContainerID
 }
 
 // AttachRequest asks for a container's endpoint.
@@ -103,11 +122,13 @@ type AttachRequest struct {
 	Name        string // container name (without the leading slash)
 	Network     string // "" or "bridge" = default bridge; or a user network's name or ID
 	Ports       []PortBinding
+	Aliases     []string // more names for the embedded DNS
 }
 
 func (e *Endpoint) clone() *Endpoint {
 	c := *e
 	c.Ports = append([]PortBinding(nil), e.Ports...)
+	c.Aliases = append([]string(nil), e.Aliases...)
 	return &c
 }
 
@@ -121,6 +142,7 @@ func (e *Endpoint) Settings() *mobynet.EndpointSettings {
 		IPAddress:   e.IP,
 		IPPrefixLen: e.PrefixLen,
 		MacAddress:  mobynet.HardwareAddr(mac),
+		Aliases:     append([]string(nil), e.Aliases...),
 	}
 }
 
@@ -170,7 +192,7 @@ func New(cfg Config) (*Manager, error) {
 	if gwPrefix.Bits() > 30 {
 		return nil, fmt.Errorf("network: bip %q leaves no room for containers", cfg.BridgeCIDR)
 	}
-	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, dying: map[netip.Addr]int{}}
+	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, resolvers: map[string]*resolver{}, dying: map[netip.Addr]int{}}
 	for _, d := range []string{m.netDir(), m.epDir(), m.nsDir()} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, err
@@ -191,7 +213,7 @@ func New(cfg Config) (*Manager, error) {
 		if err := json.Unmarshal(data, &e); err != nil {
 			return err
 		}
-		m.eps[e.ContainerID] = &e
+		m.eps[e.key()] = &e
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("network: reading endpoints: %w", err)
@@ -362,18 +384,19 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 		PrefixLen:   n.Subnet.Bits(),
 		Gateway:     n.Gateway,
 		MacAddress:  macFor(ip).String(),
+		Aliases:     req.Aliases,
 	}
 	for _, r := range rs {
 		ep.Ports = append(ep.Ports, r.b)
 	}
 	// the record goes to disk before anything exists in the kernel, so a
 	// crash at any later point leaves something Reconcile can find and undo
-	if err := writeJSON(m.epFile(ep.ContainerID), ep); err != nil {
+	if err := writeJSON(m.epFile(ep.key()), ep); err != nil {
 		m.releaseLocked(rs)
 		m.mu.Unlock()
 		return nil, err
 	}
-	m.eps[ep.ContainerID] = ep
+	m.eps[ep.key()] = ep
 	m.mu.Unlock()
 
 	defer func() {
@@ -418,7 +441,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	return ep.clone(), nil
 }
 
-func (m *Manager) epFile(cid string) string { return filepath.Join(m.epDir(), cid+".json") }
+func (m *Manager) epFile(key string) string { return filepath.Join(m.epDir(), key+".json") }
 
 // undo removes what Attach made for ep. Rules, the namespace file, the
 // record and the host ports go before it returns. Deleting the veth pair
@@ -430,15 +453,19 @@ func (m *Manager) undo(ep *Endpoint) error {
 	if m.cfg.IPTables && len(ep.Ports) > 0 {
 		errs = append(errs, m.t.removePorts(ep.ContainerID, ep.IP, ep.Ports))
 	}
-	errs = append(errs, removeNetns(ep.NetnsPath))
+	if !ep.Secondary() {
+		errs = append(errs, removeNetns(ep.NetnsPath))
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.eps[ep.ContainerID]; ok && cur == ep {
-		if err := os.Remove(m.epFile(ep.ContainerID)); err != nil && !os.IsNotExist(err) {
+	if cur, ok := m.eps[ep.key()]; ok && cur == ep {
+		if err := os.Remove(m.epFile(ep.key())); err != nil && !os.IsNotExist(err) {
 			errs = append(errs, err)
 		}
-		delete(m.eps, ep.ContainerID)
-		m.releaseOwnerLocked(ep.ContainerID)
+		delete(m.eps, ep.key())
+		if !ep.Secondary() {
+			m.releaseOwnerLocked(ep.ContainerID)
+		}
 		m.dying[ep.IP]++
 		m.bg.Add(1)
 		go func() {
@@ -475,7 +502,21 @@ func (m *Manager) Wait() error {
 func (m *Manager) Detach(containerID string) error {
 	m.mu.Lock()
 	ep, ok := m.eps[containerID]
+	var second []*Endpoint
+	for _, e := range m.eps {
+		if e.ContainerID == containerID && e.Secondary() {
+			second = append(second, e)
+		}
+	}
 	m.mu.Unlock()
+	m.StopResolver(containerID)
+	var errs []error
+	for _, e := range second { // before the namespace they live in goes
+		errs = append(errs, m.undo(e))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	if !ok {
 		if validContainerID(containerID) == nil {
 			return removeNetns(filepath.Join(m.nsDir(), containerID))
@@ -485,7 +526,7 @@ func (m *Manager) Detach(containerID string) error {
 	return m.undo(ep)
 }
 
-// Endpoint returns a copy of the container's endpoint.
+// Endpoint returns a copy of the container's first endpoint (eth0).
 func (m *Manager) Endpoint(containerID string) (*Endpoint, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -653,4 +694,71 @@ func Purge(cfg Config) error {
 		return err
 	}
 	return m.Cleanup()
+}
+
+// AttachSecondary puts a container that already has its first endpoint on
+// one more network: a second veth into the same namespace (eth1, eth2...),
+// with an address but no default route and no published ports, as docker
+// does for `network connect`. It works while the container runs.
+func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
+	m.mu.Lock()
+	first, ok := m.eps[req.ContainerID]
+	if !ok {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("container %s has no network namespace to join", req.ContainerID)
+	}
+	n, err := m.findNetLocked(req.Network)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	used := map[string]bool{first.Interface: true, "eth0": true}
+	for _, e := range m.eps {
+		if e.ContainerID == req.ContainerID {
+			if e.NetworkID == n.ID {
+				m.mu.Unlock()
+				return nil, errdefs.Forbidden("endpoint with name %s already exists in network %s", first.Name, n.Name)
+			}
+			used[e.Interface] = true
+		}
+	}
+	ip, err := m.allocIPLocked(n)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	ep := &Endpoint{
+		ContainerID: req.ContainerID, Name: strings.TrimPrefix(req.Name, "/"), EndpointID: randomID(32),
+		Network: n.Name, NetworkID: n.ID, Bridge: n.Bridge, HostVeth: "veth" + randomID(4)[:7],
+		NetnsPath: first.NetnsPath, IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway,
+		MacAddress: macFor(ip).String(), Aliases: req.Aliases,
+	}
+	for i := 1; ep.Interface == ""; i++ {
+		if name := fmt.Sprintf("eth%d", i); !used[name] {
+			ep.Interface = name
+		}
+	}
+	if err := writeJSON(m.epFile(ep.key()), ep); err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	m.eps[ep.key()] = ep
+	m.mu.Unlock()
+	if err := setupVeth(ep, m.cfg.MTU); err != nil {
+		m.undo(ep)
+		return nil, err
+	}
+	return ep.clone(), nil
+}
+
+// DetachSecondary takes a container off a network it joined with
+// AttachSecondary (`network disconnect`).
+func (m *Manager) DetachSecondary(containerID, networkID string) error {
+	m.mu.Lock()
+	ep, ok := m.eps[containerID+"."+networkID]
+	m.mu.Unlock()
+	if !ok {
+		return errdefs.NotFound("container %s is not connected to network %s", containerID, networkID)
+	}
+	return m.undo(ep)
 }
