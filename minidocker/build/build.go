@@ -21,13 +21,15 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
-	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
+	mobynet "github.com/moby/moby/api/types/network"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/network"
 )
 
 // Options are the knobs of POST /build that the classic builder honours.
@@ -595,12 +597,12 @@ func (bd *builder) dispatchExpose(ctx context.Context, st *stage, c *instruction
 	}
 	uniq := map[string]bool{}
 	for _, p := range raw {
-		ports, err := parsePortSpec(p)
+		ports, err := network.ParseExposed(p)
 		if err != nil {
-			return errdefs.Invalid("%v", err)
+			return err
 		}
-		for _, k := range ports {
-			cfg.ExposedPorts[k] = struct{}{}
+		for _, port := range ports {
+			cfg.ExposedPorts[port.String()] = struct{}{}
 		}
 		uniq[p] = true
 	}
@@ -657,39 +659,6 @@ func (st *stage) resolveCmdLine(c instructions.ShellDependantCmdLine) []string {
 	}
 	return slices.Clone(c.CmdLine)
 	// exercise:end 04-entrypoint-cmd
-}
-
-func parsePortSpec(p string) ([]string, error) {
-	port, proto, _ := strings.Cut(p, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	switch strings.ToLower(proto) {
-	case "tcp", "udp", "sctp":
-		proto = strings.ToLower(proto)
-	default:
-		return nil, fmt.Errorf("invalid proto: %s", proto)
-	}
-	if strings.Contains(port, ":") {
-		return nil, fmt.Errorf("invalid containerPort: %s", port)
-	}
-	lo, hi, isRange := strings.Cut(port, "-")
-	start, err := strconv.ParseUint(lo, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("invalid containerPort: %s", port)
-	}
-	end := start
-	if isRange {
-		end, err = strconv.ParseUint(hi, 10, 16)
-		if err != nil || end < start {
-			return nil, fmt.Errorf("invalid containerPort: %s", port)
-		}
-	}
-	var out []string
-	for n := start; n <= end; n++ {
-		out = append(out, fmt.Sprintf("%d/%s", n, proto))
-	}
-	return out, nil
 }
 
 var signalNames = map[string]bool{}
@@ -980,9 +949,9 @@ func (st *stage) containerConfig(createdBy string, cmd []string, cid string) *co
 		cc.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
 	}
 	if len(c.ExposedPorts) > 0 {
-		cc.ExposedPorts = network.PortSet{}
+		cc.ExposedPorts = mobynet.PortSet{}
 		for p := range c.ExposedPorts {
-			if port, err := network.ParsePort(p); err == nil {
+			if port, err := mobynet.ParsePort(p); err == nil {
 				cc.ExposedPorts[port] = struct{}{}
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/distribution/reference"
 	"io"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	mdnetwork "github.com/minidocker/minidocker/minidocker/network"
 )
 
 // ContainerCommands are the container commands of the article (section 3).
@@ -130,52 +131,18 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 		}
 	}
 	if len(f.Publish) > 0 {
+		// -p is parsed here, once: the daemon gets the typed PortMap
+		bs, err := mdnetwork.ParsePorts(f.Publish)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: %v", strings.Join(f.Publish, ","), err)
+		}
+		hc.PortBindings = mdnetwork.PublishMap(bs)
 		cfg.ExposedPorts = network.PortSet{}
-		hc.PortBindings = network.PortMap{}
-		for _, p := range f.Publish {
-			port, binding, err := parsePublish(p)
-			if err != nil {
-				return nil, nil, err
-			}
+		for port := range hc.PortBindings {
 			cfg.ExposedPorts[port] = struct{}{}
-			hc.PortBindings[port] = append(hc.PortBindings[port], binding)
 		}
 	}
 	return cfg, hc, nil
-}
-
-// parsePublish reads -p [ip:][hostPort:]containerPort[/proto].
-func parsePublish(s string) (network.Port, network.PortBinding, error) {
-	var b network.PortBinding
-	spec, proto, _ := strings.Cut(s, "/")
-	if proto == "" {
-		proto = "tcp"
-	}
-	parts := strings.Split(spec, ":")
-	var ip, host, ctr string
-	switch len(parts) {
-	case 1:
-		ctr = parts[0]
-	case 2:
-		host, ctr = parts[0], parts[1]
-	case 3:
-		ip, host, ctr = parts[0], parts[1], parts[2]
-	default:
-		return network.Port{}, b, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: invalid port format", s)
-	}
-	port, err := network.ParsePort(ctr + "/" + proto)
-	if err != nil {
-		return port, b, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: %v", s, err)
-	}
-	if ip != "" {
-		a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
-		if err != nil {
-			return port, b, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: invalid IP address: %s", s, ip)
-		}
-		b.HostIP = a
-	}
-	b.HostPort = host
-	return port, b, nil
 }
 
 func parseRestart(s string) (container.RestartPolicy, error) {

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"github.com/moby/moby/api/types/network"
 )
 
 func TestRAMInBytes(t *testing.T) {
@@ -28,12 +30,24 @@ func TestParseRestartAndPublish(t *testing.T) {
 	if _, err := parseRestart("on-failure:x"); err == nil {
 		t.Fatal("bad count accepted")
 	}
-	port, b, err := parsePublish("127.0.0.1:8080:80")
-	if err != nil || port.String() != "80/tcp" || b.HostIP.String() != "127.0.0.1" || b.HostPort != "8080" {
-		t.Fatalf("%v %+v %v", port, b, err)
+	f := ContainerFlags{Image: "busybox", Publish: []string{"127.0.0.1:8080:80", "53/udp", "7000-7010:70"}}
+	cfg, hc, err := f.config(false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if port, _, err := parsePublish("53/udp"); err != nil || port.String() != "53/udp" {
-		t.Fatalf("%v %v", port, err)
+	for spec, want := range map[string]network.PortBinding{
+		"80/tcp": {HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "8080"},
+		"53/udp": {},
+		"70/tcp": {HostPort: "7000-7010"},
+	} {
+		bs := hc.PortBindings[network.MustParsePort(spec)]
+		if _, exposed := cfg.ExposedPorts[network.MustParsePort(spec)]; len(bs) != 1 || !exposed || bs[0] != want {
+			t.Errorf("%s: %+v (exposed %v), want %+v", spec, bs, exposed, want)
+		}
+	}
+	f.Publish = []string{"99999:80"}
+	if _, _, err := f.config(false); err == nil || err.Error() != `invalid argument "99999:80" for "-p, --publish" flag: invalid hostPort: 99999` {
+		t.Errorf("bad -p: %v", err)
 	}
 }
 

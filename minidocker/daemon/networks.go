@@ -238,16 +238,13 @@ func parseNetMode(m container.NetworkMode) netMode {
 	return netMode{kind: "bridge", arg: s}
 }
 
-// exposedPorts is the container's EXPOSE list as "80/tcp" strings: -p and
+// exposedPorts is the container's exposed ports, sorted: -p and
 // --expose, and the image's EXPOSE, which create merged into the config
 // (so this never reads the image store: ps calls it holding a container).
-func exposedPorts(cfg *container.Config) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(p string) {
-		if pp, err := mobynet.ParsePort(p); err == nil {
-			p = pp.String()
-		}
+func exposedPorts(cfg *container.Config) []mobynet.Port {
+	seen := map[mobynet.Port]bool{}
+	var out []mobynet.Port
+	add := func(p mobynet.Port) {
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)
@@ -255,53 +252,18 @@ func exposedPorts(cfg *container.Config) []string {
 	}
 	if cfg != nil {
 		for p := range cfg.ExposedPorts {
-			add(p.String())
+			add(p)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
 
 // portBindings turns HostConfig.PortBindings (what `-p` became in the
 // client) and -P into the network package's bindings; errors in docker's
 // words ("invalid hostPort: 99999", "invalid proto: xyz").
-func portBindings(hc *container.HostConfig, exposed []string) ([]network.PortBinding, error) {
-	var specs []string
-	ports := make([]mobynet.Port, 0, len(hc.PortBindings))
-	for p := range hc.PortBindings {
-		ports = append(ports, p)
-	}
-	sort.Slice(ports, func(i, j int) bool { return ports[i].String() < ports[j].String() })
-	for _, p := range ports {
-		ctr := fmt.Sprintf("%d/%s", p.Num(), p.Proto())
-		bs := hc.PortBindings[p]
-		if len(bs) == 0 {
-			specs = append(specs, ctr)
-			continue
-		}
-		for _, b := range bs {
-			ip := ""
-			if b.HostIP.IsValid() {
-				ip = b.HostIP.String()
-				if b.HostIP.Is6() && !b.HostIP.Is4In6() {
-					if b.HostIP.IsUnspecified() {
-						ip = "" // docker's default pair 0.0.0.0 + [::]: IPv4 only here
-					} else {
-						return nil, errdefs.Invalid("invalid IP address: %s (only IPv4 host addresses are supported)", ip)
-					}
-				}
-			}
-			switch {
-			case ip == "" && b.HostPort == "":
-				specs = append(specs, ctr)
-			case ip == "":
-				specs = append(specs, b.HostPort+":"+ctr)
-			default:
-				specs = append(specs, ip+":"+b.HostPort+":"+ctr)
-			}
-		}
-	}
-	return network.ParsePorts(specs, exposed, hc.PublishAllPorts)
+func portBindings(hc *container.HostConfig, exposed []mobynet.Port) ([]network.PortBinding, error) {
+	return network.Bindings(hc.PortBindings, exposed, hc.PublishAllPorts)
 }
 
 // checkNetworking validates a container's network settings at create time,
@@ -507,14 +469,12 @@ func (d *Daemon) portsSummary(c *Container) []container.PortSummary {
 		out = append(out, container.PortSummary{IP: ip, PrivatePort: uint16(b.ContainerPort), PublicPort: uint16(b.HostPort), Type: proto})
 	}
 	if parseNetMode(c.HostConfig.NetworkMode).kind == "bridge" {
-		for _, e := range exposedPorts(c.Config) {
-			if published[e] {
-				continue
-			}
-			if p, err := mobynet.ParsePort(e); err == nil {
+		for _, p := range exposedPorts(c.Config) {
+			if !published[p.String()] {
 				out = append(out, container.PortSummary{PrivatePort: p.Num(), Type: string(p.Proto())})
 			}
 		}
+
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].PrivatePort != out[j].PrivatePort {

@@ -55,7 +55,7 @@ func TestPortBindings(t *testing.T) {
 	}
 
 	// -P: every exposed port, on a random host port
-	got, err = portBindings(&container.HostConfig{PublishAllPorts: true}, []string{"443/tcp", "80/tcp"})
+	got, err = portBindings(&container.HostConfig{PublishAllPorts: true}, []mobynet.Port{mobynet.MustParsePort("443/tcp"), mobynet.MustParsePort("80/tcp")})
 	if err != nil || len(got) != 2 || got[0].ContainerPort != 443 || got[1].HostPort != 0 {
 		t.Errorf("-P: %+v %v", got, err)
 	}

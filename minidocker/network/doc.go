@@ -81,7 +81,7 @@
 // # How the daemon uses it
 //
 //	m, err := network.New(network.Config{..., Live: isRunning}) // at start; print network.CheckHost()
-//	ports, err := network.ParsePorts(flagP, image.ExposedPorts, flagPublishAll)
+//	ports, err := network.Bindings(hc.PortBindings, exposed, hc.PublishAllPorts) // the client parsed -p
 //	err = m.CheckPorts(ports)                                 // at create
 //	ep, err := m.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: "bridge", Ports: ports})
 //	// start init joined to ep.NetnsPath (OCI: namespace path); write
@@ -91,6 +91,14 @@
 //
 // --net container:X joins X's ep.NetnsPath; --net host and --net none need
 // nothing from here (none = the runtime's own empty NEWNET).
+//
+// Ports are parsed once, at the edge: the CLI turns `-p` into the Engine
+// API's typed PortMap, Bindings converts that map (no spec strings in
+// between), and ParseExposed reads an EXPOSE entry for the builder.
+//
+// Errors carry an errdefs kind where they are made (a taken name is a
+// Conflict, a bad subnet Invalid, a pre-defined network Forbidden), so the
+// daemon and the API never read an error's text.
 //
 // Detach returns once the rules, namespace file, record and host ports are
 // gone; deleting the veth pair costs the kernel ~20 ms of RCU grace periods,

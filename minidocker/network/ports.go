@@ -45,10 +45,12 @@ func (b PortBinding) String() string {
 	return fmt.Sprintf("%d/%s -> %s", b.ContainerPort, b.proto(), net.JoinHostPort(b.hostIP(), strconv.Itoa(b.HostPort)))
 }
 
-// ParsePorts turns `-p` specs ([ip:][hostPort:]containerPort[/proto], ranges
-// allowed) and, with publishAll (`-P`), every exposed port ("80/tcp", "53/udp",
-// "8000-8002") into bindings. Errors carry docker's wording.
-func ParsePorts(specs []string, exposed []string, publishAll bool) ([]PortBinding, error) {
+// ParsePorts reads `-p` values ([ip:][hostPort[-end]:]containerPort[-end][/proto])
+// into bindings. It runs once, at the edge: the CLI parses its flags with it
+// and sends the result as the Engine API's typed PortMap (PublishMap); the
+// daemon converts that map back with Bindings, never re-reading spec text.
+// Errors carry docker's wording.
+func ParsePorts(specs []string) ([]PortBinding, error) {
 	var out []PortBinding
 	for _, spec := range specs {
 		bs, err := parsePortSpec(spec)
@@ -57,27 +59,139 @@ func ParsePorts(specs []string, exposed []string, publishAll bool) ([]PortBindin
 		}
 		out = append(out, bs...)
 	}
-	if publishAll {
-		for _, e := range exposed {
-			portStr, proto, _ := strings.Cut(e, "/")
-			if proto == "" {
-				proto = "tcp"
-			}
-			proto = strings.ToLower(proto)
-			if err := checkProto(proto); err != nil {
-				return nil, err
-			}
-			start, end, err := parseRange(portStr)
+	return out, nil
+}
+
+// PublishMap is bindings in the shape of HostConfig.PortBindings: one
+// entry per container port, HostPort "" for any free port and "8000-8010"
+// for a host range.
+func PublishMap(bs []PortBinding) mobynet.PortMap {
+	pm := mobynet.PortMap{}
+	for _, b := range bs {
+		p, ok := mobynet.PortFrom(uint16(b.ContainerPort), mobynet.IPProtocol(b.proto()))
+		if !ok {
+			continue
+		}
+		var host mobynet.PortBinding
+		if b.HostIP != "" {
+			host.HostIP, _ = netip.ParseAddr(b.HostIP)
+		}
+		switch {
+		case b.HostPortEnd > b.HostPort:
+			host.HostPort = fmt.Sprintf("%d-%d", b.HostPort, b.HostPortEnd)
+		case b.HostPort != 0:
+			host.HostPort = strconv.Itoa(b.HostPort)
+		}
+		pm[p] = append(pm[p], host)
+	}
+	return pm
+}
+
+// Bindings turns a container's published ports as the Engine API carries
+// them (HostConfig.PortBindings: the client parsed `-p` into that typed
+// map) and, with publishAll (`-P`), every exposed port into the bindings
+// Attach reserves. Only the host port is still text in docker's type (a
+// number, a range "8000-8010" or "" for any); errors carry docker's wording.
+func Bindings(pm mobynet.PortMap, exposed []mobynet.Port, publishAll bool) ([]PortBinding, error) {
+	ports := make([]mobynet.Port, 0, len(pm))
+	for p := range pm {
+		ports = append(ports, p)
+	}
+	sort.Slice(ports, func(i, j int) bool { return ports[i].String() < ports[j].String() })
+	var out []PortBinding
+	for _, p := range ports {
+		bs, err := portBindings(p, pm[p])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bs...)
+	}
+	if !publishAll {
+		return out, nil
+	}
+	for _, p := range exposed {
+		proto := string(p.Proto())
+		if err := checkProto(proto); err != nil {
+			return nil, err
+		}
+		if !hasContainerPort(out, int(p.Num()), proto) {
+			out = append(out, PortBinding{ContainerPort: int(p.Num()), Proto: proto})
+		}
+	}
+	return out, nil
+}
+
+// portBindings converts the host bindings of one container port; none
+// means "publish on a free host port".
+func portBindings(p mobynet.Port, hosts []mobynet.PortBinding) ([]PortBinding, error) {
+	proto := string(p.Proto())
+	if err := checkProto(proto); err != nil {
+		return nil, err
+	}
+	if p.Num() == 0 {
+		return nil, errdefs.Invalid("invalid containerPort: %d", p.Num())
+	}
+	base := PortBinding{ContainerPort: int(p.Num()), Proto: proto}
+	if len(hosts) == 0 {
+		return []PortBinding{base}, nil
+	}
+	out := make([]PortBinding, 0, len(hosts))
+	for _, h := range hosts {
+		b := base
+		ip, err := hostIP(h.HostIP)
+		if err != nil {
+			return nil, err
+		}
+		b.HostIP = ip
+		if h.HostPort != "" {
+			start, end, err := parseRange(h.HostPort)
 			if err != nil {
-				return nil, errdefs.Invalid("invalid range format for --expose: %s", e)
+				return nil, errdefs.Invalid("invalid hostPort: %s", h.HostPort)
 			}
-			for p := start; p <= end; p++ {
-				if hasContainerPort(out, p, proto) {
-					continue
-				}
-				out = append(out, PortBinding{ContainerPort: p, Proto: proto})
+			b.HostPort = start
+			if end != start {
+				b.HostPortEnd = end
 			}
 		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// hostIP is the host address of a binding: "" for any (docker's default
+// pair 0.0.0.0 and [::] means IPv4 only here), an IPv4 address, or an
+// error for an IPv6 one.
+func hostIP(a netip.Addr) (string, error) {
+	switch {
+	case !a.IsValid(), a.IsUnspecified():
+		return "", nil
+	case a.Is4In6():
+		return a.Unmap().String(), nil
+	case a.Is6():
+		return "", errdefs.Invalid("invalid IP address: %s (only IPv4 host addresses are supported)", a)
+	}
+	return a.String(), nil
+}
+
+// ParseExposed reads one EXPOSE (or --expose) entry, "80", "53/udp" or
+// "8000-8002/tcp", into the ports it names.
+func ParseExposed(spec string) ([]mobynet.Port, error) {
+	portStr, proto, _ := strings.Cut(spec, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	proto = strings.ToLower(proto)
+	if err := checkProto(proto); err != nil {
+		return nil, err
+	}
+	start, end, err := parseRange(portStr)
+	if err != nil || start == 0 {
+		return nil, errdefs.Invalid("invalid containerPort: %s", portStr)
+	}
+	out := make([]mobynet.Port, 0, end-start+1)
+	for n := start; n <= end; n++ {
+		p, _ := mobynet.PortFrom(uint16(n), mobynet.IPProtocol(proto))
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -91,6 +205,7 @@ func hasContainerPort(bs []PortBinding, port int, proto string) bool {
 	return false
 }
 
+// checkProto refuses a protocol docker does not publish.
 func checkProto(p string) error {
 	switch p {
 	case "tcp", "udp", "sctp":
@@ -202,13 +317,11 @@ func parsePortNum(s string) (int, error) {
 
 // PortMap is the NetworkSettings.Ports / HostConfig.PortBindings shape of
 // docker inspect. Exposed ports without a binding appear with a nil list.
-func PortMap(bs []PortBinding, exposed []string) mobynet.PortMap {
+func PortMap(bs []PortBinding, exposed []mobynet.Port) mobynet.PortMap {
 	pm := mobynet.PortMap{}
-	for _, e := range exposed {
-		if p, err := mobynet.ParsePort(e); err == nil {
-			if _, ok := pm[p]; !ok {
-				pm[p] = nil
-			}
+	for _, p := range exposed {
+		if _, ok := pm[p]; !ok {
+			pm[p] = nil
 		}
 	}
 	for _, b := range bs {
@@ -234,24 +347,19 @@ func PortLines(bs []PortBinding) []string {
 
 // PSPorts is the PORTS column of `docker ps`: "127.0.0.1:8080->80/tcp, 443/tcp".
 // exposed ports that are not published are listed as "PORT/proto".
-func PSPorts(bs []PortBinding, exposed []string) string {
+func PSPorts(bs []PortBinding, exposed []mobynet.Port) string {
 	var parts []string
 	for _, b := range sortedBindings(bs) {
 		parts = append(parts, fmt.Sprintf("%s->%d/%s", net.JoinHostPort(b.hostIP(), strconv.Itoa(b.HostPort)), b.ContainerPort, b.proto()))
 	}
-	seen := map[string]bool{}
+	seen := map[mobynet.Port]bool{}
 	var bare []string
-	for _, e := range exposed {
-		port, proto, _ := strings.Cut(e, "/")
-		if proto == "" {
-			proto = "tcp"
-		}
-		n, err := strconv.Atoi(port)
-		if err != nil || hasContainerPort(bs, n, proto) || seen[e] {
+	for _, p := range exposed {
+		if hasContainerPort(bs, int(p.Num()), string(p.Proto())) || seen[p] {
 			continue
 		}
-		seen[e] = true
-		bare = append(bare, fmt.Sprintf("%d/%s", n, proto))
+		seen[p] = true
+		bare = append(bare, p.String())
 	}
 	sort.Strings(bare)
 	return strings.Join(append(parts, bare...), ", ")

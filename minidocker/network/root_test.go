@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minidocker/minidocker/minidocker/testutil"
+	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -668,7 +669,7 @@ func TestReconcileAfterReboot(t *testing.T) {
 func TestDefaultHostIP(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.DefaultHostIP = "127.0.0.1" })
-	bs, err := ParsePorts([]string{"80"}, nil, false)
+	bs, err := Bindings(mobynet.PortMap{mobynet.MustParsePort("80/tcp"): nil}, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
