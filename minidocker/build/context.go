@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,15 +9,15 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	units "github.com/docker/go-units"
 	"github.com/minidocker/minidocker/minidocker/archive"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // ContextTar is the client side of a build: it tars dir for POST /build,
@@ -100,8 +99,11 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 			// keeps it out of COPY/ADD (the docker CLI does the same).
 			delete(keep, ".dockerignore")
 			// (the walk skips the original .dockerignore: a last rule wins)
-			rules := append(slices.Clip(ign.rules), ignoreRule{re: regexp.MustCompile(`^\.dockerignore$`)})
-			err = writeContext(tw, realCtx, &ignoreRules{rules: rules}, keep)
+			var withIgnore *ignoreRules
+			withIgnore, err = newIgnoreRules(append(slices.Clip(ign.patterns), ".dockerignore"))
+			if err == nil {
+				err = writeContext(tw, realCtx, withIgnore, keep)
+			}
 			if err == nil {
 				err = addIgnoreWith(tw, realCtx, dfName)
 			}
@@ -166,18 +168,26 @@ func addFile(tw *archive.Writer, p, name string) error {
 	return tw.AddTree(context.Background(), root, filepath.Base(p), archive.WriteOptions{Name: name, RootOwned: true})
 }
 
-// ignoreRules are .dockerignore patterns: one per line, '#' comments,
+// ignoreRules are the patterns of a .dockerignore, matched by moby's
+// patternmatcher, the code the docker CLI and BuildKit use: '#' comments,
 // '!' re-includes, '*' '?' '[…]' within a path element, '**' across
-// elements; a pattern matching a directory excludes what is below it;
-// the last matching line wins.
+// elements; a pattern matching a directory excludes what is below it; the
+// last matching line wins.
 type ignoreRules struct {
-	rules []ignoreRule
+	patterns []string
+	pm       *patternmatcher.PatternMatcher // nil: nothing is excluded
 }
 
-type ignoreRule struct {
-	re     *regexp.Regexp
-	negate bool
-	dirs   []string // literal leading elements (for mayReinclude)
+// newIgnoreRules compiles patterns.
+func newIgnoreRules(patterns []string) (*ignoreRules, error) {
+	if len(patterns) == 0 {
+		return &ignoreRules{}, nil
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("syntax error in .dockerignore: %v", err)
+	}
+	return &ignoreRules{patterns: patterns, pm: pm}, nil
 }
 
 func readDockerignore(dir string) (*ignoreRules, error) {
@@ -193,119 +203,31 @@ func readDockerignore(dir string) (*ignoreRules, error) {
 }
 
 func parseIgnore(r io.Reader) (*ignoreRules, error) {
-	var out ignoreRules
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		neg := false
-		if strings.HasPrefix(line, "!") {
-			neg = true
-			line = strings.TrimSpace(line[1:])
-		}
-		line = filepath.ToSlash(filepath.Clean(line))
-		line = strings.TrimPrefix(line, "/")
-		if line == "" || line == "." {
-			continue
-		}
-		re, err := globRegexp(line)
-		if err != nil {
-			return nil, fmt.Errorf("syntax error in .dockerignore pattern %q: %v", line, err)
-		}
-		out.rules = append(out.rules, ignoreRule{re: re, negate: neg, dirs: strings.Split(line, "/")})
+	patterns, err := ignorefile.ReadAll(r)
+	if err != nil {
+		return nil, err
 	}
-	return &out, sc.Err()
-}
-
-func globRegexp(p string) (*regexp.Regexp, error) {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch c {
-		case '*':
-			if i+1 < len(p) && p[i+1] == '*' {
-				i++
-				if i+1 < len(p) && p[i+1] == '/' {
-					i++
-					b.WriteString("(.*/)?")
-				} else {
-					b.WriteString(".*")
-				}
-			} else {
-				b.WriteString("[^/]*")
-			}
-		case '?':
-			b.WriteString("[^/]")
-		case '[':
-			j := strings.IndexByte(p[i:], ']')
-			if j < 0 {
-				return nil, fmt.Errorf("unterminated [")
-			}
-			cls := p[i+1 : i+j]
-			if strings.HasPrefix(cls, "!") {
-				cls = "^" + cls[1:]
-			}
-			b.WriteString("[" + cls + "]")
-			i += j
-		case '\\':
-			if i+1 < len(p) {
-				i++
-				b.WriteString(regexp.QuoteMeta(string(p[i])))
-			}
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.Compile(b.String())
+	return newIgnoreRules(patterns)
 }
 
 // excluded reports whether rel (slash-separated) is left out.
 func (ig *ignoreRules) excluded(rel string) bool {
-	if ig == nil || len(ig.rules) == 0 {
+	if ig == nil || ig.pm == nil {
 		return false
 	}
-	// candidate names: rel and each parent
-	var cands []string
-	for p := rel; p != "." && p != "/" && p != ""; p = path.Dir(p) {
-		cands = append(cands, p)
-	}
-	excl := false
-	for _, r := range ig.rules {
-		for _, c := range cands {
-			if r.re.MatchString(c) {
-				excl = !r.negate
-				break
-			}
-		}
-	}
-	return excl
+	m, _ := ig.pm.MatchesOrParentMatches(rel) // patterns were checked by New
+	return m
 }
 
-// mayReinclude: could a '!' rule bring back something below dir?
+// mayReinclude reports whether a '!' pattern could take back something
+// below the excluded directory dir, so the walk must still enter it (the
+// docker CLI's rule: an exclusion pattern that starts with "dir/").
 func (ig *ignoreRules) mayReinclude(dir string) bool {
-	for _, r := range ig.rules {
-		if !r.negate {
-			continue
-		}
-		elems := strings.Split(dir, "/")
-		ok := true
-		for i, e := range elems {
-			if i >= len(r.dirs) {
-				break
-			}
-			if strings.Contains(r.dirs[i], "**") {
-				break
-			}
-			if m, _ := path.Match(r.dirs[i], e); !m {
-				ok = false
-				break
-			}
-		}
-		if ok {
+	if ig == nil || ig.pm == nil || !ig.pm.Exclusions() {
+		return false
+	}
+	for _, p := range ig.pm.Patterns() {
+		if p.Exclusion() && strings.HasPrefix(p.String()+"/", dir+"/") {
 			return true
 		}
 	}
