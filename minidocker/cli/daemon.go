@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,7 +53,9 @@ func (c *DaemonCmd) settings(g *Globals) (config.Config, error) {
 	if g.Debug {
 		flags.LogLevel = "debug"
 	}
-	return config.Default().Merge(file).Merge(flags), nil
+	cfg := config.Default().Merge(file).Merge(flags)
+	cfg.CertsDir = filepath.Join(filepath.Dir(c.ConfigFile), "certs.d")
+	return cfg, nil
 }
 
 // ServeDaemon runs the daemon with its merged settings until ctx ends.

@@ -36,6 +36,12 @@ type Config struct {
 	// chains when it stops, as if it had never run. Docker keeps them (and
 	// so do we by default); isolated test daemons must not.
 	RemoveNetworkOnExit bool `json:"-"`
+
+	// CertsDir is the per-registry trust directory, certs.d beside the
+	// configuration file (/etc/minidocker/certs.d, as Docker's
+	// /etc/docker/certs.d sits beside /etc/docker/daemon.json). Like
+	// Docker's, it is a place, not a daemon.json key.
+	CertsDir string `json:"-"`
 }
 
 // Default returns the settings of a daemon started with no flags and no file.

@@ -43,6 +43,7 @@ func (d *Daemon) RegistryOptions(auth *image.AuthConfig) image.RegistryOptions {
 	return image.RegistryOptions{
 		Mirrors:   d.cfg.RegistryMirrors,
 		Insecure:  d.cfg.InsecureRegistries,
+		CertsDir:  d.cfg.CertsDir,
 		Auth:      auth,
 		UserAgent: "minidocker/" + version.Version,
 	}

@@ -49,6 +49,9 @@ type RegistryOptions struct {
 	Insecure []string
 	// Auth is the credential for this pull or push (nil: anonymous, or Keychain).
 	Auth *AuthConfig
+	// CertsDir holds per-registry trust, as Docker's certs.d: CertsDir/<host:port>/
+	// *.crt (CA certificates) and *.cert/*.key (a client certificate). "": none.
+	CertsDir string
 	// Keychain looks credentials up per registry (e.g. the docker config file).
 	Keychain authn.Keychain
 	// Transport is the base HTTP transport (nil: a fresh one). Tests use it.
@@ -110,10 +113,15 @@ type endpoint struct {
 	opts     []remote.Option
 }
 
-func (o RegistryOptions) endpoint(ctx context.Context, reg name.Registry, insecure bool) *endpoint {
+func (o RegistryOptions) endpoint(ctx context.Context, reg name.Registry, insecure bool) (*endpoint, error) {
 	base := o.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		tlsConfig, err := registryTLS(o.CertsDir, reg.RegistryStr())
+		if err != nil {
+			return nil, err
+		}
+		t.TLSClientConfig = tlsConfig
 		if insecure {
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 		}
@@ -132,7 +140,7 @@ func (o RegistryOptions) endpoint(ctx context.Context, reg name.Registry, insecu
 		remote.WithUserAgent(ua),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}),
 	}
-	return e
+	return e, nil
 }
 
 // ping checks the registry answers, like docker's first GET /v2/: over
@@ -289,7 +297,10 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 	if err != nil {
 		return nil, errdefs.Invalid("invalid reference format: %v", err)
 	}
-	ep := opts.endpoint(ctx, gref.Context().Registry, insecure)
+	ep, err := opts.endpoint(ctx, gref.Context().Registry, insecure)
+	if err != nil {
+		return nil, err
+	}
 	if err := ep.ping(ctx); err != nil {
 		return nil, err
 	}
@@ -643,7 +654,10 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 		return nil, errdefs.Invalid("invalid reference format: %v", err)
 	}
 	p.status("", "The push refers to repository ["+named.Name()+"]")
-	ep := opts.endpoint(ctx, gref.Context().Registry, insecure)
+	ep, err := opts.endpoint(ctx, gref.Context().Registry, insecure)
+	if err != nil {
+		return nil, err
+	}
 	if err := ep.ping(ctx); err != nil {
 		return nil, err
 	}
