@@ -2,7 +2,6 @@ package build
 
 import (
 	"archive/tar"
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,6 +23,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/sys/user"
 )
 
 type copyReq struct {
@@ -864,25 +864,31 @@ func lookupID(v fileView, file, name string) (int, error) {
 	if n, err := strconv.Atoi(name); err == nil {
 		return n, nil
 	}
+	isGroup := strings.HasSuffix(file, "group")
+	what := "user"
+	if isGroup {
+		what = "group"
+	}
 	rel, err := resolveInScope(v, file, true)
 	if err != nil {
 		return 0, err
 	}
 	f, err := v.Open(rel)
 	if err != nil {
-		return 0, fmt.Errorf("no such user: %s", name)
+		return 0, fmt.Errorf("no such %s: %s", what, name)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) >= 3 && fields[0] == name {
-			return strconv.Atoi(fields[2])
+	// the image's files, read by moby/sys/user (runc's and dockerd's parser)
+	if isGroup {
+		groups, err := user.ParseGroupFilter(f, func(g user.Group) bool { return g.Name == name })
+		if err == nil && len(groups) > 0 {
+			return groups[0].Gid, nil
 		}
-	}
-	what := "user"
-	if strings.HasSuffix(file, "group") {
-		what = "group"
+	} else {
+		users, err := user.ParsePasswdFilter(f, func(u user.User) bool { return u.Name == name })
+		if err == nil && len(users) > 0 {
+			return users[0].Uid, nil
+		}
 	}
 	return 0, fmt.Errorf("no such %s: %s", what, name)
 }
