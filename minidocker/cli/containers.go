@@ -16,6 +16,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
+	units "github.com/docker/go-units"
 	mdnetwork "github.com/minidocker/minidocker/minidocker/network"
 )
 
@@ -104,14 +105,14 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 	}
 	var err error
 	if f.Memory != "" {
-		if hc.Memory, err = ramInBytes(f.Memory); err != nil {
+		if hc.Memory, err = units.RAMInBytes(f.Memory); err != nil {
 			return nil, nil, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %v", f.Memory, err)
 		}
 	}
 	if f.MemorySwap != "" {
 		if f.MemorySwap == "-1" {
 			hc.MemorySwap = -1
-		} else if hc.MemorySwap, err = ramInBytes(f.MemorySwap); err != nil {
+		} else if hc.MemorySwap, err = units.RAMInBytes(f.MemorySwap); err != nil {
 			return nil, nil, fmt.Errorf("invalid argument %q for \"--memory-swap\" flag: %v", f.MemorySwap, err)
 		}
 	}
@@ -192,37 +193,6 @@ func readEnvFile(path string) ([]string, error) {
 		}
 	}
 	return out, sc.Err()
-}
-
-// ramInBytes reads docker's sizes: 512, 100k, 64m, 1g (binary units, an
-// optional trailing b).
-func ramInBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "ib")
-	t = strings.TrimSuffix(t, "b")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		case 'p':
-			mult = 1 << 50
-		}
-		if mult != 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("invalid size: '%s'", s)
-	}
-	return int64(v * float64(mult)), nil
 }
 
 // daemonError is how docker's CLI reports a daemon refusal of run/create/start: 125.

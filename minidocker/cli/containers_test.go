@@ -9,15 +9,20 @@ import (
 	"github.com/moby/moby/api/types/network"
 )
 
-func TestRAMInBytes(t *testing.T) {
+// TestMemoryFlags: -m and --memory-swap take docker's sizes (go-units'
+// RAMInBytes: binary units, an optional b/ib) and refuse anything else with
+// the docker CLI's words.
+func TestMemoryFlags(t *testing.T) {
 	for in, want := range map[string]int64{"512": 512, "100k": 100 << 10, "64m": 64 << 20, "500M": 500 << 20, "1g": 1 << 30, "2GB": 2 << 30, "1.5g": 3 << 29} {
-		if got, err := ramInBytes(in); err != nil || got != want {
-			t.Errorf("%s: %d %v, want %d", in, got, err, want)
+		_, hc, err := (&ContainerFlags{Memory: in, MemorySwap: in}).config(false)
+		if err != nil || hc.Memory != want || hc.MemorySwap != want {
+			t.Errorf("%s: %+v %v, want %d", in, hc, err, want)
 		}
 	}
-	for _, bad := range []string{"", "x", "-1m", "10q"} {
-		if _, err := ramInBytes(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+	for _, bad := range []string{"x", "-1m", "10q"} {
+		_, _, err := (&ContainerFlags{Memory: bad}).config(false)
+		if err == nil || !strings.Contains(err.Error(), "invalid argument \""+bad+"\" for \"-m, --memory\" flag: invalid ") {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
 }
