@@ -28,7 +28,7 @@ func serveDaemon(ctx context.Context, cfg config.Config) error {
 		listener.Close()
 		return err
 	}
-	defer d.Close()
+	defer d.Shutdown() // stops the containers unless live-restore is on
 	// Builds end with the daemon: cancel them the moment it is told to stop,
 	// so the API server's graceful shutdown does not wait on them.
 	stopBuilds := context.AfterFunc(ctx, d.CloseBuilds)

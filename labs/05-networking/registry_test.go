@@ -79,7 +79,8 @@ func TestRegistryContainer(t *testing.T) {
 	waitRestarted(t, d, "registry", pid)
 	assert.Equal(t, `{"repositories":["busybox"]}`, strings.TrimSpace(httpGet(t, base+"/v2/_catalog", nil)))
 
-	// the daemon restarts: the registry keeps running and serving
+	// the daemon restarts: its shutdown stops the registry, --restart always
+	// starts it again at the next start, serving the same data
 	d.Restart()
 	assert.True(t, inspect(t, d, "registry").State.Running)
 	assert.Equal(t, `{"repositories":["busybox"]}`, strings.TrimSpace(httpGet(t, base+"/v2/_catalog", nil)))

@@ -32,6 +32,7 @@ type DaemonCmd struct {
 	CgroupParent        string   `name:"cgroup-parent" help:"Parent cgroup of all containers (default minidocker)."`
 	RegistryMirrors     []string `name:"registry-mirror" help:"Preferred registry mirror for docker.io (repeatable)."`
 	InsecureRegistries  []string `name:"insecure-registry" help:"Registry (host:port or CIDR) to reach over plain HTTP (repeatable)."`
+	LiveRestore         bool     `name:"live-restore" help:"Keep the containers running when the daemon stops (default false: SIGTERM stops them)."`
 	RemoveNetworkOnExit bool     `name:"remove-network-on-exit" hidden:"" help:"Delete the bridges and iptables chains on exit (for isolated test daemons)."`
 }
 
@@ -45,7 +46,7 @@ func (c *DaemonCmd) settings(g *Globals) (config.Config, error) {
 		DataRoot: c.DataRoot, ExecRoot: c.ExecRoot, Pidfile: c.Pidfile, LogLevel: c.LogLevel,
 		Bridge: c.Bridge, Bip: c.Bip, IPTables: c.IPTables, IPTablesChain: c.IPTablesChain,
 		CgroupParent: c.CgroupParent, RegistryMirrors: c.RegistryMirrors, InsecureRegistries: c.InsecureRegistries,
-		RemoveNetworkOnExit: c.RemoveNetworkOnExit,
+		RemoveNetworkOnExit: c.RemoveNetworkOnExit, LiveRestore: c.LiveRestore,
 	}
 	if g.Host != "" {
 		flags.Hosts = []string{g.Host}

@@ -31,6 +31,9 @@ type Config struct {
 	IPTables           *bool    `json:"iptables"`
 	IPTablesChain      string   `json:"iptables-chain"`
 	CgroupParent       string   `json:"cgroup-parent"`
+	// LiveRestore keeps the containers running when the daemon stops
+	// (dockerd's live-restore); without it SIGTERM stops them first.
+	LiveRestore bool `json:"live-restore"`
 
 	// RemoveNetworkOnExit makes the daemon delete its bridges and iptables
 	// chains when it stops, as if it had never run. Docker keeps them (and
@@ -160,6 +163,7 @@ func (c Config) Merge(over Config) Config {
 		c.InsecureRegistries = over.InsecureRegistries
 	}
 	c.RemoveNetworkOnExit = c.RemoveNetworkOnExit || over.RemoveNetworkOnExit
+	c.LiveRestore = c.LiveRestore || over.LiveRestore // the flag can only turn it on, as dockerd's
 	if over.IPTables != nil {
 		c.IPTables = over.IPTables
 	}

@@ -11,12 +11,15 @@ import (
 
 func TestParseReadsEveryKey(t *testing.T) {
 	c, err := Parse("d.json", []byte(`{"data-root":"/d","registry-mirrors":["https://m.example"],
-		"insecure-registries":["reg.test:5000","10.0.0.0/8"],"bip":"10.9.0.1/24","iptables":false}`))
+		"insecure-registries":["reg.test:5000","10.0.0.0/8"],"bip":"10.9.0.1/24","iptables":false,
+		"live-restore":true}`))
 	require.NoError(t, err)
 	assert.Equal(t, "/d", c.DataRoot)
 	assert.Equal(t, []string{"https://m.example"}, c.RegistryMirrors)
 	assert.Equal(t, []string{"reg.test:5000", "10.0.0.0/8"}, c.InsecureRegistries)
 	assert.False(t, Default().Merge(c).IPTablesEnabled())
+	assert.True(t, Default().Merge(c).LiveRestore)
+	assert.False(t, Default().LiveRestore, "live-restore is off by default, as in dockerd")
 	assert.Equal(t, "/run/minidocker", Default().Merge(c).ExecRoot, "unset keys keep their default")
 }
 

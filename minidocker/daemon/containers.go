@@ -223,8 +223,11 @@ func (d *Daemon) initContainers() error {
 		d.containers.byID[c.ID] = c
 		restore = append(restore, c)
 	}
+	var restart []*Container
 	for _, c := range restore {
-		d.restoreContainer(c)
+		if d.restoreContainer(c) {
+			restart = append(restart, c)
+		}
 	}
 	// bundles nobody owns (e.g. removed while the daemon was down)
 	if bs, err := os.ReadDir(d.bundlesDir()); err == nil {
@@ -236,6 +239,7 @@ func (d *Daemon) initContainers() error {
 			}
 		}
 	}
+	d.restartAtStart(restart) // containers_shutdown.go
 	return nil
 }
 
@@ -253,8 +257,10 @@ func (d *Daemon) mergeOldRecord(c *Container) {
 	}
 }
 
-// restoreContainer reconciles one record at daemon start.
-func (d *Daemon) restoreContainer(c *Container) {
+// restoreContainer reconciles one record at daemon start. It reports
+// whether the container, found stopped, is to be started again by its
+// restart policy (restartOnDaemonStart).
+func (d *Daemon) restoreContainer(c *Container) (restart bool) {
 	c.mu.Lock()
 	running := c.State.Running || c.State.Restarting
 	c.mu.Unlock()
@@ -269,7 +275,7 @@ func (d *Daemon) restoreContainer(c *Container) {
 				slog.Info("reconnected to running container", "id", c.ID[:12], "pid", st.Pid)
 				go d.monitor(c, shim)
 				d.resumeNames(c) // networks_dns.go
-				return
+				return false
 			}
 		}
 		// The shim is gone: it left the exit status behind (or nothing
@@ -279,8 +285,8 @@ func (d *Daemon) restoreContainer(c *Container) {
 			st = libcontainer.ExitStatus{ExitCode: 255, FinishedAt: time.Now().UTC()}
 		}
 		slog.Info("container exited while the daemon was down", "id", c.ID[:12], "exit", st.ExitCode)
-		go d.handleExit(c, st)
-		return
+		go d.handleExit(c, st) // applies the restart policy
+		return false
 	}
 	// not running: nothing of the runtime may be left
 	if _, err := os.Stat(c.BundleDir); err == nil {
@@ -289,10 +295,12 @@ func (d *Daemon) restoreContainer(c *Container) {
 	}
 	c.mu.Lock()
 	autoRemove := c.HostConfig.AutoRemove && c.State.Status == "exited"
+	restart = restartOnDaemonStart(c)
 	c.mu.Unlock()
 	if autoRemove {
 		go d.removeContainer(c, false)
 	}
+	return restart
 }
 
 func (d *Daemon) closeContainers() { trash.Wait() }

@@ -321,7 +321,7 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	c.shim = nil
 	restart := false
 	rp := c.HostConfig.RestartPolicy
-	if !c.ManuallyStopped && !c.removed && !c.HostConfig.AutoRemove {
+	if !c.ManuallyStopped && !c.removed && !c.HostConfig.AutoRemove && !d.shuttingDown.Load() {
 		switch rp.Name {
 		case "always", "unless-stopped":
 			restart = true
@@ -363,7 +363,7 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 				return
 			}
 			c.mu.Lock()
-			stop := c.ManuallyStopped || c.removed || !c.State.Restarting
+			stop := c.ManuallyStopped || c.removed || !c.State.Restarting || d.shuttingDown.Load()
 			if !stop {
 				c.RestartCount++
 			}
@@ -409,7 +409,9 @@ func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
 		c.mu.Unlock()
 		return errdefs.NotModified("container already stopped")
 	}
-	c.ManuallyStopped = true
+	// the daemon's own stop at shutdown is not a user's: unless-stopped
+	// comes back at the next start (containers_shutdown.go)
+	c.ManuallyStopped = !d.shuttingDown.Load()
 	c.save()
 	shim, exitCh := c.shim, c.exitCh
 	if signal == "" {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/minidocker/minidocker/minidocker/config"
 	"github.com/minidocker/minidocker/minidocker/image"
@@ -27,11 +28,14 @@ type Daemon struct {
 	// imageUse keeps rmi from deleting an image between a create's
 	// resolving it and the new container's being in the store: create
 	// holds it for reading across both, rmi for writing (lock order in doc.go).
-	imageUse   sync.RWMutex
-	networks   *network.Manager // networks.go
-	containers *containerStore  // containers.go
-	builds     *buildSet        // build.go
-	volumes    *volume.Store    // volumes.go
+	imageUse sync.RWMutex
+	// shuttingDown is set once SIGTERM came: containers stopped now are
+	// not stopped by a user, and no restart policy starts one again.
+	shuttingDown atomic.Bool
+	networks     *network.Manager // networks.go
+	containers   *containerStore  // containers.go
+	builds       *buildSet        // build.go
+	volumes      *volume.Store    // volumes.go
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -62,7 +66,7 @@ func New(cfg config.Config) (*Daemon, error) {
 func (d *Daemon) Config() config.Config { return d.cfg }
 
 // Close releases what the daemon holds. Containers keep running: their
-// shims do not depend on the daemon process.
+// shims do not depend on the daemon process (Shutdown stops them first).
 func (d *Daemon) Close() error {
 	d.CloseBuilds()
 	d.closeContainers()

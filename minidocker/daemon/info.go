@@ -54,6 +54,7 @@ func (d *Daemon) Info() system.Info {
 		Runtimes:           map[string]system.RuntimeWithStatus{"minidocker": {}},
 		InitBinary:         "minidocker init",
 		SecurityOptions:    []string{"name=cgroupns"},
+		LiveRestoreEnabled: d.cfg.LiveRestore,
 	}
 	info.Plugins.Volume = []string{"local"}
 	info.Plugins.Network = []string{"bridge", "host", "none", "container"}
