@@ -16,6 +16,8 @@
 //     after masking what differs from run to run (Mask: IDs, digests, times,
 //     host ports, sizes; runs of blanks count as one). A line `...` in the
 //     text stands for any number of output lines, `...` inside a line for any text.
+//   - scripts/demo.sh replays the transcripts, and no chapter keeps a
+//     script of its own (TestDemoIsTheTranscripts).
 //   - Relative links and named files (`minidocker/cli/build.go`) must
 //     exist in the repository; a function named in backticks next to a file
 //     (`startInNetns` in `shim_linux.go`) must be declared in that file; and

@@ -157,3 +157,21 @@ func TestChapterReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoIsTheTranscripts keeps `make demo` and the chapters one text: the
+// demo replays the chapters' console blocks, and no chapter keeps a script
+// of its own that could say something else.
+func TestDemoIsTheTranscripts(t *testing.T) {
+	repo := testutil.RepoRoot()
+	demo, err := os.ReadFile(filepath.Join(repo, "scripts", "demo.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(demo), "go run ./chapters/doctest/replay") {
+		t.Error("scripts/demo.sh must replay the chapters' transcripts (go run ./chapters/doctest/replay)")
+	}
+	scripts, _ := filepath.Glob(filepath.Join(repo, "chapters", "*", "*.sh"))
+	for _, s := range scripts {
+		t.Errorf("%s: a chapter's commands belong in its ```console transcripts, where they are tested", s)
+	}
+}
