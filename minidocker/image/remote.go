@@ -27,6 +27,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"golang.org/x/sync/errgroup"
 )
 
 // AuthConfig is a registry credential (what X-Registry-Auth carries).
@@ -378,43 +379,28 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 	if limit <= 0 {
 		limit = 3
 	}
-	sem := make(chan struct{}, limit)
-	errs := make(chan error, len(jobs))
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			default:
-				p.layer(j.short, "Waiting") // more layers than parallel downloads
-				select {
-				case sem <- struct{}{}:
-				case <-lctx.Done():
-					errs <- lctx.Err()
-					return
-				}
-			}
-			defer func() { <-sem }()
-			err := s.pullLayer(lctx, j.layer, j.diffID, j.short, repoName, p)
-			if err != nil {
-				cancel()
-			}
-			errs <- err
-		}()
+	// At most limit layers download at once; the others say "Waiting"
+	// until a slot frees, as docker's do. The first failure cancels the rest.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	pull := func(j job) func() error {
+		return func() error { return s.pullLayer(gctx, j.layer, j.diffID, j.short, repoName, p) }
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, remoteError(err, named)
+	var waiting []job
+	for _, j := range jobs {
+		if len(waiting) > 0 || !g.TryGo(pull(j)) {
+			p.layer(j.short, "Waiting") // more layers than parallel downloads
+			waiting = append(waiting, j)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for _, j := range waiting {
+		g.Go(pull(j))
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, remoteError(err, named)
 	}
 
 	imgID, err := s.putImage(rawCfg, "")
@@ -694,15 +680,11 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	if limit <= 0 {
 		limit = 5
 	}
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
+	var g errgroup.Group // at most limit layers upload at once
+	g.SetLimit(limit)
 	errs := make([]error, n)
 	for i := n - 1; i >= 0; i-- {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			l := layers[i]
 			short := ShortID(l.diffID)
 			var v1l v1.Layer = l
@@ -715,7 +697,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 			}
 			if err := remote.WriteLayer(repo, v1l, ep.opts...); err != nil {
 				errs[i] = err
-				return
+				return nil
 			}
 			ep.obs.mu.Lock()
 			existed, from := ep.obs.exists[l.blob], ep.obs.mounted[l.blob]
@@ -734,9 +716,10 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 				}
 				return nil
 			})
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	g.Wait() // errors are in errs, reported in layer order
 	for _, err := range errs {
 		if err != nil {
 			return nil, remoteError(err, named)
