@@ -162,9 +162,11 @@ func (s containerRouter) renameContainer(w http.ResponseWriter, r *http.Request,
 }
 
 func (s containerRouter) resizeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
-	h, _ := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
-	wd, _ := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
-	if err := s.backend.ResizeContainer(v["id"], uint(h), uint(wd)); err != nil {
+	h, wd, err := resizeParams(r)
+	if err != nil {
+		return err
+	}
+	if err := s.backend.ResizeContainer(v["id"], h, wd); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -60,12 +59,11 @@ func (s execRouter) getExecJSON(w http.ResponseWriter, r *http.Request, vars map
 }
 
 func (s execRouter) postExecResize(w http.ResponseWriter, r *http.Request, vars map[string]string) error {
-	h, err1 := strconv.ParseUint(r.URL.Query().Get("h"), 10, 16)
-	wd, err2 := strconv.ParseUint(r.URL.Query().Get("w"), 10, 16)
-	if err1 != nil || err2 != nil {
-		return errdefs.Invalid("invalid resize parameters: h=%q w=%q", r.URL.Query().Get("h"), r.URL.Query().Get("w"))
+	h, wd, err := resizeParams(r)
+	if err != nil {
+		return err
 	}
-	if err := s.backend.ExecResize(vars["id"], uint(h), uint(wd)); err != nil {
+	if err := s.backend.ExecResize(vars["id"], h, wd); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -96,8 +94,10 @@ func (s execRouter) postExecStart(w http.ResponseWriter, r *http.Request, vars m
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
+	// As in dockerd, the framing follows the start request's Tty, not the
+	// exec's: a client that asks for frames gets them, even from a tty.
 	contentType := "application/vnd.docker.raw-stream"
-	if !e.Tty() {
+	if !req.Tty {
 		contentType = "application/vnd.docker.multiplexed-stream"
 	}
 	conn, brw, err := hijackStream(w, r, contentType)
@@ -106,7 +106,7 @@ func (s execRouter) postExecStart(w http.ResponseWriter, r *http.Request, vars m
 	}
 	defer conn.Close()
 	var stdout, stderr io.Writer = conn, nil
-	if !e.Tty() {
+	if !req.Tty {
 		var mu sync.Mutex
 		stdout = &frameWriter{mu: &mu, w: conn, stream: 1}
 		stderr = &frameWriter{mu: &mu, w: conn, stream: 2}

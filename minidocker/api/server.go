@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -182,15 +185,52 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// readJSON decodes a request body; a bad body is the client's fault (400).
+// readJSON decodes a request body as dockerd does: an empty body is
+// allowed; otherwise the Content-Type must be JSON, the body one JSON
+// value and nothing after it. A bad body is the client's fault (400).
 func readJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
 	}
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		return errdefs.Invalid("invalid JSON body: %v", err)
+	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // a chunked request with an empty body
+		}
+		return errdefs.Invalid("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return errdefs.Invalid("unexpected content after JSON")
 	}
 	return nil
+}
+
+// checkJSONContentType accepts "application/json" with any parameters
+// (charset=utf-8), and refuses anything else with dockerd's words.
+func checkJSONContentType(ct string) error {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return errdefs.Invalid("malformed Content-Type header (%s): %v", ct, err)
+	}
+	if mt != "application/json" {
+		return errdefs.Invalid("unsupported Content-Type header (%s): must be 'application/json'", ct)
+	}
+	return nil
+}
+
+// resizeParams reads the h and w of a container or exec resize; a value
+// that is not a terminal size is the client's mistake (400).
+func resizeParams(r *http.Request) (h, w uint, err error) {
+	q := r.URL.Query()
+	hh, err1 := strconv.ParseUint(q.Get("h"), 10, 16)
+	ww, err2 := strconv.ParseUint(q.Get("w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, errdefs.Invalid("invalid resize parameters: h=%q w=%q", q.Get("h"), q.Get("w"))
+	}
+	return uint(hh), uint(ww), nil
 }
 
 // boolValue reads a query flag as docker does: "1", "true", "True" are on.

@@ -317,6 +317,11 @@ func (d *Daemon) ExecResize(id string, h, w uint) error {
 		return err
 	}
 	e.mu.Lock()
+	if !e.ended.IsZero() {
+		e.mu.Unlock()
+		// its terminal is gone: the client's state is stale (409, not 500)
+		return errdefs.Conflict("exec %s is not running", id)
+	}
 	e.size = [2]uint16{uint16(h), uint16(w)}
 	proc := e.proc
 	e.mu.Unlock()

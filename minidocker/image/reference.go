@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
@@ -95,6 +96,10 @@ func ParseRepositoryTag(s string) (reference.NamedTagged, error) {
 	}
 	if _, ok := r.(reference.Canonical); ok {
 		return nil, errdefs.Invalid("refusing to create a tag with a digest reference")
+	}
+	if reference.FamiliarName(r) == string(digest.Canonical) {
+		// "sha256:x" would read as an image ID wherever it is used
+		return nil, errdefs.Invalid("refusing to create an ambiguous tag using digest algorithm as name")
 	}
 	nt, ok := r.(reference.NamedTagged)
 	if !ok {
