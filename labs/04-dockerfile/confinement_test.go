@@ -174,6 +174,10 @@ func TestConfinementSeccomp(t *testing.T) {
 	out = refused(t, d, "mkdir /newdir", "--security-opt", "seccomp="+profile)
 	assert.Contains(t, out, "Permission denied", "the profile's errno (EACCES)")
 	pid1Run(t, d, "--security-opt", "seccomp="+profile, "busybox", "unshare", "-U", "true")
+
+	// info says so, in docker's words (and docker's CLI reads it the same)
+	assert.Contains(t, d.MustCLI("info"), " Security Options:\n  seccomp\n   Profile: builtin\n")
+	assert.Contains(t, d.Docker("info").Stdout, " Security Options:\n  seccomp\n   Profile: builtin\n")
 }
 
 // TestConfinementThroughDockerCLI: the same settings sent by docker's own
@@ -197,4 +201,10 @@ func TestConfinementThroughDockerCLI(t *testing.T) {
 	r = docker("busybox", "unshare", "-U", "true")
 	assert.NotEqual(t, 0, r.Code)
 	assert.Contains(t, r.Combined(), "Operation not permitted")
+
+	// a field minidocker does not implement is refused, not ignored
+	r = d.Docker("create", "--ulimit", "nofile=10:10", "busybox")
+	assert.NotEqual(t, 0, r.Code)
+	assert.Contains(t, r.Stderr, "minidocker does not support HostConfig.Ulimits yet")
+	assert.Empty(t, strings.TrimSpace(d.MustCLI("ps", "-aq")), "nothing was created")
 }

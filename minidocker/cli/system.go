@@ -107,6 +107,7 @@ func (InfoCmd) Run(g *Globals) error {
 		strings.Join(i.Plugins.Volume, " "), strings.Join(i.Plugins.Network, " "), strings.Join(i.Plugins.Log, " "))
 	fmt.Fprintf(w, " Default Runtime: %s\n", i.DefaultRuntime)
 	fmt.Fprintf(w, " Init Binary: %s\n", i.InitBinary)
+	printSecurityOptions(w, i.SecurityOptions)
 	fmt.Fprintf(w, " Kernel Version: %s\n", i.KernelVersion)
 	fmt.Fprintf(w, " Operating System: %s\n", i.OperatingSystem)
 	fmt.Fprintf(w, " OSType: %s\n", i.OSType)
@@ -150,4 +151,23 @@ func compareAPI(a, b string) int {
 		return am - bm
 	}
 	return an - bn
+}
+
+// printSecurityOptions prints info's "name=seccomp,profile=builtin" list
+// as docker's CLI does: the name, then each other key as "Key: value".
+func printSecurityOptions(w io.Writer, opts []string) {
+	if len(opts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, " Security Options:")
+	for _, o := range opts {
+		for _, kv := range strings.Split(o, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "name" {
+				fmt.Fprintf(w, "  %s\n", v)
+			} else {
+				fmt.Fprintf(w, "   %s: %s\n", strings.ToUpper(k[:1])+k[1:], v)
+			}
+		}
+	}
 }

@@ -53,8 +53,10 @@ func (d *Daemon) Info() system.Info {
 		DefaultRuntime:     "minidocker",
 		Runtimes:           map[string]system.RuntimeWithStatus{"minidocker": {}},
 		InitBinary:         "minidocker init",
-		SecurityOptions:    []string{"name=cgroupns"},
 		LiveRestoreEnabled: d.cfg.LiveRestore,
+		// docker's form: what confines a default container (the seccomp
+		// profile every container gets unless it says otherwise)
+		SecurityOptions: []string{"name=seccomp,profile=builtin", "name=cgroupns"},
 	}
 	info.Plugins.Volume = []string{"local"}
 	info.Plugins.Network = []string{"bridge", "host", "none", "container"}
