@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/moby/sys/signal"
 )
 
 // Options are the knobs of POST /build that the classic builder honours.
@@ -661,30 +661,13 @@ func (st *stage) resolveCmdLine(c instructions.ShellDependantCmdLine) []string {
 	// exercise:end 04-entrypoint-cmd
 }
 
-var signalNames = map[string]bool{}
-
-func init() {
-	for _, n := range []string{"ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ"} {
-		signalNames[n] = true
-	}
-}
-
-// checkSignal accepts what docker's signal.ParseSignal accepts on Linux.
+// checkSignal accepts what docker accepts for STOPSIGNAL: a name moby/sys/signal
+// (docker's parser) knows, or a number from 1 to 64.
 func checkSignal(s string) error {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return errdefs.Invalid("Invalid signal: %s", s)
-		}
-		return nil
+	if sig, err := signal.ParseSignal(s); err != nil || sig <= 0 || sig > 64 {
+		return errdefs.Invalid("Invalid signal: %s", s)
 	}
-	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
-	if signalNames[name] {
-		return nil
-	}
-	if strings.HasPrefix(name, "RTMIN") || strings.HasPrefix(name, "RTMAX") {
-		return nil
-	}
-	return errdefs.Invalid("Invalid signal: %s", s)
+	return nil
 }
 
 // createdBy renders a history/cache line the way the classic builder does:

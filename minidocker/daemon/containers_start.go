@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
-	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
+	"github.com/moby/sys/signal"
 )
 
 // StartContainer is `docker start`.
@@ -469,24 +469,15 @@ func (d *Daemon) RestartContainer(ref string, timeout *int, signal string) error
 	return d.startContainer(c, false)
 }
 
-// ParseSignal reads "KILL", "SIGKILL" or "9".
+// ParseSignal reads "KILL", "SIGKILL", "RTMIN+3" or "9" with moby/sys/signal
+// (docker's own parser), and refuses numbers outside 1-64 as dockerd does
+// when it sends the signal.
 func ParseSignal(s string) (syscall.Signal, error) {
-	if n, err := fmt.Sscanf(s, "%d", new(int)); err == nil && n == 1 {
-		var v int
-		fmt.Sscanf(s, "%d", &v)
-		if v <= 0 || v > 64 {
-			return 0, errdefs.Invalid("Invalid signal: %s", s)
-		}
-		return syscall.Signal(v), nil
+	sig, err := signal.ParseSignal(s)
+	if err != nil || sig <= 0 || sig > 64 {
+		return 0, errdefs.Invalid("Invalid signal: %s", s)
 	}
-	name := strings.ToUpper(s)
-	if !strings.HasPrefix(name, "SIG") {
-		name = "SIG" + name
-	}
-	if sig := unix.SignalNum(name); sig != 0 {
-		return sig, nil
-	}
-	return 0, errdefs.Invalid("Invalid signal: %s", s)
+	return sig, nil
 }
 
 // KillContainer is `docker kill`.
