@@ -41,9 +41,10 @@ legacy_cold="" legacy_cached=""
 if command -v dockerd >/dev/null; then
 	DD=$BUILD_BENCH/dockerd
 	mkdir -p "$DD"
+	echo '{}' >"$DD/daemon.json" # dockerd refuses an empty file; no host /etc/docker/daemon.json either
 	dockerd --host "unix://$DD/d.sock" --data-root "$DD/data" --exec-root "$DD/exec" --pidfile "$DD/d.pid" \
-		--bridge none --iptables=false --ip6tables=false --containerd-namespace mdbench --config-file /dev/null \
-		>"$DD/log" 2>&1 &
+		--bridge none --iptables=false --ip6tables=false --containerd-namespace mdbench \
+		--containerd-plugins-namespace mdbench-plugins --config-file "$DD/daemon.json" >"$DD/log" 2>&1 &
 	DD_PID=$!
 	stop_bench_dockerd() { kill "$DD_PID" 2>/dev/null && wait "$DD_PID" 2>/dev/null || true; }
 	trap 'stop_bench_dockerd; cleanup' EXIT
