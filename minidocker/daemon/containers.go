@@ -25,8 +25,8 @@ import (
 //
 // The exported fields are the record; the unexported ones live only while
 // the daemon runs. Lock order: op (a whole operation: start, stop, rm)
-// before mu (the fields). Code outside this file reads fields through
-// Snapshot or with Lock/Unlock held.
+// before mu (the fields). Code outside this file reads the fields with
+// Lock/Unlock held (or through a method here that takes mu).
 type Container struct {
 	mu         sync.Mutex
 	ID         string

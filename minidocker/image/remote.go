@@ -316,12 +316,8 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 		return nil, remoteError(err, named)
 	}
 	p.status(id, "Pulling from "+reference.Path(named))
-	var img v1.Image
-	if desc.MediaType.IsIndex() {
-		img, err = desc.Image()
-	} else {
-		img, err = desc.Image()
-	}
+	// for an index, Image picks the linux/amd64 manifest (remote.WithPlatform)
+	img, err := desc.Image()
 	if err != nil {
 		return nil, remoteError(err, named)
 	}
@@ -422,9 +418,6 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 	}
 	dref, err := reference.WithDigest(reference.TrimNamed(named), digest.Digest(desc.Digest.String()))
 	if err == nil {
-		if old, ok := s.repos[dref.String()]; ok && old == imgID && !newer {
-			newer = false
-		}
 		s.repos[dref.String()] = imgID
 		s.saveReposLocked()
 	}
