@@ -6,6 +6,10 @@
 // root and exec root, opens every subsystem and reconciles what a crash may
 // have left. info.go answers `docker info` from what the host really has.
 // The api package turns HTTP into calls on *Daemon; nothing here knows HTTP.
+// volumes.go and mounts.go tie containers to volumes (package volume), binds
+// and tmpfs; networks_connect.go and networks_dns.go put a container on
+// several networks and give it names (--network-alias, --add-host, the
+// embedded DNS server of package network).
 //
 // # Lock order
 //

@@ -488,14 +488,15 @@ func (d *Daemon) portsSummary(c *Container) []container.PortSummary {
 	return out
 }
 
-// Names on user-defined networks. Docker answers container names on a
-// user-defined network with its embedded DNS server (127.0.0.11). We give
-// the same result with /etc/hosts, as docker's links once did: a starting
-// container's hosts file gets a line for every container already on its
-// network, and theirs get a line for it; when it stops, the line goes. The
-// hosts files are bind-mounted into running containers, so they are
-// rewritten in place (same inode), never replaced. The default bridge has
-// no names, as in docker.
+// Names on user-defined networks. The embedded DNS server (127.0.0.11,
+// network/dns.go) answers them, aliases and second networks included. The
+// names of the containers on the first network are also kept in
+// /etc/hosts, minidocker's way before it had the server (and docker's links
+// once): a starting container's hosts file gets a line for every container
+// already on its network, and theirs get a line for it; when it stops, the
+// line goes. The hosts files are bind-mounted into running containers, so
+// they are rewritten in place (same inode), never replaced. The default
+// bridge has no names, as in docker.
 
 var peerHostsMu sync.Mutex // serialises edits of the hosts files of peers
 

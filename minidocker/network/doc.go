@@ -17,6 +17,11 @@
 // gateway address. The other end ("vethXXXXXXX") is enslaved to the bridge,
 // which switches frames between containers like a small Ethernet switch.
 //
+// A container on more networks than one (`network connect`) gets one more
+// veth per network into the same namespace (eth1, eth2...: AttachSecondary),
+// with an address but no default route. On user-defined networks dns.go runs
+// the embedded DNS server (127.0.0.11) in the container's namespace.
+//
 // IP addresses are not kept in a separate IPAM database: the endpoint records
 // (StateDir/endpoints/<id>.json, written atomically before anything is made in
 // the kernel) are the allocation. One source of truth means a crash cannot
