@@ -5,6 +5,11 @@
 // Start reading at New in daemon.go: it makes the directories under the data
 // root and exec root, opens every subsystem and reconciles what a crash may
 // have left. info.go answers `docker info` from what the host really has.
+// Create refuses every request field minidocker does not implement with a
+// 400 that names it (unsupported.go: one table, delete a line when a field
+// is implemented); security.go checks and translates the confinement
+// settings (capabilities, --privileged, --security-opt with seccomp and
+// no-new-privileges, --read-only) into the runtime's Spec.
 // The api package turns HTTP into calls on *Daemon; nothing here knows HTTP.
 // volumes.go and mounts.go tie containers to volumes (package volume), binds
 // and tmpfs; networks_connect.go and networks_dns.go put a container on
