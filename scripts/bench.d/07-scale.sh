@@ -46,14 +46,15 @@ report "$SCALE_N containers by $SCALE_P parallel clients ($running up)" "$scale_
 psn_ms=$(mean_ms "$MD -H $MDH ps")
 report "ps with $running running" "$psn_ms" ms "ps with 0 running" "$ps0_ms"
 
-shim_sum=0
-for id in $(md ps -q); do
-	pid=$(md inspect -f '{{.State.Pid}}' "$id")
+# RSS counts the binary's shared pages in every shim; PSS splits them
+shim_rss_sum=0 shim_pss_sum=0
+for pid in $(md ps -q | xargs "$MD" -H "$MDH" inspect -f '{{.State.Pid}}'); do
 	shim=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status")
-	shim_sum=$(python3 -c "print('%.1f' % ($shim_sum + $(rss_mib "$shim")))")
+	shim_rss_sum=$(python3 -c "print('%.1f' % ($shim_rss_sum + $(rss_mib "$shim")))")
+	shim_pss_sum=$(python3 -c "print('%.1f' % ($shim_pss_sum + $(awk '/^Pss:/ {printf "%.3f", $2/1024}' "/proc/$shim/smaps_rollup")))")
 done
 report "daemon RSS with $running running" "$(rss_mib "$DAEMON_PID")" MiB
-report "sum of shim RSS with $running running" "$shim_sum" MiB
+report "sum of shim RSS with $running running" "$shim_rss_sum" MiB "sum of their PSS" "$shim_pss_sum"
 md ps -aq | xargs -r -P "$SCALE_P" -n 10 "$MD" -H "$MDH" rm -f >/dev/null
 
 # --- run/rm cycles: does anything grow? --------------------------------------
