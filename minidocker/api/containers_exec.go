@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -112,7 +113,8 @@ func (s execRouter) postExecStart(w http.ResponseWriter, r *http.Request, vars m
 		stderr = &frameWriter{mu: &mu, w: conn, stream: 2}
 	}
 	// brw.Reader holds whatever stdin the client sent with its request
-	if _, err := s.backend.ExecStart(context.Background(), e, brw.Reader, stdout, stderr); err != nil {
+	stdin, drain := pumpStdin(brw.Reader)
+	if _, err := s.backend.ExecStart(context.Background(), e, stdin, stdout, stderr); err != nil {
 		fmt.Fprintf(stdout, "%s\r\n", err)
 	}
 	// Half-close, then wait (briefly) for the client to close its side:
@@ -120,10 +122,34 @@ func (s execRouter) postExecStart(w http.ResponseWriter, r *http.Request, vars m
 	// connection, and the client could lose the end of the output.
 	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
-		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-		io.Copy(io.Discard, brw.Reader)
 	}
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	drain()
 	return nil
+}
+
+// pumpStdin reads the client's side of a hijacked connection from one
+// goroutine only, for the whole exec: the process's stdin gets the bytes
+// until it ends, then drain makes the same goroutine throw the rest away
+// until the client closes (or the read deadline passes) and waits for it.
+// Reading the connection from a second goroutine once the process has
+// ended, while the first is still blocked in a read, is what net/http
+// answers with a panic ("invalid Body.Read call. After hijacked…").
+func pumpStdin(client io.Reader) (stdin io.Reader, drain func()) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := io.Copy(pw, client)
+		pw.CloseWithError(err) // nil: the client half-closed, the process reads EOF
+		if errors.Is(err, io.ErrClosedPipe) {
+			io.Copy(io.Discard, client) // the process ended first
+		}
+	}()
+	return pr, func() {
+		pr.Close()
+		<-done
+	}
 }
 
 // hijackStream takes over the connection and answers "101 UPGRADED" (or

@@ -3,6 +3,8 @@ package daemon
 import (
 	"log/slog"
 	"sync"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
 )
 
 // What happens to containers when the daemon stops and starts again, as
@@ -100,4 +102,17 @@ func (d *Daemon) restartAtStart(list []*Container) {
 		}()
 	}
 	wg.Wait()
+}
+
+// removeCgroupParent removes the --cgroup-parent directories (one per
+// hierarchy on cgroup v1) when the daemon stops and no container is left
+// in them; with live-restore the running containers keep theirs. The
+// next container's start makes them again.
+func (d *Daemon) removeCgroupParent() {
+	if left, err := cgroups.List(d.cfg.CgroupParent); err != nil || len(left) > 0 {
+		return
+	}
+	if err := cgroups.RemoveParent(d.cfg.CgroupParent); err != nil {
+		slog.Warn("removing the containers' parent cgroup", "parent", d.cfg.CgroupParent, "err", err)
+	}
 }

@@ -70,6 +70,7 @@ func (d *Daemon) Config() config.Config { return d.cfg }
 func (d *Daemon) Close() error {
 	d.CloseBuilds()
 	d.closeContainers()
+	d.removeCgroupParent() // containers_shutdown.go
 	return d.closeNetworks()
 }
 

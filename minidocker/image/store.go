@@ -292,10 +292,7 @@ func (s *Store) lockLayer(diffID string) func() {
 	l.refs++
 	s.layerMu.Unlock()
 	l.mu.Lock()
-	lf, err := os.OpenFile(s.layerDir(diffID)+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err == nil {
-		unix.Flock(int(lf.Fd()), unix.LOCK_EX)
-	}
+	lf := flockFile(s.layerDir(diffID) + ".lock")
 	return func() {
 		if lf != nil {
 			unix.Flock(int(lf.Fd()), unix.LOCK_UN)
@@ -308,6 +305,27 @@ func (s *Store) lockLayer(diffID string) func() {
 			delete(s.layerLocks, diffID)
 		}
 		s.layerMu.Unlock()
+	}
+}
+
+// flockFile opens path (creating it) and takes an exclusive flock on it;
+// nil when the file cannot be opened. gc deletes a layer's lock file while
+// it holds the lock, so that deleted images leave nothing behind; a waiter
+// that then gets the lock on the deleted file retries on a new one, or two
+// processes could both believe they hold the layer.
+func flockFile(path string) *os.File {
+	for {
+		lf, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil
+		}
+		unix.Flock(int(lf.Fd()), unix.LOCK_EX)
+		var held, now unix.Stat_t
+		if unix.Fstat(int(lf.Fd()), &held) != nil || unix.Stat(path, &now) != nil || held.Ino != now.Ino || held.Dev != now.Dev {
+			lf.Close() // deleted (or replaced) while we waited
+			continue
+		}
+		return lf
 	}
 }
 
@@ -668,6 +686,9 @@ func (s *Store) gc(sweep bool) ([]string, error) {
 			if rec.Gzip != "" {
 				os.Remove(s.blobPath(rec.Gzip))
 			}
+		}
+		if err == nil {
+			os.Remove(s.layerDir(d) + ".lock") // while held: see flockFile
 		}
 		unlock()
 		if err != nil {

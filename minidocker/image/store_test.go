@@ -208,6 +208,10 @@ func TestImportTagRemove(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(s.Root(), "blobs", "sha256")); len(ents) != 0 {
 		t.Errorf("blobs left: %d", len(ents))
 	}
+	// nor the layer's lock file (issue 10, finding 8)
+	if ents, _ := os.ReadDir(filepath.Join(s.Root(), "layers")); len(ents) != 0 {
+		t.Errorf("left in layers/ after the last image went: %v", ents)
+	}
 	if _, err := s.Inspect("busybox"); !errdefs.IsNotFound(err) {
 		t.Errorf("inspect after rmi: %v", err)
 	}
