@@ -15,6 +15,9 @@
 // and tmpfs; networks_connect.go and networks_dns.go put a container on
 // several networks and give it names (--network-alias, --add-host, the
 // embedded DNS server of package network).
+// containers_shutdown.go is what SIGTERM does to the containers (stops
+// them unless live-restore is on) and which ones the next start brings
+// back (docker's restart-policy rules).
 //
 // # Lock order
 //
@@ -25,7 +28,10 @@
 //     restart, rm), which may last seconds.
 //  2. Daemon.imageUse: create holds it for reading from resolving its image
 //     until the new container is in the store; rmi holds it for writing.
-//  3. peerHostsMu: edits of the /etc/hosts files of a network's peers.
+//  3. peerHostsMu: edits of the /etc/hosts files of a network's peers;
+//     the volume store's lock (volume.Store.Remove asks volumeUsers, levels
+//     4–5, while it holds it: nothing may call the volume store while it
+//     holds a container).
 //  4. containerStore.mu: the ID → container map (and the names).
 //  5. Container.mu: one container's fields. Never two containers' at once.
 //  6. Leaves, which call nothing of the daemon while held: the image
