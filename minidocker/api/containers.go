@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/daemon"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -229,10 +231,13 @@ func (s containerRouter) attachContainer(w http.ResponseWriter, r *http.Request,
 		return nil
 	}
 	// Give up waiting for the start when the client goes away (it only
-	// half-closes its side when it has no stdin to send).
+	// half-closes its side when it has no stdin to send, which is not
+	// leaving: see watchHangup).
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go watchHangup(ctx, conn, cancel)
 	shimConn, err := wait(ctx)
+	cancel() // attached (or given up): stop watching
 	if err != nil {
 		return nil
 	}
@@ -250,6 +255,36 @@ func (s containerRouter) attachContainer(w http.ResponseWriter, r *http.Request,
 		cw.CloseWrite()
 	}
 	return nil
+}
+
+// watchHangup calls gone when the client has closed its connection
+// completely, until ctx ends. On a unix socket that is POLLHUP; a client
+// that only shut down its writing side (no stdin to send) still reads and
+// gets POLLRDHUP, which is not asked for here. Polling does not read, so
+// stdin the client sends stays queued for the attach.
+func watchHangup(ctx context.Context, conn net.Conn, gone func()) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	for ctx.Err() == nil {
+		hup := false
+		err := raw.Control(func(fd uintptr) {
+			// events 0: POLLHUP and POLLERR are always reported
+			fds := []unix.PollFd{{Fd: int32(fd)}}
+			if n, _ := unix.Poll(fds, 200); n > 0 {
+				hup = fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
+			}
+		})
+		if err != nil || hup {
+			gone()
+			return
+		}
+	}
 }
 
 // bufReader reads what the server already buffered, then the connection.

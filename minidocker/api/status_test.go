@@ -169,4 +169,3 @@ func TestExecStartFramingFollowsTheStartRequest(t *testing.T) {
 		})
 	}
 }
-
