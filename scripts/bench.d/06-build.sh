@@ -44,9 +44,13 @@ if command -v dockerd >/dev/null; then
 	echo '{}' >"$DD/daemon.json" # dockerd refuses an empty file; no host /etc/docker/daemon.json either
 	dockerd --host "unix://$DD/d.sock" --data-root "$DD/data" --exec-root "$DD/exec" --pidfile "$DD/d.pid" \
 		--bridge none --iptables=false --ip6tables=false --containerd-namespace mdbench \
-		--containerd-plugins-namespace mdbench-plugins --config-file "$DD/daemon.json" >"$DD/log" 2>&1 &
+		--containerd-plugins-namespace mdbench-plugins --cgroup-parent mdbench-docker \
+		--config-file "$DD/daemon.json" >"$DD/log" 2>&1 &
 	DD_PID=$!
-	stop_bench_dockerd() { kill "$DD_PID" 2>/dev/null && wait "$DD_PID" 2>/dev/null || true; }
+	stop_bench_dockerd() {
+		kill "$DD_PID" 2>/dev/null && wait "$DD_PID" 2>/dev/null || true
+		rmdir /sys/fs/cgroup/*/mdbench-docker /sys/fs/cgroup/mdbench-docker 2>/dev/null || true
+	}
 	trap 'stop_bench_dockerd; cleanup' EXIT
 	DDOCK="docker -H unix://$DD/d.sock"
 	for _ in $(seq 200); do $DDOCK version >/dev/null 2>&1 && break; sleep 0.05; done
