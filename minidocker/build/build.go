@@ -892,6 +892,7 @@ type StatusError struct {
 	Code    int
 }
 
+// Error is the message the build stream shows.
 func (e *StatusError) Error() string { return e.Message }
 
 // healthText renders a healthcheck as docker's history does (it formats

@@ -20,6 +20,7 @@ type StoreBackend struct {
 	RunStep func(ctx context.Context, spec RunSpec) (int, error)
 }
 
+// GetImage resolves ref in the image store and returns it as the builder's Image.
 func (b *StoreBackend) GetImage(ctx context.Context, ref string) (Image, error) {
 	id, err := b.Store.Resolve(ref)
 	if err != nil {
@@ -55,14 +56,19 @@ func (b *StoreBackend) PullImage(ctx context.Context, ref string, out io.Writer)
 	return Image{ID: img.ID, Config: img.Config.DockerOCIImage}, nil
 }
 
+// LayerDirs are the image's layer directories, lowest first, for the
+// overlay a RUN step runs in.
 func (b *StoreBackend) LayerDirs(ctx context.Context, id string) ([]string, error) {
 	return b.Store.LayerDirs(id)
 }
 
+// Commit turns a step's upper directory into a layer and an image on parent.
 func (b *StoreBackend) Commit(ctx context.Context, parent, upper string, req CommitRequest) (string, error) {
 	return b.Store.CommitLayer(ctx, parent, upper, image.CommitOptions(req))
 }
 
+// Run runs a RUN step through the daemon's RunStep (absent in the
+// builder's own tests, where RUN is refused).
 func (b *StoreBackend) Run(ctx context.Context, spec RunSpec) (int, error) {
 	if b.RunStep == nil {
 		return 0, fmt.Errorf("RUN is not available here")
@@ -70,4 +76,5 @@ func (b *StoreBackend) Run(ctx context.Context, spec RunSpec) (int, error) {
 	return b.RunStep(ctx, spec)
 }
 
+// Tag points ref at the built image id.
 func (b *StoreBackend) Tag(ctx context.Context, id, ref string) error { return b.Store.Tag(id, ref) }

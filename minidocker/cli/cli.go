@@ -53,6 +53,7 @@ type StatusError struct {
 	Code   int
 }
 
+// Error is the message printed before exiting with Code.
 func (e StatusError) Error() string { return e.Status }
 
 // Main runs the command line and returns the process's exit code. serve

@@ -85,9 +85,11 @@ type ContainerState struct {
 	FinishedAt time.Time
 }
 
-// Lock and Unlock guard the container's fields for code in other files
-// (exec, cp, top, stats) that reads them.
-func (c *Container) Lock()   { c.mu.Lock() }
+// Lock guards the container's fields for code in other files (exec, cp,
+// top, stats) that reads them.
+func (c *Container) Lock() { c.mu.Lock() }
+
+// Unlock releases what Lock took.
 func (c *Container) Unlock() { c.mu.Unlock() }
 
 // Shim is the handle on the running container's shim, nil when the

@@ -138,6 +138,7 @@ type StartError struct {
 	Message string // docker's wording, e.g. exec: "x": executable file not found in $PATH
 }
 
+// Error is the message in docker's wording.
 func (e *StartError) Error() string { return e.Message }
 
 // WriteSpec writes s as <bundleDir>/spec.json, atomically.

@@ -375,12 +375,14 @@ type SyncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p under the lock.
 func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String is everything written so far.
 func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
