@@ -39,7 +39,7 @@ cat "$race_log" >>"$log"
 # on the timeout's SIGTERM the tool puts the reference back before it exits.
 echo "== exercises-check"
 if go build -o bin/exercise ./scripts/exercise; then
-	timeout --kill-after=60s 20m bin/exercise check 2>&1 | tee build/exercises-check.log | grep -E '^(== |ok |FAIL|exercises-check|warning)' || true
+	timeout --kill-after=60s 30m bin/exercise check 2>&1 | tee build/exercises-check.log | grep -E '^(== |ok |FAIL|exercises-check|warning)' || true
 	[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "test.sh: exercises-check failed (build/exercises-check.log)"; status=1; }
 else
 	status=1
