@@ -178,6 +178,8 @@ func TestConfinementSeccomp(t *testing.T) {
 	// info says so, in docker's words (and docker's CLI reads it the same)
 	assert.Contains(t, d.MustCLI("info"), " Security Options:\n  seccomp\n   Profile: builtin\n")
 	assert.Contains(t, d.Docker("info").Stdout, " Security Options:\n  seccomp\n   Profile: builtin\n")
+	// …and claims no cgroup namespace, which minidocker does not make
+	assert.NotContains(t, d.MustCLI("info"), "cgroupns")
 }
 
 // TestConfinementThroughDockerCLI: the same settings sent by docker's own

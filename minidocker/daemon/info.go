@@ -55,8 +55,10 @@ func (d *Daemon) Info() system.Info {
 		InitBinary:         "minidocker init",
 		LiveRestoreEnabled: d.cfg.LiveRestore,
 		// docker's form: what confines a default container (the seccomp
-		// profile every container gets unless it says otherwise)
-		SecurityOptions: []string{"name=seccomp,profile=builtin", "name=cgroupns"},
+		// profile every container gets unless it says otherwise). No
+		// "name=cgroupns": minidocker makes no cgroup namespace (only
+		// CgroupnsMode "host" is accepted), so it must not claim one.
+		SecurityOptions: []string{"name=seccomp,profile=builtin"},
 	}
 	info.Plugins.Volume = []string{"local"}
 	info.Plugins.Network = []string{"bridge", "host", "none", "container"}
