@@ -203,13 +203,13 @@ func (s *shim) create() error {
 	defer childSync.Close()
 
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{os.Args[0], roleInit},
-		Env:        []string{"GOMAXPROCS=1", "GOGC=off", roleEnv + "=" + roleInit, "_MINIDOCKER_TRACE=" + os.Getenv("_MINIDOCKER_TRACE")},
-		Stdin:      stdin,
-		Stdout:     stdout,
-		Stderr:     stderr,
-		ExtraFiles: []*os.File{childSync},
+		Path:        "/proc/self/exe",
+		Args:        []string{os.Args[0], roleInit},
+		Env:         []string{"GOMAXPROCS=1", "GOGC=off", roleEnv + "=" + roleInit, "_MINIDOCKER_TRACE=" + os.Getenv("_MINIDOCKER_TRACE")},
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		ExtraFiles:  []*os.File{childSync},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 	cmd.SysProcAttr.Cloneflags, err = namespaceFlags(spec.Network)

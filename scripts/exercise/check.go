@@ -438,4 +438,3 @@ func (c *Course) restoreOnSignal() (stop func()) {
 	}()
 	return func() { signal.Stop(ch); close(done) }
 }
-
