@@ -169,41 +169,26 @@ func (d *Daemon) summaryLocked(c *Container, now time.Time) container.Summary {
 	return s
 }
 
-// matchFilters applies `ps --filter`: the values of one key are OR'ed
-// (status=exited or status=created), except label, whose values must all
-// match, as in docker (compose finds a service's containers by two labels).
+// matchFilters applies `ps --filter` (see matchesFilters for how the
+// filters combine).
 func matchFilters(f map[string][]string, c *Container, s container.Summary) bool {
-	if !MatchLabels(f["label"], s.Labels) {
-		return false
-	}
-	for key, values := range f {
-		if len(values) == 0 || key == "label" {
-			continue
+	return matchesFilters(f, s.Labels, func(key, v string) bool {
+		switch key {
+		case "id":
+			return strings.HasPrefix(c.ID, v)
+		case "name":
+			return strings.Contains(c.Name, strings.TrimPrefix(v, "/"))
+		case "status":
+			return string(s.State) == v
+		case "ancestor":
+			return c.Config.Image == v || strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:"))
+		case "exited":
+			return s.State == container.StateExited && fmt.Sprint(c.State.ExitCode) == v
+		case "network":
+			return onNetwork(s, v)
 		}
-		ok := false
-		for _, v := range values {
-			switch key {
-			case "id":
-				ok = ok || strings.HasPrefix(c.ID, v)
-			case "name":
-				ok = ok || strings.Contains(c.Name, strings.TrimPrefix(v, "/"))
-			case "status":
-				ok = ok || string(s.State) == v
-			case "ancestor":
-				ok = ok || c.Config.Image == v || strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:"))
-			case "exited":
-				ok = ok || (s.State == container.StateExited && fmt.Sprint(c.State.ExitCode) == v)
-			case "network":
-				ok = ok || onNetwork(s, v)
-			default:
-				ok = true
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return true
+	})
 }
 
 // LogsOptions are `docker logs` settings.
@@ -241,18 +226,4 @@ func (d *Daemon) ContainerLogs(ctx context.Context, ref string, opts LogsOptions
 		}
 		return fn(e)
 	})
-}
-
-// MatchLabels reports whether labels has every one of the label filters
-// ("key" present, or "key=value" equal): docker ANDs the label filters of
-// ps, network ls and volume ls.
-func MatchLabels(filters []string, labels map[string]string) bool {
-	for _, f := range filters {
-		k, want, hasVal := strings.Cut(f, "=")
-		got, has := labels[k]
-		if !has || (hasVal && got != want) {
-			return false
-		}
-	}
-	return true
 }

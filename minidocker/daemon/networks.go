@@ -129,25 +129,11 @@ func (d *Daemon) ListNetworks(filters map[string][]string) ([]mobynet.Summary, e
 var NetworkFilters = []string{"name", "id", "driver", "scope", "type", "label"}
 
 // matchNetwork applies `network ls --filter` (name, id, driver, scope,
-// type): values of one key are OR'd, keys are AND'd, as in docker; the
-// values of label are AND'd too.
+// type, label; see matchesFilters for how they combine).
 func matchNetwork(f map[string][]string, n mobynet.Network) bool {
-	if !MatchLabels(f["label"], n.Labels) {
-		return false
-	}
-	for key, values := range f {
-		if len(values) == 0 || key == "label" {
-			continue
-		}
-		ok := false
-		for _, v := range values {
-			ok = ok || networkFilterMatches(key, v, n)
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	return matchesFilters(f, n.Labels, func(key, v string) bool {
+		return networkFilterMatches(key, v, n)
+	})
 }
 
 // networkFilterMatches tells whether one filter key=value selects n.

@@ -87,31 +87,23 @@ func (d *Daemon) ListVolumes(filters map[string][]string) []*mobyvolume.Volume {
 	return out
 }
 
+// matchVolume applies `volume ls --filter` and prune's filters (see
+// matchesFilters for how they combine; "all" is prune's, not a filter).
 func (d *Daemon) matchVolume(f map[string][]string, v *volume.Volume) bool {
-	if !MatchLabels(f["label"], v.Labels) {
+	return matchesFilters(f, v.Labels, func(key, want string) bool {
+		switch key {
+		case "all":
+			return true
+		case "name":
+			return strings.Contains(v.Name, want)
+		case "driver":
+			return want == volume.DriverName
+		case "dangling":
+			dangling := len(d.volumeUsers(v.Name)) == 0
+			return dangling == (want == "true" || want == "1")
+		}
 		return false
-	}
-	for key, values := range f {
-		if len(values) == 0 || key == "label" || key == "all" {
-			continue
-		}
-		ok := false
-		for _, want := range values {
-			switch key {
-			case "name":
-				ok = ok || strings.Contains(v.Name, want)
-			case "driver":
-				ok = ok || want == volume.DriverName
-			case "dangling":
-				dangling := len(d.volumeUsers(v.Name)) == 0
-				ok = ok || (dangling == (want == "true" || want == "1"))
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 // volumeUsers are the IDs of the containers whose mounts name the volume.
