@@ -14,6 +14,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
 	"github.com/moby/sys/signal"
@@ -28,78 +29,113 @@ func (d *Daemon) StartContainer(ref string) error {
 	return d.startContainer(c, false)
 }
 
-// startContainer makes the container run: bundle, network, spec, shim,
-// "go". On any failure everything made so far is undone (shim, cgroup,
-// network, bundle), so a failed start leaves only the record. byPolicy is
-// a restart by the restart policy, which a manual stop cancels.
+// startContainer makes the container run, in three steps: the inputs
+// (resources, mounts, confinement, layers), the bundle (network, /etc
+// files, spec) and the launch (shim, attaches, "go"). On any failure after
+// the inputs everything made so far is undone (shim, cgroup, network,
+// bundle), so a failed start leaves only the record. byPolicy is a restart
+// by the restart policy, which a manual stop cancels.
 func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	began := time.Now()
 	c.op.Lock()
 	defer c.op.Unlock()
+	cfg, hc, skip, err := c.claimStart(byPolicy)
+	if err != nil || skip {
+		return err
+	}
+	defer func() {
+		if retErr != nil {
+			c.failPendingAttaches(retErr)
+		}
+	}()
+	in, err := d.startInputs(c, hc)
+	if err != nil {
+		return err
+	}
+	bundle := c.BundleDir
+	defer func() {
+		if retErr != nil {
+			libcontainer.Cleanup(bundle)
+			d.disconnect(c)
+			os.RemoveAll(bundle)
+		}
+	}()
+	spec, ip, err := d.prepareBundle(c, cfg, hc, in)
+	if err != nil {
+		return err
+	}
+	if err := libcontainer.WriteSpec(bundle, spec); err != nil {
+		return err
+	}
+	return d.launch(c, hc.AutoRemove, ip, began)
+}
+
+// claimStart checks under the record's lock that the container may start.
+// skip is a policy restart that a manual stop has cancelled.
+func (c *Container) claimStart(byPolicy bool) (cfg *container.Config, hc *container.HostConfig, skip bool, err error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
 	case c.removed:
-		c.mu.Unlock()
-		return errdefs.NotFound("No such container: %s", c.ID)
+		return nil, nil, false, errdefs.NotFound("No such container: %s", c.ID)
 	case c.State.Running:
-		c.mu.Unlock()
-		return errdefs.NotModified("container already started")
+		return nil, nil, false, errdefs.NotModified("container already started")
 	case byPolicy && c.ManuallyStopped:
-		c.mu.Unlock()
-		return nil
+		return nil, nil, true, nil
 	}
 	c.ManuallyStopped = false
-	cfg, hc := c.Config, c.HostConfig
+	return c.Config, c.HostConfig, false, nil
+}
+
+// failPendingAttaches answers the attaches that waited for this start.
+func (c *Container) failPendingAttaches(err error) {
+	c.mu.Lock()
+	pend := c.attaches
+	c.attaches = nil
 	c.mu.Unlock()
+	for _, p := range pend {
+		p.ch <- attachResult{err: err}
+	}
+}
 
-	defer func() {
-		if retErr != nil {
-			c.mu.Lock()
-			pend := c.attaches
-			c.attaches = nil
-			c.mu.Unlock()
-			for _, p := range pend {
-				p.ch <- attachResult{err: retErr}
-			}
-		}
-	}()
+// startInputs is what a start needs that can be checked before anything
+// is made: cgroup resources, mounts, confinement and the image's layers.
+type startInputs struct {
+	res         cgroups.Resources
+	mounts      []libcontainer.Mount
+	sec         libcontainer.Security
+	lower       []string
+	upper, work string
+}
 
-	res, err := resourcesOf(hc)
-	if err != nil {
-		return err
+func (d *Daemon) startInputs(c *Container, hc *container.HostConfig) (in startInputs, err error) {
+	if in.res, err = resourcesOf(hc); err != nil {
+		return in, err
 	}
 	c.mu.Lock()
-	mounts, err := runtimeMounts(c.MountPoints) // mounts.go
+	in.mounts, err = runtimeMounts(c.MountPoints) // mounts.go
 	c.mu.Unlock()
 	if err != nil {
-		return err
+		return in, err
 	}
-	sec, err := containerSecurity(hc)
-	if err != nil {
-		return err
+	if in.sec, err = containerSecurity(hc); err != nil {
+		return in, err
 	}
-	lower, upper, work, err := c.RootfsDirs(d)
-	if err != nil {
-		return err
-	}
+	in.lower, in.upper, in.work, err = c.RootfsDirs(d)
+	return in, err
+}
 
+// prepareBundle makes the bundle directory, connects the network, writes
+// /etc/hostname, /etc/hosts and /etc/resolv.conf, and returns the spec
+// init will run from, with the container's IP.
+func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *container.HostConfig, in startInputs) (*libcontainer.Spec, string, error) {
 	bundle := c.BundleDir
-	undo := func() {
-		libcontainer.Cleanup(bundle)
-		d.disconnect(c)
-		os.RemoveAll(bundle)
-	}
-	defer func() {
-		if retErr != nil {
-			undo()
-		}
-	}()
 	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o700); err != nil {
-		return err
+		return nil, "", err
 	}
 	netw, ip, err := d.connect(c)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	hostname := cfg.Hostname
 	if hostname == "" {
@@ -109,13 +145,13 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		}
 	}
 	if err := writeEtcFiles(c, hostname, ip, string(hc.NetworkMode) == "host"); err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := d.setupNames(c); err != nil { // networks_dns.go: resolv.conf, --add-host, --link, 127.0.0.11
-		return err
+		return nil, "", err
 	}
 	d.addPeerHosts(c) // names of the containers on its user-defined network (networks.go)
-	mounts = append(mounts,
+	mounts := append(in.mounts,
 		libcontainer.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},
 		libcontainer.Mount{Source: c.HostsPath, Destination: "/etc/hosts"},
 		libcontainer.Mount{Source: c.ResolvConfPath, Destination: "/etc/resolv.conf"},
@@ -123,7 +159,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	spec := &libcontainer.Spec{
 		ID: c.ID,
 		Rootfs: libcontainer.Rootfs{
-			LowerDirs: lower, UpperDir: upper, WorkDir: work,
+			LowerDirs: in.lower, UpperDir: in.upper, WorkDir: in.work,
 			MergedDir: filepath.Join(bundle, "rootfs"),
 		},
 		Process: libcontainer.Process{
@@ -136,30 +172,32 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 			StdinOnce:     cfg.StdinOnce,
 			ConsoleHeight: uint16(hc.ConsoleSize[0]),
 			ConsoleWidth:  uint16(hc.ConsoleSize[1]),
-			Security:      sec,
+			Security:      in.sec,
 		},
 		Hostname:       hostname,
 		Network:        netw,
 		Mounts:         mounts,
 		Privileged:     hc.Privileged,
 		ReadonlyRootfs: hc.ReadonlyRootfs,
-		Cgroup:         libcontainer.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: res},
+		Cgroup:         libcontainer.Cgroup{Parent: d.cfg.CgroupParent, Name: c.ID, Resources: in.res},
 		LogPath:        c.LogPath,
 		StopSignal:     cfg.StopSignal,
 	}
-	if err := libcontainer.WriteSpec(bundle, spec); err != nil {
-		return err
-	}
+	return spec, ip, nil
+}
+
+// launch starts the shim on the written bundle, hands the attaches that
+// came before start their streams (so the first line of output reaches
+// them), says "go", and records the running state.
+func (d *Daemon) launch(c *Container, autoRemove bool, ip string, began time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	shim, err := libcontainer.CreateShim(ctx, bundle)
+	shim, err := libcontainer.CreateShim(ctx, c.BundleDir)
 	t1 := time.Now()
 	if err != nil {
 		return startError(err)
 	}
-	// Attach requests that came before start get their streams now,
-	// before "go": the first line of output reaches them.
 	c.mu.Lock()
 	c.shim = shim
 	pend := c.attaches
@@ -170,28 +208,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 		p.ch <- attachResult{conn: conn, err: err}
 	}
 	if err := shim.Start(ctx); err != nil {
-		var se *libcontainer.StartError
-		if errors.As(err, &se) {
-			// the process never ran: docker keeps the container "created"
-			// with the exit code (127, 126) and the error
-			shim.Wait(ctx)
-			c.mu.Lock()
-			c.shim = nil
-			c.State.ExitCode, c.State.Error = se.Code, se.Message
-			c.State.FinishedAt = time.Now().UTC()
-			c.save()
-			close(c.exitCh)
-			c.exitCh = make(chan struct{})
-			auto := hc.AutoRemove
-			c.mu.Unlock()
-			if auto {
-				defer func() { go d.removeContainer(c, true) }()
-			}
-		} else {
-			c.mu.Lock()
-			c.shim = nil
-			c.mu.Unlock()
-		}
+		d.recordStartFailure(ctx, c, shim, autoRemove, err)
 		return startError(err)
 	}
 	t2 := time.Now()
@@ -209,6 +226,34 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	slog.Debug("container started", "id", c.ID[:12], "prepare", t0.Sub(began), "create-shim", t1.Sub(t0), "start", t2.Sub(t1), "record", time.Since(t2))
 	go d.monitor(c, shim)
 	return nil
+}
+
+// recordStartFailure forgets the shim of a start that failed. When the
+// process never ran (a StartError: no such command, not executable),
+// docker keeps the container "created" with the exit code (127, 126) and
+// the error, and --rm still removes it.
+func (d *Daemon) recordStartFailure(ctx context.Context, c *Container, shim *libcontainer.Shim, autoRemove bool, err error) {
+	var se *libcontainer.StartError
+	if !errors.As(err, &se) {
+		c.mu.Lock()
+		c.shim = nil
+		c.mu.Unlock()
+		return
+	}
+	shim.Wait(ctx)
+	c.mu.Lock()
+	c.shim = nil
+	c.State.ExitCode, c.State.Error = se.Code, se.Message
+	c.State.FinishedAt = time.Now().UTC()
+	c.save()
+	close(c.exitCh)
+	c.exitCh = make(chan struct{})
+	c.mu.Unlock()
+	if autoRemove {
+		// removeContainer takes c.op, so it runs once startContainer's
+		// undo is done
+		go d.removeContainer(c, true)
+	}
 }
 
 // startError gives a start failure docker's class: a command that cannot
