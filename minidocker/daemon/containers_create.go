@@ -40,26 +40,81 @@ var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 // checked (name, image, resources, restart policy, mounts, network) before
 // it makes anything, so a refused request leaves nothing behind.
 func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []string, err error) {
-	cfg, hc := opts.Config, opts.HostConfig
-	if cfg == nil {
-		return "", nil, errdefs.Invalid("config cannot be empty in order to create a container")
-	}
-	if hc == nil {
-		hc = &container.HostConfig{}
-	}
-	if opts.Name != "" && !validName.MatchString(opts.Name) {
-		return "", nil, errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)
-	}
-	if cfg.Image == "" {
-		return "", nil, errdefs.Invalid("no image specified")
-	}
-	if err := refuseUnsupported(cfg, hc); err != nil {
-		return "", nil, err // before the image's config is merged in (its Volumes)
+	cfg, hc, err := checkCreateRequest(opts)
+	if err != nil {
+		return "", nil, err
 	}
 	// rmi must not delete the image between here and the container's
 	// being in the store (lock order: doc.go)
 	d.imageUse.RLock()
 	defer d.imageUse.RUnlock()
+	imageID, merged, err := d.resolveCreateImage(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	endpoints, err := d.validateCreate(merged, hc, opts.NetworkingConfig)
+	if err != nil {
+		return "", nil, err
+	}
+	mps, undoMounts, err := d.resolveMounts(merged, hc) // mounts.go; makes the volumes
+	if err != nil {
+		return "", nil, err
+	}
+	defer func() {
+		if err != nil {
+			undoMounts()
+		}
+	}()
+	c := &Container{
+		Created:     time.Now().UTC(),
+		Config:      merged,
+		HostConfig:  hc,
+		MountPoints: mps,
+		Endpoints:   endpoints,
+		ImageID:     imageID,
+		// merged: the record carries what it needs of the image
+		ImageConfigMerged: true,
+		State:             ContainerState{Status: "created"},
+		exitCh:            make(chan struct{}),
+		removeCh:          make(chan struct{}),
+	}
+	argv := append(append([]string{}, merged.Entrypoint...), merged.Cmd...)
+	c.Path, c.Args = argv[0], argv[1:]
+	if err = d.containers.register(c, strings.TrimPrefix(opts.Name, "/"), d); err != nil {
+		return "", nil, err
+	}
+	if err = c.makeDirs(); err != nil {
+		d.containers.unregister(c)
+		return "", nil, err
+	}
+	return c.ID, []string{}, nil
+}
+
+// checkCreateRequest is what can be refused from the request alone.
+func checkCreateRequest(opts CreateOptions) (*container.Config, *container.HostConfig, error) {
+	cfg, hc := opts.Config, opts.HostConfig
+	if cfg == nil {
+		return nil, nil, errdefs.Invalid("config cannot be empty in order to create a container")
+	}
+	if hc == nil {
+		hc = &container.HostConfig{}
+	}
+	if opts.Name != "" && !validName.MatchString(opts.Name) {
+		return nil, nil, errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)
+	}
+	if cfg.Image == "" {
+		return nil, nil, errdefs.Invalid("no image specified")
+	}
+	if err := refuseUnsupported(cfg, hc); err != nil {
+		return nil, nil, err // before the image's config is merged in (its Volumes)
+	}
+	return cfg, hc, nil
+}
+
+// resolveCreateImage finds the image and merges its config under the
+// request's, as dockerd does at create: the record then never needs the
+// image store again (ps and inspect must not take its lock).
+func (d *Daemon) resolveCreateImage(cfg *container.Config) (string, *container.Config, error) {
 	imageID, err := d.images.Resolve(cfg.Image)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
@@ -79,61 +134,45 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	if len(merged.Entrypoint) == 0 && len(merged.Cmd) == 0 {
 		return "", nil, errdefs.Invalid("no command specified")
 	}
+	return imageID, merged, nil
+}
+
+// validateCreate checks the host config, confinement and networking, and
+// returns the networks the container will be on with their aliases.
+func (d *Daemon) validateCreate(merged *container.Config, hc *container.HostConfig, nc *mobynet.NetworkingConfig) (map[string]*EndpointConfig, error) {
 	if err := validateHostConfig(hc); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if err := validateSecurity(hc); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "default"
 	}
 	if err := d.checkNetworking(merged, hc); err != nil {
-		return "", nil, errdefs.As(errdefs.KindOf(err), err)
+		return nil, errdefs.As(errdefs.KindOf(err), err)
 	}
-	endpoints, err := d.checkEndpoints(hc, opts.NetworkingConfig) // networks_connect.go
+	endpoints, err := d.checkEndpoints(hc, nc) // networks_connect.go
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if err := d.checkNameOptions(hc); err != nil { // networks_dns.go
-		return "", nil, err
+		return nil, err
 	}
-	mps, undoMounts, err := d.resolveMounts(merged, hc) // mounts.go; makes the volumes
-	if err != nil {
-		return "", nil, err
-	}
-	defer func() {
-		if err != nil {
-			undoMounts()
-		}
-	}()
+	return endpoints, nil
+}
 
-	c := &Container{
-		Created:     time.Now().UTC(),
-		Config:      merged,
-		HostConfig:  hc,
-		MountPoints: mps,
-		Endpoints:   endpoints,
-		ImageID:     imageID,
-		// merged: the record carries what it needs of the image
-		ImageConfigMerged: true,
-		State:             ContainerState{Status: "created"},
-		exitCh:            make(chan struct{}),
-		removeCh:          make(chan struct{}),
-	}
-	argv := append(append([]string{}, merged.Entrypoint...), merged.Cmd...)
-	c.Path, c.Args = argv[0], argv[1:]
-
-	// Reserve the ID and the name together, under the store lock.
-	s := d.containers
+// register reserves a new ID and the name (or a generated one) together,
+// under the store lock, and sets the record's paths.
+func (s *containerStore) register(c *Container, name string, d *Daemon) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for {
 		c.ID = randomID()
 		if _, taken := s.byID[c.ID]; !taken {
 			break
 		}
 	}
-	name := strings.TrimPrefix(opts.Name, "/")
 	taken := func(n string) *Container {
 		for _, o := range s.byID {
 			if o.Name == n {
@@ -144,8 +183,7 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	}
 	if name != "" {
 		if o := taken(name); o != nil {
-			s.mu.Unlock()
-			return "", nil, nameConflict(name, o.ID)
+			return nameConflict(name, o.ID)
 		}
 	} else {
 		for i := 0; ; i++ {
@@ -163,16 +201,22 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	c.HostsPath = filepath.Join(c.Dir, "hosts")
 	c.ResolvConfPath = filepath.Join(c.Dir, "resolv.conf")
 	s.byID[c.ID] = c
-	s.mu.Unlock()
+	return nil
+}
 
-	undo := func() {
-		s.mu.Lock()
-		delete(s.byID, c.ID)
-		s.mu.Unlock()
-		os.RemoveAll(c.Dir)
-	}
-	// diff/ is the overlay's upper dir, and its mode becomes the mode of the
-	// container's "/": 0755 like docker's, so a non-root user can list it.
+// unregister undoes register for a create that failed after it.
+func (s *containerStore) unregister(c *Container) {
+	s.mu.Lock()
+	delete(s.byID, c.ID)
+	s.mu.Unlock()
+	os.RemoveAll(c.Dir)
+}
+
+// makeDirs makes the container's directory with the overlay's upper and
+// work dirs, and saves the record. diff/ is the overlay's upper dir, and
+// its mode becomes the mode of the container's "/": 0755 like docker's, so
+// a non-root user can list it.
+func (c *Container) makeDirs() error {
 	for sub, mode := range map[string]os.FileMode{"diff": 0o755, "work": 0o700} {
 		err := os.MkdirAll(c.Dir, 0o711)
 		if err == nil {
@@ -182,18 +226,12 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 			err = os.Chmod(filepath.Join(c.Dir, sub), mode) // umask must not narrow it
 		}
 		if err != nil {
-			undo()
-			return "", nil, err
+			return err
 		}
 	}
 	c.mu.Lock()
-	err = c.save()
-	c.mu.Unlock()
-	if err != nil {
-		undo()
-		return "", nil, err
-	}
-	return c.ID, []string{}, nil
+	defer c.mu.Unlock()
+	return c.save()
 }
 
 func nameConflict(name, id string) error {
