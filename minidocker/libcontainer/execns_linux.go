@@ -262,8 +262,14 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	if err != nil {
 		return nil, startErr("exec: %v", err)
 	}
-	var procsFd = -1 // v2 without clone3: opened while still root
-	traced := cg.v2fd >= 0 && filter != nil
+	// v2 without clone3: cgroup.procs is opened while the thread is still
+	// root. clone3(CLONE_INTO_CGROUP) cannot be used when a seccomp filter
+	// will be on the thread (docker's profile answers clone3 with ENOSYS),
+	// nor when the thread becomes another user: the kernel checks the
+	// caller's right to write cgroup.procs at the clone, and a uid other
+	// than 0 has none (EACCES).
+	var procsFd = -1
+	traced := cg.v2fd >= 0 && (filter != nil || u.Uid != 0)
 	if traced {
 		if procsFd, err = unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
 			return nil, startErr("exec: join cgroup: %v", err)
@@ -299,9 +305,9 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 
 // execProcAttr is how the exec'd child is forked: a session of its own,
 // its terminal, and on v2 its cgroup — by clone3(CLONE_INTO_CGROUP), or,
-// when a seccomp filter is on the forking thread (docker's profile answers
-// clone3 with ENOSYS), by stopping the child at its execve (ptrace) until
-// it is moved there (joinStopped).
+// when a seccomp filter or another user is on the forking thread (see
+// Exec), by stopping the child at its execve (ptrace) until it is moved
+// there (joinStopped).
 func execProcAttr(p *Process, cg *cgroupTarget, traced bool) *syscall.SysProcAttr {
 	sys := &syscall.SysProcAttr{Setsid: true, Ptrace: traced}
 	if p.Terminal {
