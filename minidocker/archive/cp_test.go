@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/minidocker/minidocker/minidocker/archive"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 // The docker cp side of the package: extracting into, and writing from, a
@@ -106,24 +106,6 @@ func TestApplyInScopeNeverWritesOutside(t *testing.T) {
 	}
 }
 
-func tarNames(t *testing.T, r io.Reader) []string {
-	t.Helper()
-	var names []string
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-	}
-	sort.Strings(names)
-	return names
-}
-
 func TestWriteTreeNames(t *testing.T) {
 	dir, root := mkRoot(t)
 	os.WriteFile(filepath.Join(dir, "var/lib/a"), []byte("a"), 0o644)
@@ -141,7 +123,7 @@ func TestWriteTreeNames(t *testing.T) {
 		if err := archive.WriteTree(context.Background(), root, c.rel, &b, archive.WriteOptions{Name: c.name}); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(tarNames(t, &b), " "); got != c.want {
+		if got := strings.Join(testutil.TarNames(t, &b), " "); got != c.want {
 			t.Errorf("WriteTree(%s as %s): %s, want %s", c.rel, c.name, got, c.want)
 		}
 	}

@@ -1,17 +1,15 @@
 package daemon_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"github.com/minidocker/minidocker/minidocker/rootpath"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minidocker/minidocker/minidocker/rootpath"
 
 	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/testutil"
@@ -67,24 +65,6 @@ func TestResolveStaysInside(t *testing.T) {
 	}
 }
 
-func tarNames(t *testing.T, r io.Reader) []string {
-	t.Helper()
-	var names []string
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // ---- as root, end to end ----
 
 func TestCpBothWays(t *testing.T) {
@@ -119,7 +99,7 @@ func TestCpBothWays(t *testing.T) {
 	}
 	// tar streams: `-`
 	r := d.CLI("cp", "cp:/etc", "-")
-	if r.Code != 0 || !strings.Contains(strings.Join(tarNames(t, strings.NewReader(r.Stdout)), " "), "etc/passwd") {
+	if r.Code != 0 || !strings.Contains(strings.Join(testutil.TarNames(t, strings.NewReader(r.Stdout)), " "), "etc/passwd") {
 		t.Errorf("cp to -: %d %q", r.Code, r.Stderr)
 	}
 	var in bytes.Buffer
@@ -239,7 +219,7 @@ func TestCpDockerCLI(t *testing.T) {
 	}
 	cmd := exec.Command(testutil.DockerCLI(t), "-H", d.Host, "cp", "dcp:/etc/passwd", "-")
 	b, err := cmd.Output()
-	if err != nil || !strings.Contains(strings.Join(tarNames(t, bytes.NewReader(b)), " "), "passwd") {
+	if err != nil || !strings.Contains(strings.Join(testutil.TarNames(t, bytes.NewReader(b)), " "), "passwd") {
 		t.Errorf("docker cp to -: %v", err)
 	}
 }

@@ -1,0 +1,28 @@
+package testutil
+
+import (
+	"archive/tar"
+	"io"
+	"sort"
+	"testing"
+)
+
+// TarNames reads a tar stream to its end and returns its entry names,
+// sorted, so tests can compare what an archive holds.
+func TarNames(t testing.TB, r io.Reader) []string {
+	t.Helper()
+	var names []string
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+	}
+	sort.Strings(names)
+	return names
+}
