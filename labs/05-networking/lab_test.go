@@ -488,8 +488,13 @@ func TestRunRmCyclesLeaveNothing(t *testing.T) {
 	const workers, cycles = 4, 50
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
+	ports := map[int]bool{} // one port per worker: two workers on one port collide
 	for w := 0; w < workers; w++ {
 		port := freePort(t)
+		for ports[port] {
+			port = freePort(t)
+		}
+		ports[port] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
