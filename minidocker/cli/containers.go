@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/distribution/reference"
+	"github.com/minidocker/minidocker/minidocker/reference"
 	"io"
 	"os"
 	"strconv"

@@ -14,8 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/distribution/reference"
 	"github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/reference"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 )

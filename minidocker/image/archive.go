@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
 	"github.com/minidocker/minidocker/minidocker/archive"
+	"github.com/minidocker/minidocker/minidocker/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )

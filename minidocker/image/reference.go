@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/distribution/reference"
+	"github.com/minidocker/minidocker/minidocker/reference"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"

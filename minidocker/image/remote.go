@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -24,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/minidocker/minidocker/minidocker/archive"
+	"github.com/minidocker/minidocker/minidocker/reference"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
