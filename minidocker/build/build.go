@@ -3,8 +3,6 @@ package build
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,9 +25,11 @@ import (
 	"github.com/moby/moby/api/types/container"
 	mobynet "github.com/moby/moby/api/types/network"
 
+	"github.com/moby/sys/signal"
+
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
-	"github.com/moby/sys/signal"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // Options are the knobs of POST /build that the classic builder honours.
@@ -153,7 +153,7 @@ func Build(ctx context.Context, be Backend, contextDir string, opts Options) (im
 	if opts.Aux != nil {
 		opts.Aux(id)
 	}
-	fmt.Fprintf(out, "Successfully built %s\n", shortID(id))
+	fmt.Fprintf(out, "Successfully built %s\n", stringid.TruncateID(id))
 	for _, t := range tags {
 		if err := be.Tag(ctx, id, t); err != nil {
 			return "", err
@@ -282,7 +282,7 @@ func (bd *builder) run(ctx context.Context, stages []instructions.Stage, metaArg
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(bd.out, " ---> %s\n", shortID(st.imageID))
+		fmt.Fprintf(bd.out, " ---> %s\n", stringid.TruncateID(st.imageID))
 		for _, cmd := range s.Commands {
 			if err := ctx.Err(); err != nil {
 				fmt.Fprint(bd.out, "Build cancelled\n")
@@ -292,7 +292,7 @@ func (bd *builder) run(ctx context.Context, stages []instructions.Stage, metaArg
 			if err := bd.dispatch(ctx, st, cmd); err != nil {
 				return "", err
 			}
-			fmt.Fprintf(bd.out, " ---> %s\n", shortID(st.imageID))
+			fmt.Fprintf(bd.out, " ---> %s\n", stringid.TruncateID(st.imageID))
 		}
 		if st.name != "" {
 			bd.byName[st.name] = st.imageID
@@ -311,20 +311,6 @@ func cmdText(c instructions.Command) string {
 		return s.String()
 	}
 	return c.Name()
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	return id
-}
-
-func newContainerID() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // from starts a stage: FROM scratch, an earlier stage, or an image (pulled
@@ -701,7 +687,7 @@ func (bd *builder) commitStep(ctx context.Context, st *stage, createdBy string, 
 			}
 		}
 	}
-	cid := newContainerID()
+	cid := stringid.GenerateRandomID()
 	if container {
 		fmt.Fprintf(bd.out, " ---> Running in %s\n", cid[:12])
 	}

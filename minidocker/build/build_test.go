@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 func writeCtx(t testing.TB, files map[string]string) string {
@@ -73,7 +75,7 @@ func TestOutputFormatAndConfig(t *testing.T) {
 		t.Errorf("aux %q != %q", aux, id)
 	}
 	re := regexp.MustCompile(`^Step 1/4 : FROM busybox
- ---> ` + shortID(bb) + `
+ ---> ` + stringid.TruncateID(bb) + `
 Step 2/4 : COPY hello.txt /hello.txt
  ---> [0-9a-f]{12}
 Step 3/4 : RUN echo built > /built.txt
@@ -84,8 +86,8 @@ Removing intermediate container ([0-9a-f]{12})
 Step 4/4 : CMD \["cat", "/hello.txt", "/built.txt"\]
  ---> Running in [0-9a-f]{12}
 Removing intermediate container [0-9a-f]{12}
- ---> ` + shortID(id) + `
-Successfully built ` + shortID(id) + `
+ ---> ` + stringid.TruncateID(id) + `
+Successfully built ` + stringid.TruncateID(id) + `
 Successfully tagged apibuild:v1
 $`)
 	if m := re.FindStringSubmatch(out); m == nil || m[1] != m[2] {

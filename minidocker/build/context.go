@@ -3,8 +3,6 @@ package build
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,9 +13,11 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
-	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/minidocker/minidocker/minidocker/archive"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // ContextTar is the client side of a build: it tars dir for POST /build,
@@ -73,9 +73,7 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 	if rel, err := filepath.Rel(realCtx, realDF); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
 		dfName = filepath.ToSlash(rel)
 	} else {
-		var b [10]byte
-		rand.Read(b[:])
-		dfName = ".dockerfile." + hex.EncodeToString(b[:])
+		dfName = ".dockerfile." + stringid.RandomHex(10)
 		extra = realDF
 	}
 

@@ -12,6 +12,8 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // StopCmd is `docker stop`.
@@ -198,10 +200,10 @@ func (c *PsCmd) Run(g *Globals) error {
 // shortID is a container's or network's ID as docker's tables print it:
 // its first 12 characters, or all of it with --no-trunc.
 func shortID(id string, noTrunc bool) string {
-	if noTrunc || len(id) < 12 {
+	if noTrunc {
 		return id
 	}
-	return id[:12]
+	return stringid.TruncateID(id)
 }
 
 func formatPorts(ports []container.PortSummary) string {

@@ -8,8 +8,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // Exec is one exec instance.
@@ -83,9 +82,7 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 	if len(req.Cmd) == 0 {
 		return "", errdefs.Invalid("No exec command specified")
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	e := &Exec{ID: hex.EncodeToString(b), ContainerID: c.ID, Config: req, done: make(chan struct{})}
+	e := &Exec{ID: stringid.GenerateRandomID(), ContainerID: c.ID, Config: req, done: make(chan struct{})}
 	if req.ConsoleSize != nil {
 		e.size = [2]uint16{uint16(req.ConsoleSize[0]), uint16(req.ConsoleSize[1])}
 	}

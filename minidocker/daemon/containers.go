@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -255,7 +257,7 @@ func (d *Daemon) mergeOldRecord(c *Container) {
 	}
 	c.ImageConfigMerged = true
 	if err := c.save(); err != nil {
-		slog.Warn("saving a container record after merging its image's config", "id", shortID(c.ID), "err", err)
+		slog.Warn("saving a container record after merging its image's config", "id", stringid.TruncateID(c.ID), "err", err)
 	}
 }
 

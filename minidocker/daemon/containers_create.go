@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 func contextBackground() context.Context { return context.Background() }
@@ -168,7 +168,7 @@ func (s *containerStore) register(c *Container, name string, d *Daemon) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
-		c.ID = randomID()
+		c.ID = stringid.GenerateRandomID()
 		if _, taken := s.byID[c.ID]; !taken {
 			break
 		}
@@ -236,17 +236,6 @@ func (c *Container) makeDirs() error {
 
 func nameConflict(name, id string) error {
 	return errdefs.Conflict(`Conflict. The container name "/%s" is already in use by container "%s". You have to remove (or rename) that container to be able to reuse that name.`, name, id)
-}
-
-func randomID() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	id := hex.EncodeToString(b)
-	// docker avoids all-digit short IDs: they would parse as numbers
-	if strings.Trim(id[:12], "0123456789") == "" {
-		return randomID()
-	}
-	return id
 }
 
 // mergeImageConfig fills what the request left out from the image, as

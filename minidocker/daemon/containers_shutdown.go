@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // What happens to containers when the daemon stops and starts again, as
@@ -58,7 +59,7 @@ func (d *Daemon) stopAllForShutdown() {
 			defer c.op.Unlock()
 			// stopLocked sees shuttingDown: not a manual stop
 			if err := d.stopLocked(c, nil, ""); err != nil {
-				slog.Warn("stopping a container at shutdown", "id", shortID(c.ID), "err", err)
+				slog.Warn("stopping a container at shutdown", "id", stringid.TruncateID(c.ID), "err", err)
 			}
 		}()
 	}
@@ -95,9 +96,9 @@ func (d *Daemon) restartAtStart(list []*Container) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			slog.Info("restarting container by its restart policy", "id", shortID(c.ID))
+			slog.Info("restarting container by its restart policy", "id", stringid.TruncateID(c.ID))
 			if err := d.startContainer(c, false); err != nil {
-				slog.Error("restarting container at daemon start", "id", shortID(c.ID), "err", err)
+				slog.Error("restarting container at daemon start", "id", stringid.TruncateID(c.ID), "err", err)
 			}
 		}()
 	}

@@ -1,17 +1,17 @@
 package daemon
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/minidocker/minidocker/minidocker/atomicfile"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 
 	"github.com/minidocker/minidocker/minidocker/config"
 	"github.com/minidocker/minidocker/minidocker/image"
@@ -82,9 +82,7 @@ func engineID(path string) (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	buf := make([]byte, 16)
-	_, _ = rand.Read(buf)
-	id := hex.EncodeToString(buf)
+	id := stringid.RandomHex(16)
 	return id, WriteFileAtomic(path, []byte(id+"\n"), 0o600)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
 	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // This file is the seam between containers and networking. The container
@@ -353,15 +354,8 @@ func (d *Daemon) disconnect(c *Container) {
 	}
 	d.removePeerHosts(c)
 	if err := d.networks.Detach(c.ID); err != nil {
-		slog.Warn("releasing a container's network", "id", shortID(c.ID), "err", err)
+		slog.Warn("releasing a container's network", "id", stringid.TruncateID(c.ID), "err", err)
 	}
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 // networkSettings is the NetworkSettings of `inspect`, docker's shape:

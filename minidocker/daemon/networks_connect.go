@@ -11,6 +11,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // A container on bridge networks may be on several at once (`network
@@ -243,7 +244,7 @@ func (d *Daemon) DisconnectContainer(netRef, ref string, force bool) error {
 	}
 	if running {
 		if names[0] == name {
-			return errdefs.Conflict("container %s is running: it can leave %s, the network its namespace was made with, only once stopped", shortID(id), name)
+			return errdefs.Conflict("container %s is running: it can leave %s, the network its namespace was made with, only once stopped", stringid.TruncateID(id), name)
 		}
 		insp, err := d.networks.InspectNetwork(name)
 		if err != nil {
@@ -285,7 +286,7 @@ func (d *Daemon) endpointsSettings(c *Container, ns *container.NetworkSettings) 
 		}
 		if n != network.DefaultNetwork {
 			// docker lists the short ID among the aliases (Compose checks it)
-			es.Aliases = append(es.Aliases, shortID(c.ID))
+			es.Aliases = append(es.Aliases, stringid.TruncateID(c.ID))
 			es.DNSNames = append([]string{c.Name}, es.Aliases...)
 		}
 		ns.Networks[n] = es

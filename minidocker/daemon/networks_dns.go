@@ -11,6 +11,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // Names and resolvers of a starting container, after writeEtcFiles: its
@@ -138,7 +139,7 @@ func (d *Daemon) resumeNames(c *Container) {
 	c.mu.Unlock()
 	if len(names) > 0 && names[0] != network.DefaultNetwork {
 		if err := d.networks.StartResolver(id, resolvConfOf(hc).nameservers); err != nil {
-			slog.Warn("restarting a container's DNS server", "id", shortID(id), "err", err)
+			slog.Warn("restarting a container's DNS server", "id", stringid.TruncateID(id), "err", err)
 		}
 	}
 }
@@ -198,7 +199,7 @@ func (d *Daemon) extraHostsLines(hc *container.HostConfig, ep *network.Endpoint)
 		if !ok || !other.IsRunning() {
 			return nil, errdefs.Conflict("Cannot link to a non running container: /%s AS %s", other.Name, alias)
 		}
-		lines = append(lines, fmt.Sprintf("%s\t%s %s %s", oep.IP, alias, other.Name, shortID(other.ID)))
+		lines = append(lines, fmt.Sprintf("%s\t%s %s %s", oep.IP, alias, other.Name, stringid.TruncateID(other.ID)))
 	}
 	return lines, nil
 }

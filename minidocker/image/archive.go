@@ -16,6 +16,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/reference"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -319,7 +320,7 @@ func (s *Store) Load(ctx context.Context, r io.Reader, p Progress) ([]string, er
 		err = func() error {
 			for i, lp := range li.layers {
 				lp := path.Clean(lp)
-				short := ShortID(diffIDs[i])
+				short := stringid.TruncateID(diffIDs[i])
 				var size int64
 				if fi, err := root.Stat(lp); err == nil {
 					size = fi.Size()

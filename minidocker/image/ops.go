@@ -15,21 +15,13 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // Image is what Pull, Load and friends hand back about a stored image.
 type Image struct {
 	ID     string       // sha256:<hex> of the config
 	Config *ImageConfig // parsed config
-}
-
-// ShortID is the 12-hex form docker prints in tables.
-func ShortID(id string) string {
-	h := hexOf(id)
-	if len(h) > 12 {
-		h = h[:12]
-	}
-	return h
 }
 
 func (s *Store) tagLocked(ref string, id string) error {
@@ -141,7 +133,7 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		if len(all) == 1 && !opts.Force {
 			if cid, _ := inUse(id); cid != "" {
 				s.mu.Unlock()
-				return nil, errdefs.Conflict("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, ShortID(cid), ShortID(id))
+				return nil, errdefs.Conflict("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, stringid.TruncateID(cid), stringid.TruncateID(id))
 			}
 		}
 		delete(s.repos, full)
@@ -196,21 +188,21 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, 
 		}
 		if len(repos) > 1 && !opts.Force {
 			s.mu.Unlock()
-			return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", ShortID(id))
+			return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", stringid.TruncateID(id))
 		}
 		if cid, running := inUse(id); cid != "" {
 			if running {
 				s.mu.Unlock()
-				return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", ShortID(id), ShortID(cid))
+				return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", stringid.TruncateID(id), stringid.TruncateID(cid))
 			}
 			if !opts.Force {
 				s.mu.Unlock()
-				return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", ShortID(id), ShortID(cid))
+				return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", stringid.TruncateID(id), stringid.TruncateID(cid))
 			}
 		}
 		if len(s.childrenLocked(id)) > 0 {
 			s.mu.Unlock()
-			return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image has dependent child images", ShortID(id))
+			return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image has dependent child images", stringid.TruncateID(id))
 		}
 		for _, r := range all {
 			delete(s.repos, r)

@@ -24,10 +24,12 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/minidocker/minidocker/minidocker/archive"
 	"github.com/minidocker/minidocker/minidocker/reference"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // AuthConfig is a registry credential (what X-Registry-Auth carries).
@@ -360,7 +362,7 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 		if err != nil {
 			return nil, err
 		}
-		short := ShortID(dg.String())
+		short := stringid.TruncateID(dg.String())
 		if s.HasLayer(diffIDs[i]) {
 			if !haveImage {
 				p.layer(short, "Already exists")
@@ -643,7 +645,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	n := len(cfg.RootFS.DiffIDs)
 	layers := make([]*pushLayer, n)
 	for i := n - 1; i >= 0; i-- {
-		p.layer(ShortID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
+		p.layer(stringid.TruncateID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
 	}
 	type manifestDesc struct {
 		MediaType string `json:"mediaType"`
@@ -662,7 +664,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 		if err != nil {
 			return nil, err
 		}
-		short := ShortID(d.String())
+		short := stringid.TruncateID(d.String())
 		layers[i] = &pushLayer{diffID: d.String(), blob: blob, size: size, mt: types.DockerLayer, path: s.blobPath(blob),
 			onRead: func(c int64) { p.detail(short, "Pushing", c, size) }}
 		srcs[i] = rec.Sources
@@ -679,7 +681,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	for i := n - 1; i >= 0; i-- {
 		g.Go(func() error {
 			l := layers[i]
-			short := ShortID(l.diffID)
+			short := stringid.TruncateID(l.diffID)
 			var v1l v1.Layer = l
 			for _, src := range srcs[i] {
 				if sref, err := name.NewRepository(src, name.WeakValidation); err == nil &&

@@ -2,8 +2,6 @@ package network
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // Config holds the daemon settings the network package needs.
@@ -146,14 +145,6 @@ func (e *Endpoint) Settings() *mobynet.EndpointSettings {
 	}
 }
 
-func randomID(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
 func (m *Manager) netDir() string { return filepath.Join(m.cfg.StateDir, "networks") }
 func (m *Manager) epDir() string  { return filepath.Join(m.cfg.StateDir, "endpoints") }
 func (m *Manager) nsDir() string  { return filepath.Join(m.cfg.ExecRoot, "netns") }
@@ -239,7 +230,7 @@ func New(cfg Config) (*Manager, error) {
 		}
 	}
 	if def == nil {
-		want.ID = randomID(32)
+		want.ID = stringid.GenerateRandomID()
 		want.Created = time.Now().UTC()
 		if err := writeJSON(filepath.Join(m.netDir(), want.ID+".json"), want); err != nil {
 			return nil, err
@@ -374,11 +365,11 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	ep := &Endpoint{
 		ContainerID: req.ContainerID,
 		Name:        strings.TrimPrefix(req.Name, "/"),
-		EndpointID:  randomID(32),
+		EndpointID:  stringid.GenerateRandomID(),
 		Network:     n.Name,
 		NetworkID:   n.ID,
 		Bridge:      n.Bridge,
-		HostVeth:    "veth" + randomID(4)[:7],
+		HostVeth:    "veth" + stringid.RandomHex(4)[:7],
 		NetnsPath:   filepath.Join(m.nsDir(), req.ContainerID),
 		IP:          ip,
 		PrefixLen:   n.Subnet.Bits(),
@@ -728,8 +719,8 @@ func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
 		return nil, err
 	}
 	ep := &Endpoint{
-		ContainerID: req.ContainerID, Name: strings.TrimPrefix(req.Name, "/"), EndpointID: randomID(32),
-		Network: n.Name, NetworkID: n.ID, Bridge: n.Bridge, HostVeth: "veth" + randomID(4)[:7],
+		ContainerID: req.ContainerID, Name: strings.TrimPrefix(req.Name, "/"), EndpointID: stringid.GenerateRandomID(),
+		Network: n.Name, NetworkID: n.ID, Bridge: n.Bridge, HostVeth: "veth" + stringid.RandomHex(4)[:7],
 		NetnsPath: first.NetnsPath, IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway,
 		MacAddress: macFor(ip).String(), Aliases: req.Aliases,
 	}

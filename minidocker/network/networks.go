@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // host and none are not bridges: the daemon handles those modes itself
@@ -88,7 +89,7 @@ func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]
 		}
 		gw = g
 	}
-	id := randomID(32)
+	id := stringid.GenerateRandomID()
 	n := &netRecord{ID: id, Name: name, Bridge: "br-" + id[:12], Subnet: pfx, Gateway: gw, Created: time.Now().UTC(), Labels: labels}
 	if err := m.setupNetwork(n); err != nil {
 		m.teardownNetwork(n)
@@ -158,7 +159,7 @@ func (m *Manager) RemoveNetwork(ref string) error {
 	var users []string
 	for _, ep := range m.eps {
 		if ep.NetworkID == n.ID {
-			users = append(users, fmt.Sprintf("name:%q id:%q", ep.Name, shortID(ep.ContainerID)))
+			users = append(users, fmt.Sprintf("name:%q id:%q", ep.Name, stringid.TruncateID(ep.ContainerID)))
 		}
 	}
 	if len(users) > 0 {
@@ -173,13 +174,6 @@ func (m *Manager) RemoveNetwork(ref string) error {
 	}
 	delete(m.nets, n.ID)
 	return nil
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 func (m *Manager) summaryLocked(n *netRecord) mobynet.Network {

@@ -1,8 +1,6 @@
 package volume
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/atomicfile"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // DriverName is the only driver there is.
@@ -103,9 +102,7 @@ func (s *Store) dataDir(name string) string { return filepath.Join(s.root, name,
 func (s *Store) Create(name string, labels map[string]string) (v *Volume, created bool, err error) {
 	anonymous := name == ""
 	if anonymous {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		name = hex.EncodeToString(b)
+		name = stringid.GenerateRandomID()
 	}
 	if !validName.MatchString(name) {
 		return nil, false, errdefs.Invalid("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", name, name)
