@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -87,6 +89,9 @@ func Parse(path string, data []byte) (Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return c, nil
 	}
+	if err := checkKeys(data); err != nil {
+		return Config{}, fmt.Errorf("invalid configuration file %s: %s", path, describeJSONError(err))
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -107,6 +112,7 @@ func describeJSONError(err error) string {
 	// exercise:begin 02-daemon-json
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var keyErr *unknownKeyError
 	switch {
 	case errors.As(err, &typeErr):
 		return fmt.Sprintf("key %q: expected %s, got a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
@@ -114,12 +120,57 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("bad JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "bad JSON: the file ends in the middle of a value"
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		key := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Sprintf("unknown key %s", key)
+	case errors.As(err, &keyErr):
+		return keyErr.Error()
 	}
 	return err.Error()
 	// exercise:end 02-daemon-json
+}
+
+// unknownKeyError is a daemon.json key that no setting takes. encoding/json
+// reports one only as text ("json: unknown field ..."), so checkKeys finds
+// it first and gives it a type the message can be built from.
+type unknownKeyError struct{ key string }
+
+func (e *unknownKeyError) Error() string { return fmt.Sprintf("unknown key %q", e.key) }
+
+// configKeys are the daemon.json keys: the json tags of Config's fields.
+var configKeys = func() []string {
+	var keys []string
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}()
+
+// checkKeys returns an *unknownKeyError for the first top-level key of data
+// that no setting takes, as dockerd refuses unknown directives before it
+// looks at the values. Keys match case-insensitively, as encoding/json
+// matches them. Data that is not a JSON object is left to the decoder,
+// which says what is wrong with it.
+func checkKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, isKey := tok.(string)
+		if err != nil || !isKey {
+			return nil
+		}
+		if !slices.ContainsFunc(configKeys, func(k string) bool { return strings.EqualFold(k, key) }) {
+			return &unknownKeyError{key: key}
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 var logLevels = map[string]bool{"debug": true, "info": true, "warn": true, "error": true, "fatal": true}

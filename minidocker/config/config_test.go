@@ -54,3 +54,16 @@ func TestMergeFlagsWin(t *testing.T) {
 	assert.Equal(t, "/flag", got.DataRoot)
 	assert.Equal(t, []string{"unix:///file.sock"}, got.Hosts)
 }
+
+// Keys match as encoding/json matches them (case-insensitively), and the
+// first unknown key in the file is the one named.
+func TestParseKeyMatching(t *testing.T) {
+	c, err := Parse("d.json", []byte(`{"Bridge":"br1","DATA-ROOT":"/d"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "br1", c.Bridge)
+	assert.Equal(t, "/d", c.DataRoot)
+
+	_, err = Parse("d.json", []byte(`{"bridge":"br1","zeta":1,"alpha":2}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown key "zeta"`)
+}
