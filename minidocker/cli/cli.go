@@ -38,6 +38,7 @@ type CLI struct {
 	ImageCommands         `embed:""`
 	ContainerCommands     `embed:""`
 	NetworkCommands       `embed:""`
+	VolumeCommands        `embed:""`
 	BuildCommands         `embed:""`
 	ContainerToolCommands `embed:""`
 

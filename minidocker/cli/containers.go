@@ -42,7 +42,7 @@ type ContainerFlags struct {
 	Name          string   `help:"Assign a name to the container."`
 	Env           []string `short:"e" sep:"none" help:"Set environment variables."`
 	EnvFile       []string `name:"env-file" sep:"none" help:"Read in a file of environment variables."`
-	Volume        []string `short:"v" sep:"none" help:"Bind mount a volume (host:container[:ro])."`
+	Volume        []string `short:"v" sep:"none" help:"Bind mount a volume (host-path|name:container-path[:ro], or container-path for an anonymous volume)."`
 	Workdir       string   `short:"w" help:"Working directory inside the container."`
 	User          string   `short:"u" help:"Username or UID (format: <name|uid>[:<group|gid>])."`
 	Entrypoint    *string  `help:"Overwrite the default ENTRYPOINT of the image."`
@@ -62,6 +62,8 @@ type ContainerFlags struct {
 	StopTimeout   *int     `name:"stop-timeout" help:"Timeout (in seconds) to stop a container."`
 	Rm            bool     `help:"Automatically remove the container and its associated anonymous volumes when it exits."`
 	SecurityFlags `embed:""`
+	MountFlags    `embed:""`
+	NameFlags     `embed:""`
 
 	Image string   `arg:"" help:"Image to run."`
 	Cmd   []string `arg:"" optional:"" passthrough:"" help:"Command and its arguments."`
@@ -100,7 +102,7 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 		cfg.Labels[k] = v
 	}
 	hc := &container.HostConfig{
-		Binds: f.Volume, AutoRemove: f.Rm, NetworkMode: container.NetworkMode(f.Network),
+		AutoRemove: f.Rm, NetworkMode: container.NetworkMode(f.Network),
 		PublishAllPorts: f.PublishAll,
 	}
 	var err error
@@ -126,10 +128,14 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 	if err := f.SecurityFlags.apply(hc); err != nil {
 		return nil, nil, err
 	}
-	for _, v := range f.Volume {
-		if parts := strings.Split(v, ":"); len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-			return nil, nil, fmt.Errorf("invalid argument %q for \"-v, --volume\" flag: invalid spec: %s: empty section between colons", v, v)
-		}
+	if err := volumeFlags(f.Volume, cfg, hc); err != nil {
+		return nil, nil, err
+	}
+	if err := f.MountFlags.apply(hc); err != nil {
+		return nil, nil, err
+	}
+	if err := f.NameFlags.apply(hc); err != nil {
+		return nil, nil, err
 	}
 	if len(f.Publish) > 0 {
 		// -p is parsed here, once: the daemon gets the typed PortMap
@@ -214,11 +220,15 @@ func (g *Globals) createContainer(ctx context.Context, f *ContainerFlags, attach
 	if err != nil {
 		return "", daemonError(cmd, err)
 	}
+	nc, err := f.networkingConfig(f.Network)
+	if err != nil {
+		return "", daemonError(cmd, err)
+	}
 	cli, err := g.Client()
 	if err != nil {
 		return "", err
 	}
-	opts := client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: f.Name}
+	opts := client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: f.Name}
 	res, err := cli.ContainerCreate(ctx, opts)
 	if err != nil && cerrdefs.IsNotFound(err) && g.imageMissing(ctx, cli, f.Image) {
 		ref := f.Image

@@ -333,18 +333,7 @@ func printInspected(g *Globals, format string, objs []json.RawMessage, errs []st
 // The objects are decoded generically (numbers kept as written), which is
 // enough for the usual '{{.State.Pid}}' and '{{json .Config}}'.
 func formatInspect(g *Globals, format string, objs []json.RawMessage) error {
-	tmpl, err := template.New("inspect").Funcs(template.FuncMap{
-		"json": func(v any) (string, error) {
-			var b bytes.Buffer
-			enc := json.NewEncoder(&b)
-			enc.SetEscapeHTML(false)
-			err := enc.Encode(v)
-			return strings.TrimSpace(b.String()), err
-		},
-		"join":  strings.Join,
-		"upper": strings.ToUpper,
-		"lower": strings.ToLower,
-	}).Option("missingkey=zero").Parse(format)
+	tmpl, err := template.New("inspect").Funcs(templateFuncs).Option("missingkey=zero").Parse(format)
 	if err != nil {
 		return fmt.Errorf("template parsing error: %v", err)
 	}

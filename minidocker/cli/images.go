@@ -69,13 +69,9 @@ func (c *ImagesCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	f := client.Filters{}
-	for _, kv := range c.Filter {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("bad format of filter (expected name=value)")
-		}
-		f.Add(k, v)
+	f, err := parseFilters(c.Filter)
+	if err != nil {
+		return err
 	}
 	if c.Repo != "" {
 		f.Add("reference", c.Repo)
@@ -535,10 +531,7 @@ func (c *ImagePruneCmd) Run(g *Globals) error {
 		if c.All {
 			warning = "WARNING! This will remove all images without at least one container associated to them."
 		}
-		fmt.Fprintf(g.stdout, "%s\nAre you sure you want to continue? [y/N] ", warning)
-		var answer string
-		fmt.Fscanln(g.stdin, &answer)
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		if !g.confirm(warning) {
 			return nil
 		}
 	}

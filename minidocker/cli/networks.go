@@ -40,13 +40,9 @@ func (c *NetworkLsCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	f := client.Filters{}
-	for _, kv := range c.Filter {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("bad format of filter (expected name=value)")
-		}
-		f = f.Add(k, v)
+	f, err := parseFilters(c.Filter)
+	if err != nil {
+		return err
 	}
 	res, err := cli.NetworkList(g.ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
