@@ -65,6 +65,8 @@ type ContainerFlags struct {
 	MountFlags    `embed:""`
 	NameFlags     `embed:""`
 
+	RunOptionFlags `embed:""` // containers_runopts.go
+
 	Image string   `arg:"" help:"Image to run."`
 	Cmd   []string `arg:"" optional:"" passthrough:"" help:"Command and its arguments."`
 }
@@ -135,6 +137,9 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 		return nil, nil, err
 	}
 	if err := f.NameFlags.apply(hc); err != nil {
+		return nil, nil, err
+	}
+	if err := f.RunOptionFlags.apply(cfg, hc); err != nil {
 		return nil, nil, err
 	}
 	if len(f.Publish) > 0 {

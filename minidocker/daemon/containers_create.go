@@ -146,6 +146,9 @@ func (d *Daemon) validateCreate(merged *container.Config, hc *container.HostConf
 	if err := validateSecurity(hc); err != nil {
 		return nil, err
 	}
+	if err := d.validateRunOptions(merged, hc); err != nil { // runopts.go
+		return nil, err
+	}
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "default"
 	}

@@ -39,6 +39,9 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 	}
 	cfg := *c.Config
 	hc := *c.HostConfig
+	if hc.LogConfig.Type == "" { // a record made before create filled it in
+		hc.LogConfig.Type = defaultLogDriver
+	}
 	r := &container.InspectResponse{
 		ID:      c.ID,
 		Created: timeString(c.Created),

@@ -31,7 +31,6 @@ var unsupportedCreateFields = []string{
 	"Config.Shell",
 
 	"HostConfig.ContainerIDFile",
-	"HostConfig.LogConfig.Config",
 	"HostConfig.VolumeDriver",
 	"HostConfig.Annotations",
 	"HostConfig.GroupAdd",

@@ -70,6 +70,9 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.CpuPeriod":       "TestCPUQuota",
 	"HostConfig.CpuQuota":        "TestCPUQuota",
 	"HostConfig.PidsLimit":       "TestContainerPidsLimit",
+
+	// runopts.go
+	"HostConfig.LogConfig.Config": "TestLogRotationThroughDocker",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's

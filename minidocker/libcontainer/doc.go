@@ -35,7 +35,8 @@
 //     and the runtime's files (idempotent; it also stops a container that
 //     still runs);
 //   - Exec runs a process in a running container;
-//   - ReadLog reads the json-file log (tail, since, until, follow).
+//   - ReadLog reads the json-file log (tail, since, until, follow), across
+//     the files the shim's LogWriter rotated (--log-opt max-size, max-file).
 //
 // Why the choices:
 //

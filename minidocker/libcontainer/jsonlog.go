@@ -8,6 +8,10 @@ package libcontainer
 // line without a newline is stored without one. The escaping is docker's own
 // (not encoding/json's): <, >, & and control characters other than \n and \r
 // become \u00XX (so a tab is \u0009), invalid UTF-8 becomes \ufffd.
+//
+// With --log-opt max-size the file is rotated as docker does it: <id>-json.log
+// is the newest file, <id>-json.log.1 the one before, up to max-file files
+// in all; ReadLog reads them oldest first, as one log.
 
 import (
 	"bufio"
@@ -17,6 +21,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -25,20 +30,46 @@ import (
 // maxLogEntry is where docker cuts a long line.
 const maxLogEntry = 16 * 1024
 
-// LogWriter appends entries to a json-file log. It is safe for concurrent use.
-type LogWriter struct {
-	mu  sync.Mutex
-	f   *os.File
-	buf []byte
+// LogRotation is docker's --log-opt max-size and max-file for the
+// json-file log. Once the file holds MaxSize bytes or more, the next entry
+// goes to a fresh file: the full one becomes <path>.1 (the old .1 becomes
+// .2, and so on), and only MaxFiles files are kept, the current one
+// included. MaxSize 0 lets the log grow for ever (docker's default).
+type LogRotation struct {
+	MaxSize  int64 `json:",omitempty"`
+	MaxFiles int   `json:",omitempty"` // 0 is 1: the file is emptied
 }
 
-// OpenLogWriter opens (creating, appending) the log at path.
+// LogWriter appends entries to a json-file log, rotating it as its
+// LogRotation says. It is safe for concurrent use.
+type LogWriter struct {
+	mu   sync.Mutex
+	path string
+	rot  LogRotation
+	f    *os.File
+	size int64 // of f, to know when to rotate without a stat per entry
+	buf  []byte
+}
+
+// OpenLogWriter opens (creating, appending) the log at path; it is never
+// rotated.
 func OpenLogWriter(path string) (*LogWriter, error) {
+	return OpenRotatingLogWriter(path, LogRotation{})
+}
+
+// OpenRotatingLogWriter opens (creating, appending) the log at path, to be
+// rotated as rot says.
+func OpenRotatingLogWriter(path string, rot LogRotation) (*LogWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, err
 	}
-	return &LogWriter{f: f}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &LogWriter{path: path, rot: rot, f: f, size: fi.Size()}, nil
 }
 
 // WriteEntry writes one entry: log is the entry's text (with its "\n" if
@@ -49,16 +80,59 @@ func (w *LogWriter) WriteEntry(stream string, log []byte, t time.Time) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	// like docker, the size is checked before the write: a file may pass
+	// MaxSize by one entry, and an entry is never split across files
+	if err := w.rotateIfFull(); err != nil {
+		return err
+	}
 	w.buf = appendLogLine(w.buf[:0], stream, log, t)
-	_, err := w.f.Write(w.buf)
+	n, err := w.f.Write(w.buf)
+	w.size += int64(n)
 	return err
 }
+
+// rotateIfFull starts a new file once the current one holds MaxSize bytes.
+func (w *LogWriter) rotateIfFull() error {
+	if w.rot.MaxSize <= 0 || w.size < w.rot.MaxSize {
+		return nil
+	}
+	w.f.Close()
+	shiftErr := shiftRotatedLogs(w.path, w.rot.MaxFiles)
+	// a new file even when the renames failed: the container's output
+	// must keep flowing (it then starts over the file it could not move)
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	w.f, w.size = f, 0
+	return shiftErr
+}
+
+// shiftRotatedLogs renames <path>.(files-2) to <path>.(files-1), …, and
+// path to <path>.1: the oldest file is overwritten. With one file kept
+// nothing moves (the caller empties path).
+func shiftRotatedLogs(path string, files int) error {
+	for i := files - 1; i > 1; i-- {
+		if err := os.Rename(rotatedLogName(path, i-1), rotatedLogName(path, i)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	if files > 1 {
+		return os.Rename(path, rotatedLogName(path, 1))
+	}
+	return nil
+}
+
+// rotatedLogName is the name of the n-th older file of the log at path.
+func rotatedLogName(path string, n int) string { return path + "." + strconv.Itoa(n) }
 
 // Close closes the file.
 func (w *LogWriter) Close() error {
 	if w == nil {
 		return nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.f.Close()
 }
 
@@ -172,108 +246,299 @@ type LogOptions struct {
 	Done <-chan struct{}
 }
 
+// logPollInterval is how often a follower looks for new entries.
+const logPollInterval = 50 * time.Millisecond
+
 // ReadLog calls fn for each entry of the json-file log at path that opts
-// select, in order. A missing log is an empty log. It returns fn's first
-// error, ctx's error when ctx ends while following, or nil.
+// select, in order, across the rotated files (<path>.N … <path>.1, then
+// path). A missing log is an empty log. It returns fn's first error,
+// ctx's error when ctx ends while following, or nil.
+//
+// The steps: open the files (waiting for the log to appear when
+// following), skip to where the tail starts, read every file to its end,
+// then, when following, poll the current file and move to the new one
+// when the writer rotates it away.
 func ReadLog(ctx context.Context, path string, opts LogOptions, fn func(LogEntry) error) error {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		if !opts.Follow {
-			return nil
-		}
-		// wait for the file to appear
-		for {
-			if f, err = os.Open(path); err == nil {
-				break
-			}
-			if !os.IsNotExist(err) {
-				return err
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-opts.Done:
-				return nil
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	} else if err != nil {
+	lr := &logReader{ctx: ctx, path: path, opts: opts, fn: fn}
+	files, err := lr.openFiles()
+	if err != nil || len(files) == 0 {
 		return err
 	}
-	defer f.Close()
+	defer func() {
+		for _, f := range files {
+			f.close()
+		}
+	}()
 	if opts.Tail >= 0 {
-		off, err := tailOffset(f, opts.Tail)
-		if err != nil {
-			return err
-		}
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
+		if files, err = skipToTail(files, opts.Tail); err != nil {
 			return err
 		}
 	}
-	deliver := func(line []byte) error {
-		var raw struct {
-			Log    string    `json:"log"`
-			Stream string    `json:"stream"`
-			Time   time.Time `json:"time"`
+	for _, f := range files {
+		if err := f.readAvailable(lr.deliver); err != nil {
+			return err
 		}
-		if err := json.Unmarshal(line, &raw); err != nil {
-			return nil // skip a damaged line, like docker
-		}
-		if !opts.Since.IsZero() && raw.Time.Before(opts.Since) {
-			return nil
-		}
-		if !opts.Until.IsZero() && raw.Time.After(opts.Until) {
-			return nil
-		}
-		return fn(LogEntry{Stream: raw.Stream, Log: []byte(raw.Log), Time: raw.Time})
-	}
-	r := bufio.NewReaderSize(f, 64*1024)
-	var partial []byte
-	readAll := func() error {
-		for {
-			chunk, err := r.ReadSlice('\n')
-			if err == bufio.ErrBufferFull {
-				partial = append(partial, chunk...)
-				continue
-			}
-			if err == io.EOF {
-				partial = append(partial, chunk...)
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			line := chunk
-			if len(partial) > 0 {
-				partial = append(partial, chunk...)
-				line = partial
-			}
-			if e := deliver(line); e != nil {
-				return e
-			}
-			partial = partial[:0]
-		}
-	}
-	if err := readAll(); err != nil {
-		return err
 	}
 	if !opts.Follow {
 		return nil
 	}
-	tick := time.NewTicker(50 * time.Millisecond)
+	return lr.follow(files[len(files)-1])
+}
+
+// logReader is one ReadLog call.
+type logReader struct {
+	ctx  context.Context
+	path string
+	opts LogOptions
+	fn   func(LogEntry) error
+}
+
+// logFile is one open file of a log, read forwards line by line.
+type logFile struct {
+	f       *os.File
+	r       *bufio.Reader
+	partial []byte // the start of a line the writer has not finished
+}
+
+func openLogFile(path string) (*logFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &logFile{f: f, r: bufio.NewReaderSize(f, 64*1024)}, nil
+}
+
+func (lf *logFile) close() { lf.f.Close() }
+
+// seek moves to off, dropping what was buffered.
+func (lf *logFile) seek(off int64) error {
+	if _, err := lf.f.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	lf.r.Reset(lf.f)
+	lf.partial = lf.partial[:0]
+	return nil
+}
+
+// openFiles opens the log's files, oldest first. The current file is
+// opened first, then the rotated ones: if a rotation happens in between,
+// the set is opened again (a few times at most), so that no file is
+// read twice or missed.
+func (lr *logReader) openFiles() ([]*logFile, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := openLogFile(lr.path)
+		if os.IsNotExist(err) {
+			if !lr.opts.Follow {
+				return nil, nil
+			}
+			cur, err = lr.waitForLog()
+		}
+		if err != nil || cur == nil {
+			return nil, err
+		}
+		files := append(openRotatedLogs(lr.path), cur)
+		if attempt == 2 || !rotatedAway(lr.path, cur) {
+			return files, nil
+		}
+		for _, f := range files {
+			f.close()
+		}
+	}
+}
+
+// openRotatedLogs opens <path>.1, <path>.2, … while they exist, and
+// returns them oldest first.
+func openRotatedLogs(path string) []*logFile {
+	var files []*logFile
+	for n := 1; ; n++ {
+		f, err := openLogFile(rotatedLogName(path, n))
+		if err != nil {
+			break
+		}
+		files = append([]*logFile{f}, files...)
+	}
+	return files
+}
+
+// waitForLog waits for a follower until the log file appears; nil when
+// the container exits first.
+func (lr *logReader) waitForLog() (*logFile, error) {
+	for {
+		f, err := openLogFile(lr.path)
+		if !os.IsNotExist(err) {
+			return f, err
+		}
+		select {
+		case <-lr.ctx.Done():
+			return nil, lr.ctx.Err()
+		case <-lr.opts.Done:
+			return nil, nil
+		case <-time.After(logPollInterval):
+		}
+	}
+}
+
+// skipToTail drops the files before the last n lines and seeks the first
+// file kept to where they start.
+func skipToTail(files []*logFile, n int) ([]*logFile, error) {
+	for i := len(files) - 1; i >= 0; i-- {
+		off, err := tailOffset(files[i].f, n)
+		if err != nil {
+			return nil, err
+		}
+		lines := 0
+		if off == 0 {
+			if lines, err = countLines(files[i].f); err != nil {
+				return nil, err
+			}
+		}
+		if off > 0 || lines >= n || i == 0 {
+			for _, f := range files[:i] {
+				f.close()
+			}
+			return files[i:], files[i].seek(off)
+		}
+		n -= lines
+	}
+	return files, nil
+}
+
+// countLines counts the lines of f (a last one without "\n" too).
+func countLines(f *os.File) (int, error) {
+	buf := make([]byte, 32*1024)
+	lines, last := 0, byte('\n')
+	for off := int64(0); ; {
+		k, err := f.ReadAt(buf, off)
+		lines += bytes.Count(buf[:k], []byte{'\n'})
+		if k > 0 {
+			last = buf[k-1]
+		}
+		off += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		lines++
+	}
+	return lines, nil
+}
+
+// readAvailable delivers every complete line up to the end of the file; a
+// line the writer has not finished waits in partial for the next call.
+func (lf *logFile) readAvailable(deliver func([]byte) error) error {
+	for {
+		chunk, err := lf.r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			lf.partial = append(lf.partial, chunk...)
+			continue
+		}
+		if err == io.EOF {
+			lf.partial = append(lf.partial, chunk...)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		line := chunk
+		if len(lf.partial) > 0 {
+			lf.partial = append(lf.partial, chunk...)
+			line = lf.partial
+		}
+		if err := deliver(line); err != nil {
+			return err
+		}
+		lf.partial = lf.partial[:0]
+	}
+}
+
+// deliver decodes one line and hands it to fn when Since and Until
+// select it.
+func (lr *logReader) deliver(line []byte) error {
+	var raw struct {
+		Log    string    `json:"log"`
+		Stream string    `json:"stream"`
+		Time   time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(line, &raw); err != nil {
+		return nil // skip a damaged line, like docker
+	}
+	if !lr.opts.Since.IsZero() && raw.Time.Before(lr.opts.Since) {
+		return nil
+	}
+	if !lr.opts.Until.IsZero() && raw.Time.After(lr.opts.Until) {
+		return nil
+	}
+	return lr.fn(LogEntry{Stream: raw.Stream, Log: []byte(raw.Log), Time: raw.Time})
+}
+
+// follow polls the current file until ctx ends or the container exits
+// (then what is left is delivered).
+func (lr *logReader) follow(cur *logFile) error {
+	defer func() { cur.close() }() // the files ReadLog opened are closed twice: harmless
+	tick := time.NewTicker(logPollInterval)
 	defer tick.Stop()
 	for {
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-opts.Done:
-			return readAll()
+		case <-lr.ctx.Done():
+			return lr.ctx.Err()
+		case <-lr.opts.Done:
+			return lr.drain(cur)
 		case <-tick.C:
-			if err := readAll(); err != nil {
+			next, err := lr.advance(cur)
+			if err != nil {
 				return err
 			}
+			cur = next
 		}
 	}
+}
+
+// advance reads what cur has; when the writer has rotated cur away, it
+// returns the new file (read from the next call on), else cur.
+func (lr *logReader) advance(cur *logFile) (*logFile, error) {
+	// look before reading: once renamed, cur gets no more entries, so
+	// what the read finds is all of it
+	rotated := rotatedAway(lr.path, cur)
+	if err := cur.readAvailable(lr.deliver); err != nil {
+		return cur, err
+	}
+	if !rotated {
+		return cur, nil
+	}
+	next, err := openLogFile(lr.path)
+	if err != nil {
+		return cur, nil // not made yet: the next poll finds it
+	}
+	cur.close()
+	return next, nil
+}
+
+// drain delivers the rest of the log once the container has exited,
+// following a rotation that happened since the last poll (bounded: the
+// writer is gone, so there are at most two).
+func (lr *logReader) drain(cur *logFile) error {
+	for i := 0; i < 3; i++ {
+		next, err := lr.advance(cur)
+		if err != nil || next == cur {
+			return err
+		}
+		cur = next
+	}
+	return nil
+}
+
+// rotatedAway reports whether path names another file than lf now.
+func rotatedAway(path string, lf *logFile) bool {
+	now, err := os.Stat(path)
+	if err != nil {
+		return os.IsNotExist(err)
+	}
+	was, err := lf.f.Stat()
+	return err == nil && !os.SameFile(now, was)
 }
 
 // tailOffset finds where the last n lines of f start.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,4 +173,121 @@ func TestReadLogFollow(t *testing.T) {
 		t.Errorf("last %q %s", e.Log, e.Stream)
 	}
 	w.Close()
+}
+
+// TestLogRotation writes past max-size with max-file 3: three files are
+// kept, none much over the limit, and ReadLog (all, tail across files,
+// since) sees the newest entries in order, as one log.
+func TestLogRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w, err := OpenRotatingLogWriter(path, LogRotation{MaxSize: 1000, MaxFiles: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	const n = 200 // about 75 bytes an entry: some 15 rotations
+	for i := 0; i < n; i++ {
+		w.WriteEntry("stdout", []byte(fmt.Sprintf("line %03d\n", i)), t0.Add(time.Duration(i)*time.Second))
+	}
+	w.Close()
+	for _, name := range []string{path, path + ".1", path + ".2"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 1100 {
+			t.Fatalf("%s: %d bytes", name, fi.Size())
+		}
+	}
+	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {
+		t.Fatalf("a fourth file is kept: %v", err)
+	}
+	all := collect(t, path, LogOptions{Tail: -1})
+	if len(all) < 20 || string(all[len(all)-1].Log) != "line 199\n" {
+		t.Fatalf("all: %d entries, last %q", len(all), all[len(all)-1].Log)
+	}
+	first := n - len(all)
+	for i, e := range all {
+		if want := fmt.Sprintf("line %03d\n", first+i); string(e.Log) != want {
+			t.Fatalf("entry %d is %q, want %q: the files are not read oldest first", i, e.Log, want)
+		}
+	}
+	for _, tail := range []int{0, 1, 5, 13, 14, 15, 25, len(all), len(all) + 10} {
+		got := collect(t, path, LogOptions{Tail: tail})
+		want := all[len(all)-min(tail, len(all)):]
+		if len(got) != len(want) || (len(got) > 0 && string(got[0].Log) != string(want[0].Log)) {
+			t.Errorf("tail %d: %d entries, want %d", tail, len(got), len(want))
+		}
+	}
+	if got := collect(t, path, LogOptions{Tail: -1, Since: t0.Add(195 * time.Second)}); len(got) != 5 {
+		t.Errorf("since: %d entries, want 5", len(got))
+	}
+}
+
+// TestLogRotationOneFile: max-file 1 empties the file when it is full.
+func TestLogRotationOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w, err := OpenRotatingLogWriter(path, LogRotation{MaxSize: 500, MaxFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		w.WriteEntry("stdout", []byte(fmt.Sprintf("line %03d\n", i)), time.Now())
+	}
+	w.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Size() > 600 {
+		t.Fatalf("%v %v", err, fi)
+	}
+	if _, err := os.Stat(path + ".1"); !os.IsNotExist(err) {
+		t.Fatalf("max-file 1 kept a rotated file: %v", err)
+	}
+	if got := collect(t, path, LogOptions{Tail: -1}); string(got[len(got)-1].Log) != "line 099\n" {
+		t.Fatalf("last %q", got[len(got)-1].Log)
+	}
+}
+
+// TestReadLogFollowsRotation: a follower started before a rotation gets
+// every entry written after it, in order, across the new files.
+func TestReadLogFollowsRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w, err := OpenRotatingLogWriter(path, LogRotation{MaxSize: 300, MaxFiles: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteEntry("stdout", []byte("before\n"), time.Now())
+	done := make(chan struct{})
+	got := make(chan string, 100)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- ReadLog(context.Background(), path, LogOptions{Tail: -1, Follow: true, Done: done}, func(e LogEntry) error {
+			got <- string(e.Log)
+			return nil
+		})
+	}()
+	if e := <-got; e != "before\n" {
+		t.Fatalf("first %q", e)
+	}
+	// one entry per poll: the follower sees each file before the next
+	// rotation (300 bytes: a rotation every four entries)
+	for i := 0; i < 12; i++ {
+		line := fmt.Sprintf("after %02d\n", i)
+		w.WriteEntry("stdout", []byte(line), time.Now())
+		select {
+		case e := <-got:
+			if e != line {
+				t.Fatalf("followed %q, want %q", e, line)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q never came", line)
+		}
+	}
+	w.WriteEntry("stdout", []byte("last\n"), time.Now())
+	w.Close()
+	close(done)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if e := <-got; e != "last\n" {
+		t.Fatalf("drained %q", e)
+	}
 }

@@ -151,7 +151,7 @@ func (s *shim) create() error {
 	}
 	trace("shim: cgroup made")
 	if spec.LogPath != "" {
-		if s.log, err = OpenLogWriter(spec.LogPath); err != nil {
+		if s.log, err = OpenRotatingLogWriter(spec.LogPath, spec.LogRotation); err != nil {
 			return err
 		}
 	}

@@ -41,7 +41,9 @@ type Spec struct {
 	ReadonlyRootfs bool
 	Cgroup         Cgroup
 	LogPath        string // docker json-file log the shim appends to ("" = no log)
-	StopSignal     string // informational: the daemon sends it through Kill
+	// LogRotation is --log-opt max-size and max-file (zero: never rotated).
+	LogRotation LogRotation `json:",omitempty"`
+	StopSignal  string      // informational: the daemon sends it through Kill
 }
 
 // Rootfs is the container's overlay. Init mounts it inside the container's
