@@ -41,6 +41,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		systemRouter{backend: d},
 		imageRouter{backend: d},
 		containerRouter{backend: d},
+		containerStateRouter{backend: d},
 		execRouter{backend: d},
 		networkRouter{backend: d},
 		volumeRouter{backend: d},

@@ -55,6 +55,7 @@ type Resources struct {
 	CPUQuota   int64  // µs per CPUPeriod, 0 = unlimited (docker --cpus=1.5 → 150000/100000)
 	CPUPeriod  uint64 // µs, 0 → 100000
 	PidsLimit  int64  // 0 = unlimited (negative too, as docker's -1)
+	CPUShares  int64  // relative CPU weight, docker's --cpu-shares; 0 → the kernel's default (1024)
 }
 
 // DefaultCPUPeriod is the CFS period used when Resources.CPUPeriod is 0.

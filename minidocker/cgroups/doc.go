@@ -12,9 +12,11 @@
 //  3. AddProcess and DirFD: how the container's first process gets inside
 //     before it runs any of the image's code (chapter 04's pid1 part, "cgroups").
 //  4. OOMKilled and Stats: reading back what the kernel did.
-//  5. KillAll and Destroy: how a container is torn down without leaving a
+//  5. Freeze and Thaw (freezer.go): `docker pause`, the v1 freezer
+//     controller's freezer.state or v2's cgroup.freeze.
+//  6. KillAll and Destroy: how a container is torn down without leaving a
 //     directory behind.
-//  6. Validate (validate.go): docker's own error messages for bad flags.
+//  7. Validate (validate.go): docker's own error messages for bad flags.
 //
 // # v1, v2 and the hybrid
 //
@@ -78,6 +80,9 @@
 //     limited without swap."; see SwapLimitSupported). On v2 the kernel wants the
 //     swap part alone, so memory.swap.max = total - memory.
 //   - --cpus=1.5 is a quota of 150000 µs per 100000 µs period (QuotaFromNanoCPUs).
+//   - --cpu-shares is v1's cpu.shares (default 1024); v2 has cpu.weight
+//     (1..10000, default 100) instead, and the shares are mapped onto it
+//     linearly (1024 → 39, 512 → 20), as runc maps them.
 //   - `docker stats` shows memory usage without the page cache that could be
 //     dropped: usage minus inactive file pages (v1: total_inactive_file,
 //     v2: inactive_file). Stats.MemoryUsage is that figure; the raw value and the

@@ -154,8 +154,11 @@ func (c *Cgroup) setV1(r Resources) error {
 		if err := setOpt(filepath.Join(d, "cpu.cfs_quota_us"), quota, r.CPUQuota > 0); err != nil {
 			return err
 		}
-	} else if r.CPUQuota > 0 {
-		return errors.New("cgroups: --cpus needs the cpu controller, which is not mounted")
+		if err := setOpt(filepath.Join(d, "cpu.shares"), strconv.FormatInt(sharesV1(r.CPUShares), 10), r.CPUShares > 0); err != nil {
+			return err
+		}
+	} else if r.CPUQuota > 0 || r.CPUShares > 0 {
+		return errors.New("cgroups: --cpus and --cpu-shares need the cpu controller, which is not mounted")
 	}
 
 	if d, ok := c.dirs["pids"]; ok {
@@ -166,6 +169,28 @@ func (c *Cgroup) setV1(r Resources) error {
 		return errors.New("cgroups: --pids-limit needs the pids controller, which is not mounted")
 	}
 	return nil
+}
+
+// DefaultCPUShares is v1's cpu.shares of a cgroup nobody gave a weight.
+const DefaultCPUShares = 1024
+
+// sharesV1 is the cpu.shares to write: the kernel's default for 0.
+func sharesV1(shares int64) int64 {
+	if shares <= 0 {
+		return DefaultCPUShares
+	}
+	return shares
+}
+
+// weightV2 turns docker's cpu shares (2..262144, default 1024) into v2's
+// cpu.weight (1..10000, default 100) on the same linear scale runc uses,
+// so that 1024 shares and weight 100 mean the same "one normal share".
+func weightV2(shares int64) int64 {
+	if shares <= 0 {
+		return 100
+	}
+	shares = min(max(shares, 2), 262144)
+	return 1 + ((shares-2)*9999)/262142
 }
 
 func pidsValue(r Resources) string {

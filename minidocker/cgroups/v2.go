@@ -91,6 +91,11 @@ func (c *Cgroup) setV2(r Resources) error {
 			return err
 		}
 	}
+	if r.CPUShares > 0 {
+		if err := c.needV2("cpu.weight", "cpu", "--cpu-shares"); err != nil {
+			return err
+		}
+	}
 	if r.PidsLimit > 0 {
 		if err := c.needV2("pids.max", "pids", "--pids-limit"); err != nil {
 			return err
@@ -108,6 +113,9 @@ func (c *Cgroup) setV2(r Resources) error {
 		quota = strconv.FormatInt(r.CPUQuota, 10)
 	}
 	if err := setOpt(filepath.Join(d, "cpu.max"), fmt.Sprintf("%s %d", quota, period), r.CPUQuota > 0); err != nil {
+		return err
+	}
+	if err := setOpt(filepath.Join(d, "cpu.weight"), strconv.FormatInt(weightV2(r.CPUShares), 10), r.CPUShares > 0); err != nil {
 		return err
 	}
 	return setOpt(filepath.Join(d, "pids.max"), pidsValue(r), r.PidsLimit > 0)

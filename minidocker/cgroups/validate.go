@@ -39,6 +39,9 @@ func Validate(r Resources, numCPU int) error {
 			return fmt.Errorf("Range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", numCPU, numCPU)
 		}
 	}
+	if r.CPUShares < 0 {
+		return fmt.Errorf("invalid CPU shares (%d): value must be a positive integer", r.CPUShares)
+	}
 	if r.CPUQuota > 0 && r.CPUQuota < 1000 {
 		return errors.New("CPU cfs quota can not be less than 1ms (i.e. 1000)")
 	}

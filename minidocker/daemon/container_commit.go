@@ -10,15 +10,11 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
 
-	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/image"
 )
@@ -175,62 +171,24 @@ func mergeCommitConfig(ic *dockerspec.DockerOCIImageConfig, o *container.Config)
 	}
 }
 
-// freezeContainer stops every process of a running container with the
-// freezer (v1 freezer.state, v2 cgroup.freeze) and returns the function
-// that thaws it. Without a freezer, or if freezing takes more than two
-// seconds, the commit goes on with the container running.
+// freezeContainer freezes a running container (cgroups.Cgroup.Freeze)
+// and returns the function that thaws it. A container the user paused
+// stays paused; without a freezer the commit goes on with the container
+// running.
 func (d *Daemon) freezeContainer(c *Container) (thaw func()) {
 	noop := func() {}
+	c.mu.Lock()
+	paused := c.State.Paused
+	c.mu.Unlock()
 	cg, err := d.containerCgroup(c)
-	if err != nil {
+	if err != nil || paused || cg.Freeze() != nil {
 		return noop
 	}
-	var file, frozen, thawed string
-	var isFrozen func() bool
-	if cg.Version() == cgroups.V2 {
-		file, frozen, thawed = filepath.Join(cg.Path(), "cgroup.freeze"), "1", "0"
-		isFrozen = func() bool {
-			b, _ := os.ReadFile(filepath.Join(cg.Path(), "cgroup.events"))
-			return strings.Contains(string(b), "frozen 1")
-		}
-	} else {
-		mnt := cgroupV1Mount("freezer")
-		if mnt == "" {
-			return noop
-		}
-		file, frozen, thawed = filepath.Join(mnt, cg.Name(), "freezer.state"), "FROZEN", "THAWED"
-		isFrozen = func() bool {
-			b, _ := os.ReadFile(file)
-			return strings.TrimSpace(string(b)) == "FROZEN"
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.State.Paused { // a pause meanwhile is the user's: keep it
+			cg.Thaw()
 		}
 	}
-	if err := os.WriteFile(file, []byte(frozen), 0); err != nil {
-		return noop
-	}
-	thaw = func() { os.WriteFile(file, []byte(thawed), 0) }
-	for deadline := time.Now().Add(2 * time.Second); !isFrozen() && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	return thaw
-}
-
-// cgroupV1Mount is where the v1 hierarchy of controller is mounted.
-func cgroupV1Mount(controller string) string {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(f) < 5 || len(g) < 3 || g[0] != "cgroup" {
-			continue
-		}
-		for _, o := range strings.Split(g[2], ",") {
-			if o == controller {
-				return f[4]
-			}
-		}
-	}
-	return ""
 }

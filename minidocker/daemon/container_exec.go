@@ -64,6 +64,12 @@ func errContainerNotRunning(id string) error {
 	return errdefs.Conflict("Container %s is not running", id)
 }
 
+// errExecPaused is docker's answer to an exec into a paused container: the
+// new process would join a frozen cgroup and hang.
+func errExecPaused(id string) error {
+	return errdefs.Conflict("Container %s is paused, unpause the container before exec", id)
+}
+
 // ExecCreate records an exec instance in the running container ref.
 func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string, error) {
 	c, err := d.GetContainer(ref)
@@ -71,10 +77,13 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 		return "", err
 	}
 	c.Lock()
-	restarting := c.State.Restarting
+	restarting, paused := c.State.Restarting, c.State.Paused
 	c.Unlock()
 	if restarting {
 		return "", errdefs.Conflict("Container %s is restarting, wait until the container is running", c.ID)
+	}
+	if paused {
+		return "", errExecPaused(c.ID)
 	}
 	if !c.IsRunning() {
 		return "", errContainerNotRunning(c.ID)
@@ -145,6 +154,12 @@ func (d *Daemon) ExecClaim(id string) (*Exec, error) {
 	}
 	if !c.IsRunning() {
 		return nil, errContainerNotRunning(c.ID)
+	}
+	c.Lock()
+	paused := c.State.Paused
+	c.Unlock()
+	if paused {
+		return nil, errExecPaused(c.ID)
 	}
 	e.started = true
 	return e, nil

@@ -334,7 +334,18 @@ func validateHostConfig(hc *container.HostConfig) error {
 	if _, err := resourcesOf(hc); err != nil {
 		return err
 	}
-	rp := hc.RestartPolicy
+	if err := validateRestartPolicy(hc.RestartPolicy); err != nil {
+		return err
+	}
+	if hc.AutoRemove && hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
+		return errdefs.Invalid("can't create 'AutoRemove' container with restart policy")
+	}
+	return nil
+}
+
+// validateRestartPolicy checks a restart policy's name and retry count
+// (create and update).
+func validateRestartPolicy(rp container.RestartPolicy) error {
 	switch rp.Name {
 	case "", "no", "always", "unless-stopped":
 		if rp.MaximumRetryCount != 0 {
@@ -347,9 +358,6 @@ func validateHostConfig(hc *container.HostConfig) error {
 	default:
 		return errdefs.Invalid("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'", rp.Name)
 	}
-	if hc.AutoRemove && rp.Name != "" && rp.Name != "no" {
-		return errdefs.Invalid("can't create 'AutoRemove' container with restart policy")
-	}
 	return nil
 }
 
@@ -361,6 +369,7 @@ func resourcesOf(hc *container.HostConfig) (cgroups.Resources, error) {
 		MemorySwap: hc.MemorySwap,
 		CPUQuota:   hc.CPUQuota,
 		CPUPeriod:  uint64(hc.CPUPeriod),
+		CPUShares:  hc.CPUShares,
 	}
 	if hc.NanoCPUs != 0 {
 		if hc.CPUQuota != 0 || hc.CPUPeriod != 0 {

@@ -109,7 +109,7 @@ func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
 		c.mu.Lock()
 		s := d.summaryLocked(c, now)
 		c.mu.Unlock()
-		if !opts.All && s.State != container.StateRunning && s.State != container.StateRestarting && len(opts.Filters["status"]) == 0 {
+		if !opts.All && s.State != container.StateRunning && s.State != container.StatePaused && s.State != container.StateRestarting && len(opts.Filters["status"]) == 0 {
 			continue
 		}
 		if !matchFilters(opts.Filters, c, s) {
@@ -134,6 +134,8 @@ func (d *Daemon) summaryLocked(c *Container, now time.Time) container.Summary {
 	switch {
 	case st.Restarting:
 		status = fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case st.Running && st.Paused:
+		status = "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case st.Running:
 		status = "Up " + units.HumanDuration(now.Sub(st.StartedAt))
 	case state == "exited":

@@ -362,7 +362,7 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	if st.FinishedAt.IsZero() {
 		st.FinishedAt = time.Now().UTC()
 	}
-	c.State.Running, c.State.Pid = false, 0
+	c.State.Running, c.State.Paused, c.State.Pid = false, false, 0
 	c.State.Status = "exited"
 	c.State.ExitCode, c.State.OOMKilled, c.State.Error = st.ExitCode, st.OOMKilled, st.Error
 	c.State.FinishedAt = st.FinishedAt
@@ -481,7 +481,7 @@ func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
 		}
 		sig = s
 	}
-	if err := shim.Kill(sig); err != nil {
+	if err := d.signalContainer(c, shim, sig, true); err != nil { // containers_pause.go
 		slog.Debug("stop signal", "id", c.ID[:12], "err", err)
 	}
 	if t < 0 { // -1: wait as long as it takes
@@ -493,7 +493,7 @@ func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
 		return nil
 	case <-time.After(time.Duration(t) * time.Second):
 	}
-	shim.Kill(syscall.SIGKILL)
+	d.signalContainer(c, shim, syscall.SIGKILL, true)
 	select {
 	case <-exitCh:
 		return nil
@@ -549,13 +549,15 @@ func (d *Daemon) KillContainer(ref, signal string) error {
 	// a signal meant to end it keeps the restart policy from undoing the
 	// kill; one like HUP (reload) does not
 	stopSig, _ := ParseSignal(c.Config.StopSignal)
+	ending := false
 	switch sig {
 	case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, stopSig:
-		c.ManuallyStopped = true
+		c.ManuallyStopped, ending = true, true
 		c.save()
 	}
 	c.mu.Unlock()
-	if err := shim.Kill(sig); err != nil {
+	// a paused container is thawed for a signal that ends it, as dockerd does
+	if err := d.signalContainer(c, shim, sig, ending); err != nil {
 		return errdefs.Conflict("Cannot kill container: %s: %v", ref, err)
 	}
 	return nil
@@ -593,7 +595,7 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 	shim, exitCh, running := c.shim, c.exitCh, c.State.Running
 	c.mu.Unlock()
 	if running && shim != nil {
-		shim.Kill(syscall.SIGKILL)
+		d.signalContainer(c, shim, syscall.SIGKILL, true)
 		select {
 		case <-exitCh:
 		case <-time.After(30 * time.Second):

@@ -43,7 +43,6 @@ var unsupportedCreateFields = []string{
 	"HostConfig.MaskedPaths",
 	"HostConfig.ReadonlyPaths",
 	"HostConfig.Init",
-	"HostConfig.CpuShares",
 	"HostConfig.CgroupParent",
 	"HostConfig.BlkioWeight",
 	"HostConfig.BlkioWeightDevice",
@@ -177,4 +176,31 @@ func isSet(name string, v reflect.Value) bool {
 		return !v.IsNil() && !v.Elem().IsZero()
 	}
 	return !v.IsZero()
+}
+
+// updatableResources are the fields of POST /containers/{id}/update that
+// minidocker applies to a running container's cgroup (containers_update.go);
+// RestartPolicy, outside Resources, is applied too. Any other field set in
+// the request is refused.
+var updatableResources = []string{"Memory", "MemorySwap", "CpuShares", "CpuPeriod", "CpuQuota", "NanoCpus", "PidsLimit"}
+
+// refuseUnsupportedUpdate fails on the first Resources field of an update
+// that minidocker would not apply, in the order of the struct.
+func refuseUnsupportedUpdate(r container.Resources) error {
+	fields := map[string]reflect.Value{}
+	collectFields(fields, "", reflect.ValueOf(r))
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, strings.TrimPrefix(name, "."))
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if contains(updatableResources, name) {
+			continue
+		}
+		if isSet("HostConfig."+name, fields["."+name]) {
+			return errdefs.Invalid("minidocker does not support updating %s yet", name)
+		}
+	}
+	return nil
 }

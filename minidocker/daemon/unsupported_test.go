@@ -37,6 +37,7 @@ var appliedCreateFields = map[string]string{
 	"Config.StopTimeout":  "TestPID1StopTimeout",
 
 	"HostConfig.Binds":           "TestBindMounts",
+	"HostConfig.CpuShares":       "TestUpdateResourcesLive",
 	"HostConfig.LogConfig.Type":  "TestEveryCreateFieldIsAppliedOrRefused (json-file only)",
 	"HostConfig.NetworkMode":     "TestNetworkModes",
 	"HostConfig.PortBindings":    "TestPortBindings",
