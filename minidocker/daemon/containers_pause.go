@@ -13,6 +13,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
+	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
 // PauseContainer is `docker pause`.
@@ -90,7 +91,7 @@ func (d *Daemon) signalContainer(c *Container, shim *libcontainer.Shim, sig sysc
 	defer c.mu.Unlock()
 	if c.State.Paused && c.State.Running {
 		if terr := d.thawLocked(c); terr != nil {
-			slog.Warn("cannot unpause container", "id", shortID(c.ID), "err", terr)
+			slog.Warn("cannot unpause container", "id", stringid.TruncateID(c.ID), "err", terr)
 		} else {
 			c.save()
 		}
