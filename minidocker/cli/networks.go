@@ -22,10 +22,12 @@ type NetworkCommands struct {
 
 // NetworkCmd groups docker's `network` subcommands.
 type NetworkCmd struct {
-	Ls      NetworkLsCmd      `cmd:"" aliases:"list" help:"List networks."`
-	Inspect NetworkInspectCmd `cmd:"" help:"Display detailed information on one or more networks."`
-	Create  NetworkCreateCmd  `cmd:"" help:"Create a network."`
-	Rm      NetworkRmCmd      `cmd:"" aliases:"remove" help:"Remove one or more networks."`
+	Ls         NetworkLsCmd         `cmd:"" aliases:"list" help:"List networks."`
+	Inspect    NetworkInspectCmd    `cmd:"" help:"Display detailed information on one or more networks."`
+	Create     NetworkCreateCmd     `cmd:"" help:"Create a network."`
+	Rm         NetworkRmCmd         `cmd:"" aliases:"remove" help:"Remove one or more networks."`
+	Connect    NetworkConnectCmd    `cmd:"" help:"Connect a container to a network."`
+	Disconnect NetworkDisconnectCmd `cmd:"" help:"Disconnect a container from a network."`
 }
 
 // NetworkLsCmd is `docker network ls`.
@@ -160,6 +162,70 @@ func (c *NetworkRmCmd) Run(g *Globals) error {
 		fmt.Fprintln(g.stdout, ref)
 		return nil
 	})
+}
+
+// NetworkConnectCmd is `docker network connect [--alias] [--ip] NET CTR`:
+// one more network for a container, running or not.
+type NetworkConnectCmd struct {
+	Alias     []string `sep:"none" help:"Add network-scoped alias for the container."`
+	IP        string   `name:"ip" help:"IPv4 address (e.g., \"172.30.100.104\")."`
+	IP6       string   `name:"ip6" help:"IPv6 address (e.g., \"2001:db8::33\")."`
+	Link      []string `sep:"none" help:"Add link to another container."`
+	Network   string   `arg:"" name:"network"`
+	Container string   `arg:"" name:"container"`
+}
+
+// Run sends the endpoint's settings; the daemon refuses what it does not
+// do (fixed addresses, links in an endpoint), as its error says.
+func (c *NetworkConnectCmd) Run(g *Globals) error {
+	es := &mobynet.EndpointSettings{Aliases: c.Alias, Links: c.Link}
+	for _, a := range []struct {
+		flag, value string
+		set         func(netip.Addr)
+	}{
+		{"--ip", c.IP, func(ip netip.Addr) { endpointIPAM(es).IPv4Address = ip }},
+		{"--ip6", c.IP6, func(ip netip.Addr) { endpointIPAM(es).IPv6Address = ip }},
+	} {
+		if a.value == "" {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.value)
+		if err != nil {
+			return fmt.Errorf("invalid argument %q for %q flag: %v", a.value, a.flag, err)
+		}
+		a.set(ip)
+	}
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	_, err = cli.NetworkConnect(g.ctx, c.Network, client.NetworkConnectOptions{Container: c.Container, EndpointConfig: es})
+	return err
+}
+
+// endpointIPAM makes (once) the endpoint's address settings.
+func endpointIPAM(es *mobynet.EndpointSettings) *mobynet.EndpointIPAMConfig {
+	if es.IPAMConfig == nil {
+		es.IPAMConfig = &mobynet.EndpointIPAMConfig{}
+	}
+	return es.IPAMConfig
+}
+
+// NetworkDisconnectCmd is `docker network disconnect [-f] NET CTR`.
+type NetworkDisconnectCmd struct {
+	Force     bool   `short:"f" help:"Force the container to disconnect from a network."`
+	Network   string `arg:"" name:"network"`
+	Container string `arg:"" name:"container"`
+}
+
+// Run takes the container off the network.
+func (c *NetworkDisconnectCmd) Run(g *Globals) error {
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	_, err = cli.NetworkDisconnect(g.ctx, c.Network, client.NetworkDisconnectOptions{Container: c.Container, Force: c.Force})
+	return err
 }
 
 // PortCmd is `docker port CONTAINER [PRIVATE_PORT[/PROTO]]`, read from the
