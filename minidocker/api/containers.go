@@ -76,6 +76,9 @@ func (s containerRouter) createContainer(w http.ResponseWriter, r *http.Request,
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
+	if req.Config != nil && req.Config.Healthcheck != nil && apiVersionBefore(r, "1.44") {
+		req.Config.Healthcheck.StartInterval = 0 // a field older clients do not know, as dockerd drops it
+	}
 	id, warnings, err := s.backend.CreateContainer(daemon.CreateOptions{
 		Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig,
 		NetworkingConfig: req.NetworkingConfig,
@@ -94,6 +97,9 @@ func (s containerRouter) listContainers(w http.ResponseWriter, r *http.Request, 
 	}
 	filters, err := filtersParam(r, daemon.ContainerFilters...)
 	if err != nil {
+		return err
+	}
+	if err := daemon.CheckContainerFilters(filters); err != nil {
 		return err
 	}
 	opts.Filters = filters

@@ -45,6 +45,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		execRouter{backend: d},
 		networkRouter{backend: d},
 		volumeRouter{backend: d},
+		eventRouter{backend: d},
 		networkConnectRouter{backend: d},
 		buildRouter{backend: d},
 	} {

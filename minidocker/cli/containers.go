@@ -64,6 +64,7 @@ type ContainerFlags struct {
 	SecurityFlags `embed:""`
 	MountFlags    `embed:""`
 	NameFlags     `embed:""`
+	HealthFlags   `embed:""` // containers_health.go
 
 	RunOptionFlags `embed:""` // containers_runopts.go
 
@@ -140,6 +141,9 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 		return nil, nil, err
 	}
 	if err := f.RunOptionFlags.apply(cfg, hc); err != nil {
+		return nil, nil, err
+	}
+	if err := f.HealthFlags.apply(cfg); err != nil {
 		return nil, nil, err
 	}
 	if len(f.Publish) > 0 {

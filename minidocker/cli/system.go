@@ -16,6 +16,7 @@ import (
 type SystemCommands struct {
 	Version VersionCmd `cmd:"" help:"Show the minidocker version information."`
 	Info    InfoCmd    `cmd:"" help:"Display system-wide information."`
+	Events  EventsCmd  `cmd:"" help:"Get real time events from the server."`
 }
 
 // VersionCmd prints the client's version and, when a daemon answers, the

@@ -99,6 +99,7 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 	d.pruneExecsLocked()
 	execStore.byID[e.ID] = e
 	execStore.Unlock()
+	d.execEvent(e, "exec_create") // events.go
 	return e.ID, nil
 }
 
@@ -182,7 +183,7 @@ func (d *Daemon) ExecStart(ctx context.Context, e *Exec, stdin io.Reader, stdout
 	if werr != nil {
 		code = 255
 	}
-	return e.finish(code, proc.Pid), nil
+	return d.execDied(e, e.finish(code, proc.Pid)), nil
 }
 
 // ExecStartDetached starts a claimed exec instance and returns once it
@@ -198,7 +199,7 @@ func (d *Daemon) ExecStartDetached(e *Exec) error {
 		if werr != nil {
 			code = 255
 		}
-		e.finish(code, proc.Pid)
+		d.execDied(e, e.finish(code, proc.Pid))
 	}()
 	return nil
 }
@@ -280,6 +281,7 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*l
 	if size[0] > 0 && size[1] > 0 { // a resize that raced the start
 		proc.Resize(size[0], size[1])
 	}
+	d.execEvent(e, "exec_start")
 	return proc, nil
 }
 

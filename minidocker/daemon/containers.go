@@ -85,6 +85,8 @@ type ContainerState struct {
 	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Health is the healthcheck's state (health.go); nil without one.
+	Health *container.Health `json:",omitempty"`
 }
 
 // Lock guards the container's fields for code in other files (exec, cp,
@@ -278,7 +280,8 @@ func (d *Daemon) restoreContainer(c *Container) (restart bool) {
 				c.mu.Unlock()
 				slog.Info("reconnected to running container", "id", c.ID[:12], "pid", st.Pid)
 				go d.monitor(c, shim)
-				d.resumeNames(c) // networks_dns.go
+				d.resumeNames(c)            // networks_dns.go
+				d.startHealthcheck(c, true) // health.go: the checker again, status kept
 				return false
 			}
 		}

@@ -87,6 +87,7 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 		d.containers.unregister(c)
 		return "", nil, err
 	}
+	d.containerEvent(c, "create")
 	return c.ID, []string{}, nil
 }
 
@@ -107,6 +108,9 @@ func checkCreateRequest(opts CreateOptions) (*container.Config, *container.HostC
 	}
 	if err := refuseUnsupported(cfg, hc); err != nil {
 		return nil, nil, err // before the image's config is merged in (its Volumes)
+	}
+	if err := validateHealthcheck(cfg.Healthcheck); err != nil { // health.go
+		return nil, nil, err
 	}
 	return cfg, hc, nil
 }
@@ -270,6 +274,7 @@ func mergeImageConfig(req *container.Config, img *image.ImageConfigRuntime) *con
 	c.ExposedPorts = mergeExposedPorts(req.ExposedPorts, img.ExposedPorts)
 	c.Labels = mergeMaps(img.Labels, req.Labels)
 	c.Volumes = mergeMaps(img.Volumes, req.Volumes)
+	c.Healthcheck = mergeHealthcheck(req.Healthcheck, img.Healthcheck) // health.go
 	return &c
 }
 

@@ -52,6 +52,7 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 			Restarting: st.Restarting, OOMKilled: st.OOMKilled, Dead: st.Dead, Pid: st.Pid,
 			ExitCode: st.ExitCode, Error: st.Error,
 			StartedAt: timeString(st.StartedAt), FinishedAt: timeString(st.FinishedAt),
+			Health: healthCopy(st.Health), // health.go
 		},
 		Image:          c.ImageID,
 		ResolvConfPath: c.ResolvConfPath,
@@ -85,7 +86,7 @@ type ListOptions struct {
 }
 
 // ContainerFilters are the keys `ps --filter` understands; the API refuses others.
-var ContainerFilters = []string{"id", "name", "status", "label", "ancestor", "exited", "network"}
+var ContainerFilters = []string{"id", "name", "status", "label", "ancestor", "exited", "network", "health"}
 
 // onNetwork reports whether a ps row is on the network named or with ID
 // (or ID prefix) ref.
@@ -137,7 +138,7 @@ func (d *Daemon) summaryLocked(c *Container, now time.Time) container.Summary {
 	case st.Running && st.Paused:
 		status = "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case st.Running:
-		status = "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+		status = "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + healthSuffix(st.Health) // health.go
 	case state == "exited":
 		status = fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
 	case state == "removing":
@@ -191,6 +192,8 @@ func matchFilters(f map[string][]string, c *Container, s container.Summary) bool
 			return s.State == container.StateExited && fmt.Sprint(c.State.ExitCode) == v
 		case "network":
 			return onNetwork(s, v)
+		case "health":
+			return healthMatches(c.State.Health, v)
 		}
 		return true
 	})

@@ -17,11 +17,12 @@ import (
 )
 
 // PauseContainer is `docker pause`.
-func (d *Daemon) PauseContainer(ref string) error {
+func (d *Daemon) PauseContainer(ref string) (err error) {
 	c, err := d.GetContainer(ref)
 	if err != nil {
 		return err
 	}
+	defer d.eventIfDone(c, "pause", &err) // events.go; runs once the locks below are released
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()
@@ -46,11 +47,12 @@ func (d *Daemon) PauseContainer(ref string) error {
 }
 
 // UnpauseContainer is `docker unpause`.
-func (d *Daemon) UnpauseContainer(ref string) error {
+func (d *Daemon) UnpauseContainer(ref string) (err error) {
 	c, err := d.GetContainer(ref)
 	if err != nil {
 		return err
 	}
+	defer d.eventIfDone(c, "unpause", &err) // events.go; runs once the locks below are released
 	c.op.Lock()
 	defer c.op.Unlock()
 	c.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -228,6 +229,8 @@ func (d *Daemon) launch(c *Container, autoRemove bool, ip string, began time.Tim
 	}
 	slog.Debug("container started", "id", c.ID[:12], "prepare", t0.Sub(began), "create-shim", t1.Sub(t0), "start", t2.Sub(t1), "record", time.Since(t2))
 	go d.monitor(c, shim)
+	d.startEvents(c)             // events.go: network connect, volume mount, start
+	d.startHealthcheck(c, false) // health.go
 	return nil
 }
 
@@ -349,6 +352,7 @@ func (d *Daemon) monitor(c *Container, shim *libcontainer.Shim) {
 // network, and applies --rm or the restart policy. It does not take c.op:
 // stop and rm hold it while they wait for this.
 func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
+	d.stopHealthcheck(c) // health.go
 	t0 := time.Now()
 	libcontainer.Cleanup(c.BundleDir)
 	t1 := time.Now()
@@ -395,6 +399,7 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	auto := c.HostConfig.AutoRemove && !c.removed
 	removeCh := c.removeCh
 	c.mu.Unlock()
+	d.exitEvents(c, st.ExitCode) // events.go: network disconnect, volume unmount, die
 
 	switch {
 	case auto:
@@ -441,7 +446,7 @@ func (d *Daemon) StopContainer(ref string, timeout *int, signal string) error {
 	}
 	c.op.Lock()
 	defer c.op.Unlock()
-	return d.stopLocked(c, timeout, signal)
+	return d.stopped(c, d.stopLocked(c, timeout, signal)) // events.go
 }
 
 func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
@@ -481,6 +486,7 @@ func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
 		}
 		sig = s
 	}
+	d.containerEvent(c, "kill", "signal", strconv.Itoa(int(sig)))
 	if err := d.signalContainer(c, shim, sig, true); err != nil { // containers_pause.go
 		slog.Debug("stop signal", "id", c.ID[:12], "err", err)
 	}
@@ -493,6 +499,7 @@ func (d *Daemon) stopLocked(c *Container, timeout *int, signal string) error {
 		return nil
 	case <-time.After(time.Duration(t) * time.Second):
 	}
+	d.containerEvent(c, "kill", "signal", strconv.Itoa(int(syscall.SIGKILL)))
 	d.signalContainer(c, shim, syscall.SIGKILL, true)
 	select {
 	case <-exitCh:
@@ -514,7 +521,7 @@ func (d *Daemon) RestartContainer(ref string, timeout *int, signal string) error
 		return err
 	}
 	c.op.Unlock()
-	return d.startContainer(c, false)
+	return d.restarted(c, d.startContainer(c, false)) // events.go
 }
 
 // ParseSignal reads "KILL", "SIGKILL", "RTMIN+3" or "9" with moby/sys/signal
@@ -560,6 +567,7 @@ func (d *Daemon) KillContainer(ref, signal string) error {
 	if err := d.signalContainer(c, shim, sig, ending); err != nil {
 		return errdefs.Conflict("Cannot kill container: %s: %v", ref, err)
 	}
+	d.containerEvent(c, "kill", "signal", strconv.Itoa(int(sig)))
 	return nil
 }
 
@@ -623,6 +631,7 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 	for _, p := range pend {
 		p.ch <- attachResult{err: errRemoved}
 	}
+	d.containerEvent(c, "destroy")
 	return nil
 }
 
@@ -695,26 +704,37 @@ func (d *Daemon) RenameContainer(ref, newName string) error {
 	if newName == "" || !validName.MatchString(newName) {
 		return errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", newName)
 	}
+	old, err := d.renameLocked(c, newName)
+	if err != nil {
+		return err
+	}
+	d.containerEvent(c, "rename", "oldName", "/"+old)
+	return nil
+}
+
+// renameLocked gives c its new name under the store's lock (no other
+// container may take it meanwhile) and returns the old one.
+func (d *Daemon) renameLocked(c *Container, newName string) (old string, err error) {
 	s := d.containers
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.Name == newName {
-		return errdefs.Invalid("Renaming a container with the same name as its current name")
+		return "", errdefs.Invalid("Renaming a container with the same name as its current name")
 	}
 	for _, o := range s.byID {
 		if o != c && o.Name == newName {
-			return nameConflict(newName, o.ID)
+			return "", nameConflict(newName, o.ID)
 		}
 	}
-	old := c.Name
+	old = c.Name
 	c.Name = newName
 	if err := c.save(); err != nil {
 		c.Name = old
-		return err
+		return "", err
 	}
-	return nil
+	return old, nil
 }
 
 // pendingAttach is an attach that waits for the container's next start.
@@ -777,7 +797,11 @@ func (d *Daemon) ContainerAttach(ref string, stdin, stdout, stderr bool) (func(c
 	if err != nil {
 		return nil, err
 	}
-	return d.AttachContainer(c, stdin, stdout, stderr)
+	attach, err := d.AttachContainer(c, stdin, stdout, stderr)
+	if err == nil {
+		d.containerEvent(c, "attach")
+	}
+	return attach, err
 }
 
 // ResizeContainer sets the terminal size of a running container (and the

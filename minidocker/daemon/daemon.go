@@ -36,6 +36,8 @@ type Daemon struct {
 	containers   *containerStore  // containers.go
 	builds       *buildSet        // build.go
 	volumes      *volume.Store    // volumes.go
+	events       eventBus         // events.go
+	health       healthChecks     // health.go
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -68,6 +70,7 @@ func (d *Daemon) Config() config.Config { return d.cfg }
 // Close releases what the daemon holds. Containers keep running: their
 // shims do not depend on the daemon process (Shutdown stops them first).
 func (d *Daemon) Close() error {
+	d.health.stop("") // every healthcheck (health.go)
 	d.CloseBuilds()
 	d.closeContainers()
 	d.removeCgroupParent() // containers_shutdown.go

@@ -60,6 +60,9 @@ func (d *Daemon) PullImage(ctx context.Context, from, tag string, auth *image.Au
 		return nil, err
 	}
 	img, err := d.images.Pull(ctx, ref, d.RegistryOptions(auth), p)
+	if err == nil {
+		d.imageEvent("pull", familiarRef(ref), familiarRef(ref))
+	}
 	return img, err
 }
 
@@ -76,6 +79,7 @@ func (d *Daemon) PushImage(ctx context.Context, name, tag string, auth *image.Au
 		if err != nil {
 			return err
 		}
+		d.imageEvent("push", familiarRef(ref), familiarRef(ref))
 		pushed(res)
 	}
 	return nil
@@ -88,7 +92,9 @@ func (d *Daemon) PushImage(ctx context.Context, name, tag string, auth *image.Au
 func (d *Daemon) RemoveImage(ref string, force, noPrune bool) ([]apiimage.DeleteResponse, error) {
 	d.imageUse.Lock()
 	defer d.imageUse.Unlock()
+	id, _ := d.images.Resolve(ref)
 	res, err := d.images.Remove(ref, image.RemoveOptions{Force: force, NoPrune: noPrune, InUse: d.imagesInUse()})
+	d.imageRemoveEvents(id, res) // events.go
 	return res, err
 }
 
@@ -253,6 +259,9 @@ func (d *Daemon) ImportImage(ctx context.Context, src io.Reader, repo, tag strin
 		}
 	}
 	id, err := d.images.Import(ctx, src, ref, changes, message)
+	if err == nil {
+		d.imageEvent("import", id, firstOf(familiarRef(ref), id))
+	}
 	return id, err
 }
 
@@ -317,7 +326,12 @@ func (d *Daemon) TagImage(src, repo, tag string) error {
 	if tag != "" {
 		dst += ":" + tag
 	}
-	return d.images.Tag(src, dst)
+	if err := d.images.Tag(src, dst); err != nil {
+		return err
+	}
+	id, _ := d.images.Resolve(dst)
+	d.imageEvent("tag", id, familiarRef(dst))
+	return nil
 }
 
 // InspectImage is `docker image inspect`.
@@ -352,12 +366,21 @@ func (d *Daemon) SaveImages(ctx context.Context, names []string) (write func(io.
 		}
 		return nil, errdefs.As(errdefs.KindNotFound, err)
 	}
-	return func(w io.Writer) error { return d.images.Save(ctx, w, names) }, nil
+	return func(w io.Writer) error {
+		err := d.images.Save(ctx, w, names)
+		for _, n := range names {
+			if id, rerr := d.images.Resolve(n); err == nil && rerr == nil {
+				d.imageEvent("save", id, familiarRef(n))
+			}
+		}
+		return err
+	}, nil
 }
 
 // LoadImages is `docker load`: it returns the "Loaded image: …" lines.
 func (d *Daemon) LoadImages(ctx context.Context, r io.Reader, p image.Progress) ([]string, error) {
 	lines, err := d.images.Load(ctx, r, p)
+	d.imageLoadEvents(lines) // events.go
 	return lines, err
 }
 

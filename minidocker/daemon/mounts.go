@@ -47,7 +47,7 @@ func (d *Daemon) resolveMounts(cfg *container.Config, hc *container.HostConfig) 
 	p := &mountPlan{d: d, taken: map[string]bool{}}
 	undo := func() {
 		for _, name := range p.created {
-			d.volumes.Remove(name, func(string) []string { return nil })
+			d.volumeRemoved(name, d.volumes.Remove(name, func(string) []string { return nil }))
 		}
 	}
 	for _, step := range []func(*container.Config, *container.HostConfig) error{p.binds, p.mounts, p.tmpfs, p.volumesFrom, p.anonymous} {
@@ -77,6 +77,7 @@ func (p *mountPlan) volume(name string, labels map[string]string) (MountPoint, e
 	}
 	if created {
 		p.created = append(p.created, v.Name)
+		p.d.volumeEvent("create", v.Name)
 	}
 	return MountPoint{Type: mount.TypeVolume, Name: v.Name, Source: v.Mountpoint, CopyUp: true}, nil
 }

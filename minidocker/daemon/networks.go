@@ -194,6 +194,9 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 		}
 	}
 	id, err := m.CreateNetwork(req.Name, subnet, gateway, req.Labels)
+	if err == nil {
+		d.networkEvent("create", id, req.Name, "")
+	}
 	return id, err
 }
 
@@ -203,7 +206,15 @@ func (d *Daemon) RemoveNetwork(ref string) error {
 	if err != nil {
 		return err
 	}
-	return m.RemoveNetwork(ref)
+	insp, err := m.InspectNetwork(ref)
+	if err != nil {
+		return err
+	}
+	if err := m.RemoveNetwork(ref); err != nil {
+		return err
+	}
+	d.networkEvent("destroy", insp.ID, insp.Name, "")
+	return nil
 }
 
 // netMode is a container's network mode with the default spelled out.

@@ -197,6 +197,7 @@ func (d *Daemon) ConnectContainer(netRef, ref string, es *mobynet.EndpointSettin
 		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: c.ID, Name: cname, Network: name, Aliases: cfg.Aliases}); err != nil {
 			return err
 		}
+		d.networkEvents("connect", c.ID, []string{name}) // events.go
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -253,6 +254,7 @@ func (d *Daemon) DisconnectContainer(netRef, ref string, force bool) error {
 		if err := d.networks.DetachSecondary(id, insp.ID); err != nil {
 			return err
 		}
+		d.networkEvent("disconnect", insp.ID, insp.Name, id)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -24,7 +24,6 @@ import (
 // request body ("HostConfig.Dns"; Resources' fields are HostConfig's).
 var unsupportedCreateFields = []string{
 	"Config.Domainname",
-	"Config.Healthcheck",
 	"Config.ArgsEscaped",
 	"Config.NetworkDisabled",
 	"Config.OnBuild",

@@ -35,6 +35,7 @@ var appliedCreateFields = map[string]string{
 	"Config.Labels":       "TestListFiltersAndLabels",
 	"Config.StopSignal":   "TestPID1StopTimeout",
 	"Config.StopTimeout":  "TestPID1StopTimeout",
+	"Config.Healthcheck":  "TestHealthcheckTurnsUnhealthyAfterRetries",
 
 	"HostConfig.Binds":           "TestBindMounts",
 	"HostConfig.CpuShares":       "TestUpdateResourcesLive",

@@ -43,9 +43,12 @@ func (d *Daemon) CreateVolume(req mobyvolume.CreateRequest) (*mobyvolume.Volume,
 	if req.ClusterVolumeSpec != nil {
 		return nil, errdefs.Invalid("cluster volumes need swarm mode, which is not supported")
 	}
-	v, _, err := d.volumes.Create(req.Name, req.Labels)
+	v, created, err := d.volumes.Create(req.Name, req.Labels)
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		d.volumeEvent("create", v.Name)
 	}
 	return d.volumeJSON(v, false), nil
 }
@@ -127,6 +130,7 @@ func (d *Daemon) volumeUsers(name string) []string {
 // volume).
 func (d *Daemon) RemoveVolume(name string, force bool) error {
 	err := d.volumes.Remove(name, d.volumeUsers)
+	d.volumeRemoved(name, err) // events.go
 	if force && errdefs.IsNotFound(err) {
 		return nil
 	}
@@ -152,6 +156,7 @@ func (d *Daemon) PruneVolumes(filters map[string][]string) (*mobyvolume.PruneRep
 			}
 			return rep, err
 		}
+		d.volumeRemoved(v.Name, nil)
 		rep.VolumesDeleted = append(rep.VolumesDeleted, v.Name)
 		rep.SpaceReclaimed += uint64(size)
 	}
@@ -166,7 +171,7 @@ func (d *Daemon) removeAnonymousVolumes(mps []MountPoint) {
 			continue
 		}
 		if v, err := d.volumes.Get(m.Name); err == nil && v.Anonymous {
-			d.volumes.Remove(m.Name, d.volumeUsers)
+			d.volumeRemoved(m.Name, d.volumes.Remove(m.Name, d.volumeUsers))
 		}
 	}
 }

@@ -1,0 +1,128 @@
+package daemon_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
+)
+
+// pastEvents is `docker events --since since --until now` with the
+// filters, one "Type Action" line per event through --format.
+func pastEvents(t *testing.T, d *testutil.Daemon, since string, format string, filters ...string) []string {
+	t.Helper()
+	args := []string{"events", "--since", since, "--until", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10), "--format", format}
+	for _, f := range filters {
+		args = append(args, "--filter", f)
+	}
+	r := d.Docker(args...)
+	if r.Code != 0 {
+		t.Fatalf("docker %v: exit %d\n%s", args, r.Code, r.Combined())
+	}
+	return strings.Split(strings.TrimSpace(r.Stdout), "\n")
+}
+
+// A container's life through the real docker CLI's `docker events`: the
+// past replayed with --since/--until (a unix time and a duration), the
+// filters selecting one container, and the die carrying the exit code.
+func TestEventsReplayAContainersLife(t *testing.T) {
+	d := preload.StartDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	if r := d.Docker("run", "--name", "evlife", "--net", "none", "busybox", "sh", "-c", "exit 3"); r.Code != 3 {
+		t.Fatalf("run: exit %d\n%s", r.Code, r.Combined())
+	}
+	d.Docker("run", "--name", "other", "--net", "none", "busybox", "true")
+	d.Docker("rename", "evlife", "evlife2")
+	d.Docker("rm", "evlife2")
+
+	got := pastEvents(t, d, since, "{{.Type}} {{.Action}}{{with .Actor.Attributes.exitCode}} {{.}}{{end}}", "container=evlife", "container=evlife2")
+	want := []string{"container create", "container attach", "container start", "container die 3", "container rename", "container destroy"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("events of evlife:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// a duration works as well, and event= selects the action
+	if got := pastEvents(t, d, "10m", "{{.Actor.Attributes.name}}", "event=die"); strings.Join(got, " ") != "evlife other" {
+		t.Fatalf("--since 10m --filter event=die: %q", got)
+	}
+	// an image filter, and the legacy fields docker-py and old clients read
+	lines := pastEvents(t, d, since, "{{json .}}", "image=busybox", "event=start", "container=other")
+	var ev struct {
+		Status, ID, From string
+		Scope            string `json:"scope"`
+		TimeNano         int64  `json:"timeNano"`
+	}
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &ev) != nil || ev.Status != "start" || ev.From != "busybox" || len(ev.ID) != 64 || ev.Scope != "local" || ev.TimeNano == 0 {
+		t.Fatalf("start of other as JSON: %q", lines)
+	}
+}
+
+// `docker events` streams: a container that exits while the client waits
+// shows up at once, and the stream of a filter ends at --until.
+func TestEventsStream(t *testing.T) {
+	d := preload.StartDaemon(t)
+	cmd := exec.Command(testutil.DockerCLI(t), "-H", d.Host, "events", "--filter", "type=container", "--filter", "event=die",
+		"--until", strconv.FormatInt(time.Now().Add(2*time.Minute).Unix(), 10), "--format", "{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	// the subscription may not be in place before the CLI has its answer's
+	// headers: run containers until one is seen
+	deadline := time.After(60 * time.Second)
+	for i := 0; ; i++ {
+		d.Docker("run", "--rm", "--net", "none", "--name", fmt.Sprintf("streamed%d", i), "busybox", "sh", "-c", "exit 7")
+		select {
+		case l := <-lines:
+			if !strings.HasPrefix(l, "streamed") || !strings.HasSuffix(l, " 7") {
+				t.Fatalf("streamed event %q", l)
+			}
+			return
+		case <-time.After(2 * time.Second):
+		case <-deadline:
+			t.Fatal("no die event streamed")
+		}
+	}
+}
+
+// GET /events refuses what dockerd refuses: an unknown filter, a time
+// that is not one, since after until.
+func TestEventsBadQueries(t *testing.T) {
+	d := preload.StartDaemon(t)
+	c := d.HTTPClient()
+	for query, want := range map[string]string{
+		`filters={"colour":{"red":true}}`: "invalid filter 'colour'",
+		`since=yesterday`:                 `failed to parse value as time or duration: \"yesterday\"`,
+		`since=200&until=100`:             "`since` time (200) cannot be after `until` time (100)",
+	} {
+		resp, err := c.Get("http://docker/events?" + strings.ReplaceAll(strings.ReplaceAll(query, "{", "%7B"), "}", "%7D"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
+			t.Fatalf("%s: %d %s, want 400 %s", query, resp.StatusCode, body, want)
+		}
+	}
+}
