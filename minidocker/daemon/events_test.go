@@ -53,6 +53,15 @@ func TestEventsReplayAContainersLife(t *testing.T) {
 	if got := pastEvents(t, d, "10m", "{{.Actor.Attributes.name}}", "event=die"); strings.Join(got, " ") != "evlife other" {
 		t.Fatalf("--since 10m --filter event=die: %q", got)
 	}
+	// pause and unpause, and a stop: its signal, the die, then the stop
+	mustDocker(t, d, "run", "-d", "--name", "pz", "--net", "none", "busybox", "sleep", "600")
+	mustDocker(t, d, "pause", "pz")
+	mustDocker(t, d, "unpause", "pz")
+	mustDocker(t, d, "stop", "-t", "0", "pz")
+	got = pastEvents(t, d, since, "{{.Action}}{{with .Actor.Attributes.signal}} {{.}}{{end}}", "container=pz")
+	if want := "create start pause unpause kill 15 kill 9 die stop"; strings.Join(got, " ") != want {
+		t.Fatalf("events of pz: %q, want %q", strings.Join(got, " "), want)
+	}
 	// an image filter, and the legacy fields docker-py and old clients read
 	lines := pastEvents(t, d, since, "{{json .}}", "image=busybox", "event=start", "container=other")
 	var ev struct {
