@@ -39,6 +39,7 @@ type CLI struct {
 	ContainerCommands     `embed:""`
 	NetworkCommands       `embed:""`
 	VolumeCommands        `embed:""`
+	GroupCommands         `embed:""`
 	BuildCommands         `embed:""`
 	ContainerToolCommands `embed:""`
 

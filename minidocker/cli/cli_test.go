@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -26,7 +27,8 @@ func TestUnknownFlagAndCommand(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"version", "info", "daemon", "registry serve"} {
+	for _, cmd := range []string{"version", "info", "daemon", "registry serve", "volume ls", "volume prune",
+		"network connect", "network disconnect", "container ls", "container inspect", "system info", "update", "pause"} {
 		out, _, code := runCLI(append(strings.Fields(cmd), "--help")...)
 		assert.Equal(t, 0, code, cmd)
 		assert.Contains(t, out, "Usage: minidocker "+cmd, cmd)
@@ -42,4 +44,34 @@ func TestNoDaemonMessage(t *testing.T) {
 	t.Setenv("MINIDOCKER_HOST", sock)
 	_, stderr, _ = runCLI("version")
 	assert.Contains(t, stderr, "Cannot connect to the minidocker daemon at "+sock)
+}
+
+// TestGroupsReuseTheShortForms: every command of a management group
+// (`container ls`, `image rm`, `system info`) that has a top-level short
+// form (`ps`, `rmi`, `info`) is the same command struct, so that the two
+// cannot drift apart in flags or behaviour.
+func TestGroupsReuseTheShortForms(t *testing.T) {
+	topLevel := map[reflect.Type]bool{}
+	for _, group := range []any{SystemCommands{}, ImageCommands{}, ContainerCommands{}, NetworkCommands{}, ContainerToolCommands{}} {
+		v := reflect.TypeOf(group)
+		for i := 0; i < v.NumField(); i++ {
+			topLevel[v.Field(i).Type] = true
+		}
+	}
+	ownTypes := map[string]bool{"ContainerInspectCmd": true, "ImageInspectCmd": true, "ImagePruneCmd": true}
+	for _, group := range []any{ContainerCmd{}, ImageCmd{}, SystemCmd{}} {
+		v := reflect.TypeOf(group)
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			if !topLevel[f.Type] && !ownTypes[f.Type.Name()] {
+				t.Errorf("%s.%s is a %s, which no top-level command uses", v.Name(), f.Name, f.Type.Name())
+			}
+		}
+	}
+	for _, args := range [][]string{{"container", "ls", "--help"}, {"container", "list", "--help"}, {"container", "ps", "--help"}} {
+		out, _, code := runCLI(args...)
+		if code != 0 || !strings.Contains(out, "Usage: minidocker container ls") || !strings.Contains(out, "--no-trunc") {
+			t.Errorf("%q: exit %d\n%s", args, code, out)
+		}
+	}
 }

@@ -35,6 +35,9 @@ type ContainerCommands struct {
 	Attach  AttachCmd  `cmd:"" help:"Attach local standard input, output, and error streams to a running container."`
 	Rename  RenameCmd  `cmd:"" help:"Rename a container."`
 	Inspect InspectCmd `cmd:"" help:"Return low-level information on containers (and images)."`
+	Pause   PauseCmd   `cmd:"" help:"Pause all processes within one or more containers."`
+	Unpause UnpauseCmd `cmd:"" help:"Unpause all processes within one or more containers."`
+	Update  UpdateCmd  `cmd:"" help:"Update configuration of one or more containers."`
 }
 
 // ContainerFlags are the flags create and run share, named as docker's.

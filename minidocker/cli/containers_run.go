@@ -291,6 +291,10 @@ func (c *InspectCmd) Run(g *Globals) error {
 			if !cerrdefs.IsNotFound(err) {
 				return err
 			}
+			if c.Type == "container" { // the daemon's "No such container", as docker shows it
+				errs = append(errs, err.Error())
+				continue
+			}
 		}
 		if c.Type == "" || c.Type == "image" {
 			var raw bytes.Buffer
