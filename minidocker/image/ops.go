@@ -111,153 +111,231 @@ type RemoveOptions struct {
 // they span several repositories only with Force). Deleting also removes
 // untagged parents and layers no other image uses. The result lists
 // {Untagged} and {Deleted} items in docker's order.
+//
+// It works in three steps: under the store's lock it decides (the conflicts
+// docker refuses), acts on the records (untags, deletes image files) and
+// notes the layers the deleted images had; then, without that lock, gc
+// removes the layers nothing uses any more, each under its own layer lock
+// (the store's lock is a leaf: see the lock order in package daemon's
+// doc), and the removed ones are reported as docker reports them.
 func (s *Store) Remove(ref string, opts RemoveOptions) ([]image.DeleteResponse, error) {
+	out, layers, err := s.removeImages(ref, opts)
+	if err != nil || layers == nil {
+		return out, err
+	}
+	removed, _ := s.gc(false)
+	return append(out, layers.deleted(removed)...), nil
+}
+
+// removeImages is Remove's part under the store's lock: it untags ref and,
+// when that leaves the image unreferenced (or ref is an ID), deletes the
+// image and its untagged parents. layers is nil when no image was deleted.
+func (s *Store) removeImages(ref string, opts RemoveOptions) ([]image.DeleteResponse, removedLayers, error) {
 	s.mu.Lock()
-	var out []image.DeleteResponse
+	defer s.mu.Unlock()
 	id, err := s.resolveLocked(ref)
 	if err != nil {
-		s.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
-	inUse := func(id string) (containerID string, running bool) {
-		u := opts.InUse[id]
-		return u.ContainerID, u.Running
+	var out []image.DeleteResponse
+	if isIDReference(ref, id) {
+		out, err = s.untagAllLocked(id, opts)
+	} else {
+		var stillUsed bool
+		out, stillUsed, err = s.untagLocked(ref, id, opts)
+		if err != nil || stillUsed {
+			return out, nil, err
+		}
 	}
-	byID := strings.HasPrefix(id, "sha256:"+strings.TrimPrefix(ref, "sha256:")) && shortIDRe().MatchString(ref) || fullIDRe().MatchString(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	deleted, layers, err := s.deleteImageChainLocked(id, opts)
+	out = append(out, deleted...)
+	if err != nil {
+		return out, nil, err
+	}
+	return out, layers, nil
+}
+
+// isIDReference tells whether ref named the image id by its ID (full, or a
+// prefix of its hex) rather than by a name.
+func isIDReference(ref, id string) bool {
+	if fullIDRe().MatchString(ref) {
+		return true
+	}
+	return shortIDRe().MatchString(ref) && strings.HasPrefix(id, "sha256:"+strings.TrimPrefix(ref, "sha256:"))
+}
+
+// untagLocked is `docker rmi NAME`: it removes the name (refusing, without
+// Force, when it is the image's last name and a container uses it) and,
+// once the repository has no tag of the image left, its name@digest
+// references too. stillUsed tells that the image must stay: other tags,
+// a container, or child images still need it.
+func (s *Store) untagLocked(ref, id string, opts RemoveOptions) (out []image.DeleteResponse, stillUsed bool, err error) {
+	named, _ := parseNamed(ref)
+	full := reference.TagNameOnly(named).String()
+	tags, digests := s.refsLocked(id)
+	user := opts.InUse[id].ContainerID
+	if len(tags)+len(digests) == 1 && !opts.Force && user != "" {
+		return nil, false, errdefs.Conflict("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, stringid.TruncateID(user), stringid.TruncateID(id))
+	}
+	delete(s.repos, full)
+	if err := s.saveReposLocked(); err != nil {
+		return nil, false, err
+	}
+	out = append(out, image.DeleteResponse{Untagged: familiar(full)})
+	remaining := s.dropRepoDigestsLocked(named.Name(), id, full, digests, &out)
+	stillUsed = remaining > 0 || user != "" || len(s.childrenLocked(id)) > 0
+	return out, stillUsed, nil
+}
+
+// dropRepoDigestsLocked is what docker does when the last tag of a
+// repository goes: the repository's name@digest references of the image go
+// too (all of them when the image has no tag left at all). It returns how
+// many tags of the image remain, in any repository.
+func (s *Store) dropRepoDigestsLocked(repoName, id, removed string, digests []string, out *[]image.DeleteResponse) (remaining int) {
+	sameRepoTags := 0
+	for r, rid := range s.repos {
+		if rid != id || strings.Contains(r, "@") {
+			continue
+		}
+		remaining++
+		if n, err := reference.ParseNormalizedNamed(r); err == nil && n.Name() == repoName {
+			sameRepoTags++
+		}
+	}
+	if sameRepoTags > 0 {
+		return remaining
+	}
+	for _, d := range digests {
+		if d == removed {
+			continue // the reference being removed, reported already
+		}
+		if n, err := reference.ParseNormalizedNamed(d); err == nil && (remaining == 0 || n.Name() == repoName) {
+			delete(s.repos, d)
+			*out = append(*out, image.DeleteResponse{Untagged: familiar(d)})
+		}
+	}
+	s.saveReposLocked()
+	return remaining
+}
+
+// untagAllLocked is the first half of `docker rmi ID`: it refuses what
+// docker refuses, then removes every name of the image.
+func (s *Store) untagAllLocked(id string, opts RemoveOptions) ([]image.DeleteResponse, error) {
 	tags, digests := s.refsLocked(id)
 	all := append(append([]string{}, tags...), digests...)
+	if err := s.checkDeleteByIDLocked(id, all, opts); err != nil {
+		return nil, err
+	}
+	var out []image.DeleteResponse
+	for _, r := range all {
+		delete(s.repos, r)
+		out = append(out, image.DeleteResponse{Untagged: familiar(r)})
+	}
+	if err := s.saveReposLocked(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
-	if !byID {
-		named, _ := parseNamed(ref)
-		full := reference.TagNameOnly(named).String()
-		if len(all) == 1 && !opts.Force {
-			if cid, _ := inUse(id); cid != "" {
-				s.mu.Unlock()
-				return nil, errdefs.Conflict("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, stringid.TruncateID(cid), stringid.TruncateID(id))
-			}
-		}
-		delete(s.repos, full)
-		if err := s.saveReposLocked(); err != nil {
-			s.mu.Unlock()
-			return nil, err
-		}
-		out = append(out, image.DeleteResponse{Untagged: familiar(full)})
-		// docker also drops the name@digest references of a repository when
-		// the last tag of that repository goes
-		repoName := named.Name()
-		sameRepoTags, remaining := 0, 0
-		for r, rid := range s.repos {
-			if rid != id || strings.Contains(r, "@") {
-				continue
-			}
-			remaining++
-			if n, err := reference.ParseNormalizedNamed(r); err == nil && n.Name() == repoName {
-				sameRepoTags++
-			}
-		}
-		if sameRepoTags == 0 {
-			for _, d := range digests {
-				if d == full {
-					continue // the reference being removed, reported above
-				}
-				if n, err := reference.ParseNormalizedNamed(d); err == nil && (remaining == 0 || n.Name() == repoName) {
-					delete(s.repos, d)
-					out = append(out, image.DeleteResponse{Untagged: familiar(d)})
-				}
-			}
-			s.saveReposLocked()
-		}
-		if remaining > 0 {
-			s.mu.Unlock()
-			return out, nil
-		}
-		if cid, _ := inUse(id); cid != "" {
-			s.mu.Unlock()
-			return out, nil // a container still uses it: only untagged
-		}
-		if len(s.childrenLocked(id)) > 0 {
-			s.mu.Unlock()
-			return out, nil
-		}
-	} else {
-		repos := map[string]bool{}
-		for _, r := range all {
-			if n, err := reference.ParseNormalizedNamed(r); err == nil {
-				repos[n.Name()] = true
-			}
-		}
-		if len(repos) > 1 && !opts.Force {
-			s.mu.Unlock()
-			return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", stringid.TruncateID(id))
-		}
-		if cid, running := inUse(id); cid != "" {
-			if running {
-				s.mu.Unlock()
-				return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", stringid.TruncateID(id), stringid.TruncateID(cid))
-			}
-			if !opts.Force {
-				s.mu.Unlock()
-				return nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", stringid.TruncateID(id), stringid.TruncateID(cid))
-			}
-		}
-		if len(s.childrenLocked(id)) > 0 {
-			s.mu.Unlock()
-			return nil, errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image has dependent child images", stringid.TruncateID(id))
-		}
-		for _, r := range all {
-			delete(s.repos, r)
-			out = append(out, image.DeleteResponse{Untagged: familiar(r)})
-		}
-		if err := s.saveReposLocked(); err != nil {
-			s.mu.Unlock()
-			return nil, err
+// checkDeleteByIDLocked returns docker's conflict for deleting image id by
+// ID, or nil: names in several repositories and a stopped container's
+// image need Force; a running container's image and a parent of other
+// images cannot be deleted at all.
+func (s *Store) checkDeleteByIDLocked(id string, names []string, opts RemoveOptions) error {
+	short := stringid.TruncateID(id)
+	repos := map[string]bool{}
+	for _, r := range names {
+		if n, err := reference.ParseNormalizedNamed(r); err == nil {
+			repos[n.Name()] = true
 		}
 	}
-
-	// delete id, then its untagged parents; remember the chain IDs of their
-	// layers to report removed layers as docker does (top layer first)
-	type pos struct {
-		chain string
-		index int
+	if len(repos) > 1 && !opts.Force {
+		return errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", short)
 	}
-	chains := map[string]pos{}
+	if use := opts.InUse[id]; use.ContainerID != "" {
+		if use.Running {
+			return errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", short, stringid.TruncateID(use.ContainerID))
+		}
+		if !opts.Force {
+			return errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", short, stringid.TruncateID(use.ContainerID))
+		}
+	}
+	if len(s.childrenLocked(id)) > 0 {
+		return errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image has dependent child images", short)
+	}
+	return nil
+}
+
+// deleteImageChainLocked deletes image id, then its parents while they are
+// untagged, childless and unused (unless NoPrune), and notes the layers
+// of every deleted image for Remove's report.
+func (s *Store) deleteImageChainLocked(id string, opts RemoveOptions) ([]image.DeleteResponse, removedLayers, error) {
+	var out []image.DeleteResponse
+	layers := removedLayers{}
 	for cur := id; cur != ""; {
 		rec, _ := s.imageRecord(cur)
 		if cfg, err := s.configLocked(cur); err == nil {
-			ids := cfg.RootFS.DiffIDs
-			for i, c := range chainIDs(ids) {
-				if _, ok := chains[ids[i].String()]; !ok {
-					chains[ids[i].String()] = pos{c, i}
-				}
-			}
+			layers.note(cfg.RootFS.DiffIDs)
 		}
 		if err := os.Remove(s.imagePath(cur)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.mu.Unlock()
-			return out, err
+			return out, nil, err
 		}
 		os.Remove(s.blobPath(cur))
 		out = append(out, image.DeleteResponse{Deleted: cur})
-		if opts.NoPrune || rec == nil || rec.Parent == "" {
+		if opts.NoPrune || rec == nil || !s.prunableParentLocked(rec.Parent, opts) {
 			break
 		}
-		p := rec.Parent
-		if t, d := s.refsLocked(p); len(t)+len(d) > 0 || len(s.childrenLocked(p)) > 0 || !s.hasImageLocked(p) {
-			break
-		}
-		if cid, _ := inUse(p); cid != "" {
-			break
-		}
-		cur = p
+		cur = rec.Parent
 	}
-	s.mu.Unlock()
-	removed, _ := s.gc(false)
-	sort.Slice(removed, func(i, j int) bool { return chains[removed[i]].index > chains[removed[j]].index })
-	for _, l := range removed {
-		if c, ok := chains[l]; ok {
-			out = append(out, image.DeleteResponse{Deleted: c.chain})
+	return out, layers, nil
+}
+
+// prunableParentLocked tells whether rmi may delete parent after its child:
+// a local image with no name, no other child and no container.
+func (s *Store) prunableParentLocked(parent string, opts RemoveOptions) bool {
+	if parent == "" || !s.hasImageLocked(parent) {
+		return false
+	}
+	if t, d := s.refsLocked(parent); len(t)+len(d) > 0 || len(s.childrenLocked(parent)) > 0 {
+		return false
+	}
+	return opts.InUse[parent].ContainerID == ""
+}
+
+// removedLayers maps the diffID of each layer of the deleted images to its
+// chain ID and its position in the image, so that the layers gc removes
+// are reported as docker does: by chain ID, top layer first.
+type removedLayers map[string]layerPosition
+
+type layerPosition struct {
+	chainID string
+	index   int
+}
+
+// note records an image's layers; a layer shared by two deleted images
+// keeps the position of the first.
+func (l removedLayers) note(diffIDs []digest.Digest) {
+	for i, c := range chainIDs(diffIDs) {
+		if _, ok := l[diffIDs[i].String()]; !ok {
+			l[diffIDs[i].String()] = layerPosition{c, i}
 		}
 	}
-	return out, nil
+}
+
+// deleted is the {Deleted: chainID} items for the layers gc removed, of
+// those the deleted images had, top layer first.
+func (l removedLayers) deleted(removed []string) []image.DeleteResponse {
+	sort.Slice(removed, func(i, j int) bool { return l[removed[i]].index > l[removed[j]].index })
+	var out []image.DeleteResponse
+	for _, d := range removed {
+		if p, ok := l[d]; ok {
+			out = append(out, image.DeleteResponse{Deleted: p.chainID})
+		}
+	}
+	return out
 }
 
 // chainIDs computes the OCI chain IDs of a layer stack.
