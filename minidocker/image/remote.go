@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -296,6 +297,49 @@ func (s *Store) Pull(ctx context.Context, ref string, opts RegistryOptions, p Pr
 }
 
 func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string, insecure bool, opts RegistryOptions, p Progress) (*Image, error) {
+	ri, err := fetchManifest(ctx, named, host, insecure, opts, p)
+	if err != nil {
+		return nil, err
+	}
+	var diffIDs []string
+	for _, d := range ri.cfg.RootFS.DiffIDs {
+		diffIDs = append(diffIDs, d.String())
+	}
+	s.pin(diffIDs...)
+	defer s.unpin(diffIDs...)
+	if err := s.pullLayers(ctx, named, ri, diffIDs, opts.MaxConcurrent, p); err != nil {
+		return nil, err
+	}
+	imgID, err := s.putImage(ri.rawCfg, "")
+	if err != nil {
+		return nil, err
+	}
+	p.status("", "Digest: "+ri.desc.Digest.String())
+	newer, err := s.recordPull(named, imgID, ri.desc.Digest.String())
+	if err != nil {
+		return nil, err
+	}
+	if newer {
+		p.status("", "Status: Downloaded newer image for "+reference.FamiliarString(named))
+	} else {
+		p.status("", "Status: Image is up to date for "+reference.FamiliarString(named))
+	}
+	return &Image{ID: imgID, Config: ri.cfg}, nil
+}
+
+// remoteImage is what pullFrom learns before any layer moves: the
+// manifest's descriptor, the image, its verified config and its layers.
+type remoteImage struct {
+	desc   *remote.Descriptor
+	rawCfg []byte
+	cfg    *ImageConfig
+	layers []v1.Layer
+}
+
+// fetchManifest reaches the registry (ping, then the manifest and the
+// config) and checks that the config matches its digest and the manifest's
+// layers match the config's.
+func fetchManifest(ctx context.Context, named reference.Named, host string, insecure bool, opts RegistryOptions, p Progress) (*remoteImage, error) {
 	gref, err := ggcrRef(named, host, insecure)
 	if err != nil {
 		return nil, errdefs.Invalid("invalid reference format: %v", err)
@@ -307,57 +351,97 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 	if err := ep.ping(ctx); err != nil {
 		return nil, err
 	}
-	id := ""
-	if c, ok := named.(reference.Canonical); ok {
-		id = c.Digest().String()
-	} else if t, ok := named.(reference.Tagged); ok {
-		id = t.Tag()
-	}
 	desc, err := remote.Get(gref, ep.opts...)
 	if err != nil {
 		return nil, remoteError(err, named)
 	}
-	p.status(id, "Pulling from "+reference.Path(named))
+	p.status(refTagOrDigest(named), "Pulling from "+reference.Path(named))
 	// for an index, Image picks the linux/amd64 manifest (remote.WithPlatform)
 	img, err := desc.Image()
 	if err != nil {
 		return nil, remoteError(err, named)
 	}
-	rawCfg, err := img.RawConfigFile()
-	if err != nil {
+	ri := &remoteImage{desc: desc}
+	if ri.rawCfg, err = img.RawConfigFile(); err != nil {
 		return nil, remoteError(err, named)
 	}
-	cfg, err := parseConfig(rawCfg)
-	if err != nil {
+	if ri.cfg, err = parseConfig(ri.rawCfg); err != nil {
 		return nil, err
 	}
-	if want, err := img.ConfigName(); err != nil || "sha256:"+want.Hex != digestOf(rawCfg) {
+	if want, err := img.ConfigName(); err != nil || "sha256:"+want.Hex != digestOf(ri.rawCfg) {
 		return nil, fmt.Errorf("config blob does not match its digest")
 	}
-	layers, err := img.Layers()
-	if err != nil {
+	if ri.layers, err = img.Layers(); err != nil {
 		return nil, remoteError(err, named)
 	}
-	if len(layers) != len(cfg.RootFS.DiffIDs) {
-		return nil, fmt.Errorf("manifest has %d layers, config %d", len(layers), len(cfg.RootFS.DiffIDs))
+	if len(ri.layers) != len(ri.cfg.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("manifest has %d layers, config %d", len(ri.layers), len(ri.cfg.RootFS.DiffIDs))
 	}
-	var diffIDs []string
-	for _, d := range cfg.RootFS.DiffIDs {
-		diffIDs = append(diffIDs, d.String())
-	}
-	s.pin(diffIDs...)
-	defer s.unpin(diffIDs...)
+	return ri, nil
+}
 
-	type job struct {
-		layer  v1.Layer
-		diffID string
-		short  string
+// refTagOrDigest is what docker's "Pulling from" line is keyed by: the
+// digest of a name@digest, else the tag.
+func refTagOrDigest(named reference.Named) string {
+	if c, ok := named.(reference.Canonical); ok {
+		return c.Digest().String()
 	}
-	var jobs []job
-	// When the image itself is already here (only its tag was missing),
-	// dockerd prints no layer lines at all, just Digest and Status.
-	haveImage := s.Exists(digestOf(rawCfg))
-	for i, l := range layers {
+	if t, ok := named.(reference.Tagged); ok {
+		return t.Tag()
+	}
+	return ""
+}
+
+// layerJob is one layer pullLayers downloads.
+type layerJob struct {
+	layer  v1.Layer
+	diffID string
+	short  string
+}
+
+// pullLayers downloads and unpacks the layers the store lacks, at most
+// limit (3 when 0) at once; the others say "Waiting" until a slot frees,
+// as docker's do. The first failure cancels the rest.
+func (s *Store) pullLayers(ctx context.Context, named reference.Named, ri *remoteImage, diffIDs []string, limit int, p Progress) error {
+	jobs, err := s.missingLayers(ri, diffIDs, p)
+	if err != nil {
+		return err
+	}
+	if limit <= 0 {
+		limit = 3
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	pull := func(j layerJob) func() error {
+		return func() error { return s.pullLayer(gctx, j.layer, j.diffID, j.short, named.Name(), p) }
+	}
+	var waiting []layerJob
+	for _, j := range jobs {
+		if len(waiting) > 0 || !g.TryGo(pull(j)) {
+			p.layer(j.short, "Waiting") // more layers than parallel downloads
+			waiting = append(waiting, j)
+		}
+	}
+	for _, j := range waiting {
+		g.Go(pull(j))
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return remoteError(err, named)
+	}
+	return nil
+}
+
+// missingLayers lists the layers to download, saying "Pulling fs layer"
+// for each and "Already exists" for those the store has. When the image
+// itself is already here (only its tag was missing), dockerd prints no
+// layer lines at all, just Digest and Status.
+func (s *Store) missingLayers(ri *remoteImage, diffIDs []string, p Progress) ([]layerJob, error) {
+	var jobs []layerJob
+	haveImage := s.Exists(digestOf(ri.rawCfg))
+	for i, l := range ri.layers {
 		dg, err := l.Digest()
 		if err != nil {
 			return nil, err
@@ -370,66 +454,31 @@ func (s *Store) pullFrom(ctx context.Context, named reference.Named, host string
 			continue
 		}
 		p.layer(short, "Pulling fs layer")
-		jobs = append(jobs, job{l, diffIDs[i], short})
+		jobs = append(jobs, layerJob{l, diffIDs[i], short})
 	}
-	repoName := named.Name()
-	limit := opts.MaxConcurrent
-	if limit <= 0 {
-		limit = 3
-	}
-	// At most limit layers download at once; the others say "Waiting"
-	// until a slot frees, as docker's do. The first failure cancels the rest.
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	pull := func(j job) func() error {
-		return func() error { return s.pullLayer(gctx, j.layer, j.diffID, j.short, repoName, p) }
-	}
-	var waiting []job
-	for _, j := range jobs {
-		if len(waiting) > 0 || !g.TryGo(pull(j)) {
-			p.layer(j.short, "Waiting") // more layers than parallel downloads
-			waiting = append(waiting, j)
-		}
-	}
-	for _, j := range waiting {
-		g.Go(pull(j))
-	}
-	if err := g.Wait(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, remoteError(err, named)
-	}
+	return jobs, nil
+}
 
-	imgID, err := s.putImage(rawCfg, "")
-	if err != nil {
-		return nil, err
-	}
-	manifestDigest := desc.Digest.String()
-	p.status("", "Digest: "+manifestDigest)
+// recordPull tags the pulled image (unless it was pulled by digest) and
+// records its name@digest reference. newer tells whether the tag moved,
+// for docker's closing Status line.
+func (s *Store) recordPull(named reference.Named, imgID, manifestDigest string) (newer bool, err error) {
 	s.mu.Lock()
-	newer := true
-	if _, ok := named.(reference.Canonical); !ok {
+	defer s.mu.Unlock()
+	newer = true
+	if _, byDigest := named.(reference.Canonical); !byDigest {
 		if old, ok := s.repos[named.String()]; ok && old == imgID {
 			newer = false
 		}
 		if err := s.tagLocked(named.String(), imgID); err != nil {
-			s.mu.Unlock()
-			return nil, err
+			return false, err
 		}
 	}
-	dref, err := reference.WithDigest(reference.TrimNamed(named), digest.Digest(desc.Digest.String()))
-	if err == nil {
+	if dref, err := reference.WithDigest(reference.TrimNamed(named), digest.Digest(manifestDigest)); err == nil {
 		s.repos[dref.String()] = imgID
 		s.saveReposLocked()
 	}
-	s.mu.Unlock()
-	if newer {
-		p.status("", "Status: Downloaded newer image for "+reference.FamiliarString(named))
-	} else {
-		p.status("", "Status: Image is up to date for "+reference.FamiliarString(named))
-	}
-	return &Image{ID: imgID, Config: cfg}, nil
+	return newer, nil
 }
 
 func digestOf(b []byte) string {
@@ -464,7 +513,7 @@ func (s *Store) pullLayer(ctx context.Context, l v1.Layer, diffID, short, repo s
 		return nil
 	}
 	s.updateLayer(diffID, func(r *layerRecord) error {
-		if !contains(r.Sources, repo) {
+		if !slices.Contains(r.Sources, repo) {
 			r.Sources = append(r.Sources, repo)
 		}
 		return nil
@@ -613,18 +662,7 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	if !ok {
 		return nil, errdefs.Invalid("cannot push a digest reference")
 	}
-	id, err := s.Resolve(named.String())
-	if err != nil {
-		if errdefs.IsNotFound(err) {
-			return nil, errdefs.NotFound("An image does not exist locally with the tag: %s", reference.FamiliarName(named))
-		}
-		return nil, err
-	}
-	rawCfg, err := s.readBlob(id)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := parseConfig(rawCfg)
+	id, rawCfg, cfg, err := s.pushSource(named)
 	if err != nil {
 		return nil, err
 	}
@@ -642,89 +680,18 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 	if err := ep.ping(ctx); err != nil {
 		return nil, err
 	}
-	n := len(cfg.RootFS.DiffIDs)
-	layers := make([]*pushLayer, n)
-	for i := n - 1; i >= 0; i-- {
-		p.layer(stringid.TruncateID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
+	layers, err := s.preparePushLayers(cfg, p)
+	if err != nil {
+		return nil, err
 	}
-	type manifestDesc struct {
-		MediaType string `json:"mediaType"`
-		Size      int64  `json:"size"`
-		Digest    string `json:"digest"`
-	}
-	man := struct {
-		SchemaVersion int            `json:"schemaVersion"`
-		MediaType     string         `json:"mediaType"`
-		Config        manifestDesc   `json:"config"`
-		Layers        []manifestDesc `json:"layers"`
-	}{2, string(types.DockerManifestSchema2), manifestDesc{string(types.DockerConfigJSON), int64(len(rawCfg)), id}, nil}
-	srcs := make([][]string, n)
-	for i, d := range cfg.RootFS.DiffIDs {
-		rec, blob, size, err := s.compressedBlob(d.String())
-		if err != nil {
-			return nil, err
-		}
-		short := stringid.TruncateID(d.String())
-		layers[i] = &pushLayer{diffID: d.String(), blob: blob, size: size, mt: types.DockerLayer, path: s.blobPath(blob),
-			onRead: func(c int64) { p.detail(short, "Pushing", c, size) }}
-		srcs[i] = rec.Sources
-		man.Layers = append(man.Layers, manifestDesc{string(types.DockerLayer), size, blob})
-	}
-	repo := gref.Context()
-	limit := opts.MaxConcurrent
-	if limit <= 0 {
-		limit = 5
-	}
-	var g errgroup.Group // at most limit layers upload at once
-	g.SetLimit(limit)
-	errs := make([]error, n)
-	for i := n - 1; i >= 0; i-- {
-		g.Go(func() error {
-			l := layers[i]
-			short := stringid.TruncateID(l.diffID)
-			var v1l v1.Layer = l
-			for _, src := range srcs[i] {
-				if sref, err := name.NewRepository(src, name.WeakValidation); err == nil &&
-					sref.RegistryStr() == repo.RegistryStr() && sref.RepositoryStr() != repo.RepositoryStr() {
-					v1l = &remote.MountableLayer{Layer: l, Reference: sref.Tag("latest")}
-					break
-				}
-			}
-			if err := remote.WriteLayer(repo, v1l, ep.opts...); err != nil {
-				errs[i] = err
-				return nil
-			}
-			ep.obs.mu.Lock()
-			existed, from := ep.obs.exists[l.blob], ep.obs.mounted[l.blob]
-			ep.obs.mu.Unlock()
-			switch {
-			case from != "":
-				p.layer(short, "Mounted from "+from)
-			case existed:
-				p.layer(short, "Layer already exists")
-			default:
-				p.layer(short, "Pushed")
-			}
-			s.updateLayer(l.diffID, func(r *layerRecord) error {
-				if !contains(r.Sources, named.Name()) {
-					r.Sources = append(r.Sources, named.Name())
-				}
-				return nil
-			})
-			return nil
-		})
-	}
-	g.Wait() // errors are in errs, reported in layer order
-	for _, err := range errs {
-		if err != nil {
-			return nil, remoteError(err, named)
-		}
-	}
-	cfgLayer := &pushLayer{diffID: id, blob: id, size: int64(len(rawCfg)), mt: types.DockerConfigJSON, path: s.blobPath(id)}
-	if err := remote.WriteLayer(repo, cfgLayer, ep.opts...); err != nil {
+	if err := s.uploadLayers(gref.Context(), ep, named.Name(), layers, opts.MaxConcurrent, p); err != nil {
 		return nil, remoteError(err, named)
 	}
-	mb, _ := json.MarshalIndent(man, "", "   ")
+	cfgLayer := &pushLayer{diffID: id, blob: id, size: int64(len(rawCfg)), mt: types.DockerConfigJSON, path: s.blobPath(id)}
+	if err := remote.WriteLayer(gref.Context(), cfgLayer, ep.opts...); err != nil {
+		return nil, remoteError(err, named)
+	}
+	mb := schema2Manifest(id, len(rawCfg), layers)
 	md := digestOf(mb)
 	if err := remote.Put(gref, rawManifest{mb, types.DockerManifestSchema2}, ep.opts...); err != nil {
 		return nil, remoteError(err, named)
@@ -738,4 +705,135 @@ func (s *Store) Push(ctx context.Context, ref string, opts RegistryOptions, p Pr
 		s.mu.Unlock()
 	}
 	return res, nil
+}
+
+// pushSource is the local image Push sends: its ID, raw config and config.
+func (s *Store) pushSource(named reference.Named) (id string, rawCfg []byte, cfg *ImageConfig, err error) {
+	id, err = s.Resolve(named.String())
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return "", nil, nil, errdefs.NotFound("An image does not exist locally with the tag: %s", reference.FamiliarName(named))
+		}
+		return "", nil, nil, err
+	}
+	if rawCfg, err = s.readBlob(id); err != nil {
+		return "", nil, nil, err
+	}
+	if cfg, err = parseConfig(rawCfg); err != nil {
+		return "", nil, nil, err
+	}
+	return id, rawCfg, cfg, nil
+}
+
+// outgoingLayer is one layer Push sends, with the repositories it is known
+// to be in already (a cross-repository mount saves the upload).
+type outgoingLayer struct {
+	*pushLayer
+	sources []string
+}
+
+// preparePushLayers says "Preparing" for every layer (top first, as docker
+// does) and finds each layer's compressed blob, gzipping it once when the
+// store holds it uncompressed.
+func (s *Store) preparePushLayers(cfg *ImageConfig, p Progress) ([]outgoingLayer, error) {
+	n := len(cfg.RootFS.DiffIDs)
+	for i := n - 1; i >= 0; i-- {
+		p.layer(stringid.TruncateID(cfg.RootFS.DiffIDs[i].String()), "Preparing")
+	}
+	layers := make([]outgoingLayer, n)
+	for i, d := range cfg.RootFS.DiffIDs {
+		rec, blob, size, err := s.compressedBlob(d.String())
+		if err != nil {
+			return nil, err
+		}
+		short := stringid.TruncateID(d.String())
+		layers[i] = outgoingLayer{
+			pushLayer: &pushLayer{diffID: d.String(), blob: blob, size: size, mt: types.DockerLayer, path: s.blobPath(blob),
+				onRead: func(c int64) { p.detail(short, "Pushing", c, size) }},
+			sources: rec.Sources,
+		}
+	}
+	return layers, nil
+}
+
+// uploadLayers uploads the layers, at most limit (5 when 0) at once, top
+// first, and notes repoName among each layer's sources. All uploads run to
+// their end; the first failure in layer order is returned.
+func (s *Store) uploadLayers(repo name.Repository, ep *endpoint, repoName string, layers []outgoingLayer, limit int, p Progress) error {
+	if limit <= 0 {
+		limit = 5
+	}
+	var g errgroup.Group
+	g.SetLimit(limit)
+	errs := make([]error, len(layers))
+	for i := len(layers) - 1; i >= 0; i-- {
+		g.Go(func() error {
+			errs[i] = s.uploadLayer(repo, ep, repoName, layers[i], p)
+			return nil
+		})
+	}
+	g.Wait() // errors are in errs, reported in layer order
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uploadLayer sends one layer (mounting it from another repository of the
+// same registry when it came from there) and says docker's line for it.
+func (s *Store) uploadLayer(repo name.Repository, ep *endpoint, repoName string, l outgoingLayer, p Progress) error {
+	short := stringid.TruncateID(l.diffID)
+	var v1l v1.Layer = l.pushLayer
+	for _, src := range l.sources {
+		if sref, err := name.NewRepository(src, name.WeakValidation); err == nil &&
+			sref.RegistryStr() == repo.RegistryStr() && sref.RepositoryStr() != repo.RepositoryStr() {
+			v1l = &remote.MountableLayer{Layer: l.pushLayer, Reference: sref.Tag("latest")}
+			break
+		}
+	}
+	if err := remote.WriteLayer(repo, v1l, ep.opts...); err != nil {
+		return err
+	}
+	ep.obs.mu.Lock()
+	existed, from := ep.obs.exists[l.blob], ep.obs.mounted[l.blob]
+	ep.obs.mu.Unlock()
+	switch {
+	case from != "":
+		p.layer(short, "Mounted from "+from)
+	case existed:
+		p.layer(short, "Layer already exists")
+	default:
+		p.layer(short, "Pushed")
+	}
+	s.updateLayer(l.diffID, func(r *layerRecord) error {
+		if !slices.Contains(r.Sources, repoName) {
+			r.Sources = append(r.Sources, repoName)
+		}
+		return nil
+	})
+	return nil
+}
+
+// schema2Manifest is the image's docker schema 2 manifest, indented with
+// three spaces as dockerd writes it, so that the manifest digest (the
+// RepoDigest) is the one docker push of the same image gives.
+func schema2Manifest(configID string, configSize int, layers []outgoingLayer) []byte {
+	type manifestDesc struct {
+		MediaType string `json:"mediaType"`
+		Size      int64  `json:"size"`
+		Digest    string `json:"digest"`
+	}
+	man := struct {
+		SchemaVersion int            `json:"schemaVersion"`
+		MediaType     string         `json:"mediaType"`
+		Config        manifestDesc   `json:"config"`
+		Layers        []manifestDesc `json:"layers"`
+	}{2, string(types.DockerManifestSchema2), manifestDesc{string(types.DockerConfigJSON), int64(configSize), configID}, nil}
+	for _, l := range layers {
+		man.Layers = append(man.Layers, manifestDesc{string(types.DockerLayer), l.size, l.blob})
+	}
+	mb, _ := json.MarshalIndent(man, "", "   ")
+	return mb
 }

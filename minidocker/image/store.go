@@ -416,21 +416,82 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 			os.RemoveAll(work)
 		}
 	}()
-	if err := os.Mkdir(filepath.Join(work, "diff"), 0o755); err != nil {
+	rec, err = s.unpackBlob(ctx, rc, in, work)
+	if err != nil {
 		return nil, false, err
+	}
+
+	if in.DiffID == "" { // only now do we know which layer this is
+		s.pin(rec.DiffID) // stays pinned: the caller unpins once its image is written
+		unlock := s.lockLayer(rec.DiffID)
+		defer unlock()
+		if r, err := s.layer(rec.DiffID); err == nil {
+			return r, true, nil
+		}
+	}
+	os.RemoveAll(s.layerDir(rec.DiffID)) // leftovers without layer.json are not a layer
+	if err := os.Rename(work, s.layerDir(rec.DiffID)); err != nil {
+		return nil, false, err
+	}
+	work = ""
+	return rec, false, nil
+}
+
+// unpackBlob saves the blob rc streams into the blob store and unpacks it
+// into work/diff, checking the blob digest and the diffID in expects,
+// then writes work/layer.json: work is then a complete layer directory.
+func (s *Store) unpackBlob(ctx context.Context, rc io.Reader, in layerIn, work string) (*layerRecord, error) {
+	diffDir := filepath.Join(work, "diff")
+	if err := os.Mkdir(diffDir, 0o755); err != nil {
+		return nil, err
 	}
 	bw, err := s.newBlobWriter()
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer bw.abort()
 	if in.BlobVerified && in.Blob != "" {
 		bw.h = nil // the source checks the digest itself (go-containerregistry does for remote blobs)
 	}
+	dh, err := unpackPipeline(ctx, rc, bw, diffDir)
+	if err != nil {
+		return nil, err
+	}
+	diffID := "sha256:" + hex.EncodeToString(dh.h.Sum(nil))
+	if in.DiffID != "" && diffID != in.DiffID {
+		return nil, fmt.Errorf("layer diffID mismatch: expected %s, got %s", in.DiffID, diffID)
+	}
+	blob, err := bw.commit(s, in.Blob)
+	if err != nil {
+		return nil, err
+	}
+	mt := in.MediaType
+	if mt == "" {
+		if blob == diffID {
+			mt = mediaTypeOCILayer
+		} else {
+			mt = mediaTypeOCILayerGzip
+		}
+	}
+	size, err := dirSize(diffDir)
+	if err != nil {
+		return nil, err
+	}
+	rec := &layerRecord{DiffID: diffID, Blob: blob, BlobSize: bw.n, MediaType: mt, TarSize: dh.n, Size: size}
+	b, _ := json.Marshal(rec)
+	if err := os.WriteFile(filepath.Join(work, "layer.json"), b, 0o600); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
 
-	// Four stages in their own goroutines, so that hashing, decompressing
-	// and writing files overlap:
-	//   blob stream → (saved, hashed) | decompress | (hashed, counted) | unpack
+// unpackPipeline runs four stages in their own goroutines, so that hashing,
+// decompressing and writing files overlap:
+//
+//	blob stream → (saved to blob, hashed) | decompress | (hashed, counted) | unpack into dir
+//
+// It returns the hash and size of the uncompressed tar (the diffID).
+func unpackPipeline(ctx context.Context, rc io.Reader, blob io.Writer, dir string) (*countingHash, error) {
 	dh := &countingHash{h: sha256.New()}
 	rawR, rawW := io.Pipe()
 	plainR, plainW := io.Pipe()
@@ -440,7 +501,7 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 	go func() {
 		defer wg.Done()
 		buf := make([]byte, 256<<10)
-		_, err := io.CopyBuffer(io.MultiWriter(bw, rawW), rc, buf)
+		_, err := io.CopyBuffer(io.MultiWriter(blob, rawW), rc, buf)
 		rawW.CloseWithError(err)
 	}()
 	go func() {
@@ -465,52 +526,10 @@ func (s *Store) storeLayer(ctx context.Context, in layerIn) (rec *layerRecord, e
 		plainR.CloseWithError(err)
 		tarW.CloseWithError(err)
 	}()
-	uerr := unpackLayer(ctx, tarR, filepath.Join(work, "diff"))
+	uerr := unpackLayer(ctx, tarR, dir)
 	tarR.CloseWithError(errors.Join(uerr, io.ErrClosedPipe))
 	wg.Wait()
-	if uerr != nil {
-		return nil, false, uerr
-	}
-	diffID := "sha256:" + hex.EncodeToString(dh.h.Sum(nil))
-	if in.DiffID != "" && diffID != in.DiffID {
-		return nil, false, fmt.Errorf("layer diffID mismatch: expected %s, got %s", in.DiffID, diffID)
-	}
-	blob, err := bw.commit(s, in.Blob)
-	if err != nil {
-		return nil, false, err
-	}
-	mt := in.MediaType
-	if mt == "" {
-		if blob == diffID {
-			mt = mediaTypeOCILayer
-		} else {
-			mt = mediaTypeOCILayerGzip
-		}
-	}
-	size, err := dirSize(filepath.Join(work, "diff"))
-	if err != nil {
-		return nil, false, err
-	}
-	rec = &layerRecord{DiffID: diffID, Blob: blob, BlobSize: bw.n, MediaType: mt, TarSize: dh.n, Size: size}
-	b, _ := json.Marshal(rec)
-	if err := os.WriteFile(filepath.Join(work, "layer.json"), b, 0o600); err != nil {
-		return nil, false, err
-	}
-
-	if in.DiffID == "" { // only now do we know which layer this is
-		s.pin(diffID) // stays pinned: the caller unpins once its image is written
-		unlock := s.lockLayer(diffID)
-		defer unlock()
-		if r, err := s.layer(diffID); err == nil {
-			return r, true, nil
-		}
-	}
-	os.RemoveAll(s.layerDir(diffID)) // leftovers without layer.json are not a layer
-	if err := os.Rename(work, s.layerDir(diffID)); err != nil {
-		return nil, false, err
-	}
-	work = ""
-	return rec, false, nil
+	return dh, uerr
 }
 
 // unpackLayer extracts an uncompressed layer tar into dir (see archive.Apply:
@@ -697,14 +716,22 @@ func (s *Store) gc(sweep bool) ([]string, error) {
 		os.RemoveAll(trash)
 		removed = append(removed, d)
 	}
-	if !sweep {
-		return removed, nil
+	if sweep {
+		s.sweepOrphans()
 	}
+	return removed, nil
+}
+
+// sweepOrphans removes what a crash can leave behind: lock files of
+// layers that are gone, layer directories without a layer.json, and blobs
+// no image or layer refers to. Only Open calls it (through gc), when
+// nothing else runs.
+func (s *Store) sweepOrphans() {
 	keep := map[string]bool{}
 	for _, id := range s.imageIDsLocked() {
 		keep[hexOf(id)] = true
 	}
-	ents, _ = os.ReadDir(filepath.Join(s.root, "layers"))
+	ents, _ := os.ReadDir(filepath.Join(s.root, "layers"))
 	for _, e := range ents {
 		if strings.HasSuffix(e.Name(), ".lock") {
 			if _, err := os.Stat(filepath.Join(s.root, "layers", strings.TrimSuffix(e.Name(), ".lock"))); err != nil {
@@ -727,7 +754,6 @@ func (s *Store) gc(sweep bool) ([]string, error) {
 			os.Remove(filepath.Join(s.root, "blobs", "sha256", e.Name()))
 		}
 	}
-	return removed, nil
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
