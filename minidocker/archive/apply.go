@@ -300,14 +300,14 @@ func (a *applier) metadata(dir, base string, hdr *tar.Header) error {
 			return err
 		}
 	}
-	if err := a.root.Chmod(full, tarMode(hdr)); err != nil {
+	if err := a.root.Chmod(full, TarMode(hdr)); err != nil {
 		return err
 	}
 	return a.times(dir, base, false, atimeOf(hdr), hdr.ModTime)
 }
 
-// tarMode is the permission part of a header's mode as an fs.FileMode.
-func tarMode(hdr *tar.Header) fs.FileMode {
+// TarMode is the permission part of a header's mode as an fs.FileMode.
+func TarMode(hdr *tar.Header) fs.FileMode {
 	return hdr.FileInfo().Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 }
 
@@ -368,7 +368,7 @@ func (a *applier) dirMeta(name string, hdr *tar.Header) error {
 	if err := a.chown(name, hdr); err != nil {
 		return err
 	}
-	a.dirs[name] = dirMeta{mode: tarMode(hdr), atime: atimeOf(hdr), mtime: hdr.ModTime}
+	a.dirs[name] = dirMeta{mode: TarMode(hdr), atime: atimeOf(hdr), mtime: hdr.ModTime}
 	return a.xattrs(name, hdr)
 }
 

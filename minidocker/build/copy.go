@@ -49,23 +49,13 @@ type copySource struct {
 	modTime  time.Time
 }
 
+// copy runs COPY and ADD: check the request, gather the sources (from the
+// context, another stage or image, or a URL for ADD), work out the
+// destination, then commit a step whose layer holds the copied files.
 func (bd *builder) copy(ctx context.Context, st *stage, r copyReq) error {
-	fail := func(err error) error {
-		if errdefs.KindOf(err) != errdefs.KindUnknown {
-			return err
-		}
-		return errdefs.Invalid("%s failed: %v", r.name, err)
+	if err := checkCopyRequest(r); err != nil {
+		return err
 	}
-	if len(r.sd.SourceContents) > 0 {
-		return errdefs.Invalid("%s with heredocs is not supported by the classic builder", r.name)
-	}
-	if r.chmod != "" {
-		return errdefs.Invalid("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled")
-	}
-	if len(r.sd.SourcePaths) == 0 {
-		return fail(errors.New("no source files were specified"))
-	}
-
 	view := fileView(bd.ctxView)
 	fromImage := false
 	if r.from != "" {
@@ -80,53 +70,101 @@ func (bd *builder) copy(ctx context.Context, st *stage, r copyReq) error {
 		defer lv.Close()
 		view, fromImage = lv, true
 	}
+	srcs, err := bd.gatherSources(ctx, r, view, fromImage)
+	defer removeDownloads(srcs)
+	if err != nil {
+		return err
+	}
+	if len(srcs) > 1 && !strings.HasSuffix(r.sd.DestPath, "/") {
+		return errdefs.Invalid("When using %s with more than one source file, the destination must be a directory and end with a /", r.name)
+	}
+	dest, slash := copyDest(r.sd.DestPath, st.img.Config.WorkingDir)
+	comment := copyComment(r, srcs)
+	return bd.commitStep(ctx, st, st.nop1(comment), append(st.shell(), "#(nop) "+comment), func(cid, upper string) error {
+		return bd.writeCopyLayer(ctx, st, r, srcs, dest, slash, upper)
+	}, false)
+}
 
+// copyFailed is docker's wording for a COPY/ADD error that has no kind of
+// its own: an invalid request.
+func copyFailed(name string, err error) error {
+	if errdefs.KindOf(err) != errdefs.KindUnknown {
+		return err
+	}
+	return errdefs.Invalid("%s failed: %v", name, err)
+}
+
+// checkCopyRequest refuses what the classic builder does not do.
+func checkCopyRequest(r copyReq) error {
+	if len(r.sd.SourceContents) > 0 {
+		return errdefs.Invalid("%s with heredocs is not supported by the classic builder", r.name)
+	}
+	if r.chmod != "" {
+		return errdefs.Invalid("the --chmod option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled")
+	}
+	if len(r.sd.SourcePaths) == 0 {
+		return copyFailed(r.name, errors.New("no source files were specified"))
+	}
+	return nil
+}
+
+// gatherSources resolves every source of the request: URLs are downloaded
+// (ADD only), paths and wildcards are matched in view. What it downloaded
+// is in the result even on error, for removeDownloads.
+func (bd *builder) gatherSources(ctx context.Context, r copyReq, view fileView, fromImage bool) ([]copySource, error) {
 	var srcs []copySource
-	defer func() {
-		for _, s := range srcs {
-			if s.tmpFile != "" {
-				os.Remove(s.tmpFile)
-			}
-		}
-	}()
 	for _, orig := range r.sd.SourcePaths {
 		if isURL(orig) {
 			if !r.add {
-				return fail(errors.New("source can't be a URL for COPY"))
+				return srcs, copyFailed(r.name, errors.New("source can't be a URL for COPY"))
 			}
 			s, err := bd.download(ctx, orig)
 			if err != nil {
-				return err
+				return srcs, err
 			}
 			srcs = append(srcs, s)
 			continue
 		}
 		got, err := bd.resolveSources(view, orig, fromImage)
 		if err != nil {
-			return fail(err)
+			return srcs, copyFailed(r.name, err)
 		}
 		srcs = append(srcs, got...)
 	}
 	if len(srcs) == 0 {
-		return fail(errors.New("no source files were specified"))
+		return nil, copyFailed(r.name, errors.New("no source files were specified"))
 	}
+	return srcs, nil
+}
 
-	destRaw := r.sd.DestPath
-	if len(srcs) > 1 && !strings.HasSuffix(destRaw, "/") {
-		return errdefs.Invalid("When using %s with more than one source file, the destination must be a directory and end with a /", r.name)
-	}
-	dest := destRaw
-	slash := strings.HasSuffix(dest, "/") || strings.HasSuffix(dest, "/.") || dest == "."
-	if !path.IsAbs(dest) {
-		wd := st.img.Config.WorkingDir
-		if wd == "" {
-			wd = "/"
+// removeDownloads removes the temporary files of downloaded URL sources.
+func removeDownloads(srcs []copySource) {
+	for _, s := range srcs {
+		if s.tmpFile != "" {
+			os.Remove(s.tmpFile)
 		}
-		dest = path.Join(wd, dest)
 	}
-	dest = path.Clean(dest)
+}
 
-	// history line and cache key: content hash of the sources
+// copyDest is the destination as an absolute, clean path (a relative one
+// is under WORKDIR), and whether it was written as a directory (a trailing
+// slash, "/." or ".").
+func copyDest(raw, workDir string) (dest string, slash bool) {
+	slash = strings.HasSuffix(raw, "/") || strings.HasSuffix(raw, "/.") || raw == "."
+	dest = raw
+	if !path.IsAbs(dest) {
+		if workDir == "" {
+			workDir = "/"
+		}
+		dest = path.Join(workDir, dest)
+	}
+	return path.Clean(dest), slash
+}
+
+// copyComment is the step's history line and cache key, as docker's: the
+// content hash of the sources (one, or a hash of all of them) and the
+// destination as written.
+func copyComment(r copyReq, srcs []copySource) string {
 	var srcHash string
 	if len(srcs) == 1 {
 		srcHash = srcs[0].hash
@@ -141,42 +179,45 @@ func (bd *builder) copy(ctx context.Context, st *stage, r copyReq) error {
 	if r.chown != "" {
 		chownComment = "--chown=" + r.chown + " "
 	}
-	comment := fmt.Sprintf("%s %s%s in %s ", r.name, chownComment, srcHash, destRaw)
+	return fmt.Sprintf("%s %s%s in %s ", r.name, chownComment, srcHash, r.sd.DestPath)
+}
 
-	return bd.commitStep(ctx, st, st.nop1(comment), append(st.shell(), "#(nop) "+comment), func(cid, upper string) error {
-		parent, err := bd.imageView(ctx, st.imageID)
+// writeCopyLayer writes the sources into the step's upper directory, seen
+// over the parent image (for --chown's names, the destination's type and
+// symlinks on the way).
+func (bd *builder) writeCopyLayer(ctx context.Context, st *stage, r copyReq, srcs []copySource, dest string, slash bool, upper string) error {
+	parent, err := bd.imageView(ctx, st.imageID)
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	uid, gid := 0, 0
+	if r.chown != "" {
+		uid, gid, err = parseChown(parent, r.chown)
 		if err != nil {
-			return err
+			return errdefs.Invalid("unable to convert uid/gid chown string to host mapping: %v", err)
 		}
-		defer parent.Close()
-		uid, gid := 0, 0
-		if r.chown != "" {
-			uid, gid, err = parseChown(parent, r.chown)
-			if err != nil {
-				return errdefs.Invalid("unable to convert uid/gid chown string to host mapping: %v", err)
-			}
+	}
+	destRel, err := resolveInScope(parent, dest, true)
+	if err != nil {
+		return err
+	}
+	destIsDir := slash
+	if fi, err := parent.Lstat(destRel); err == nil && fi.IsDir() {
+		destIsDir = true
+	}
+	w, err := newLayerWriter(upper, parent)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	own := &owner{uid: uid, gid: gid}
+	for _, s := range srcs {
+		if err := w.copyOne(s, destRel, destIsDir, r.add, own, r.chown != ""); err != nil {
+			return copyFailed(r.name, err)
 		}
-		destRel, err := resolveInScope(parent, dest, true)
-		if err != nil {
-			return err
-		}
-		destIsDir := slash
-		if fi, err := parent.Lstat(destRel); err == nil && fi.IsDir() {
-			destIsDir = true
-		}
-		w, err := newLayerWriter(upper, parent)
-		if err != nil {
-			return err
-		}
-		defer w.Close()
-		own := &owner{uid: uid, gid: gid}
-		for _, s := range srcs {
-			if err := w.copyOne(s, destRel, destIsDir, r.add, own, r.chown != ""); err != nil {
-				return fail(err)
-			}
-		}
-		return nil
-	}, false)
+	}
+	return nil
 }
 
 func isURL(s string) bool {
@@ -742,29 +783,10 @@ func (w *layerWriter) copyEntry(v fileView, name, target string, fi fs.FileInfo,
 // tryExtract extracts a local tar (plain, gzip, zstd or bzip2) for ADD. It
 // reports false when the file is not such an archive.
 func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown bool) (bool, error) {
-	open := func() (io.Reader, func(), error) {
-		f, err := v.Open(rel)
-		if err != nil {
-			return nil, nil, err
-		}
-		r, err := archive.DecompressStream(f)
-		if err != nil {
-			f.Close()
-			return nil, nil, nil // not an archive we can read: copied as a file
-		}
-		return r, func() { r.Close(); f.Close() }, nil
-	}
-	r, done, err := open()
-	if err != nil || r == nil {
+	if ok, err := isTarArchive(v, rel); !ok || err != nil {
 		return false, err
 	}
-	tr := tar.NewReader(r)
-	_, err = tr.Next()
-	done()
-	if err != nil {
-		return false, nil
-	}
-	r, done, err = open()
+	r, done, err := openDecompressed(v, rel)
 	if err != nil {
 		return false, err
 	}
@@ -772,7 +794,7 @@ func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown
 	if err := w.mkdirAll(dest, own.uid, own.gid); err != nil {
 		return true, err
 	}
-	tr = tar.NewReader(r)
+	tr := tar.NewReader(r)
 	var dirs []*tar.Header
 	for {
 		hdr, err := tr.Next()
@@ -786,51 +808,16 @@ func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown
 		if name == "." || strings.HasPrefix(path.Base(name), ".wh.") {
 			continue
 		}
-		target := joinRel(dest, name)
 		uid, gid := hdr.Uid, hdr.Gid
 		if chown {
 			uid, gid = own.uid, own.gid
 		}
-		mode := fs.FileMode(hdr.Mode) & fs.ModePerm
-		if hdr.Mode&04000 != 0 {
-			mode |= fs.ModeSetuid
+		dir, err := w.extractEntry(tr, hdr, dest, joinRel(dest, name), uid, gid)
+		if err != nil {
+			return true, err
 		}
-		if hdr.Mode&02000 != 0 {
-			mode |= fs.ModeSetgid
-		}
-		if hdr.Mode&01000 != 0 {
-			mode |= fs.ModeSticky
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := w.dir(target, 0o755, uid, gid, time.Time{}); err != nil {
-				return true, err
-			}
-			h := *hdr
-			h.Name, h.Mode = target, int64(mode)
-			h.Uid, h.Gid = uid, gid
-			dirs = append(dirs, &h)
-		case tar.TypeReg:
-			if err := w.writeFile(target, tr, mode, uid, gid, hdr.ModTime); err != nil {
-				return true, err
-			}
-		case tar.TypeSymlink:
-			if err := w.symlink(target, hdr.Linkname, uid, gid); err != nil {
-				return true, err
-			}
-		case tar.TypeLink:
-			old := joinRel(dest, cleanRel(hdr.Linkname))
-			if err := w.mkdirAll(parentOf(target), uid, gid); err != nil {
-				return true, err
-			}
-			if err := w.removeExisting(target); err != nil {
-				return true, err
-			}
-			if err := w.root.Link(old, target); err != nil {
-				return true, err
-			}
-		default:
-			// devices and fifos are skipped
+		if dir != nil {
+			dirs = append(dirs, dir)
 		}
 	}
 	// directory modes and times last, so writing into them worked
@@ -840,6 +827,65 @@ func (w *layerWriter) tryExtract(v fileView, rel, dest string, own *owner, chown
 		w.root.Chtimes(h.Name, h.ModTime, h.ModTime)
 	}
 	return true, nil
+}
+
+// openDecompressed opens rel in v through the decompressor. A file that is
+// no compressed or plain stream it can read gives a nil reader, no error.
+func openDecompressed(v fileView, rel string) (io.Reader, func(), error) {
+	f, err := v.Open(rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := archive.DecompressStream(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, nil // not an archive we can read: copied as a file
+	}
+	return r, func() { r.Close(); f.Close() }, nil
+}
+
+// isTarArchive tells whether rel, once decompressed, starts with a tar
+// header: ADD extracts such a file and copies any other.
+func isTarArchive(v fileView, rel string) (bool, error) {
+	r, done, err := openDecompressed(v, rel)
+	if err != nil || r == nil {
+		return false, err
+	}
+	defer done()
+	_, err = tar.NewReader(r).Next()
+	return err == nil, nil
+}
+
+// extractEntry writes one tar entry at target (dest/name) with the owner
+// uid:gid. For a directory it returns the header whose mode and times
+// tryExtract sets once everything inside is written. Devices and fifos are
+// skipped.
+func (w *layerWriter) extractEntry(tr *tar.Reader, hdr *tar.Header, dest, target string, uid, gid int) (*tar.Header, error) {
+	mode := archive.TarMode(hdr)
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if err := w.dir(target, 0o755, uid, gid, time.Time{}); err != nil {
+			return nil, err
+		}
+		h := *hdr
+		h.Name, h.Mode = target, int64(mode)
+		h.Uid, h.Gid = uid, gid
+		return &h, nil
+	case tar.TypeReg:
+		return nil, w.writeFile(target, tr, mode, uid, gid, hdr.ModTime)
+	case tar.TypeSymlink:
+		return nil, w.symlink(target, hdr.Linkname, uid, gid)
+	case tar.TypeLink:
+		old := joinRel(dest, cleanRel(hdr.Linkname))
+		if err := w.mkdirAll(parentOf(target), uid, gid); err != nil {
+			return nil, err
+		}
+		if err := w.removeExisting(target); err != nil {
+			return nil, err
+		}
+		return nil, w.root.Link(old, target)
+	}
+	return nil, nil
 }
 
 // parseChown resolves --chown=user[:group] against the image's

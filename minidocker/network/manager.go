@@ -341,25 +341,52 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	if len(req.Ports) > 0 && !m.cfg.IPTables {
 		return nil, errdefs.Invalid("publishing ports needs iptables, which is disabled in the daemon's settings")
 	}
+	ep, err := m.recordEndpoint(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			m.undo(ep)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := m.plumbEndpoint(ep); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return ep.clone(), nil
+}
+
+// recordEndpoint is Attach's part under the manager's lock: it reserves
+// the host ports and an IP and writes the endpoint's record. The record
+// goes to disk before anything exists in the kernel, so a crash at any
+// later point leaves something Reconcile can find and undo.
+func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if _, ok := m.eps[req.ContainerID]; ok {
-		m.mu.Unlock()
 		return nil, errdefs.Conflict("container %s is already attached to a network", req.ContainerID)
 	}
 	n, err := m.findNetLocked(req.Network)
 	if err != nil {
-		m.mu.Unlock()
 		return nil, err
 	}
 	rs, err := m.reserveLocked(req.ContainerID, req.Ports)
 	if err != nil {
-		m.mu.Unlock()
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			m.releaseLocked(rs)
+		}
+	}()
 	ip, err := m.allocIPLocked(n)
 	if err != nil {
-		m.releaseLocked(rs)
-		m.mu.Unlock()
 		return nil, err
 	}
 	ep := &Endpoint{
@@ -380,34 +407,26 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	for _, r := range rs {
 		ep.Ports = append(ep.Ports, r.b)
 	}
-	// the record goes to disk before anything exists in the kernel, so a
-	// crash at any later point leaves something Reconcile can find and undo
 	if err := writeJSON(m.epFile(ep.key()), ep); err != nil {
-		m.releaseLocked(rs)
-		m.mu.Unlock()
 		return nil, err
 	}
 	m.eps[ep.key()] = ep
-	m.mu.Unlock()
+	return ep, nil
+}
 
-	defer func() {
-		if err != nil {
-			m.undo(ep)
-		}
-	}()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// The DNAT rules (one exec of iptables-restore, the slowest step) go in
-	// while the namespace and the veth are made; for those few milliseconds
-	// they point at an address nobody answers on yet, which is harmless.
+// plumbEndpoint makes what the record describes in the kernel: the
+// namespace, the veth pair and the port rules. The DNAT rules (one exec of
+// iptables-restore, the slowest step) go in while the namespace and the
+// veth are made; for those few milliseconds they point at an address nobody
+// answers on yet, which is harmless.
+func (m *Manager) plumbEndpoint(ep *Endpoint) error {
 	rules := make(chan error, 1)
 	if m.cfg.IPTables && len(ep.Ports) > 0 {
 		go func() { rules <- m.t.addPorts(ep.ContainerID, ep.IP, ep.Ports) }()
 	} else {
 		rules <- nil
 	}
-	err = func() error {
+	err := func() error {
 		removeNetns(ep.NetnsPath) // a stale file no record explains (crash)
 		if err := createNetns(ep.NetnsPath); err != nil {
 			return err
@@ -423,13 +442,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	if rerr := <-rules; err == nil {
 		err = rerr
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return ep.clone(), nil
+	return err
 }
 
 func (m *Manager) epFile(key string) string { return filepath.Join(m.epDir(), key+".json") }
