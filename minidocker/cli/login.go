@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
+	"github.com/docker/cli/cli/config/types"
 	"github.com/minidocker/minidocker/minidocker/reference"
 	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/registry"
@@ -21,8 +22,11 @@ import (
 // Credentials live where docker keeps them: $DOCKER_CONFIG/config.json or
 // ~/.docker/config.json, under "auths", keyed by registry host, each an
 // "auth" field holding base64("user:password"). Docker Hub's key is
-// docker's historical "https://index.docker.io/v1/". Like docker without a
-// credential helper, they are stored unencrypted (the CLI says so).
+// docker's historical "https://index.docker.io/v1/". The file is read and
+// written by the docker CLI's own package (github.com/docker/cli/cli/config,
+// linked already through go-containerregistry's authn), so a credsStore or
+// credHelpers entry sends the secret to a credential helper as docker does;
+// without one it is stored unencrypted (the CLI says so).
 
 const dockerHubAuthKey = "https://index.docker.io/v1/"
 
@@ -89,17 +93,17 @@ func (c *LoginCmd) Run(g *Globals) error {
 	if _, err := cli.RegistryLogin(g.ctx, client.RegistryLoginOptions{Username: c.Username, Password: c.Password, ServerAddress: key}); err != nil {
 		return err
 	}
-	path := dockerConfigPath()
-	cfg, err := readDockerConfig(path)
+	cfg, err := dockerconfig.Load(dockerConfigDir())
 	if err != nil {
-		return err
+		return err // a malformed file is reported, never overwritten
 	}
-	auths := cfg.auths()
-	auths[key] = authEntry{Auth: base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password))}
-	if err := cfg.setAuths(auths, path); err != nil {
-		return err
+	creds := types.AuthConfig{Username: c.Username, Password: c.Password, ServerAddress: key}
+	if err := cfg.GetCredentialsStore(key).Store(creds); err != nil {
+		return fmt.Errorf("Error saving credentials: %w", err)
 	}
-	fmt.Fprintf(g.stderr, "WARNING! Your credentials are stored unencrypted in '%s'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n", path)
+	if !usesCredentialHelper(cfg, key) {
+		fmt.Fprintf(g.stderr, "WARNING! Your credentials are stored unencrypted in '%s'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n", cfg.Filename)
+	}
 	fmt.Fprintln(g.stdout, "Login Succeeded")
 	return nil
 }
@@ -111,19 +115,16 @@ type LogoutCmd struct {
 
 func (c *LogoutCmd) Run(g *Globals) error {
 	key := authKey(c.Server)
-	path := dockerConfigPath()
-	cfg, err := readDockerConfig(path)
+	cfg, err := dockerconfig.Load(dockerConfigDir())
 	if err != nil {
 		return err
 	}
-	auths := cfg.auths()
-	if _, ok := auths[key]; !ok {
+	if _, ok := cfg.GetAuthConfigs()[key]; !ok {
 		fmt.Fprintf(g.stdout, "Not logged in to %s\n", c.displayServer())
 		return nil
 	}
 	fmt.Fprintf(g.stdout, "Removing login credentials for %s\n", c.displayServer())
-	delete(auths, key)
-	return cfg.setAuths(auths, path)
+	return cfg.GetCredentialsStore(key).Erase(key)
 }
 
 func (c *LogoutCmd) displayServer() string {
@@ -152,86 +153,34 @@ func authKey(server string) string {
 // the stored credential, or "e30=" ({}) as docker sends when there is none.
 func encodedAuthFor(named reference.Named) string {
 	key := authKey(reference.Domain(named))
-	cfg, err := readDockerConfig(dockerConfigPath())
-	if err == nil {
-		if e, ok := cfg.auths()[key]; ok && e.Auth != "" {
-			if raw, err := base64.StdEncoding.DecodeString(e.Auth); err == nil {
-				user, pass, _ := strings.Cut(string(raw), ":")
-				if s, err := authconfig.Encode(registry.AuthConfig{Username: user, Password: pass, ServerAddress: key}); err == nil {
-					return s
-				}
-			}
-		}
+	cfg, err := dockerconfig.Load(dockerConfigDir())
+	if err != nil {
+		return "e30="
 	}
-	return "e30="
+	ac, err := cfg.GetAuthConfig(key)
+	if err != nil || (ac.Username == "" && ac.IdentityToken == "") {
+		return "e30="
+	}
+	s, err := authconfig.Encode(registry.AuthConfig{Username: ac.Username, Password: ac.Password,
+		IdentityToken: ac.IdentityToken, ServerAddress: key})
+	if err != nil {
+		return "e30="
+	}
+	return s
 }
 
-func dockerConfigPath() string {
+// usesCredentialHelper tells whether the credential for key goes to a
+// helper program rather than into the file.
+func usesCredentialHelper(cfg *configfile.ConfigFile, key string) bool {
+	return cfg.CredentialsStore != "" || cfg.CredentialHelpers[key] != ""
+}
+
+// dockerConfigDir is $DOCKER_CONFIG or ~/.docker. dockerconfig.Dir says the same
+// but reads the environment once per process; this reads it at each call.
+func dockerConfigDir() string {
 	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json")
+		return d
 	}
 	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".docker", "config.json")
-}
-
-type authEntry struct {
-	Auth string `json:"auth,omitempty"`
-}
-
-// dockerConfig keeps every other key of the file as it was.
-type dockerConfig map[string]json.RawMessage
-
-func readDockerConfig(path string) (dockerConfig, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return dockerConfig{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	cfg := dockerConfig{}
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return cfg, nil
-	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("loading config file %s: %w", path, err)
-	}
-	return cfg, nil
-}
-
-func (c dockerConfig) auths() map[string]authEntry {
-	out := map[string]authEntry{}
-	if raw, ok := c["auths"]; ok {
-		_ = json.Unmarshal(raw, &out)
-	}
-	return out
-}
-
-func (c dockerConfig) setAuths(a map[string]authEntry, path string) error {
-	b, _ := json.Marshal(a)
-	c["auths"] = b
-	out, err := json.MarshalIndent(c, "", "\t")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config.json.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(out, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return filepath.Join(home, ".docker")
 }
