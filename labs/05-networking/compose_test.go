@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,8 +51,9 @@ func tail(s string, n int) string {
 
 // TestCompose: docker-compose 1.29.2 builds and runs a three-service
 // project FROM our busybox, with a named volume, two networks, service
-// names resolved by the embedded DNS, depends_on, environment and a port
-// published on the host; it lists, logs, execs, stops, starts, leaves a
+// names resolved by the embedded DNS, depends_on (web waits for db's
+// healthcheck: service_healthy), environment and a port published on the
+// host; it lists, logs, execs, stops, starts, leaves a
 // second up alone, scales, and `down -v` leaves nothing behind.
 func TestCompose(t *testing.T) {
 	composeBin(t)
@@ -70,6 +72,13 @@ func TestCompose(t *testing.T) {
 		if !strings.Contains(ps, project+svc) || !strings.Contains(ps, "Up") {
 			t.Fatalf("ps:\n%s", ps)
 		}
+	}
+	// up waited for db's healthcheck before it started web
+	if !regexp.MustCompile(project + `_db_1 .* Up \(healthy\)`).MatchString(ps) {
+		t.Fatalf("ps does not show db healthy:\n%s", ps)
+	}
+	if st := mustDocker(t, d, "inspect", "--format", "{{.State.Health.Status}}", project+"_db_1"); st != "healthy" {
+		t.Fatalf("db's health: %q", st)
 	}
 	// worker (front) reaches web by name; db is on back only
 	if out := compose(t, d, project, port, "exec", "-T", "worker", "wget", "-qO-", "http://web/cgi-bin/db"); out != "hello from db\n" {

@@ -16,8 +16,9 @@ const debianPython = "/usr/bin/python3"
 
 // TestDockerPy runs testdata/dockerpy/check.py, docker-py 5.0.3 from
 // Debian's python3-docker, against a test daemon: images, volumes,
-// networks, containers, exec, names on a user network, archives, stats
-// and logs.
+// networks, containers, exec, names on a user network, archives, stats,
+// logs and events (a container's create, start, die and destroy replayed
+// with since and until).
 func TestDockerPy(t *testing.T) {
 	if err := exec.Command(debianPython, "-c", "import docker").Run(); err != nil {
 		if testutil.InCI() {
@@ -32,7 +33,7 @@ func TestDockerPy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("docker-py: %v\n%s\ndaemon log:\n%s", err, out, tail(d.Log(), 30))
 	}
-	if n := strings.Count(string(out), "ok "); n != 9 {
-		t.Fatalf("docker-py printed %d ok lines, want 9:\n%s", n, out)
+	if n := strings.Count(string(out), "ok "); n != 10 {
+		t.Fatalf("docker-py printed %d ok lines, want 10:\n%s", n, out)
 	}
 }

@@ -6,6 +6,7 @@ Run by TestDockerPy with DOCKER_HOST set to a test daemon. It prints one
 import io
 import sys
 import tarfile
+import time
 
 import docker
 
@@ -65,6 +66,17 @@ def main():
 
     assert b"ready" in srv.logs()
     ok("logs")
+
+    since = int(time.time()) - 1
+    short = c.containers.run("pytest/busybox:v1", ["sh", "-c", "exit 4"], name="pyev", detach=True)
+    assert short.wait()["StatusCode"] == 4
+    short.remove()
+    until = int(time.time()) + 1
+    seen = [(e["Action"], e["Actor"]["Attributes"].get("exitCode"), e.get("status"))
+            for e in c.events(decode=True, since=since, until=until, filters={"container": "pyev"})]
+    assert [a for a, _, _ in seen] == ["create", "start", "die", "destroy"], seen
+    assert seen[2][1] == "4" and seen[2][2] == "die", seen
+    ok("events")
 
     for ctr in (srv, cli):
         ctr.stop(timeout=1)
