@@ -1,16 +1,22 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
+	units "github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 )
 
 // RunOptionFlags are run's and create's flags for how the runtime makes
-// the container (the daemon's runopts.go): the log and its rotation.
+// the container (the daemon's runopts.go): the log and its rotation,
+// rlimits, /dev/shm and sysctls.
 type RunOptionFlags struct {
 	LogDriver string   `name:"log-driver" help:"Logging driver for the container (json-file)."`
 	LogOpt    []string `name:"log-opt" sep:"none" help:"Log driver options (max-size, max-file)."`
+	Ulimit    []string `sep:"none" help:"Ulimit options (name=soft[:hard], e.g. nofile=1024:2048)."`
+	ShmSize   string   `name:"shm-size" help:"Size of /dev/shm (e.g. 128m; default 64m)."`
+	Sysctl    []string `sep:"none" help:"Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)."`
 }
 
 // apply puts the flags into the create request, as docker's CLI does.
@@ -22,6 +28,30 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 			k, v, _ := strings.Cut(o, "=")
 			hc.LogConfig.Config[k] = v
 		}
+	}
+	for _, u := range f.Ulimit {
+		ul, err := units.ParseUlimit(u)
+		if err != nil {
+			return fmt.Errorf("invalid argument %q for \"--ulimit\" flag: %v", u, err)
+		}
+		hc.Ulimits = append(hc.Ulimits, ul)
+	}
+	if f.ShmSize != "" {
+		n, err := units.RAMInBytes(f.ShmSize)
+		if err != nil {
+			return fmt.Errorf("invalid argument %q for \"--shm-size\" flag: %v", f.ShmSize, err)
+		}
+		hc.ShmSize = n
+	}
+	for _, s := range f.Sysctl {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return fmt.Errorf("invalid argument %q for \"--sysctl\" flag: sysctl '%s' is not allowed", s, s)
+		}
+		if hc.Sysctls == nil {
+			hc.Sysctls = map[string]string{}
+		}
+		hc.Sysctls[k] = v
 	}
 	return nil
 }

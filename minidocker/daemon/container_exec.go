@@ -254,6 +254,9 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*l
 		OpenStdin: req.AttachStdin,
 		Security:  sec,
 	}
+	if err := applyExecRunOptions(&hc, &p); err != nil { // runopts.go
+		return nil, err
+	}
 	e.mu.Lock()
 	p.ConsoleHeight, p.ConsoleWidth = e.size[0], e.size[1]
 	e.mu.Unlock()

@@ -5,11 +5,13 @@ package daemon_test
 // the container, and that a refused option leaves no container behind.
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,10 @@ func apiPost(t *testing.T, d *testutil.Daemon, path, body string) (int, string) 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	var msg struct{ Message string }
+	if resp.StatusCode >= 400 && json.Unmarshal(b, &msg) == nil {
+		return resp.StatusCode, msg.Message // the error's text, unescaped
+	}
 	return resp.StatusCode, string(b)
 }
 
@@ -134,4 +140,80 @@ func TestLogRotationThroughDocker(t *testing.T) {
 func waitFor(t *testing.T, d *testutil.Daemon, what string, cond func() bool) {
 	t.Helper()
 	testutil.Eventually(t, 20*time.Second, what, cond)
+}
+
+// limitLine is the "Max open files" row of /proc/self/limits: soft, hard.
+var limitLine = regexp.MustCompile(`(?m)^Max open files\s+(\S+)\s+(\S+)`)
+
+// TestUlimitShmSysctl: --ulimit reaches PID 1 and exec'd processes (root
+// or not), --shm-size sizes /dev/shm (64m by default), --sysctl writes
+// the container's own namespaces and not the host's; bad values are
+// refused with docker's (or runc's) words and leave nothing.
+func TestUlimitShmSysctl(t *testing.T) {
+	d := preload.StartDaemon(t)
+	// this machine's hard RLIMIT_NOFILE is 20000 and raising it needs
+	// CAP_SYS_RESOURCE: the limits stay under it
+	out := dockerOK(t, d, "run", "--rm", "--net", "none", "--ulimit", "nofile=1000:2000", "--ulimit", "nproc=500:600",
+		"busybox", "sh", "-c", "cat /proc/self/limits; ulimit -n")
+	if m := limitLine.FindStringSubmatch(out); m == nil || m[1] != "1000" || m[2] != "2000" || !strings.HasSuffix(out, "\n1000\n") {
+		t.Fatalf("PID 1's limits:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^Max processes\s+500\s+600`).MatchString(out) {
+		t.Fatalf("nproc:\n%s", out)
+	}
+	dockerOK(t, d, "run", "-d", "--name", "lim", "--net", "none", "--ulimit", "nofile=1000:2000", "busybox", "sleep", "300")
+	for _, user := range []string{"root", "nobody"} {
+		out = dockerOK(t, d, "exec", "-u", user, "lim", "cat", "/proc/self/limits")
+		if m := limitLine.FindStringSubmatch(out); m == nil || m[1] != "1000" || m[2] != "2000" {
+			t.Fatalf("exec -u %s limits:\n%s", user, out)
+		}
+	}
+	dockerOK(t, d, "rm", "-f", "lim")
+
+	// /dev/shm: docker's 64m unless --shm-size says otherwise
+	if out = dockerOK(t, d, "run", "--rm", "--net", "none", "--shm-size", "16m", "busybox", "df", "-k", "/dev/shm"); !regexp.MustCompile(`\n\S+\s+16384\s`).MatchString(out) {
+		t.Fatalf("df /dev/shm with --shm-size 16m:\n%s", out)
+	}
+	id := strings.TrimSpace(dockerOK(t, d, "create", "--net", "none", "busybox", "df", "-k", "/dev/shm"))
+	if got := strings.TrimSpace(dockerOK(t, d, "inspect", "-f", "{{.HostConfig.ShmSize}}", id)); got != "67108864" {
+		t.Errorf("inspect ShmSize %q", got)
+	}
+	if out = dockerOK(t, d, "start", "-a", id); !regexp.MustCompile(`\n\S+\s+65536\s`).MatchString(out) {
+		t.Fatalf("default /dev/shm:\n%s", out)
+	}
+	dockerOK(t, d, "rm", id)
+
+	// sysctls in the container's own network and IPC namespaces
+	hostShmmax, _ := os.ReadFile("/proc/sys/kernel/shmmax")
+	hostSomaxconn, _ := os.ReadFile("/proc/sys/net/core/somaxconn")
+	out = dockerOK(t, d, "run", "--rm", "--sysctl", "net.core.somaxconn=1234", "--sysctl", "kernel.shmmax=123456789",
+		"--sysctl", "fs.mqueue.msg_max=20", "busybox", "cat",
+		"/proc/sys/net/core/somaxconn", "/proc/sys/kernel/shmmax", "/proc/sys/fs/mqueue/msg_max")
+	if out != "1234\n123456789\n20\n" {
+		t.Fatalf("sysctls inside: %q", out)
+	}
+	if b, _ := os.ReadFile("/proc/sys/kernel/shmmax"); string(b) != string(hostShmmax) {
+		t.Errorf("the host's kernel.shmmax changed: %q", b)
+	}
+	if b, _ := os.ReadFile("/proc/sys/net/core/somaxconn"); string(b) != string(hostSomaxconn) {
+		t.Errorf("the host's net.core.somaxconn changed: %q", b)
+	}
+
+	refused(t, d, `sysctl "net.core.somaxconn" is not allowed in the hosts network namespace`,
+		"run", "--net", "host", "--sysctl", "net.core.somaxconn=1", "busybox", "true")
+	for body, want := range map[string]string{
+		`"Sysctls":{"kernel.panic":"1"}`:                  `sysctl "kernel.panic" is not in a separate kernel namespace`,
+		`"Sysctls":{"kernel.hostname":"x"}`:               `sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field`,
+		`"ShmSize":-1`:                                    "SHM size can not be less than 0",
+		`"Ulimits":[{"Name":"bogus","Soft":1,"Hard":1}]`:  "invalid ulimit name bogus",
+		`"Ulimits":[{"Name":"nofile","Soft":3,"Hard":2}]`: "ulimit soft limit must be less than or equal to hard limit: 3 > 2",
+	} {
+		code, resp := apiPost(t, d, "/containers/create", `{"Image":"busybox","HostConfig":{`+body+`}}`)
+		if code != 400 || !strings.Contains(resp, want) {
+			t.Errorf("%s: %d %s, want 400 and %s", body, code, resp, want)
+		}
+	}
+	if ps := dockerOK(t, d, "ps", "-aq"); ps != "" {
+		t.Fatalf("refused creates left containers: %q", ps)
+	}
 }

@@ -75,6 +75,9 @@ var appliedCreateFields = map[string]string{
 
 	// runopts.go
 	"HostConfig.LogConfig.Config": "TestLogRotationThroughDocker",
+	"HostConfig.Ulimits":          "TestUlimitShmSysctl",
+	"HostConfig.ShmSize":          "TestUlimitShmSysctl",
+	"HostConfig.Sysctls":          "TestUlimitShmSysctl",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's

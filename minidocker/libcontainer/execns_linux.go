@@ -270,7 +270,11 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	// than 0 has none (EACCES).
 	var procsFd = -1
 	traced := cg.v2fd >= 0 && (filter != nil || u.Uid != 0)
-	if traced {
+	// the container's rlimits are set on the child at that same stop,
+	// before it runs (the daemon's own must not change: they are shared
+	// by all its threads)
+	traced = traced || len(p.Rlimits) > 0
+	if traced && cg.v2fd >= 0 {
 		if procsFd, err = unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
 			return nil, startErr("exec: join cgroup: %v", err)
 		}
@@ -294,7 +298,7 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 		return nil, execError(p.Args[0], err)
 	}
 	if traced {
-		if err := joinStopped(proc.Pid, procsFd); err != nil {
+		if err := joinStopped(proc.Pid, procsFd, p.Rlimits); err != nil {
 			proc.Kill()
 			proc.Wait()
 			return nil, startErr("exec: %v", err)
@@ -320,10 +324,11 @@ func execProcAttr(p *Process, cg *cgroupTarget, traced bool) *syscall.SysProcAtt
 }
 
 // joinStopped moves a child that stopped at its execve (PTRACE_TRACEME)
-// into a v2 cgroup (procsFd: its open cgroup.procs), then lets it go: it
-// runs its first instruction inside the container's cgroup. Must run on
-// the thread that forked it (the tracer).
-func joinStopped(pid, procsFd int) error {
+// into a v2 cgroup (procsFd: its open cgroup.procs; -1 on v1, where the
+// forking thread was in the cgroup already) and sets its rlimits, then
+// lets it go: it runs its first instruction inside the container's cgroup
+// and limits. Must run on the thread that forked it (the tracer).
+func joinStopped(pid, procsFd int, rlimits []Rlimit) error {
 	var ws unix.WaitStatus
 	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
 		return fmt.Errorf("wait for the exec stop: %w", err)
@@ -331,8 +336,13 @@ func joinStopped(pid, procsFd int) error {
 	if !ws.Stopped() {
 		return fmt.Errorf("the process ended before it ran (status %v)", ws)
 	}
-	if _, err := unix.Write(procsFd, []byte(fmt.Sprint(pid))); err != nil {
-		return fmt.Errorf("join cgroup: %w", err)
+	if procsFd >= 0 {
+		if _, err := unix.Write(procsFd, []byte(fmt.Sprint(pid))); err != nil {
+			return fmt.Errorf("join cgroup: %w", err)
+		}
+	}
+	if err := setChildRlimits(pid, rlimits); err != nil { // runopts_linux.go
+		return err
 	}
 	return unix.PtraceDetach(pid)
 }

@@ -55,6 +55,10 @@ func initContainer(s *Spec) *StartError {
 		return startErr("no command specified")
 	}
 	capLast = lastCap() // while the host's /proc is still there
+	// in the container's namespaces, before /proc/sys becomes read-only
+	if err := writeSysctls(s.Sysctls); err != nil {
+		return startErr("%v", err)
+	}
 	if err := setupRootfs(s); err != nil {
 		return startErr("%v", err)
 	}
@@ -68,6 +72,9 @@ func initContainer(s *Spec) *StartError {
 		if err := loopbackUp(); err != nil {
 			return startErr("bring up lo: %v", err)
 		}
+	}
+	if err := setRlimits(p.Rlimits); err != nil {
+		return startErr("%v", err)
 	}
 	return finishExec(p)
 }

@@ -62,6 +62,9 @@ func setupRootfs(s *Spec) error {
 	if err := mountSystemDirs(root, s.Privileged); err != nil {
 		return err
 	}
+	if err := mountDevShm(root, s.ShmSize); err != nil { // runopts_linux.go
+		return err
+	}
 	if err := mountUserMounts(root, s.Mounts); err != nil {
 		return err
 	}
@@ -241,9 +244,6 @@ func setupDev(root *os.Root, privileged bool) error {
 	}
 	defer devRoot.Close()
 	if err := mountIn(devRoot, "pts", "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", false); err != nil {
-		return err
-	}
-	if err := mountIn(devRoot, "shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k", false); err != nil {
 		return err
 	}
 	// a terminal's slave is the container's console

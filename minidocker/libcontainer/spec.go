@@ -44,6 +44,13 @@ type Spec struct {
 	// LogRotation is --log-opt max-size and max-file (zero: never rotated).
 	LogRotation LogRotation `json:",omitempty"`
 	StopSignal  string      // informational: the daemon sends it through Kill
+
+	// The run options (runopts_linux.go).
+
+	// ShmSize is the size of /dev/shm in bytes (0: docker's 64 MiB).
+	ShmSize int64 `json:",omitempty"`
+	// Sysctls are written in the container's own namespaces (--sysctl).
+	Sysctls map[string]string `json:",omitempty"`
 }
 
 // Rootfs is the container's overlay. Init mounts it inside the container's
@@ -70,6 +77,14 @@ type Process struct {
 	StdinOnce                   bool
 	ConsoleHeight, ConsoleWidth uint16
 	Security                    Security
+	// Rlimits are set right before the process starts (--ulimit).
+	Rlimits []Rlimit `json:",omitempty"`
+}
+
+// Rlimit is one --ulimit: Type is the RLIMIT_* number.
+type Rlimit struct {
+	Type       int
+	Soft, Hard uint64
 }
 
 // Security confines a process: PID 1 and every exec'd process of a
