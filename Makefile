@@ -10,7 +10,7 @@ export MINIDOCKER_BIN := $(CURDIR)/$(BIN)
 export MINIDOCKER_BUSYBOX_TAR := $(CURDIR)/$(BUSYBOX)
 
 .PHONY: all build busybox setup test unit test-vm conformance labs lab-01 lab-02 lab-03 lab-04 lab-05 lab-06 \
-	doctest demo bench install uninstall vm-up vm-test vm-validate clean \
+	doctest fuzz demo bench install uninstall vm-up vm-test vm-validate clean \
 	exercises exercise grade solution exercises-check
 
 all: build
@@ -31,6 +31,11 @@ setup:
 # conformance run and the cgroup-v2 VM run. Under CI=true a skipped test fails.
 test: setup build busybox
 	bash scripts/test.sh
+
+# Every Go fuzz target, each for a bounded time (FUZZTIME=10s by default);
+# make test runs it too.
+fuzz:
+	bash scripts/fuzz.sh
 
 # Unit tests only (no root needed; root tests skip with a reason).
 unit:

@@ -9,9 +9,17 @@ mkdir -p build
 log=build/test.log
 
 status=0
+# The fuzz targets (scripts/fuzz.sh: each for FUZZTIME, 10 s) run beside the
+# package tests, which spend most of their time waiting on containers.
+bash scripts/fuzz.sh >build/fuzz-summary.log 2>&1 &
+fuzz_pid=$!
 go test -count=1 -p 2 -timeout 40m -v ./... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (FAIL|SKIP)|FAIL|ok|panic)' | grep -v '^=== RUN' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 if grep -q -- '--- FAIL' "$log" || grep -q '^FAIL' "$log"; then status=1; fi
+
+echo "== fuzz (scripts/fuzz.sh)"
+wait "$fuzz_pid" || status=1
+cat build/fuzz-summary.log
 
 skips=$(grep -c -- '--- SKIP' "$log" || true)
 if [ "${CI:-}" = true ] && [ "$skips" -gt 0 ]; then

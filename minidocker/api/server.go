@@ -204,7 +204,10 @@ func readJSON(r *http.Request, v any) error {
 		}
 		return errdefs.Invalid("invalid JSON: %v", err)
 	}
-	if dec.More() {
+	// Only white space may follow the value. dec.More() would let a stray
+	// "}" or "]" through (it stops at either), so `{"Image":"x"}}` would
+	// be accepted; FuzzRequestBodies found that.
+	if _, err := dec.Token(); err != io.EOF {
 		return errdefs.Invalid("unexpected content after JSON")
 	}
 	return nil

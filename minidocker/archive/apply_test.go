@@ -115,18 +115,23 @@ func randName() string {
 	return "minidocker-hostile-" + hex.EncodeToString(b)
 }
 
-// TestUnpackHostile feeds hostile layers (issue 3's list and more) to
-// Unpack and checks that nothing outside the layer directory changes,
-// whether the layer is refused or not.
-func TestUnpackHostile(t *testing.T) {
+// hostileLayer is one case of the hostile-layer table: its entries,
+// whether Apply must refuse them, and what must hold when it does not.
+type hostileLayer struct {
+	name    string
+	ents    []ent
+	wantErr bool
+	check   func(t *testing.T, layer string)
+}
+
+// hostileLayers is the table TestUnpackHostile runs and FuzzApply starts
+// from: path traversal, symlink and hardlink escapes, whiteouts, device
+// nodes and more. Names of absolute entries are random, so a broken Apply
+// could not hit a real file.
+func hostileLayers() []hostileLayer {
 	abs := randName()
 	absDir := filepath.Join(os.TempDir(), randName())
-	cases := []struct {
-		name    string
-		ents    []ent
-		wantErr bool
-		check   func(t *testing.T, layer string)
-	}{
+	return []hostileLayer{
 		{name: "dotdot name", ents: []ent{reg("../escape", "x")}, wantErr: true},
 		{name: "dotdot in the middle", ents: []ent{reg("a/../../escape", "x")}, wantErr: true},
 		{name: "dotdot dir", ents: []ent{dir("../escdir/")}, wantErr: true},
@@ -225,6 +230,13 @@ func TestUnpackHostile(t *testing.T) {
 			assertFile(t, filepath.Join(layer, "etc/x"), "1")
 		}},
 	}
+}
+
+// TestUnpackHostile feeds hostile layers (issue 3's list and more) to
+// Unpack and checks that nothing outside the layer directory changes,
+// whether the layer is refused or not.
+func TestUnpackHostile(t *testing.T) {
+	cases := hostileLayers()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			sandbox := t.TempDir()
