@@ -42,6 +42,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		imageRouter{backend: d},
 		containerRouter{backend: d},
 		containerStateRouter{backend: d},
+		containerFSRouter{backend: d},
 		execRouter{backend: d},
 		networkRouter{backend: d},
 		volumeRouter{backend: d},

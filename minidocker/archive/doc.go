@@ -13,6 +13,8 @@
 //     attributes (chown clears file capabilities), then mode (chown clears
 //     setuid), then times.
 //   - write.go: WriteTree, the one writer (the reverse of Apply).
+//   - changes.go: OverlayChanges, `docker diff` read from an overlay upper
+//     directory (whiteouts are deletions, opaque directories hide).
 //   - compression.go: DecompressStream, the one place a stream's gzip, zstd
 //     or bzip2 wrapping is recognised by its magic bytes.
 //

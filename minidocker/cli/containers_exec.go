@@ -23,6 +23,8 @@ type ContainerToolCommands struct {
 	Top    TopCmd    `cmd:"" help:"Display the running processes of a container."`
 	Stats  StatsCmd  `cmd:"" help:"Display a live stream of container(s) resource usage statistics."`
 	Commit CommitCmd `cmd:"" help:"Create a new image from a container's changes."`
+	Export ExportCmd `cmd:"" help:"Export a container's filesystem as a tar archive."`
+	Diff   DiffCmd   `cmd:"" help:"Inspect changes to files or directories on a container's filesystem."`
 }
 
 // ExecCmd is `docker exec`.

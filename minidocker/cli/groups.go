@@ -18,7 +18,9 @@ type ContainerCmd struct {
 	Commit  CommitCmd           `cmd:"" help:"Create a new image from a container's changes."`
 	Cp      CpCmd               `cmd:"" help:"Copy files/folders between a container and the local filesystem."`
 	Create  CreateCmd           `cmd:"" help:"Create a new container."`
+	Diff    DiffCmd             `cmd:"" help:"Inspect changes to files or directories on a container's filesystem."`
 	Exec    ExecCmd             `cmd:"" help:"Execute a command in a running container."`
+	Export  ExportCmd           `cmd:"" help:"Export a container's filesystem as a tar archive."`
 	Inspect ContainerInspectCmd `cmd:"" help:"Display detailed information on one or more containers."`
 	Kill    KillCmd             `cmd:"" help:"Kill one or more running containers."`
 	Logs    LogsCmd             `cmd:"" help:"Fetch the logs of a container."`

@@ -431,17 +431,22 @@ func (c *SaveCmd) Run(g *Globals) error {
 		_, err = io.Copy(g.stdout, rc)
 		return err
 	}
-	// Into a temporary file next to the target, renamed at the end: an
-	// interrupted save leaves no half archive under the asked name.
-	dir := filepath.Dir(c.Output)
-	tmp, err := os.CreateTemp(dir, ".minidocker_temp_")
+	return writeFileAtomically(c.Output, rc, "failed to save image")
+}
+
+// writeFileAtomically writes r into a temporary file next to target,
+// renamed at the end (mode 0600, as docker's CLI writes archives): an
+// interrupted save or export leaves no half archive under the asked name.
+// failure prefixes the errors, in docker's words.
+func writeFileAtomically(target string, r io.Reader, failure string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(target), ".minidocker_temp_")
 	if err != nil {
-		return fmt.Errorf("failed to save image: %w", err)
+		return fmt.Errorf("%s: %w", failure, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, rc); err != nil {
+	if _, err := io.Copy(tmp, r); err != nil {
 		tmp.Close()
-		return fmt.Errorf("failed to save image: %w", err)
+		return fmt.Errorf("%s: %w", failure, err)
 	}
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
@@ -450,7 +455,7 @@ func (c *SaveCmd) Run(g *Globals) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), c.Output)
+	return os.Rename(tmp.Name(), target)
 }
 
 // LoadCmd is `docker load`.

@@ -17,7 +17,8 @@
 // several networks and give it names (--network-alias, --add-host, the
 // embedded DNS server of package network).
 // containers_pause.go freezes and thaws a container (docker pause) and
-// containers_update.go changes the limits of a running one (docker update).
+// containers_update.go changes the limits of a running one (docker update);
+// containers_export.go is docker export and docker diff.
 // containers_shutdown.go is what SIGTERM does to the containers (stops
 // them unless live-restore is on) and which ones the next start brings
 // back (docker's restart-policy rules).
