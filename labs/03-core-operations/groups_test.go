@@ -1,8 +1,10 @@
 package coreoperations
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -15,9 +17,10 @@ import (
 // policy while it runs, and `container inspect` knows containers only.
 func TestContainerGroup(t *testing.T) {
 	d := preload.StartDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
 	id := strings.TrimSpace(d.MustCLI("container", "run", "-d", "--name", "box", "busybox", "sleep", "300"))
 	assert.Equal(t, id[:12]+"\n", d.MustCLI("container", "ls", "-q"))
-	assert.Equal(t, d.MustCLI("ps"), d.MustCLI("container", "ls"))
+	assert.Equal(t, id+"\n", d.MustCLI("container", "list", "-q", "--no-trunc"))
 
 	assert.Equal(t, "box\n", d.MustCLI("container", "pause", "box"))
 	assert.Equal(t, "paused true\n", d.MustCLI("container", "inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "box"))
@@ -43,4 +46,11 @@ func TestContainerGroup(t *testing.T) {
 	assert.Equal(t, "Error response from daemon: No such container: busybox\n", r.Stderr)
 	assert.Contains(t, d.MustCLI("system", "info"), " Containers: 1\n  Running: 1\n")
 	assert.Equal(t, "box\n", d.MustCLI("container", "rm", "-f", "box"))
+
+	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	events := d.MustCLI("system", "events", "--since", since, "--until", until, "--filter", "container=box")
+	assert.Contains(t, events, " container pause "+id+" (image=busybox, name=box)\n")
+	assert.Contains(t, events, " container destroy "+id+" (image=busybox, name=box)\n")
+	assert.Equal(t, d.Docker("events", "--since", since, "--until", until, "--filter", "container=box").Stdout, events,
+		"system events prints what docker events prints")
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ type EventsCmd struct {
 	Format string   `help:"Format output using a Go template (e.g. '{{json .}}')."`
 }
 
+// Run prints the events until --until, the end of the stream or Ctrl-C.
 func (c *EventsCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -36,14 +36,11 @@ func (c *EventsCmd) Run(g *Globals) error {
 			return err
 		}
 	}
-	opts := client.EventsListOptions{Since: c.Since, Until: c.Until, Filters: client.Filters{}}
-	for _, f := range c.Filter {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return fmt.Errorf("bad format of filter (expected name=value)")
-		}
-		opts.Filters.Add(k, v)
+	filters, err := parseFilters(c.Filter)
+	if err != nil {
+		return err
 	}
+	opts := client.EventsListOptions{Since: c.Since, Until: c.Until, Filters: filters}
 	res := cli.Events(g.ctx, opts)
 	for {
 		select {
@@ -60,14 +57,12 @@ func (c *EventsCmd) Run(g *Globals) error {
 	}
 }
 
-// eventTemplate parses --format, with docker's json function.
+// eventTemplate parses --format: "json" or a template with docker's functions.
 func eventTemplate(format string) (*template.Template, error) {
-	tmpl, err := template.New("events").Funcs(template.FuncMap{
-		"json": func(v any) (string, error) {
-			b, err := json.Marshal(v)
-			return string(b), err
-		},
-	}).Parse(format)
+	if format == "json" {
+		format = "{{json .}}"
+	}
+	tmpl, err := template.New("events").Funcs(templateFuncs).Parse(format)
 	if err != nil {
 		return nil, fmt.Errorf("template parsing error: %v", err)
 	}

@@ -53,5 +53,6 @@ func (c *ContainerInspectCmd) Run(g *Globals) error {
 
 // SystemCmd is `docker system …`.
 type SystemCmd struct {
-	Info InfoCmd `cmd:"" help:"Display system-wide information."`
+	Events EventsCmd `cmd:"" help:"Get real time events from the server."`
+	Info   InfoCmd   `cmd:"" help:"Display system-wide information."`
 }
