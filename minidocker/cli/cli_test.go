@@ -52,7 +52,7 @@ func TestNoDaemonMessage(t *testing.T) {
 // cannot drift apart in flags or behaviour.
 func TestGroupsReuseTheShortForms(t *testing.T) {
 	topLevel := map[reflect.Type]bool{}
-	for _, group := range []any{SystemCommands{}, ImageCommands{}, ContainerCommands{}, NetworkCommands{}, ContainerToolCommands{}} {
+	for _, group := range []any{SystemCommands{}, ImageCommands{}, ContainerCommands{}, NetworkCommands{}, ContainerToolCommands{}, BuildCommands{}} {
 		v := reflect.TypeOf(group)
 		for i := 0; i < v.NumField(); i++ {
 			topLevel[v.Field(i).Type] = true
@@ -65,6 +65,26 @@ func TestGroupsReuseTheShortForms(t *testing.T) {
 			f := v.Field(i)
 			if !topLevel[f.Type] && !ownTypes[f.Type.Name()] {
 				t.Errorf("%s.%s is a %s, which no top-level command uses", v.Name(), f.Name, f.Type.Name())
+			}
+		}
+	}
+	inGroup := map[reflect.Type]bool{}
+	for _, group := range []any{ContainerCmd{}, ImageCmd{}} {
+		v := reflect.TypeOf(group)
+		for i := 0; i < v.NumField(); i++ {
+			inGroup[v.Field(i).Type] = true
+		}
+	}
+	for _, short := range []any{ContainerCommands{}, ContainerToolCommands{}, ImageCommands{}, BuildCommands{}} {
+		v := reflect.TypeOf(short)
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			switch f.Name {
+			case "Inspect", "Login", "Logout", "Image": // docker's inspect spans objects; login is top-level only
+				continue
+			}
+			if !inGroup[f.Type] {
+				t.Errorf("the top-level %s (%s) is in no management group", f.Name, f.Type.Name())
 			}
 		}
 	}

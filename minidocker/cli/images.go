@@ -39,6 +39,7 @@ type ImageCommands struct {
 
 // ImageCmd is `docker image …`.
 type ImageCmd struct {
+	Build   BuildCmd        `cmd:"" help:"Build an image from a Dockerfile."`
 	Ls      ImagesCmd       `cmd:"" aliases:"list" help:"List images."`
 	Inspect ImageInspectCmd `cmd:"" help:"Display detailed information on one or more images."`
 	Pull    PullCmd         `cmd:"" help:"Download an image from a registry."`
