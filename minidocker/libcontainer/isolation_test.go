@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,16 +130,18 @@ func TestResolveUserUnit(t *testing.T) {
 		{"nobody:nope", 0, 0, nil, "unable to find group nope"},
 		{"ghost", 0, 0, nil, "unable to find user ghost: no matching entries in passwd file"},
 	} {
-		u, err := resolveUser(tc.spec, pw, gr)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%q: err %v, want %q", tc.spec, err, tc.err)
+		t.Run(strconv.Quote(tc.spec), func(t *testing.T) {
+			u, err := resolveUser(tc.spec, pw, gr)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err %v, want %q", err, tc.err)
+				}
+				return
 			}
-			continue
-		}
-		if err != nil || u.Uid != tc.uid || u.Gid != tc.gid || fmt.Sprint(u.Groups) != fmt.Sprint(tc.grps) {
-			t.Errorf("%q: %+v %v, want %d:%d %v", tc.spec, u, err, tc.uid, tc.gid, tc.grps)
-		}
+			if err != nil || u.Uid != tc.uid || u.Gid != tc.gid || fmt.Sprint(u.Groups) != fmt.Sprint(tc.grps) {
+				t.Errorf("%+v %v, want %d:%d %v", u, err, tc.uid, tc.gid, tc.grps)
+			}
+		})
 	}
 }
 

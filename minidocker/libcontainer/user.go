@@ -1,15 +1,16 @@
 package libcontainer
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/moby/sys/user"
 )
 
 // execUser is a resolved Process.User.
@@ -21,104 +22,31 @@ type execUser struct {
 
 // resolveUser resolves spec ("", "name", "uid", "uid:gid", "name:group",
 // "uid:group", "name:gid") against passwd and group files (paths as seen by
-// the caller: inside the container after pivot_root, or under a root).
+// the caller: inside the container after pivot_root, or under a root), with
+// moby/sys/user, the parser runc and dockerd use. A name the files do not
+// know is an error; a number needs no entry.
 func resolveUser(spec, passwdPath, groupPath string) (execUser, error) {
-	u := execUser{Home: "/"}
 	if spec == "" {
 		spec = "0"
 	}
-	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
-	passwd := readColonFile(passwdPath)
-	groups := readColonFile(groupPath)
-
-	var name string
-	found := false
-	if uid, err := strconv.ParseUint(userPart, 10, 32); err == nil {
-		u.Uid = uint32(uid)
-		for _, p := range passwd {
-			if len(p) >= 4 && p[2] == userPart {
-				name, found = p[0], true
-				u.Gid = atou32(p[3])
-				if len(p) >= 6 && p[5] != "" {
-					u.Home = p[5]
-				}
-				break
-			}
-		}
-	} else {
-		for _, p := range passwd {
-			if len(p) >= 4 && p[0] == userPart {
-				name, found = p[0], true
-				u.Uid, u.Gid = atou32(p[2]), atou32(p[3])
-				if len(p) >= 6 && p[5] != "" {
-					u.Home = p[5]
-				}
-				break
-			}
-		}
-		if !found {
-			return u, fmt.Errorf("unable to find user %s: no matching entries in passwd file", userPart)
-		}
-	}
-	if hasGroup {
-		if gid, err := strconv.ParseUint(groupPart, 10, 32); err == nil {
-			u.Gid = uint32(gid)
-		} else {
-			ok := false
-			for _, g := range groups {
-				if len(g) >= 3 && g[0] == groupPart {
-					u.Gid, ok = atou32(g[2]), true
-					break
-				}
-			}
-			if !ok {
-				return u, fmt.Errorf("unable to find group %s: no matching entries in group file", groupPart)
-			}
-		}
-	} else if found {
-		// supplementary groups, like initgroups(3): every group that
-		// lists the user (the primary group is added below)
-		for _, g := range groups {
-			if len(g) < 4 || g[3] == "" {
-				continue
-			}
-			for _, m := range strings.Split(g[3], ",") {
-				if m == name {
-					gid := atou32(g[2])
-					if gid != u.Gid {
-						u.Groups = append(u.Groups, gid)
-					}
-				}
-			}
-		}
-	}
-	// the primary group is always among the groups (what `id` shows in
-	// docker: groups=0(root),10(wheel) for root in busybox)
-	u.Groups = append([]uint32{u.Gid}, u.Groups...)
-	return u, nil
-}
-
-func atou32(s string) uint32 {
-	n, _ := strconv.ParseUint(s, 10, 32)
-	return uint32(n)
-}
-
-func readColonFile(path string) [][]string {
-	f, err := os.Open(path)
+	eu, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, passwdPath, groupPath)
 	if err != nil {
-		return nil
+		return execUser{Home: "/"}, err
 	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
+	u := execUser{Uid: uint32(eu.Uid), Gid: uint32(eu.Gid), Home: eu.Home}
+	if u.Home == "" {
+		u.Home = "/"
+	}
+	// the primary group is always among the groups, first (what `id`
+	// shows in docker: groups=0(root),10(wheel) for root in busybox), then
+	// the supplementary ones /etc/group lists the user in, like initgroups(3)
+	u.Groups = []uint32{u.Gid}
+	for _, g := range eu.Sgids {
+		if !slices.Contains(u.Groups, uint32(g)) {
+			u.Groups = append(u.Groups, uint32(g))
 		}
-		out = append(out, strings.Split(line, ":"))
 	}
-	return out
+	return u, nil
 }
 
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
