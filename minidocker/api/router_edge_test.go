@@ -32,15 +32,17 @@ func TestRouterEdgeCases(t *testing.T) {
 		{"GET", "/images/a/b/c", true, true, map[string]string{"name": "a/b/c"}},
 		{"GET", "/images", false, false, nil},
 	} {
-		h, vars, found := rt.lookup(tc.method, tc.path)
-		if (h != nil) != tc.handler || found != tc.found {
-			t.Errorf("%s %s: handler %v, found %v; want %v, %v", tc.method, tc.path, h != nil, found, tc.handler, tc.found)
-			continue
-		}
-		for k, want := range tc.vars {
-			if vars[k] != want {
-				t.Errorf("%s %s: %s = %q, want %q", tc.method, tc.path, k, vars[k], want)
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			h, vars, found := rt.lookup(tc.method, tc.path)
+			if (h != nil) != tc.handler || found != tc.found {
+				t.Errorf("%s %s: handler %v, found %v; want %v, %v", tc.method, tc.path, h != nil, found, tc.handler, tc.found)
+				return
 			}
-		}
+			for k, want := range tc.vars {
+				if vars[k] != want {
+					t.Errorf("%s %s: %s = %q, want %q", tc.method, tc.path, k, vars[k], want)
+				}
+			}
+		})
 	}
 }

@@ -23,11 +23,13 @@ func TestRouterMatchesMultiSegmentNames(t *testing.T) {
 		"/images/localhost:5000/lib/busybox/json": "inspect localhost:5000/lib/busybox",
 		"/containers/abc/json":                    "container abc",
 	} {
-		h, vars, found := rt.lookup("GET", path)
-		if assert.True(t, found, path) && assert.NotNil(t, h, path) {
-			_ = h(nil, nil, vars)
-			assert.Equal(t, want, got)
-		}
+		t.Run(path, func(t *testing.T) {
+			h, vars, found := rt.lookup("GET", path)
+			if assert.True(t, found, path) && assert.NotNil(t, h, path) {
+				_ = h(nil, nil, vars)
+				assert.Equal(t, want, got)
+			}
+		})
 	}
 	_, _, found := rt.lookup("GET", "/images/json/extra")
 	assert.False(t, found)

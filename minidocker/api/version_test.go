@@ -25,21 +25,25 @@ func TestAPIVersionRule(t *testing.T) {
 		"1.100": "client version 1.100 is too new. Maximum supported API version is " + version.APIVersion,
 		"2.0":   "client version 2.0 is too new",
 	} {
-		err := checkAPIVersion(v)
-		if err == nil || !strings.HasPrefix(err.Error(), want) {
-			t.Errorf("checkAPIVersion(%s) = %v, want %q", v, err, want)
-			continue
-		}
-		if code := httpStatus(err); code != http.StatusBadRequest {
-			t.Errorf("checkAPIVersion(%s): status %d, want 400", v, code)
-		}
+		t.Run(v, func(t *testing.T) {
+			err := checkAPIVersion(v)
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("checkAPIVersion(%s) = %v, want %q", v, err, want)
+				return
+			}
+			if code := httpStatus(err); code != http.StatusBadRequest {
+				t.Errorf("checkAPIVersion(%s): status %d, want 400", v, code)
+			}
+		})
 	}
 	for _, tc := range []struct {
 		a, b string
 		want int
 	}{{"1.41", "1.41", 0}, {"1.9", "1.41", -1}, {"1.41", "1.9", 1}, {"2.0", "1.99", 1}, {"1.100", "1.51", 1}} {
-		if got := compareVersions(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareVersions(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
+		t.Run(tc.a+" vs "+tc.b, func(t *testing.T) {
+			if got := compareVersions(tc.a, tc.b); got != tc.want {
+				t.Errorf("compareVersions(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+			}
+		})
 	}
 }

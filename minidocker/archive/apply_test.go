@@ -211,10 +211,12 @@ func hostileLayers() []hostileLayer {
 			{name: "d/f", typ: tar.TypeReg, mode: 0o644, body: "x", mtime: time.Unix(2000, 0)},
 			{name: "d/l", typ: tar.TypeSymlink, link: "/nowhere", mtime: time.Unix(3000, 0)}}, check: func(t *testing.T, layer string) {
 			for p, want := range map[string]int64{"d": 1000, "d/f": 2000, "d/l": 3000} {
-				fi, err := os.Lstat(filepath.Join(layer, p))
-				if err != nil || fi.ModTime().Unix() != want {
-					t.Errorf("%s mtime %v (err %v), want %d", p, fi.ModTime(), err, want)
-				}
+				t.Run(p, func(t *testing.T) {
+					fi, err := os.Lstat(filepath.Join(layer, p))
+					if err != nil || fi.ModTime().Unix() != want {
+						t.Errorf("%s mtime %v (err %v), want %d", p, fi.ModTime(), err, want)
+					}
+				})
 			}
 		}},
 		{name: "whiteout of a dir then re-adding under it (same layer)", ents: []ent{reg("d/old", "x"), reg("d/.wh..wh..opq", ""), reg(".wh.d", ""), reg("d/new", "y")}, check: func(t *testing.T, layer string) {
@@ -353,9 +355,11 @@ func TestOverlayMergedView(t *testing.T) {
 	}
 	m := testutil.MountOverlay(t, dirs)
 	for p, want := range map[string]string{"": "a,conf,d,keep", "a": "x", "d": "new", "conf": "new.conf,top.conf"} {
-		if got := testutil.ListDir(t, filepath.Join(m, p)); got != want {
-			t.Errorf("/%s = %s, want %s", p, got, want)
-		}
+		t.Run("/"+p, func(t *testing.T) {
+			if got := testutil.ListDir(t, filepath.Join(m, p)); got != want {
+				t.Errorf("/%s = %s, want %s", p, got, want)
+			}
+		})
 	}
 	assertFile(t, filepath.Join(m, "d/new"), "again")
 }

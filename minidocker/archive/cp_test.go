@@ -119,12 +119,14 @@ func TestWriteTreeNames(t *testing.T) {
 		{"var/lib", "new", "new/ new/a new/b new/rootlink"},
 		{"abs", "abs", "abs"},
 	} {
-		var b bytes.Buffer
-		if err := archive.WriteTree(context.Background(), root, c.rel, &b, archive.WriteOptions{Name: c.name}); err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Join(testutil.TarNames(t, &b), " "); got != c.want {
-			t.Errorf("WriteTree(%s as %s): %s, want %s", c.rel, c.name, got, c.want)
-		}
+		t.Run(c.rel+" as "+c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := archive.WriteTree(context.Background(), root, c.rel, &b, archive.WriteOptions{Name: c.name}); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(testutil.TarNames(t, &b), " "); got != c.want {
+				t.Errorf("WriteTree(%s as %s): %s, want %s", c.rel, c.name, got, c.want)
+			}
+		})
 	}
 }

@@ -302,11 +302,13 @@ func TestErrors(t *testing.T) {
 		{"FROM busybox\nEXPOSE 80/xyz\n", "invalid proto: xyz"},
 	}
 	for _, c := range cases {
-		dir := writeCtx(t, map[string]string{"Dockerfile": c.df, "a": "a", "b": "b"})
-		_, out, err := doBuild(t, f, dir, Options{})
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: got %v, want %q\n%s", c.df, err, c.want, out)
-		}
+		t.Run(c.want, func(t *testing.T) {
+			dir := writeCtx(t, map[string]string{"Dockerfile": c.df, "a": "a", "b": "b"})
+			_, out, err := doBuild(t, f, dir, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%q: got %v, want %q\n%s", c.df, err, c.want, out)
+			}
+		})
 	}
 	dir := writeCtx(t, map[string]string{"Dockerfile": "FROM busybox AS a\nFROM busybox AS b\n"})
 	if _, _, err := doBuild(t, f, dir, Options{Target: "x"}); err == nil || err.Error() != `target stage "x" could not be found` {

@@ -42,9 +42,11 @@ func TestCacheKeyParts(t *testing.T) {
 			return "/bin/sh -c make"
 		},
 	} {
-		st := base()
-		if bd.cacheKey(st, change(st)) == key0 {
-			t.Errorf("changing %s does not change the cache key: a stale layer would be reused", name)
-		}
+		t.Run(name, func(t *testing.T) {
+			st := base()
+			if bd.cacheKey(st, change(st)) == key0 {
+				t.Errorf("changing %s does not change the cache key: a stale layer would be reused", name)
+			}
+		})
 	}
 }

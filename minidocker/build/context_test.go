@@ -128,8 +128,10 @@ func TestContextRoundTrip(t *testing.T) {
 func TestSendingContextLine(t *testing.T) {
 	// the fixture's context tar (3 files) was 6191 bytes; api/build.txt's 3072
 	for n, want := range map[int64]string{6191: "6.191kB", 3072: "3.072kB", 512: "512B"} {
-		if got := SendingContextLine(n); got != "Sending build context to Docker daemon  "+want {
-			t.Errorf("%d: %q", n, got)
-		}
+		t.Run(want, func(t *testing.T) {
+			if got := SendingContextLine(n); got != "Sending build context to Docker daemon  "+want {
+				t.Errorf("%d: %q", n, got)
+			}
+		})
 	}
 }

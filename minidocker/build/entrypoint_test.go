@@ -25,13 +25,15 @@ func TestEntrypointCmdMatrix(t *testing.T) {
 		{"shell-form ENTRYPOINT", "FROM busybox\nENTRYPOINT exec top -b\n", []string{"/bin/sh", "-c", "exec top -b"}, nil},
 		{"SHELL changes the shell form", "FROM busybox\nSHELL [\"/bin/ash\", \"-eo\", \"pipefail\", \"-c\"]\nCMD echo hi\n", nil, []string{"/bin/ash", "-eo", "pipefail", "-c", "echo hi"}},
 	} {
-		img, _ := mustBuild(t, f, writeCtx(t, map[string]string{"Dockerfile": tc.dockerfile}), Options{})
-		c := img.Config.Config
-		if !slices.Equal(c.Entrypoint, tc.entrypoint) || !slices.Equal(c.Cmd, tc.cmd) {
-			t.Errorf("%s: ENTRYPOINT %q CMD %q; want %q %q", tc.name, c.Entrypoint, c.Cmd, tc.entrypoint, tc.cmd)
-		}
-		if (c.Entrypoint == nil) != (tc.entrypoint == nil) || (c.Cmd == nil) != (tc.cmd == nil) {
-			t.Errorf("%s: null vs empty list: ENTRYPOINT %#v CMD %#v", tc.name, c.Entrypoint, c.Cmd)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			img, _ := mustBuild(t, f, writeCtx(t, map[string]string{"Dockerfile": tc.dockerfile}), Options{})
+			c := img.Config.Config
+			if !slices.Equal(c.Entrypoint, tc.entrypoint) || !slices.Equal(c.Cmd, tc.cmd) {
+				t.Errorf("%s: ENTRYPOINT %q CMD %q; want %q %q", tc.name, c.Entrypoint, c.Cmd, tc.entrypoint, tc.cmd)
+			}
+			if (c.Entrypoint == nil) != (tc.entrypoint == nil) || (c.Cmd == nil) != (tc.cmd == nil) {
+				t.Errorf("%s: null vs empty list: ENTRYPOINT %#v CMD %#v", tc.name, c.Entrypoint, c.Cmd)
+			}
+		})
 	}
 }

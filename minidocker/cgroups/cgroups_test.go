@@ -40,14 +40,16 @@ func TestValidate(t *testing.T) {
 		{Resources{CPUQuota: 999}, "CPU cfs quota can not be less than 1ms (i.e. 1000)"},
 		{Resources{PidsLimit: -1}, ""},
 	} {
-		err := Validate(tc.r, 2)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("Validate(%+v) = %q, want %q", tc.r, got, tc.want)
-		}
+		t.Run(fmt.Sprintf("%+v", tc.r), func(t *testing.T) {
+			err := Validate(tc.r, 2)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("Validate(%+v) = %q, want %q", tc.r, got, tc.want)
+			}
+		})
 	}
 	if err := ValidateNanoCPUs(3e9, 2); err == nil || err.Error() != "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available" {
 		t.Errorf("ValidateNanoCPUs(3e9, 2) = %v", err)
@@ -61,9 +63,11 @@ func TestSwapTotal(t *testing.T) {
 	for _, tc := range []struct{ mem, swap, want int64 }{
 		{0, 0, -1}, {100, 0, 200}, {100, -1, -1}, {100, 150, 150}, {0, -1, -1},
 	} {
-		if got := swapTotal(Resources{Memory: tc.mem, MemorySwap: tc.swap}); got != tc.want {
-			t.Errorf("swapTotal(%d, %d) = %d, want %d", tc.mem, tc.swap, got, tc.want)
-		}
+		t.Run(fmt.Sprintf("memory %d swap %d", tc.mem, tc.swap), func(t *testing.T) {
+			if got := swapTotal(Resources{Memory: tc.mem, MemorySwap: tc.swap}); got != tc.want {
+				t.Errorf("swapTotal(%d, %d) = %d, want %d", tc.mem, tc.swap, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -96,9 +100,11 @@ func TestParseV1Mounts(t *testing.T) {
 
 func TestBadPaths(t *testing.T) {
 	for _, p := range [][2]string{{"", "x"}, {"../x", "y"}, {"a/../b", "y"}, {"a", ""}, {"a", "b/c"}, {"a", ".."}} {
-		if _, err := New(p[0], p[1]); err == nil {
-			t.Errorf("New(%q, %q) accepted", p[0], p[1])
-		}
+		t.Run(fmt.Sprintf("%q %q", p[0], p[1]), func(t *testing.T) {
+			if _, err := New(p[0], p[1]); err == nil {
+				t.Errorf("New(%q, %q) accepted", p[0], p[1])
+			}
+		})
 	}
 }
 
@@ -419,25 +425,27 @@ func TestMemorySwap(t *testing.T) {
 		{Resources{Memory: m, MemorySwap: -1}, "9223372036854771712", "max"},
 		{Resources{}, "9223372036854771712", "max"},
 	} {
-		if err := c.Set(tc.r); err != nil {
-			t.Fatalf("Set(%+v): %v", tc.r, err)
-		}
-		var file, want string
-		if c.Version() == V2 {
-			file, want = ctlFile(c, "memory", "memory.swap.max"), tc.v2sw
-		} else {
-			file, want = ctlFile(c, "memory", "memory.memsw.limit_in_bytes"), tc.v1
-		}
-		if !exists(file) {
-			if SwapLimitSupported() {
-				t.Errorf("%s is missing but SwapLimitSupported() is true", file)
+		t.Run(fmt.Sprintf("memory %d swap %d", tc.r.Memory, tc.r.MemorySwap), func(t *testing.T) {
+			if err := c.Set(tc.r); err != nil {
+				t.Fatalf("Set(%+v): %v", tc.r, err)
 			}
-			t.Logf("no swap accounting: %s absent, skipped", file)
-			continue
-		}
-		if got := readFile(t, file); got != want {
-			t.Errorf("Set(%+v): %s = %s, want %s", tc.r, filepath.Base(file), got, want)
-		}
+			var file, want string
+			if c.Version() == V2 {
+				file, want = ctlFile(c, "memory", "memory.swap.max"), tc.v2sw
+			} else {
+				file, want = ctlFile(c, "memory", "memory.memsw.limit_in_bytes"), tc.v1
+			}
+			if !exists(file) {
+				if SwapLimitSupported() {
+					t.Errorf("%s is missing but SwapLimitSupported() is true", file)
+				}
+				t.Logf("no swap accounting: %s absent, skipped", file)
+				return
+			}
+			if got := readFile(t, file); got != want {
+				t.Errorf("Set(%+v): %s = %s, want %s", tc.r, filepath.Base(file), got, want)
+			}
+		})
 	}
 }
 

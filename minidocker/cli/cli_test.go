@@ -89,9 +89,11 @@ func TestGroupsReuseTheShortForms(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"container", "ls", "--help"}, {"container", "list", "--help"}, {"container", "ps", "--help"}} {
-		out, _, code := runCLI(args...)
-		if code != 0 || !strings.Contains(out, "Usage: minidocker container ls") || !strings.Contains(out, "--no-trunc") {
-			t.Errorf("%q: exit %d\n%s", args, code, out)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, _, code := runCLI(args...)
+			if code != 0 || !strings.Contains(out, "Usage: minidocker container ls") || !strings.Contains(out, "--no-trunc") {
+				t.Errorf("%q: exit %d\n%s", args, code, out)
+			}
+		})
 	}
 }

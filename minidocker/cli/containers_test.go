@@ -14,10 +14,12 @@ import (
 // the docker CLI's words.
 func TestMemoryFlags(t *testing.T) {
 	for in, want := range map[string]int64{"512": 512, "100k": 100 << 10, "64m": 64 << 20, "500M": 500 << 20, "1g": 1 << 30, "2GB": 2 << 30, "1.5g": 3 << 29} {
-		_, hc, err := (&ContainerFlags{Memory: in, MemorySwap: in}).config(false)
-		if err != nil || hc.Memory != want || hc.MemorySwap != want {
-			t.Errorf("%s: %+v %v, want %d", in, hc, err, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			_, hc, err := (&ContainerFlags{Memory: in, MemorySwap: in}).config(false)
+			if err != nil || hc.Memory != want || hc.MemorySwap != want {
+				t.Errorf("%s: %+v %v, want %d", in, hc, err, want)
+			}
+		})
 	}
 	for _, bad := range []string{"x", "-1m", "10q"} {
 		_, _, err := (&ContainerFlags{Memory: bad}).config(false)
@@ -45,10 +47,12 @@ func TestParseRestartAndPublish(t *testing.T) {
 		"53/udp": {},
 		"70/tcp": {HostPort: "7000-7010"},
 	} {
-		bs := hc.PortBindings[network.MustParsePort(spec)]
-		if _, exposed := cfg.ExposedPorts[network.MustParsePort(spec)]; len(bs) != 1 || !exposed || bs[0] != want {
-			t.Errorf("%s: %+v (exposed %v), want %+v", spec, bs, exposed, want)
-		}
+		t.Run(spec, func(t *testing.T) {
+			bs := hc.PortBindings[network.MustParsePort(spec)]
+			if _, exposed := cfg.ExposedPorts[network.MustParsePort(spec)]; len(bs) != 1 || !exposed || bs[0] != want {
+				t.Errorf("%s: %+v (exposed %v), want %+v", spec, bs, exposed, want)
+			}
+		})
 	}
 	f.Publish = []string{"99999:80"}
 	if _, _, err := f.config(false); err == nil || err.Error() != `invalid argument "99999:80" for "-p, --publish" flag: invalid hostPort: 99999` {

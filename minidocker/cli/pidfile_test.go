@@ -46,10 +46,12 @@ func TestWritePidfile(t *testing.T) {
 		"garbage": "not a pid\n",
 		"self":    self,
 	} {
-		p := filepath.Join(dir, name+".pid")
-		os.WriteFile(p, []byte(content), 0o644)
-		if err := writePidfile(p); err != nil || read(p) != self {
-			t.Errorf("%s pidfile: %v, content %q; want it replaced by %q", name, err, read(p), self)
-		}
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name+".pid")
+			os.WriteFile(p, []byte(content), 0o644)
+			if err := writePidfile(p); err != nil || read(p) != self {
+				t.Errorf("%s pidfile: %v, content %q; want it replaced by %q", name, err, read(p), self)
+			}
+		})
 	}
 }

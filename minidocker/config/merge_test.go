@@ -60,9 +60,11 @@ func TestParseStrict(t *testing.T) {
 		`{"bridge":"br0","Bridge2":"x"}`:        `unknown key "Bridge2"`,
 		`{"iptables":"yes"}`:                    `key "iptables": expected bool, got a JSON string`,
 	} {
-		_, err := Parse("d.json", []byte(js))
-		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "invalid configuration file d.json: ") {
-			t.Errorf("Parse(%s) = %v, want an error naming the file and %q", js, err, want)
-		}
+		t.Run(js, func(t *testing.T) {
+			_, err := Parse("d.json", []byte(js))
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "invalid configuration file d.json: ") {
+				t.Errorf("Parse(%s) = %v, want an error naming the file and %q", js, err, want)
+			}
+		})
 	}
 }

@@ -82,13 +82,15 @@ func TestCompressedArchivesEverywhere(t *testing.T) {
 		name string
 		data []byte
 	}{{"gzip", gzipped(t, saved)}, {"zstd", zstded(t, saved)}} {
-		d.MustCLI("rmi", "busybox")
-		if out := dockerIO(t, d, c.data, "load"); string(out) != "Loaded image: busybox:latest\n" {
-			t.Errorf("%s load printed %q", c.name, out)
-		}
-		if out := toolsRun(t, d, "run", "--rm", "--net", "none", "busybox", "echo", "ran"); out != "ran" {
-			t.Errorf("after a %s load: %q", c.name, out)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			d.MustCLI("rmi", "busybox")
+			if out := dockerIO(t, d, c.data, "load"); string(out) != "Loaded image: busybox:latest\n" {
+				t.Errorf("%s load printed %q", c.name, out)
+			}
+			if out := toolsRun(t, d, "run", "--rm", "--net", "none", "busybox", "echo", "ran"); out != "ran" {
+				t.Errorf("after a %s load: %q", c.name, out)
+			}
+		})
 	}
 
 	// the busybox layer itself, as a zstd rootfs for import

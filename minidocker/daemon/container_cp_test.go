@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,10 +56,12 @@ func TestResolveStaysInside(t *testing.T) {
 		{"/nosuch/../etc", true, "etc"},
 		{"/", true, "."},
 	} {
-		got, err := rootpath.Resolve(root, c.path, c.follow)
-		if err != nil || got != c.want {
-			t.Errorf("Resolve(%q, %v) = %q, %v; want %q", c.path, c.follow, got, err, c.want)
-		}
+		t.Run(fmt.Sprintf("%s follow=%v", c.path, c.follow), func(t *testing.T) {
+			got, err := rootpath.Resolve(root, c.path, c.follow)
+			if err != nil || got != c.want {
+				t.Errorf("Resolve(%q, %v) = %q, %v; want %q", c.path, c.follow, got, err, c.want)
+			}
+		})
 	}
 	if _, err := rootpath.Resolve(root, "/loop1", true); err == nil {
 		t.Error("a symlink loop resolved")
@@ -78,9 +81,11 @@ func TestCpBothWays(t *testing.T) {
 	toolsRun(t, d, "cp", "cp:/etc/.", host+"/etc-contents")
 	toolsRun(t, d, "cp", "cp:/bin/sh", host) // a symlink stays a symlink
 	for f, want := range map[string]string{"passwd": "root:", "g": "root:", "etc-copy/passwd": "root:", "etc-contents/group": "root:"} {
-		if b, err := os.ReadFile(filepath.Join(host, f)); err != nil || !strings.HasPrefix(string(b), want) {
-			t.Errorf("%s: %q %v", f, b, err)
-		}
+		t.Run(f, func(t *testing.T) {
+			if b, err := os.ReadFile(filepath.Join(host, f)); err != nil || !strings.HasPrefix(string(b), want) {
+				t.Errorf("%s: %q %v", f, b, err)
+			}
+		})
 	}
 	if l, err := os.Readlink(filepath.Join(host, "sh")); err != nil || l != "/bin/busybox" {
 		t.Errorf("sh: %q %v", l, err)

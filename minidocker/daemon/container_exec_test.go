@@ -87,10 +87,12 @@ func TestExecExitCodesAndOptions(t *testing.T) {
 		{[]string{"exec", "-e", "A=b c", "-w", "/tmp", "-u", "nobody", "ex", "sh", "-c", "echo $A $(pwd) $(id -u)"}, 0, "b c /tmp 65534\n"},
 		{[]string{"exec", "-u", "nouser", "ex", "true"}, 126, ""},
 	} {
-		r := d.CLI(c.args...)
-		if r.Code != c.code || (c.stdout != "" && r.Stdout != c.stdout) {
-			t.Errorf("%v: exit %d (want %d), stdout %q (want %q), stderr %q", c.args, r.Code, c.code, r.Stdout, c.stdout, r.Stderr)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := d.CLI(c.args...)
+			if r.Code != c.code || (c.stdout != "" && r.Stdout != c.stdout) {
+				t.Errorf("%v: exit %d (want %d), stdout %q (want %q), stderr %q", c.args, r.Code, c.code, r.Stdout, c.stdout, r.Stderr)
+			}
+		})
 	}
 	// -i: stdin reaches the process and its end closes it
 	if r := d.CLIInput("to exec stdin\n", "exec", "-i", "ex", "cat"); r.Code != 0 || r.Stdout != "to exec stdin\n" {

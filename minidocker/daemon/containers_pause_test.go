@@ -82,9 +82,11 @@ func TestPauseFreezesAndUnpauseThaws(t *testing.T) {
 		{[]string{"pause", "pz"}, "Container " + id + " is already paused"},
 		{[]string{"exec", "pz", "true"}, "Container " + id + " is paused, unpause the container before exec"},
 	} {
-		if r := d.Docker(c.args...); r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
-			t.Fatalf("docker %v: exit %d, %q; want %q", c.args, r.Code, r.Stderr, c.want)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			if r := d.Docker(c.args...); r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
+				t.Fatalf("docker %v: exit %d, %q; want %q", c.args, r.Code, r.Stderr, c.want)
+			}
+		})
 	}
 	if code := apiStatus(t, d, "POST", "/containers/pz/pause"); code != 409 {
 		t.Fatalf("pause of a paused container: HTTP %d, want 409", code)

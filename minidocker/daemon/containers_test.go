@@ -144,10 +144,12 @@ func TestContainerBadInput(t *testing.T) {
 		{[]string{"run", "--rm", "--net", "none", "127.0.0.1:1/nosuchimage"}, 125, "Unable to find image '127.0.0.1:1/nosuchimage:latest' locally"},
 	}
 	for _, c := range cases {
-		r := d.CLI(c.args...)
-		if r.Code != c.code || !strings.Contains(r.Stderr, c.msg) {
-			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args, r.Code, c.code, r.Stderr, c.msg)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := d.CLI(c.args...)
+			if r.Code != c.code || !strings.Contains(r.Stderr, c.msg) {
+				t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args, r.Code, c.code, r.Stderr, c.msg)
+			}
+		})
 	}
 	if out := mustRun(t, d, "ps", "-aq"); out != "" {
 		t.Fatalf("bad input left containers: %q", out)
@@ -289,10 +291,12 @@ func TestContainerDockerCLI(t *testing.T) {
 	d := preload.StartDaemon(t)
 	// the default network (bridge) as docker run sends it, and none
 	for _, args := range [][]string{{"run", "--rm", "busybox", "echo", "hi"}, {"run", "--rm", "--net", "none", "busybox", "echo", "hi"}} {
-		r := d.Docker(args...)
-		if r.Code != 0 || r.Stdout != "hi\n" {
-			t.Fatalf("docker %v: %d %q %q", args, r.Code, r.Stdout, r.Stderr)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := d.Docker(args...)
+			if r.Code != 0 || r.Stdout != "hi\n" {
+				t.Fatalf("docker %v: %d %q %q", args, r.Code, r.Stdout, r.Stderr)
+			}
+		})
 	}
 	var r testutil.Result
 	r = d.Docker("run", "-d", "--name", "dk", "--net", "none", "busybox", "sh", "-c", "echo from-docker; sleep 100")

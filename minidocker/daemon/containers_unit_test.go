@@ -88,17 +88,21 @@ func TestHumanDuration(t *testing.T) {
 		90 * time.Second: "About a minute", 5 * time.Minute: "5 minutes", time.Hour: "About an hour",
 		5 * time.Hour: "5 hours", 72 * time.Hour: "3 days",
 	} {
-		if got := units.HumanDuration(d); got != want {
-			t.Errorf("%s: %q, want %q", d, got, want)
-		}
+		t.Run(want, func(t *testing.T) {
+			if got := units.HumanDuration(d); got != want {
+				t.Errorf("%s: %q, want %q", d, got, want)
+			}
+		})
 	}
 }
 
 func TestParseSignal(t *testing.T) {
 	for in, want := range map[string]syscall.Signal{"KILL": syscall.SIGKILL, "SIGTERM": syscall.SIGTERM, "hup": syscall.SIGHUP, "9": syscall.SIGKILL} {
-		if got, err := ParseSignal(in); err != nil || got != want {
-			t.Errorf("%s: %v %v", in, got, err)
-		}
+		t.Run(in, func(t *testing.T) {
+			if got, err := ParseSignal(in); err != nil || got != want {
+				t.Errorf("%s: %v %v", in, got, err)
+			}
+		})
 	}
 	for _, bad := range []string{"NOPE", "0", "99"} {
 		if _, err := ParseSignal(bad); err == nil {

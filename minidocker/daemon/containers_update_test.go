@@ -90,13 +90,15 @@ func TestUpdateResourcesLive(t *testing.T) {
 		{[]string{"update", "--restart", "sometimes", "up"}, 400, `{"RestartPolicy":{"Name":"sometimes"}}`, "invalid restart policy: unknown policy 'sometimes'"},
 		{[]string{"update", "--memory", "32m", "nosuch"}, 404, `{"Memory":33554432}`, "No such container: nosuch"},
 	} {
-		if r := d.Docker(c.args...); r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
-			t.Errorf("docker %v: exit %d %q, want %q", c.args, r.Code, r.Stderr, c.want)
-		}
-		path := "/containers/" + c.args[len(c.args)-1] + "/update"
-		if code, body := apiCall(t, d, "POST", path, c.body); code != c.status || !strings.Contains(body, c.want) {
-			t.Errorf("POST %s %s: %d %s, want %d %q", path, c.body, code, body, c.status, c.want)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			if r := d.Docker(c.args...); r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
+				t.Errorf("docker %v: exit %d %q, want %q", c.args, r.Code, r.Stderr, c.want)
+			}
+			path := "/containers/" + c.args[len(c.args)-1] + "/update"
+			if code, body := apiCall(t, d, "POST", path, c.body); code != c.status || !strings.Contains(body, c.want) {
+				t.Errorf("POST %s %s: %d %s, want %d %q", path, c.body, code, body, c.status, c.want)
+			}
+		})
 	}
 	if got := memoryLimit(t, d, id); got != "67108864" {
 		t.Fatalf("memory limit after refused updates: %s", got)

@@ -124,14 +124,16 @@ func TestEventsBadQueries(t *testing.T) {
 		`since=yesterday`:                 `failed to parse value as time or duration: \"yesterday\"`,
 		`since=200&until=100`:             "`since` time (200) cannot be after `until` time (100)",
 	} {
-		resp, err := c.Get("http://docker/events?" + strings.ReplaceAll(strings.ReplaceAll(query, "{", "%7B"), "}", "%7D"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
-			t.Fatalf("%s: %d %s, want 400 %s", query, resp.StatusCode, body, want)
-		}
+		t.Run(query, func(t *testing.T) {
+			resp, err := c.Get("http://docker/events?" + strings.ReplaceAll(strings.ReplaceAll(query, "{", "%7B"), "}", "%7D"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
+				t.Fatalf("%s: %d %s, want 400 %s", query, resp.StatusCode, body, want)
+			}
+		})
 	}
 }

@@ -84,12 +84,14 @@ func TestEventFilter(t *testing.T) {
 		{EventFilter{"label": {"tier=front", "zone"}}, false, false},
 		{EventFilter{"scope": {"swarm"}}, false, false},
 	} {
-		if got := c.f.Matches(ctr); got != c.ctr {
-			t.Errorf("%v on the container event: %v", c.f, got)
-		}
-		if got := c.f.Matches(img); got != c.img {
-			t.Errorf("%v on the image event: %v", c.f, got)
-		}
+		t.Run(fmt.Sprint(c.f), func(t *testing.T) {
+			if got := c.f.Matches(ctr); got != c.ctr {
+				t.Errorf("%v on the container event: %v", c.f, got)
+			}
+			if got := c.f.Matches(img); got != c.img {
+				t.Errorf("%v on the image event: %v", c.f, got)
+			}
+		})
 	}
 }
 
@@ -103,10 +105,12 @@ func TestParseEventTime(t *testing.T) {
 		"10m":                  now.Add(-10 * time.Minute),
 		"2026-01-02T03:00:00Z": time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC),
 	} {
-		got, err := parseEventTime(in, now)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("%q: %v %v, want %v", in, got, err, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			got, err := parseEventTime(in, now)
+			if err != nil || !got.Equal(want) {
+				t.Errorf("%q: %v %v, want %v", in, got, err, want)
+			}
+		})
 	}
 	for _, bad := range []string{"soon", "12.", "1.1234567890", "-"} {
 		if _, err := parseEventTime(bad, now); err == nil {

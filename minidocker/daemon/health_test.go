@@ -137,24 +137,28 @@ func TestHealthcheckValidation(t *testing.T) {
 		{[]string{"--health-cmd", "true", "--health-interval", "-1s"}, "--health-interval cannot be negative"},
 		{[]string{"--health-cmd", "true", "--no-healthcheck"}, "--no-healthcheck conflicts with --health-* options"},
 	} {
-		r := d.Docker(append(append([]string{"create", "--net", "none"}, c.args...), "busybox", "true")...)
-		if r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
-			t.Fatalf("create %v: exit %d %s, want %q", c.args, r.Code, r.Combined(), c.want)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := d.Docker(append(append([]string{"create", "--net", "none"}, c.args...), "busybox", "true")...)
+			if r.Code == 0 || !strings.Contains(r.Stderr, c.want) {
+				t.Fatalf("create %v: exit %d %s, want %q", c.args, r.Code, r.Combined(), c.want)
+			}
+		})
 	}
 	// through the API: Retries and the test kind
 	for body, want := range map[string]string{
 		`{"Image":"busybox","Healthcheck":{"Test":["CMD","true"],"Retries":-1}}`: "Retries in Healthcheck cannot be negative",
 		`{"Image":"busybox","Healthcheck":{"Test":["SOMETIMES","true"]}}`:        `unknown Healthcheck type \"SOMETIMES\"`,
 	} {
-		resp, err := d.HTTPClient().Post("http://docker/containers/create", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg := readAll(resp)
-		if resp.StatusCode != 400 || !strings.Contains(msg, want) {
-			t.Fatalf("%s: %d %s, want 400 %s", body, resp.StatusCode, msg, want)
-		}
+		t.Run(want, func(t *testing.T) {
+			resp, err := d.HTTPClient().Post("http://docker/containers/create", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg := readAll(resp)
+			if resp.StatusCode != 400 || !strings.Contains(msg, want) {
+				t.Fatalf("%s: %d %s, want 400 %s", body, resp.StatusCode, msg, want)
+			}
+		})
 	}
 	if ids := mustDocker(t, d, "ps", "-aq"); ids != "" {
 		t.Fatalf("refused creates left containers: %q", ids)

@@ -20,9 +20,11 @@ func TestParseNetMode(t *testing.T) {
 		"container:web": {kind: "container", arg: "web"},
 		"backend":       {kind: "bridge", arg: "backend"},
 	} {
-		if got := parseNetMode(container.NetworkMode(in)); got != want {
-			t.Errorf("%q: got %+v, want %+v", in, got, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			if got := parseNetMode(container.NetworkMode(in)); got != want {
+				t.Errorf("%q: got %+v, want %+v", in, got, want)
+			}
+		})
 	}
 }
 
@@ -68,9 +70,11 @@ func TestPortBindings(t *testing.T) {
 		{mobynet.PortBinding{HostPort: "http"}, "invalid hostPort: http"},
 		{mobynet.PortBinding{HostIP: netip.MustParseAddr("::1"), HostPort: "80"}, "invalid IP address: ::1"},
 	} {
-		_, err := portBindings(&container.HostConfig{PortBindings: mobynet.PortMap{p80: {c.pb}}}, nil)
-		if err == nil || err.Error()[:len(c.want)] != c.want {
-			t.Errorf("%+v: got %v, want %q", c.pb, err, c.want)
-		}
+		t.Run(c.want, func(t *testing.T) {
+			_, err := portBindings(&container.HostConfig{PortBindings: mobynet.PortMap{p80: {c.pb}}}, nil)
+			if err == nil || err.Error()[:len(c.want)] != c.want {
+				t.Errorf("%+v: got %v, want %q", c.pb, err, c.want)
+			}
+		})
 	}
 }

@@ -91,13 +91,15 @@ func TestDaemonShutdownStopsContainersAndPoliciesDecideAtStart(t *testing.T) {
 		t.Errorf("info without live-restore:\n%s", out)
 	}
 	for name, c := range cases {
-		status, exit, pid := containerState(t, d, name)
-		switch {
-		case c.want.running && (status != "running" || pid == pids[name]):
-			t.Errorf("%s: %s (pid %d, was %d), want restarted at daemon start", name, status, pid, pids[name])
-		case !c.want.running && (status != "exited" || exit != c.want.exit):
-			t.Errorf("%s: %s exit %d, want exited %d and left down", name, status, exit, c.want.exit)
-		}
+		t.Run(name, func(t *testing.T) {
+			status, exit, pid := containerState(t, d, name)
+			switch {
+			case c.want.running && (status != "running" || pid == pids[name]):
+				t.Errorf("%s: %s (pid %d, was %d), want restarted at daemon start", name, status, pid, pids[name])
+			case !c.want.running && (status != "exited" || exit != c.want.exit):
+				t.Errorf("%s: %s exit %d, want exited %d and left down", name, status, exit, c.want.exit)
+			}
+		})
 	}
 }
 

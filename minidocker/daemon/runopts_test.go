@@ -125,7 +125,9 @@ func TestLogRotationThroughDocker(t *testing.T) {
 		"compress=true": "compress cannot be true when max-file is less than 2 or max-size is not set",
 		"labels=a":      "minidocker does not support the log option labels yet",
 	} {
-		refused(t, d, want, "run", "--net", "none", "--log-opt", opt, "busybox", "true")
+		t.Run(opt, func(t *testing.T) {
+			refused(t, d, want, "run", "--net", "none", "--log-opt", opt, "busybox", "true")
+		})
 	}
 	refused(t, d, "minidocker does not support the log option compress=true yet",
 		"create", "--log-opt", "max-size=1k", "--log-opt", "max-file=2", "--log-opt", "compress=true", "busybox", "true")

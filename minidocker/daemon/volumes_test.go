@@ -119,11 +119,13 @@ func TestMounts(t *testing.T) {
 		{"--tmpfs", "/t:bogus", `unknown tmpfs option "bogus"`},
 		{"--volumes-from", "nosuch", "No such container: nosuch"},
 	} {
-		args := append(append([]string{"create", "--net", "none"}, bad[:len(bad)-1]...), "busybox", "true")
-		r := d.Docker(args...)
-		if r.Code == 0 || !strings.Contains(r.Stderr, bad[len(bad)-1]) {
-			t.Fatalf("%v: %d %q", bad, r.Code, r.Stderr)
-		}
+		t.Run(strings.Join(bad[:len(bad)-1], " "), func(t *testing.T) {
+			args := append(append([]string{"create", "--net", "none"}, bad[:len(bad)-1]...), "busybox", "true")
+			r := d.Docker(args...)
+			if r.Code == 0 || !strings.Contains(r.Stderr, bad[len(bad)-1]) {
+				t.Fatalf("%v: %d %q", bad, r.Code, r.Stderr)
+			}
+		})
 	}
 	if out := mustDocker(t, d, "ps", "-aq"); out != "" {
 		t.Fatalf("refused creates left containers: %q", out)

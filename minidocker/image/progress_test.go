@@ -16,9 +16,11 @@ func TestProgressJSON(t *testing.T) {
 		{ProgressEvent{ID: "6a2c38489a85", Status: "Downloading", Current: 1000, Total: 2000, HasDetail: true, Layer: true},
 			`{"status":"Downloading","progressDetail":{"current":1000,"total":2000},"progress":"[=========================\u003e                         ]      1kB/2kB","id":"6a2c38489a85"}`},
 	} {
-		b, err := json.Marshal(c.ev)
-		if err != nil || string(b) != c.want {
-			t.Errorf("got  %s\nwant %s", b, c.want)
-		}
+		t.Run(c.ev.Status, func(t *testing.T) {
+			b, err := json.Marshal(c.ev)
+			if err != nil || string(b) != c.want {
+				t.Errorf("got  %s\nwant %s", b, c.want)
+			}
+		})
 	}
 }

@@ -229,9 +229,11 @@ func TestIsInsecure(t *testing.T) {
 		"10.1.2.3:443": true, "reg.example:5000": true,
 		"10.2.0.1:5000": false, "[::2]:5000": false, "reg.example:5001": false, "docker.io": false,
 	} {
-		if got := opts.IsInsecure(host); got != want {
-			t.Errorf("IsInsecure(%q) = %v, want %v", host, got, want)
-		}
+		t.Run(host, func(t *testing.T) {
+			if got := opts.IsInsecure(host); got != want {
+				t.Errorf("IsInsecure(%q) = %v, want %v", host, got, want)
+			}
+		})
 	}
 }
 

@@ -28,24 +28,28 @@ func TestParseReference(t *testing.T) {
 		"docker.io/library/busybox:1": "docker.io/library/busybox:1",
 		"busybox@sha256:" + strings.Repeat("a", 64): "docker.io/library/busybox@sha256:" + strings.Repeat("a", 64),
 	} {
-		r, err := ParseReference(in)
-		if err != nil {
-			t.Errorf("%s: %v", in, err)
-			continue
-		}
-		if r.String() != want {
-			t.Errorf("%s → %s, want %s", in, r, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			r, err := ParseReference(in)
+			if err != nil {
+				t.Errorf("%s: %v", in, err)
+				return
+			}
+			if r.String() != want {
+				t.Errorf("%s → %s, want %s", in, r, want)
+			}
+		})
 	}
 	for in, want := range map[string]string{
 		"docker.io/library/busybox:latest": "busybox:latest",
 		"localhost:5000/busybox":           "localhost:5000/busybox:latest",
 		"user/app:v1":                      "user/app:v1",
 	} {
-		r, _ := ParseReference(in)
-		if got := FamiliarString(r); got != want {
-			t.Errorf("familiar %s = %s, want %s", in, got, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			r, _ := ParseReference(in)
+			if got := FamiliarString(r); got != want {
+				t.Errorf("familiar %s = %s, want %s", in, got, want)
+			}
+		})
 	}
 	for in, want := range map[string]string{
 		"Busybox":      "invalid reference format: repository name (library/Busybox) must be lowercase",
@@ -54,10 +58,12 @@ func TestParseReference(t *testing.T) {
 		":tag":         "invalid reference format",
 		"a@sha256:abc": "invalid reference format",
 	} {
-		_, err := ParseReference(in)
-		if err == nil || err.Error() != want || !errdefs.IsInvalid(err) {
-			t.Errorf("%q: %v, want %q", in, err, want)
-		}
+		t.Run(in, func(t *testing.T) {
+			_, err := ParseReference(in)
+			if err == nil || err.Error() != want || !errdefs.IsInvalid(err) {
+				t.Errorf("%q: %v, want %q", in, err, want)
+			}
+		})
 	}
 }
 

@@ -205,17 +205,19 @@ func TestStartErrors(t *testing.T) {
 		{[]string{"/etc/notexec"}, 126, `exec: "/etc/notexec": permission denied`},
 		{[]string{"/etc"}, 126, `exec: "/etc": permission denied`},
 	} {
-		spec, bundle := newSpec(t, tc.args...)
-		c := create(t, spec, bundle)
-		err := c.start()
-		var se *StartError
-		if !errors.As(err, &se) || se.Code != tc.code || se.Message != tc.msg {
-			t.Errorf("%v: got %v, want %d %q", tc.args, err, tc.code, tc.msg)
-			continue
-		}
-		if st := c.wait(); st.ExitCode != tc.code || st.Error != tc.msg {
-			t.Errorf("%v: exit status %+v", tc.args, st)
-		}
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			spec, bundle := newSpec(t, tc.args...)
+			c := create(t, spec, bundle)
+			err := c.start()
+			var se *StartError
+			if !errors.As(err, &se) || se.Code != tc.code || se.Message != tc.msg {
+				t.Errorf("%v: got %v, want %d %q", tc.args, err, tc.code, tc.msg)
+				return
+			}
+			if st := c.wait(); st.ExitCode != tc.code || st.Error != tc.msg {
+				t.Errorf("%v: exit status %+v", tc.args, st)
+			}
+		})
 	}
 }
 

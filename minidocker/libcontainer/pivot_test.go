@@ -122,14 +122,18 @@ func TestNamespaceFlags(t *testing.T) {
 		{Network{Mode: "host"}, base},
 		{Network{Mode: "join", NetnsPath: "/run/netns/x"}, base},
 	} {
-		got, err := namespaceFlags(tc.net)
-		if err != nil || got != tc.want {
-			t.Errorf("namespaceFlags(%+v) = %#x, %v; want %#x", tc.net, got, err, tc.want)
-		}
+		t.Run(tc.net.Mode, func(t *testing.T) {
+			got, err := namespaceFlags(tc.net)
+			if err != nil || got != tc.want {
+				t.Errorf("namespaceFlags(%+v) = %#x, %v; want %#x", tc.net, got, err, tc.want)
+			}
+		})
 	}
 	for _, bad := range []Network{{Mode: "join"}, {Mode: "bridge"}} {
-		if _, err := namespaceFlags(bad); err == nil {
-			t.Errorf("namespaceFlags(%+v) accepted", bad)
-		}
+		t.Run(bad.Mode, func(t *testing.T) {
+			if _, err := namespaceFlags(bad); err == nil {
+				t.Errorf("namespaceFlags(%+v) accepted", bad)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -36,8 +37,10 @@ func TestNATRules(t *testing.T) {
 		{PortBinding{HostIP: "0.0.0.0", HostPort: 9000, ContainerPort: 9000},
 			[]string{"-p", "tcp", "-m", "tcp", "--dport", "9000", "-m", "comment", "--comment", "minidocker:c1", "-j", "DNAT", "--to-destination", "10.66.0.2:9000"}},
 	} {
-		if got := tb.dnatRule("c1", ip, tc.b); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("dnatRule(%+v):\n got %q\nwant %q", tc.b, got, tc.want)
-		}
+		t.Run(fmt.Sprintf("%+v", tc.b), func(t *testing.T) {
+			if got := tb.dnatRule("c1", ip, tc.b); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("dnatRule(%+v):\n got %q\nwant %q", tc.b, got, tc.want)
+			}
+		})
 	}
 }

@@ -219,8 +219,10 @@ func TestHostsFileCases(t *testing.T) {
 		{"10.66.0.3", "h", []string{"web", "", "h", "alias", "web"}, std + "10.66.0.3\th web alias\n"},
 		{"10.66.0.4", "", nil, std},
 	} {
-		if got := string(HostsFile(tc.ip, tc.host, tc.names...)); got != tc.want {
-			t.Errorf("HostsFile(%q, %q, %q) =\n%q\nwant\n%q", tc.ip, tc.host, tc.names, got, tc.want)
-		}
+		t.Run(tc.ip+" "+tc.host, func(t *testing.T) {
+			if got := string(HostsFile(tc.ip, tc.host, tc.names...)); got != tc.want {
+				t.Errorf("HostsFile(%q, %q, %q) =\n%q\nwant\n%q", tc.ip, tc.host, tc.names, got, tc.want)
+			}
+		})
 	}
 }

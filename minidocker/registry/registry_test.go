@@ -273,20 +273,22 @@ func TestBlobRange(t *testing.T) {
 		{"", string(data), "", 200},
 	}
 	for _, c := range cases {
-		r := call(t, "GET", url, nil, "Range", c.rng)
-		if r.status != c.status {
-			t.Errorf("Range %q: status %d, want %d", c.rng, r.status, c.status)
-			continue
-		}
-		if c.status == 416 {
-			continue
-		}
-		if string(r.body) != c.body || r.header.Get("Content-Range") != c.contentRange {
-			t.Errorf("Range %q: body %q Content-Range %q", c.rng, r.body, r.header.Get("Content-Range"))
-		}
-		if r.header.Get("Content-Length") != fmt.Sprint(len(c.body)) {
-			t.Errorf("Range %q: Content-Length %q", c.rng, r.header.Get("Content-Length"))
-		}
+		t.Run(c.rng, func(t *testing.T) {
+			r := call(t, "GET", url, nil, "Range", c.rng)
+			if r.status != c.status {
+				t.Errorf("Range %q: status %d, want %d", c.rng, r.status, c.status)
+				return
+			}
+			if c.status == 416 {
+				return
+			}
+			if string(r.body) != c.body || r.header.Get("Content-Range") != c.contentRange {
+				t.Errorf("Range %q: body %q Content-Range %q", c.rng, r.body, r.header.Get("Content-Range"))
+			}
+			if r.header.Get("Content-Length") != fmt.Sprint(len(c.body)) {
+				t.Errorf("Range %q: Content-Length %q", c.rng, r.header.Get("Content-Length"))
+			}
+		})
 	}
 	r := call(t, "HEAD", url, nil)
 	expect(t, r, 200, "HEAD blob")
@@ -512,9 +514,11 @@ func TestBasicAuth(t *testing.T) {
 		t.Errorf("anonymous: %d %v %s", r.status, r.header, r.body)
 	}
 	for _, up := range [][2]string{{"alice", "wrong"}, {"bob", "s3cret"}} {
-		if r := get(up[0], up[1]); r.status != 401 {
-			t.Errorf("%s/%s: %d", up[0], up[1], r.status)
-		}
+		t.Run(up[0]+"/"+up[1], func(t *testing.T) {
+			if r := get(up[0], up[1]); r.status != 401 {
+				t.Errorf("%s/%s: %d", up[0], up[1], r.status)
+			}
+		})
 	}
 	for i := 0; i < 2; i++ { // second time from the cache
 		if r := get("alice", "s3cret"); r.status != 200 {

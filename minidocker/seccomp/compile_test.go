@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,11 +82,13 @@ func TestArgComparisons(t *testing.T) {
 		{"SCMP_CMP_LE", big, big, true}, {"SCMP_CMP_LE", big, big + 1, false},
 	}
 	for _, c := range cases {
-		p := &Profile{DefaultAction: "SCMP_ACT_ERRNO", Syscalls: []Syscall{{Names: []string{"read"}, Action: "SCMP_ACT_ALLOW", Args: []Arg{{Index: 2, Value: c.v, Op: c.op}}}}}
-		prog, err := Compile(p, nil)
-		require.NoError(t, err)
-		got := run(t, prog, nr, 0, 0, c.arg) == retAllow
-		assert.Equal(t, c.wantAllow, got, "%s %#x vs %#x", c.op, c.arg, c.v)
+		t.Run(fmt.Sprintf("%s %d", c.op, c.arg), func(t *testing.T) {
+			p := &Profile{DefaultAction: "SCMP_ACT_ERRNO", Syscalls: []Syscall{{Names: []string{"read"}, Action: "SCMP_ACT_ALLOW", Args: []Arg{{Index: 2, Value: c.v, Op: c.op}}}}}
+			prog, err := Compile(p, nil)
+			require.NoError(t, err)
+			got := run(t, prog, nr, 0, 0, c.arg) == retAllow
+			assert.Equal(t, c.wantAllow, got, "%s %#x vs %#x", c.op, c.arg, c.v)
+		})
 	}
 }
 
