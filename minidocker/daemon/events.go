@@ -395,15 +395,16 @@ func (d *Daemon) volumeRemoved(name string, err error) {
 	}
 }
 
-// imageRemoveEvents are rmi's: an untag per reference removed, a delete
-// per image deleted (id is the image the reference named).
+// imageRemoveEvents are rmi's: an untag per reference removed, and a
+// delete when the image itself went (id: the image the reference named;
+// the layers deleted with it are in the answer, not in the events).
 func (d *Daemon) imageRemoveEvents(id string, res []apiimage.DeleteResponse) {
 	for _, r := range res {
 		switch {
 		case r.Untagged != "":
 			d.imageEvent("untag", id, r.Untagged)
-		case r.Deleted != "":
-			d.imageEvent("delete", r.Deleted, r.Deleted)
+		case r.Deleted != "" && r.Deleted == id:
+			d.imageEvent("delete", id, id)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,5 +137,54 @@ func TestEventsBadQueries(t *testing.T) {
 				t.Fatalf("%s: %d %s, want 400 %s", query, resp.StatusCode, body, want)
 			}
 		})
+	}
+}
+
+// Images, networks and volumes have their events too, in docker's words:
+// tag, push, pull, save, untag, load, import, delete; a network's create,
+// connect and disconnect around a container's run, destroy; a volume's
+// create, mount, unmount, destroy.
+func TestEventsOfImagesNetworksAndVolumes(t *testing.T) {
+	d := preload.StartDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	reg := startStressRegistry(t)
+	archive := filepath.Join(t.TempDir(), "img.tar")
+	mustDocker(t, d, "tag", "busybox", "evimg:v1")
+	mustDocker(t, d, "tag", "busybox", reg+"/ev/busybox:v1")
+	mustDocker(t, d, "push", reg+"/ev/busybox:v1")
+	mustDocker(t, d, "rmi", reg+"/ev/busybox:v1")
+	mustDocker(t, d, "pull", reg+"/ev/busybox:v1")
+	mustDocker(t, d, "save", "-o", archive, "evimg:v1")
+	mustDocker(t, d, "rmi", "evimg:v1")
+	mustDocker(t, d, "load", "-i", archive)
+	mustDocker(t, d, "import", archive, "evimported:v1")
+	mustDocker(t, d, "rmi", "evimported:v1")
+	got := strings.Join(pastEvents(t, d, since, "{{.Action}} {{.Actor.Attributes.name}}", "type=image"), "\n")
+	want := regexp.MustCompile(`^tag evimg:v1
+tag REG/ev/busybox:v1
+push REG/ev/busybox:v1
+untag REG/ev/busybox:v1
+untag REG/ev/busybox@sha256:[0-9a-f]{64}
+pull REG/ev/busybox:v1
+save evimg:v1
+untag evimg:v1
+load evimg:v1
+import evimported:v1
+untag evimported:v1
+delete sha256:[0-9a-f]{64}$`)
+	if !want.MatchString(strings.ReplaceAll(got, reg, "REG")) {
+		t.Fatalf("image events:\n%s", got)
+	}
+
+	mustDocker(t, d, "network", "create", "evnet")
+	mustDocker(t, d, "volume", "create", "evvol")
+	mustDocker(t, d, "run", "--rm", "--network", "evnet", "-v", "evvol:/data", "busybox", "true")
+	mustDocker(t, d, "network", "rm", "evnet")
+	mustDocker(t, d, "volume", "rm", "evvol")
+	if got := pastEvents(t, d, since, "{{.Action}} {{.Actor.Attributes.name}}", "type=network", "network=evnet"); strings.Join(got, ", ") != "create evnet, connect evnet, disconnect evnet, destroy evnet" {
+		t.Fatalf("network events: %q", got)
+	}
+	if got := pastEvents(t, d, since, "{{.Action}} {{.Actor.ID}}{{with .Actor.Attributes.destination}} {{.}}{{end}}", "volume=evvol"); strings.Join(got, ", ") != "create evvol, mount evvol /data, unmount evvol, destroy evvol" {
+		t.Fatalf("volume events: %q", got)
 	}
 }
