@@ -11,7 +11,7 @@
 // api/server/router packages do: system.go, images.go, containers.go (with
 // containers_cp/top/stats/commit.go), containers_pause.go (pause, unpause,
 // update), containers_export.go (export, changes), containers_exec.go,
-// networks.go and build.go. Each declares the small backend interface it needs (for
+// networks.go, events.go (the GET /events stream) and build.go. Each declares the small backend interface it needs (for
 // example networkBackend: ListNetworks, InspectNetwork, CreateNetwork,
 // RemoveNetwork); *daemon.Daemon implements them all. A handler only
 // decodes the request, calls its backend and encodes the answer: rules

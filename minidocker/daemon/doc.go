@@ -19,6 +19,13 @@
 // containers_pause.go freezes and thaws a container (docker pause) and
 // containers_update.go changes the limits of a running one (docker update);
 // containers_export.go is docker export and docker diff.
+// events.go is `docker events`: each operation publishes an event (the
+// calls sit at the operations: create, start, die, tag, connect, mount…)
+// to a small bus that keeps the last 256 for --since and disconnects a
+// subscriber too slow to keep up rather than ever making an operation wait.
+// health.go runs healthchecks: one checker per running container execs the
+// probe on schedule and keeps State.Health (ps shows it, status changes are
+// health_status events).
 // containers_shutdown.go is what SIGTERM does to the containers (stops
 // them unless live-restore is on) and which ones the next start brings
 // back (docker's restart-policy rules).
@@ -39,7 +46,8 @@
 //  4. containerStore.mu: the ID → container map (and the names).
 //  5. Container.mu: one container's fields. Never two containers' at once.
 //  6. Leaves, which call nothing of the daemon while held: the image
-//     store's locks, the network manager's, the exec store's.
+//     store's locks, the network manager's, the exec store's, the event
+//     bus's and the healthcheck table's.
 //
 // The rule the order encodes: a container's record is self-contained.
 // Create merges what the container needs of its image (Env, Cmd,
