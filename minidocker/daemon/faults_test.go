@@ -135,7 +135,9 @@ func (f *faultRig) ops() []faultOp {
 		{name: "pull", prepare: dropData, args: func(int) []string { return []string{"pull", f.remote} }, repeatOK: ok},
 		{name: "load", prepare: dropData, args: func(int) []string { return []string{"load", "-i", f.savedTar} }, repeatOK: ok},
 		{name: "build", prepare: func(int) {},
-			args:     func(i int) []string { return []string{"build", "-q", "--no-cache", "-t", "faults/built:" + strconv.Itoa(i), f.ctxDir} },
+			args: func(i int) []string {
+				return []string{"build", "-q", "--no-cache", "-t", "faults/built:" + strconv.Itoa(i), f.ctxDir}
+			},
 			repeatOK: ok},
 		{name: "run", prepare: func(i int) { f.removeFaultContainers() },
 			args: func(i int) []string {
