@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/daemon"
+	"github.com/minidocker/minidocker/minidocker/detachkeys"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
 )
@@ -204,7 +205,14 @@ func (s containerRouter) waitContainer(w http.ResponseWriter, r *http.Request, v
 
 // attachContainer hijacks the connection (101 UPGRADED) and splices it to
 // the shim's attach stream: raw bytes for a tty, stdcopy frames otherwise.
+// On a tty the client's keys are watched for the detach sequence
+// (detachKeys, default ctrl-p,ctrl-q): it ends this attachment, not the
+// container.
 func (s containerRouter) attachContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	keys, err := detachkeys.Parse(r.URL.Query().Get("detachKeys"))
+	if err != nil {
+		return errdefs.Invalid("Invalid detach keys (%s) provided", r.URL.Query().Get("detachKeys"))
+	}
 	insp, err := s.backend.InspectContainer(v["id"])
 	if err != nil {
 		return err
@@ -250,7 +258,14 @@ func (s containerRouter) attachContainer(w http.ResponseWriter, r *http.Request,
 	defer shimConn.Close()
 	if stdin {
 		go func() {
-			io.Copy(shimConn, bufReader(rw.Reader, conn))
+			in := bufReader(rw.Reader, conn)
+			if insp.Config.Tty {
+				in = detachkeys.NewReader(in, keys)
+			}
+			io.Copy(shimConn, in)
+			// the end of stdin, or a detach: the shim ends this
+			// attachment (and closes the container's stdin only for
+			// StdinOnce without a tty)
 			if cw, ok := shimConn.(interface{ CloseWrite() error }); ok {
 				cw.CloseWrite()
 			}

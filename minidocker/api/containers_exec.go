@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/minidocker/minidocker/minidocker/daemon"
+	"github.com/minidocker/minidocker/minidocker/detachkeys"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/version"
 )
@@ -114,7 +115,7 @@ func (s execRouter) postExecStart(w http.ResponseWriter, r *http.Request, vars m
 	}
 	// brw.Reader holds whatever stdin the client sent with its request
 	stdin, drain := pumpStdin(brw.Reader)
-	if _, err := s.backend.ExecStart(context.Background(), e, stdin, stdout, stderr); err != nil {
+	if _, err := s.backend.ExecStart(context.Background(), e, stdin, stdout, stderr); err != nil && !errors.Is(err, detachkeys.ErrDetached) {
 		fmt.Fprintf(stdout, "%s\r\n", err)
 	}
 	// Half-close, then wait (briefly) for the client to close its side:

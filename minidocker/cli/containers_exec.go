@@ -13,6 +13,8 @@ import (
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 	"github.com/moby/term"
+
+	"github.com/minidocker/minidocker/minidocker/detachkeys"
 )
 
 // ContainerToolCommands work on an existing container: exec, cp, top,
@@ -48,31 +50,9 @@ func (c *ExecCmd) Run(g *Globals) error {
 		return err
 	}
 	ctx := g.ctx
-	env, err := execEnvFlags(c.Env, c.EnvFile)
+	opts, err := c.createOptions(g)
 	if err != nil {
 		return err
-	}
-	opts := client.ExecCreateOptions{
-		User: c.User, Privileged: c.Privileged, TTY: c.TTY, DetachKeys: c.DetachKeys,
-		Env: env, WorkingDir: c.Workdir, Cmd: c.Command,
-	}
-	if !c.Detach {
-		opts.AttachStdin, opts.AttachStdout, opts.AttachStderr = c.Interactive, true, true
-	}
-	if c.Interactive && c.TTY && !c.Detach {
-		if fd, ok := term.GetFdInfo(g.stdin); !ok || !term.IsTerminal(fd) {
-			return errors.New("the input device is not a TTY")
-		}
-	}
-	var ttyFd uintptr
-	hasTerm := false
-	if c.TTY {
-		if fd, ok := terminalOf(g.stdout); ok {
-			ttyFd, hasTerm = fd, true
-			if ws, err := term.GetWinsize(fd); err == nil && ws.Height > 0 {
-				opts.ConsoleSize = client.ConsoleSize{Height: uint(ws.Height), Width: uint(ws.Width)}
-			}
-		}
 	}
 	created, err := cli.ExecCreate(ctx, c.Container, opts)
 	if err != nil {
@@ -94,22 +74,75 @@ func (c *ExecCmd) Run(g *Globals) error {
 		return err
 	}
 	defer resp.Close()
-	if hasTerm {
-		resize := func() {
-			if ws, err := term.GetWinsize(ttyFd); err == nil && ws.Height > 0 {
-				cli.ExecResize(ctx, created.ID, client.ExecResizeOptions{Height: uint(ws.Height), Width: uint(ws.Width)})
-			}
-		}
-		resize()
-		winch := make(chan os.Signal, 1)
-		signal.Notify(winch, syscall.SIGWINCH)
-		defer signal.Stop(winch)
-		go func() {
-			for range winch {
-				resize()
-			}
-		}()
+	if fd, ok := terminalOf(g.stdout); ok && c.TTY {
+		defer followWindowSize(ctx, cli, created.ID, fd)()
 	}
+	if err := c.stream(ctx, g, resp); err != nil {
+		return err
+	}
+	ins, err := cli.ExecInspect(context.Background(), created.ID, client.ExecInspectOptions{})
+	if err != nil {
+		return err
+	}
+	if ins.ExitCode != 0 {
+		return StatusError{Code: ins.ExitCode}
+	}
+	return nil
+}
+
+// createOptions checks the flags and turns them into the create request,
+// with the terminal's size for -t.
+func (c *ExecCmd) createOptions(g *Globals) (client.ExecCreateOptions, error) {
+	env, err := execEnvFlags(c.Env, c.EnvFile)
+	if err != nil {
+		return client.ExecCreateOptions{}, err
+	}
+	if err := validateDetachKeys(c.DetachKeys); err != nil {
+		return client.ExecCreateOptions{}, err
+	}
+	opts := client.ExecCreateOptions{
+		User: c.User, Privileged: c.Privileged, TTY: c.TTY, DetachKeys: c.DetachKeys,
+		Env: env, WorkingDir: c.Workdir, Cmd: c.Command,
+	}
+	if !c.Detach {
+		opts.AttachStdin, opts.AttachStdout, opts.AttachStderr = c.Interactive, true, true
+	}
+	if c.Interactive && c.TTY && !c.Detach {
+		if fd, ok := term.GetFdInfo(g.stdin); !ok || !term.IsTerminal(fd) {
+			return opts, errors.New("the input device is not a TTY")
+		}
+	}
+	if fd, ok := terminalOf(g.stdout); ok && c.TTY {
+		if ws, err := term.GetWinsize(fd); err == nil && ws.Height > 0 {
+			opts.ConsoleSize = client.ConsoleSize{Height: uint(ws.Height), Width: uint(ws.Width)}
+		}
+	}
+	return opts, nil
+}
+
+// followWindowSize sends the terminal's size now and on every SIGWINCH;
+// the function it returns stops that.
+func followWindowSize(ctx context.Context, cli *client.Client, execID string, fd uintptr) (stop func()) {
+	resize := func() {
+		if ws, err := term.GetWinsize(fd); err == nil && ws.Height > 0 {
+			cli.ExecResize(ctx, execID, client.ExecResizeOptions{Height: uint(ws.Height), Width: uint(ws.Width)})
+		}
+	}
+	resize()
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	go func() {
+		for range winch {
+			resize()
+		}
+	}()
+	return func() { signal.Stop(winch) }
+}
+
+// stream copies the exec's output to ours, and our stdin to it with -i,
+// until the output ends or the user detaches (detachkeys.ErrDetached,
+// which docker's exec reports: exit 1).
+func (c *ExecCmd) stream(ctx context.Context, g *Globals, resp client.ExecAttachResult) error {
 	outDone := make(chan error, 1)
 	go func() {
 		var err error
@@ -120,9 +153,18 @@ func (c *ExecCmd) Run(g *Globals) error {
 		}
 		outDone <- err
 	}()
+	detached := make(chan struct{})
 	if c.Interactive {
 		go func() {
-			io.Copy(resp.Conn, g.stdin)
+			in := g.stdin
+			if c.TTY { // watch for the detach keys, as docker's CLI does
+				keys, _ := detachkeys.Parse(c.DetachKeys)
+				in = detachkeys.NewReader(in, keys)
+			}
+			if _, err := io.Copy(resp.Conn, in); errors.Is(err, detachkeys.ErrDetached) {
+				close(detached)
+				return
+			}
 			resp.CloseWrite()
 		}()
 	} else {
@@ -130,17 +172,12 @@ func (c *ExecCmd) Run(g *Globals) error {
 	}
 	select {
 	case <-outDone:
+		return nil
+	case <-detached:
+		return detachkeys.ErrDetached
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	ins, err := cli.ExecInspect(context.Background(), created.ID, client.ExecInspectOptions{})
-	if err != nil {
-		return err
-	}
-	if ins.ExitCode != 0 {
-		return StatusError{Code: ins.ExitCode}
-	}
-	return nil
 }
 
 // terminalOf is the fd of w when it is a terminal.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,12 +18,15 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/moby/term"
+
+	"github.com/minidocker/minidocker/minidocker/detachkeys"
 )
 
 // RunCmd is `docker run`: create (pulling a missing image), attach, wait,
 // start, and exit with the container's exit code.
 type RunCmd struct {
-	Detach         bool `short:"d" help:"Run container in background and print container ID."`
+	Detach         bool   `short:"d" help:"Run container in background and print container ID."`
+	DetachKeys     string `name:"detach-keys" help:"Override the key sequence for detaching a container."`
 	ContainerFlags `embed:""`
 }
 
@@ -30,6 +34,9 @@ func isTerminal(fd uintptr) bool { return term.IsTerminal(fd) }
 
 func (c *RunCmd) Run(g *Globals) error {
 	ctx := context.Background()
+	if err := validateDetachKeys(c.DetachKeys); err != nil {
+		return daemonError("run", err)
+	}
 	id, err := g.createContainer(g.ctx, &c.ContainerFlags, !c.Detach, "run")
 	if err != nil {
 		return err
@@ -46,7 +53,7 @@ func (c *RunCmd) Run(g *Globals) error {
 	if c.Rm {
 		cond = container.WaitConditionRemoved
 	}
-	s, err := g.attachStreams(ctx, cli, id, c.TTY, c.Interactive)
+	s, err := g.attachStreams(ctx, cli, id, attachOptions{tty: c.TTY, stdin: c.Interactive, detachKeys: c.DetachKeys})
 	if err != nil {
 		return daemonError("run", err)
 	}
@@ -63,12 +70,36 @@ func (c *RunCmd) Run(g *Globals) error {
 		return toStatusError("run", err)
 	}
 	s.started(ctx, cli, id)
-	return g.finish(s, wait)
+	return detachedIsDone(g.finish(s, wait))
 }
 
-// finish waits for the output to end and the container's exit code.
+// detachedIsDone makes a detach the success of run and start (docker
+// exits 0 and leaves the container running); attach and exec report it.
+func detachedIsDone(err error) error {
+	if errors.Is(err, detachkeys.ErrDetached) {
+		return nil
+	}
+	return err
+}
+
+// validateDetachKeys checks a --detach-keys value before anything is made,
+// in docker's words.
+func validateDetachKeys(keys string) error {
+	if _, err := detachkeys.Parse(keys); err != nil {
+		return fmt.Errorf("invalid detach keys (%s): %w", keys, err)
+	}
+	return nil
+}
+
+// finish waits for the output to end and the container's exit code, or
+// for the user to detach (detachkeys.ErrDetached).
 func (g *Globals) finish(s *streams, wait client.ContainerWaitResult) error {
-	<-s.outputDone
+	select {
+	case <-s.outputDone:
+	case <-s.detached:
+		s.close()
+		return detachkeys.ErrDetached
+	}
 	s.close()
 	select {
 	case res := <-wait.Result:
@@ -108,17 +139,25 @@ type streams struct {
 	resp       client.ContainerAttachResult
 	tty        bool
 	outputDone chan struct{}
+	detached   chan struct{} // closed when the user typed the detach keys
 	restore    func()
 	stopResize func()
 	sigs       chan os.Signal
 }
 
-func (g *Globals) attachStreams(ctx context.Context, cli *client.Client, id string, tty, stdin bool) (*streams, error) {
-	resp, err := cli.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: stdin, Stdout: true, Stderr: true})
+// attachOptions say what an attach session sends and watches.
+type attachOptions struct {
+	tty, stdin bool
+	detachKeys string // "" is ctrl-p,ctrl-q; checked by validateDetachKeys
+}
+
+func (g *Globals) attachStreams(ctx context.Context, cli *client.Client, id string, o attachOptions) (*streams, error) {
+	resp, err := cli.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: o.stdin, Stdout: true, Stderr: true, DetachKeys: o.detachKeys})
 	if err != nil {
 		return nil, err
 	}
-	s := &streams{g: g, resp: resp, tty: tty, outputDone: make(chan struct{}), restore: func() {}, stopResize: func() {}}
+	tty, stdin := o.tty, o.stdin
+	s := &streams{g: g, resp: resp, tty: tty, outputDone: make(chan struct{}), detached: make(chan struct{}), restore: func() {}, stopResize: func() {}}
 	if tty && stdin {
 		if fd, ok := term.GetFdInfo(g.stdin); ok {
 			if st, err := term.SetRawTerminal(fd); err == nil {
@@ -135,14 +174,29 @@ func (g *Globals) attachStreams(ctx context.Context, cli *client.Client, id stri
 		}
 	}()
 	if stdin {
-		go func() {
-			io.Copy(resp.Conn, g.stdin)
-			resp.CloseWrite()
-		}()
+		go s.sendStdin(tty, o.detachKeys)
 	} else {
 		resp.CloseWrite()
 	}
 	return s, nil
+}
+
+// sendStdin copies the user's keys to the container. On a terminal it
+// watches them for the detach sequence, as docker's CLI does: the keys
+// are not sent, the session ends, the container runs on.
+func (s *streams) sendStdin(tty bool, detachKeys string) {
+	in := s.g.stdin
+	if tty {
+		keys, _ := detachkeys.Parse(detachKeys)
+		in = detachkeys.NewReader(in, keys)
+	}
+	_, err := io.Copy(s.resp.Conn, in)
+	if errors.Is(err, detachkeys.ErrDetached) {
+		close(s.detached)
+		s.resp.Close()
+		return
+	}
+	s.resp.CloseWrite()
 }
 
 // started runs once the container runs: the terminal size now and on
@@ -189,6 +243,7 @@ func (s *streams) close() {
 type StartCmd struct {
 	Attach      bool     `short:"a" help:"Attach STDOUT/STDERR and forward signals."`
 	Interactive bool     `short:"i" help:"Attach container's STDIN."`
+	DetachKeys  string   `name:"detach-keys" help:"Override the key sequence for detaching a container."`
 	Containers  []string `arg:"" name:"container"`
 }
 
@@ -207,7 +262,12 @@ func (c *StartCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		s, err := g.attachStreams(ctx, cli, insp.Container.ID, insp.Container.Config.Tty, c.Interactive && insp.Container.Config.OpenStdin)
+		if err := validateDetachKeys(c.DetachKeys); err != nil {
+			return err
+		}
+		s, err := g.attachStreams(ctx, cli, insp.Container.ID, attachOptions{
+			tty: insp.Container.Config.Tty, stdin: c.Interactive && insp.Container.Config.OpenStdin, detachKeys: c.DetachKeys,
+		})
 		if err != nil {
 			return err
 		}
@@ -217,7 +277,7 @@ func (c *StartCmd) Run(g *Globals) error {
 			return toStatusError("start", err)
 		}
 		s.started(ctx, cli, insp.Container.ID)
-		return g.finish(s, wait)
+		return detachedIsDone(g.finish(s, wait))
 	}
 	failed := false
 	for _, id := range c.Containers {
@@ -239,8 +299,9 @@ func (c *StartCmd) Run(g *Globals) error {
 
 // AttachCmd is `docker attach`.
 type AttachCmd struct {
-	NoStdin   bool   `name:"no-stdin" help:"Do not attach STDIN."`
-	Container string `arg:""`
+	NoStdin    bool   `name:"no-stdin" help:"Do not attach STDIN."`
+	DetachKeys string `name:"detach-keys" help:"Override the key sequence for detaching a container."`
+	Container  string `arg:""`
 }
 
 func (c *AttachCmd) Run(g *Globals) error {
@@ -249,6 +310,9 @@ func (c *AttachCmd) Run(g *Globals) error {
 		return err
 	}
 	ctx := context.Background()
+	if err := validateDetachKeys(c.DetachKeys); err != nil {
+		return err
+	}
 	insp, err := cli.ContainerInspect(ctx, c.Container, client.ContainerInspectOptions{})
 	if err != nil {
 		return err
@@ -258,7 +322,7 @@ func (c *AttachCmd) Run(g *Globals) error {
 		return fmt.Errorf("You cannot attach to a stopped container, start it first")
 	}
 	wait := cli.ContainerWait(ctx, ct.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-	s, err := g.attachStreams(ctx, cli, ct.ID, ct.Config.Tty, !c.NoStdin && ct.Config.OpenStdin)
+	s, err := g.attachStreams(ctx, cli, ct.ID, attachOptions{tty: ct.Config.Tty, stdin: !c.NoStdin && ct.Config.OpenStdin, detachKeys: c.DetachKeys})
 	if err != nil {
 		return err
 	}

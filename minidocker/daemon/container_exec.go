@@ -17,6 +17,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/minidocker/minidocker/minidocker/detachkeys"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
 	"github.com/minidocker/minidocker/minidocker/stringid"
@@ -91,6 +92,9 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 	if len(req.Cmd) == 0 {
 		return "", errdefs.Invalid("No exec command specified")
 	}
+	if _, err := detachkeys.Parse(req.DetachKeys); err != nil {
+		return "", errdefs.Invalid("Invalid escape keys (%s) provided", req.DetachKeys)
+	}
 	e := &Exec{ID: stringid.GenerateRandomID(), ContainerID: c.ID, Config: req, done: make(chan struct{})}
 	if req.ConsoleSize != nil {
 		e.size = [2]uint16{uint16(req.ConsoleSize[0]), uint16(req.ConsoleSize[1])}
@@ -129,7 +133,7 @@ func (d *Daemon) ExecInspect(id string) (container.ExecInspectResponse, error) {
 			Privileged: &priv, User: e.Config.User,
 		},
 		OpenStdin: e.Config.AttachStdin, OpenStdout: e.Config.AttachStdout, OpenStderr: e.Config.AttachStderr,
-		ContainerID: e.ContainerID, DetachKeys: []byte(e.Config.DetachKeys), Pid: e.pid,
+		ContainerID: e.ContainerID, DetachKeys: e.detachKeys(), Pid: e.pid,
 	}
 	return r, nil
 }
@@ -170,20 +174,42 @@ func (d *Daemon) ExecClaim(id string) (*Exec, error) {
 // (multiplexed stream).
 func (e *Exec) Tty() bool { return e.Config.Tty }
 
+// detachKeys is the exec's detach sequence as docker's inspect shows it:
+// the bytes, none when the default applies.
+func (e *Exec) detachKeys() []byte {
+	if e.Config.DetachKeys == "" {
+		return []byte{}
+	}
+	keys, _ := detachkeys.Parse(e.Config.DetachKeys) // checked by ExecCreate
+	return keys
+}
+
 // ExecStart runs a claimed exec instance with the given stdio (nil for a
 // stream the client did not attach) and returns its exit code when it
 // ends. A process that cannot start ends with docker's 126 or 127 (or 125)
-// and the error, whose text docker writes to the client's stdout.
+// and the error, whose text docker writes to the client's stdout. On a
+// terminal, a client that detaches (its detach keys, or the end of its
+// stdin) gets detachkeys.ErrDetached at once: the process runs on without
+// it, as with docker.
 func (d *Daemon) ExecStart(ctx context.Context, e *Exec, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	var detached <-chan struct{}
+	if e.Config.Tty && e.Config.AttachStdin && stdin != nil {
+		keys, _ := detachkeys.Parse(e.Config.DetachKeys) // checked by ExecCreate
+		x := &execDetach{in: detachkeys.NewReader(stdin, keys), out: stdout, gone: make(chan struct{})}
+		stdin, stdout, detached = x, x, x.gone
+	}
 	proc, err := d.execRun(e, stdin, stdout, stderr)
 	if err != nil {
 		return e.finish(execErrorCode(err), 0), err
 	}
-	code, werr := proc.Wait(context.Background())
-	if werr != nil {
-		code = 255
+	select {
+	case <-proc.Done():
+	case <-detached:
+		d.execEvent(e, "exec_detach")
+		go d.finishExecWhenDone(e, proc)
+		return -1, detachkeys.ErrDetached
 	}
-	return d.execDied(e, e.finish(code, proc.Pid)), nil
+	return d.finishExecWhenDone(e, proc), nil
 }
 
 // ExecStartDetached starts a claimed exec instance and returns once it
@@ -194,14 +220,57 @@ func (d *Daemon) ExecStartDetached(e *Exec) error {
 		e.finish(execErrorCode(err), 0)
 		return err
 	}
-	go func() {
-		code, werr := proc.Wait(context.Background())
-		if werr != nil {
-			code = 255
-		}
-		d.execDied(e, e.finish(code, proc.Pid))
-	}()
+	go d.finishExecWhenDone(e, proc)
 	return nil
+}
+
+// finishExecWhenDone waits for the process, records its exit code and
+// publishes its end.
+func (d *Daemon) finishExecWhenDone(e *Exec, proc *libcontainer.ExecProcess) int {
+	code, werr := proc.Wait(context.Background())
+	if werr != nil {
+		code = 255
+	}
+	return d.execDied(e, e.finish(code, proc.Pid))
+}
+
+// execDetach stands between an exec on a terminal and its client: once
+// the client stops sending keys (it typed its detach sequence, or closed
+// its side), gone is closed and what the terminal prints from then on is
+// thrown away, write errors on the client's closed connection included,
+// so that the process never blocks on a client that left.
+type execDetach struct {
+	in   io.Reader
+	out  io.Writer
+	gone chan struct{}
+	once sync.Once
+}
+
+// Read is the client's stdin.
+func (x *execDetach) Read(p []byte) (int, error) {
+	n, err := x.in.Read(p)
+	if err != nil {
+		x.once.Do(func() { close(x.gone) })
+	}
+	return n, err
+}
+
+// Write is the terminal's output, to the client while it is there.
+func (x *execDetach) Write(p []byte) (int, error) {
+	select {
+	case <-x.gone:
+		return len(p), nil
+	default:
+	}
+	n, err := x.out.Write(p)
+	if err != nil {
+		select {
+		case <-x.gone:
+			return len(p), nil
+		default:
+		}
+	}
+	return n, err
 }
 
 func execErrorCode(err error) int {

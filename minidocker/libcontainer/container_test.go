@@ -254,7 +254,7 @@ func TestTerminal(t *testing.T) {
 	if err := c.start(); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conn, "stty size; [ -t 0 ] && echo is-a-tty\n")
+	fmt.Fprintf(conn, "stty size; [ -t 0 ] && echo is-a-tty; echo T=$(tty) C=$(stat -c %%t:%%T /dev/console)\n")
 	waitFor(t, c, "24 80")
 	if err := c.shim.Resize(30, 100); err != nil {
 		t.Fatal(err)
@@ -265,7 +265,8 @@ func TestTerminal(t *testing.T) {
 	if st.ExitCode != 5 {
 		t.Errorf("exit %d", st.ExitCode)
 	}
-	for _, want := range []string{"24 80\r\n", "is-a-tty\r\n", "30 100\r\n", "42\r\n"} {
+	// the terminal is the container's own /dev/pts/0, bound on /dev/console
+	for _, want := range []string{"24 80\r\n", "is-a-tty\r\n", "T=/dev/pts/0 C=88:0\r\n", "30 100\r\n", "42\r\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal output lacks %q: %q", want, out)
 		}
@@ -274,6 +275,44 @@ func TestTerminal(t *testing.T) {
 	log, _ := os.ReadFile(spec.LogPath)
 	if !strings.Contains(string(log), `{"log":"42\r\n","stream":"stdout","time":"`) {
 		t.Errorf("log: %s", log)
+	}
+}
+
+// Issue 10, finding 5: a client that stops sending stdin (it half-closed
+// its stream, or detached) must not close the container's terminal, even
+// with StdinOnce (docker run -ti sets it): that attachment ends, the shell
+// runs on, and the next attach gets it.
+func TestTerminalOutlivesItsAttacher(t *testing.T) {
+	spec, bundle := newSpec(t, "sh")
+	spec.Process.Terminal, spec.Process.OpenStdin, spec.Process.StdinOnce = true, true, true
+	c := create(t, spec, bundle)
+	first, err := c.shim.Attach(context.Background(), true, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := c.start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(first, "echo one-$((1+1))\n")
+	waitFor(t, c, "one-2")
+	first.(*net.UnixConn).CloseWrite()
+	first.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if out, err := io.ReadAll(first); err != nil { // ends: the shim closed this attachment
+		t.Fatalf("first attachment: %v %q", err, out)
+	}
+	if st, err := c.shim.State(context.Background()); err != nil || !st.Running {
+		t.Fatalf("the shell did not outlive its attacher: %+v %v", st, err)
+	}
+	second, err := c.shim.Attach(context.Background(), true, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	fmt.Fprintf(second, "echo two-$((2+2)); exit 3\n")
+	out, _ := io.ReadAll(second)
+	if st := c.wait(); st.ExitCode != 3 || !strings.Contains(string(out), "two-4") {
+		t.Errorf("second attachment: %+v %q", st, out)
 	}
 }
 

@@ -11,13 +11,15 @@
 //	daemon ── CreateShim ──▶ minidocker shim <bundle>                 (shim_linux.go)
 //	                           │ clone(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWNET]),
 //	                           │ into the cgroup, waits for "go"
-//	                           ▼
-//	                         minidocker init ──execve──▶ CMD = PID 1   (init_linux.go, mounts_linux.go)
+//	                           ▼                    ▲ pty master (-t), SCM_RIGHTS
+//	                         minidocker init ──execve──▶ CMD = PID 1   (init_linux.go, mounts_linux.go,
+//	                                                                    console_linux.go)
 //	daemon ── Exec: a locked thread setns()es into PID 1's namespaces
 //	          and forks the command from there                         (exec_linux.go, execns_linux.go)
 //
 // Start reading at shim_linux.go (create, then run), then init_linux.go and
-// mounts_linux.go for the root file system and pivot_root, execns_linux.go
+// mounts_linux.go for the root file system and pivot_root, console_linux.go
+// for the container's terminal, execns_linux.go
 // for setns, security_linux.go and caps_linux.go for capabilities and
 // seccomp, and jsonlog.go for docker's json-file log.
 //
@@ -67,6 +69,17 @@
 //     Spec.Privileged lifts those, copies the host's devices and leaves
 //     /sys writable; Spec.ReadonlyRootfs remounts / read-only, with
 //     Spec.Tmpfs for writable spots. No AppArmor or device cgroup yet.
+//   - A container's terminal is made as runc makes it (console_linux.go):
+//     init opens the pty in the container's own devpts instance
+//     (newinstance, ptmxmode=0666) once it stands in the new root, binds
+//     the slave on /dev/console, keeps it as stdio and controlling
+//     terminal, and passes the master to the shim over a unix socket
+//     (SCM_RIGHTS, runc's console socket). So `tty` prints /dev/pts/0, a
+//     name that exists inside; an exec -t gets /dev/pts/1… of the same
+//     devpts (openContainerPty). The shim resizes it (TIOCSWINSZ on the
+//     master) and never closes it because a client stopped sending stdin:
+//     with a terminal that only ends the attachment (detaching, as
+//     docker); without one, StdinOnce closes the container's stdin.
 //   - A host that runs from its initramfs (the cgroup-v2 test VM) cannot
 //     pivot_root away from it; init then moves the new root over / and
 //     chroots (docker's DOCKER_RAMDISK).

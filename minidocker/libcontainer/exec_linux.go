@@ -34,7 +34,6 @@ type ExecProcess struct {
 	proc    *os.Process
 	console *os.File
 	copies  sync.WaitGroup
-	stdinW  *os.File
 	done    chan struct{}
 	code    int
 	err     error
@@ -55,63 +54,94 @@ func Exec(ctx context.Context, initPid int, p Process, stdio ExecIO) (*ExecProce
 		return nil, fmt.Errorf("runtime: container process %d is not running: %w", initPid, err)
 	}
 	e := &ExecProcess{done: make(chan struct{})}
-	var child []*os.File // the process's ends, closed here once it runs
-	defer func() {
-		for _, f := range child {
+	ends, err := e.openStdio(initPid, &p, stdio.Stdin != nil)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := startInContainer(initPid, &p, ends.child)
+	ends.closeChild() // the process has its own copies
+	if err != nil {
+		ends.closeOurs()
+		return nil, err
+	}
+	e.proc, e.Pid = proc, proc.Pid
+	e.copyStdio(ends, stdio)
+	go e.reap()
+	return e, nil
+}
+
+// execStdio holds both ends of an exec'd process's stdio: the child's
+// (stdin, stdout, stderr, in that order) and ours.
+type execStdio struct {
+	child      []*os.File
+	stdinW     *os.File // the stdin pipe's end we write
+	outR, errR *os.File // nil errR: a terminal merges the two
+}
+
+func (x *execStdio) closeChild() {
+	for _, f := range x.child {
+		f.Close()
+	}
+	x.child = nil
+}
+
+func (x *execStdio) closeOurs() {
+	for _, f := range []*os.File{x.stdinW, x.outR, x.errR} {
+		if f != nil {
 			f.Close()
 		}
+	}
+}
+
+// openStdio makes the process's stdio: a pty of the container's own
+// devpts (Terminal: e.console is the master), or pipes, with /dev/null
+// as stdin when the caller sends none.
+func (e *ExecProcess) openStdio(initPid int, p *Process, withStdin bool) (x *execStdio, err error) {
+	x = &execStdio{}
+	defer func() {
+		if err != nil {
+			x.closeChild()
+			x.closeOurs()
+		}
 	}()
-	var outR, errR *os.File
 	if p.Terminal {
 		master, slave, err := openContainerPty(initPid)
 		if err != nil {
-			return nil, err
+			return x, err
 		}
 		if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 {
 			pty.Setsize(master, &pty.Winsize{Rows: p.ConsoleHeight, Cols: p.ConsoleWidth})
 		}
-		e.console, outR = master, master
-		child = []*os.File{slave, slave, slave}
-	} else {
-		var in *os.File
-		if stdio.Stdin != nil {
-			r, w, err := os.Pipe()
-			if err != nil {
-				return nil, err
-			}
-			in, e.stdinW = r, w
-		} else {
-			null, err := os.Open(os.DevNull)
-			if err != nil {
-				return nil, err
-			}
-			in = null
-		}
-		child = append(child, in)
-		r, w, err := os.Pipe()
-		if err != nil {
-			return nil, err
-		}
-		outR, child = r, append(child, w)
-		r, w, err = os.Pipe()
-		if err != nil {
-			outR.Close()
-			return nil, err
-		}
-		errR, child = r, append(child, w)
+		e.console, x.outR = master, master
+		x.child = []*os.File{slave, slave, slave}
+		return x, nil
 	}
-	proc, err := startInContainer(initPid, &p, child)
+	var in *os.File
+	if withStdin {
+		if in, x.stdinW, err = os.Pipe(); err != nil {
+			return x, err
+		}
+	} else if in, err = os.Open(os.DevNull); err != nil {
+		return x, err
+	}
+	x.child = append(x.child, in)
+	r, w, err := os.Pipe()
 	if err != nil {
-		for _, f := range []*os.File{outR, errR, e.stdinW} {
-			if f != nil {
-				f.Close()
-			}
-		}
-		return nil, err
+		return x, err
 	}
-	e.proc = proc
-	e.Pid = proc.Pid
+	x.outR, x.child = r, append(x.child, w)
+	if r, w, err = os.Pipe(); err != nil {
+		return x, err
+	}
+	x.errR, x.child = r, append(x.child, w)
+	return x, nil
+}
 
+// copyStdio copies the process's output to the caller's writers and the
+// caller's stdin to it. At the end of stdin a pipe is closed (the process
+// reads EOF, as docker's exec does); a terminal stays open: a client
+// that stops typing, or detaches, leaves the process running.
+func (e *ExecProcess) copyStdio(x *execStdio, stdio ExecIO) {
 	copyOut := func(r *os.File, w io.Writer) {
 		defer e.copies.Done()
 		if w == nil {
@@ -121,39 +151,37 @@ func Exec(ctx context.Context, initPid int, p Process, stdio ExecIO) (*ExecProce
 		r.Close()
 	}
 	e.copies.Add(1)
-	go copyOut(outR, stdio.Stdout)
-	if errR != nil {
+	go copyOut(x.outR, stdio.Stdout)
+	if x.errR != nil {
 		e.copies.Add(1)
-		go copyOut(errR, stdio.Stderr)
+		go copyOut(x.errR, stdio.Stderr)
 	}
-	if stdio.Stdin != nil {
-		in := e.stdinW
-		if e.console != nil {
-			in = e.console
-		}
-		go func() {
-			io.Copy(in, stdio.Stdin)
-			if e.console != nil {
-				e.console.Write([]byte{4})
-			} else {
-				e.stdinW.Close()
-			}
-		}()
+	if stdio.Stdin == nil {
+		return
 	}
 	go func() {
-		ps, err := proc.Wait()
-		e.copies.Wait()
 		if e.console != nil {
-			e.console.Close()
+			io.Copy(e.console, stdio.Stdin)
+			return
 		}
-		if err != nil {
-			e.err = err
-		} else {
-			e.code = exitCodeOf(ps)
-		}
-		close(e.done)
+		io.Copy(x.stdinW, stdio.Stdin)
+		x.stdinW.Close()
 	}()
-	return e, nil
+}
+
+// reap waits for the process and its output, and records the exit code.
+func (e *ExecProcess) reap() {
+	ps, err := e.proc.Wait()
+	e.copies.Wait()
+	if e.console != nil {
+		e.console.Close()
+	}
+	if err != nil {
+		e.err = err
+	} else {
+		e.code = exitCodeOf(ps)
+	}
+	close(e.done)
 }
 
 func exitCodeOf(ps *os.ProcessState) int {

@@ -4,7 +4,8 @@ package libcontainer
 // "init") in new mount, PID, UTS, IPC (and network) namespaces, already in
 // the container's cgroup. It blocks on the sync socket (fd 3) until the shim
 // sends the spec ("go"), then builds the container's root, pivots into it,
-// and execve's the CMD, which so becomes PID 1. The sync socket is
+// opens its terminal there and sends the master to the shim (fd 4, with a
+// Terminal: console_linux.go), and execve's the CMD, which so becomes PID 1. The sync socket is
 // close-on-exec: the shim reading EOF means the exec worked; a failure is
 // sent back as a JSON StartError.
 
@@ -33,6 +34,7 @@ func runInit() {
 	runtime.LockOSThread()
 	trace("init: main")
 	syscall.CloseOnExec(initSyncFd)
+	syscall.CloseOnExec(initConsoleFd) // there with a Terminal only: harmless otherwise
 	sync := os.NewFile(initSyncFd, "sync")
 	var cfg initConfig
 	if err := json.NewDecoder(sync).Decode(&cfg); err != nil {
@@ -63,6 +65,11 @@ func initContainer(s *Spec) *StartError {
 		return startErr("%v", err)
 	}
 	trace("init: rootfs ready")
+	if p.Terminal {
+		if err := setupConsole(p); err != nil {
+			return startErr("%v", err)
+		}
+	}
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return startErr("sethostname: %v", err)

@@ -246,10 +246,8 @@ func setupDev(root *os.Root, privileged bool) error {
 	if err := mountIn(devRoot, "pts", "devpts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", false); err != nil {
 		return err
 	}
-	// a terminal's slave is the container's console
-	if target, err := os.Readlink("/proc/self/fd/0"); err == nil && strings.HasPrefix(target, "/dev/pts/") {
-		bindIn(devRoot, target, "console", false, true)
-	}
+	// /dev/console comes with the terminal, once init has opened it in
+	// this devpts (setupConsole)
 	return nil
 }
 

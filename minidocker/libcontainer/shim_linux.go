@@ -69,15 +69,20 @@ type shim struct {
 	cg     *cgroups.Cgroup
 	log    *LogWriter
 
-	ln       net.Listener
-	cmd      *exec.Cmd
-	pid      int
-	syncSock *os.File
+	ln          net.Listener
+	cmd         *exec.Cmd
+	pid         int
+	syncSock    *os.File
+	consoleSock *os.File // init sends the pty master on it (Terminal)
 
-	console *os.File // pty master (Terminal)
-	stdinW  *os.File // stdin pipe's write end (OpenStdin, no Terminal)
-	outR    *os.File
-	errR    *os.File
+	// console is the pty master (Terminal): set, under mu, once init has
+	// sent it; consoleReady is closed then, or when it will never come.
+	console      *os.File
+	consoleReady chan struct{}
+	stdinW       *os.File // stdin pipe's write end (OpenStdin, no Terminal)
+	outR         *os.File
+	errR         *os.File
+	copiers      sync.WaitGroup // output being copied to the log and attachers
 
 	handlers    sync.WaitGroup // requests being answered
 	mu          sync.Mutex
@@ -101,7 +106,7 @@ func runShim(bundle string) {
 	debug.SetGCPercent(20)
 	report := os.NewFile(shimReportFd, "report")
 	syscall.CloseOnExec(shimReportFd)
-	s := &shim{bundle: bundle, attachers: map[*attacher]struct{}{}, exited: make(chan struct{})}
+	s := &shim{bundle: bundle, attachers: map[*attacher]struct{}{}, exited: make(chan struct{}), consoleReady: make(chan struct{})}
 	if err := s.create(); err != nil {
 		json.NewEncoder(report).Encode(shimResponse{Error: err.Error(), Code: 125})
 		s.cleanupFailedCreate()
@@ -125,6 +130,9 @@ func (s *shim) cleanupFailedCreate() {
 	os.Remove(socketPath(s.bundle))
 }
 
+// create makes the container up to init waiting for "go": the host side
+// (directories, cgroup, log), init's stdio, then init itself in its new
+// namespaces and cgroup, and the socket the daemon talks to.
 func (s *shim) create() error {
 	spec, err := ReadSpec(s.bundle)
 	if err != nil {
@@ -132,6 +140,29 @@ func (s *shim) create() error {
 	}
 	s.spec = spec
 	trace("shim: spec read")
+	if err := s.prepareHost(); err != nil {
+		return err
+	}
+	stdio, err := s.openStdio()
+	if err != nil {
+		return err
+	}
+	defer stdio.close()
+	if err := s.startInit(stdio); err != nil {
+		return err
+	}
+	if s.ln, err = listenUnix(socketPath(s.bundle)); err != nil {
+		return fmt.Errorf("listen on the shim socket: %w", err)
+	}
+	writeFileAtomic(bundleFile(s.bundle, InitPidFile), []byte(strconv.Itoa(s.pid)), 0o644)
+	writeFileAtomic(bundleFile(s.bundle, ShimPidFile), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	return nil
+}
+
+// prepareHost makes what the container needs on the host before init:
+// the overlay's directories, the cgroup with its limits, the log file.
+func (s *shim) prepareHost() error {
+	spec := s.spec
 	for _, d := range []string{spec.Rootfs.MergedDir, spec.Rootfs.UpperDir, spec.Rootfs.WorkDir} {
 		if d != "" {
 			if err := os.MkdirAll(d, 0o755); err != nil {
@@ -151,74 +182,119 @@ func (s *shim) create() error {
 	}
 	trace("shim: cgroup made")
 	if spec.LogPath != "" {
+		var err error
 		if s.log, err = OpenRotatingLogWriter(spec.LogPath, spec.LogRotation); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	// stdio
-	var stdin, stdout, stderr *os.File
-	p := &spec.Process
-	if p.Terminal {
-		master, slave, err := pty.Open()
-		if err != nil {
-			return fmt.Errorf("open pty: %w", err)
-		}
-		if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 {
-			pty.Setsize(master, &pty.Winsize{Rows: p.ConsoleHeight, Cols: p.ConsoleWidth})
-		}
-		s.console = master
-		stdin, stdout, stderr = slave, slave, slave
-		defer slave.Close()
-	} else {
-		if p.OpenStdin {
-			r, w, err := os.Pipe()
-			if err != nil {
-				return err
-			}
-			s.stdinW, stdin = w, r
-		} else {
-			stdin, err = os.Open(os.DevNull)
-			if err != nil {
-				return err
-			}
-		}
-		defer stdin.Close()
-		if s.outR, stdout, err = os.Pipe(); err != nil {
-			return err
-		}
-		defer stdout.Close()
-		if s.errR, stderr, err = os.Pipe(); err != nil {
-			return err
-		}
-		defer stderr.Close()
+// initStdio is what init starts with: its stdin, stdout and stderr, and
+// the child's ends of the sync and console sockets. The shim closes its
+// copies once init runs.
+type initStdio struct {
+	stdin, stdout, stderr *os.File
+	sync, console         *os.File
+	closers               []*os.File
+}
+
+func (st *initStdio) close() {
+	for _, f := range st.closers {
+		f.Close()
 	}
+}
 
+// keep records f as one of the child's ends, to close after the start.
+func (st *initStdio) keep(f *os.File) *os.File {
+	st.closers = append(st.closers, f)
+	return f
+}
+
+// openStdio makes init's stdio and the sockets. With a Terminal, init
+// opens the pty itself, inside the container (console_linux.go), and
+// sends the master back on the console socket; until then its stdin is
+// /dev/null and its output goes to the shim's log. Otherwise stdin is a
+// pipe (OpenStdin) or /dev/null, and stdout and stderr are pipes the shim
+// reads.
+func (s *shim) openStdio() (st *initStdio, err error) {
+	st = &initStdio{}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	p := &s.spec.Process
+	if s.syncSock, st.sync, err = socketPair("sync"); err != nil {
+		return st, err
+	}
+	st.keep(st.sync)
+	if p.Terminal {
+		if s.consoleSock, st.console, err = socketPair("console"); err != nil {
+			return st, err
+		}
+		st.keep(st.console)
+		if st.stdin, err = os.Open(os.DevNull); err != nil {
+			return st, err
+		}
+		st.keep(st.stdin)
+		st.stdout, st.stderr = os.Stderr, os.Stderr
+		return st, nil
+	}
+	if p.OpenStdin {
+		var r *os.File
+		if r, s.stdinW, err = os.Pipe(); err != nil {
+			return st, err
+		}
+		st.stdin = st.keep(r)
+	} else if st.stdin, err = os.Open(os.DevNull); err != nil {
+		return st, err
+	} else {
+		st.keep(st.stdin)
+	}
+	var w *os.File
+	if s.outR, w, err = os.Pipe(); err != nil {
+		return st, err
+	}
+	st.stdout = st.keep(w)
+	if s.errR, w, err = os.Pipe(); err != nil {
+		return st, err
+	}
+	st.stderr = st.keep(w)
+	return st, nil
+}
+
+// socketPair is a connected pair of unix stream sockets: the shim's end,
+// and the child's (fd 3, 4… of init).
+func socketPair(name string) (mine, child *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	s.syncSock = os.NewFile(uintptr(fds[0]), "sync")
-	childSync := os.NewFile(uintptr(fds[1]), "sync-child")
-	defer childSync.Close()
+	return os.NewFile(uintptr(fds[0]), name), os.NewFile(uintptr(fds[1]), name+"-child"), nil
+}
 
+// startInit starts "minidocker init" in the container's new namespaces,
+// its own session, and its cgroup: born there with clone3's
+// CLONE_INTO_CGROUP on cgroup v2, moved there before "go" on v1.
+func (s *shim) startInit(stdio *initStdio) error {
+	extra := []*os.File{stdio.sync} // fd 3
+	if stdio.console != nil {
+		extra = append(extra, stdio.console) // fd 4
+	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        []string{os.Args[0], roleInit},
 		Env:         []string{"GOMAXPROCS=1", "GOGC=off", roleEnv + "=" + roleInit, "_MINIDOCKER_TRACE=" + os.Getenv("_MINIDOCKER_TRACE")},
-		Stdin:       stdin,
-		Stdout:      stdout,
-		Stderr:      stderr,
-		ExtraFiles:  []*os.File{childSync},
+		Stdin:       stdio.stdin,
+		Stdout:      stdio.stdout,
+		Stderr:      stdio.stderr,
+		ExtraFiles:  extra,
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
-	cmd.SysProcAttr.Cloneflags, err = namespaceFlags(spec.Network)
-	if err != nil {
+	var err error
+	if cmd.SysProcAttr.Cloneflags, err = namespaceFlags(s.spec.Network); err != nil {
 		return err
-	}
-	if p.Terminal {
-		cmd.SysProcAttr.Setctty = true
-		cmd.SysProcAttr.Ctty = 0
 	}
 	if s.cg != nil {
 		if fd, ok := s.cg.DirFD(); ok {
@@ -227,8 +303,8 @@ func (s *shim) create() error {
 			cmd.SysProcAttr.CgroupFD = fd
 		}
 	}
-	if spec.Network.Mode == "join" {
-		err = startInNetns(cmd, spec.Network.NetnsPath)
+	if s.spec.Network.Mode == "join" {
+		err = startInNetns(cmd, s.spec.Network.NetnsPath)
 	} else {
 		err = cmd.Start()
 	}
@@ -243,17 +319,9 @@ func (s *shim) create() error {
 			return fmt.Errorf("join cgroup: %w", err)
 		}
 	}
-	if s.ln, err = listenUnix(socketPath(s.bundle)); err != nil {
-		return fmt.Errorf("listen on the shim socket: %w", err)
-	}
-	writeFileAtomic(bundleFile(s.bundle, InitPidFile), []byte(strconv.Itoa(s.pid)), 0o644)
-	writeFileAtomic(bundleFile(s.bundle, ShimPidFile), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	return nil
 }
 
-// startInNetns starts cmd from a thread that has joined the network
-// namespace at path: the child inherits the thread's namespaces. The thread
-// is never unlocked, so Go throws it away instead of reusing it.
 // namespaceFlags are the clone(2) flags of a container's init: a mount, PID,
 // UTS and IPC namespace of its own always; a network namespace of its own
 // in mode none (a "join" enters an existing one later, with setns, and
@@ -276,6 +344,9 @@ func namespaceFlags(n Network) (uintptr, error) {
 	// exercise:end 04-pivot-root
 }
 
+// startInNetns starts cmd from a thread that has joined the network
+// namespace at path: the child inherits the thread's namespaces. The thread
+// is never unlocked, so Go throws it away instead of reusing it.
 func startInNetns(cmd *exec.Cmd, path string) error {
 	var err error
 	OnThrowawayThread(func() {
@@ -302,34 +373,24 @@ func (s *shim) run() {
 		st, _ := s.cmd.Process.Wait()
 		waitc <- st
 	}()
-	var copiers sync.WaitGroup
-	s.startOutput(&copiers)
+	if s.consoleSock == nil {
+		s.startOutput(s.outR, "stdout", 1)
+		s.startOutput(s.errR, "stderr", 2)
+	}
 	ps := <-waitc
 	trace("shim: init exited")
 	s.mu.Lock() // not while start is still reading init's answer
 	s.syncSock.Close()
+	if s.consoleSock != nil {
+		s.consoleSock.Close()
+		if s.console == nil { // init never sent it
+			close(s.consoleReady)
+		}
+	}
 	s.mu.Unlock()
-	copiers.Wait()
+	s.copiers.Wait()
 
-	st := ExitStatus{FinishedAt: time.Now().UTC()}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
-		switch {
-		case ws.Exited():
-			st.ExitCode = ws.ExitStatus()
-		case ws.Signaled():
-			st.ExitCode = 128 + int(ws.Signal())
-		}
-	}
-	s.mu.Lock()
-	if r := s.startResult; r != nil && r.Error != "" {
-		st.ExitCode, st.Error = r.Code, r.Error
-	}
-	s.mu.Unlock()
-	if s.cg != nil {
-		if oom, err := s.cg.OOMKilled(); err == nil && oom {
-			st.OOMKilled = true
-		}
-	}
+	st := s.exitStatus(ps)
 	if s.log != nil {
 		s.log.Close()
 	}
@@ -365,10 +426,39 @@ func (s *shim) run() {
 	trace("shim: done")
 }
 
-// startOutput copies the container's output to the log and the attachers.
-func (s *shim) startOutput(wg *sync.WaitGroup) {
-	copyOut := func(r *os.File, stream string, streamByte byte) {
-		defer wg.Done()
+// exitStatus is what PID 1's end means for docker: its exit code (a
+// signal n is 128+n), or the start error's code, and whether the kernel's
+// OOM killer ended it.
+func (s *shim) exitStatus(ps *os.ProcessState) ExitStatus {
+	st := ExitStatus{FinishedAt: time.Now().UTC()}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+		switch {
+		case ws.Exited():
+			st.ExitCode = ws.ExitStatus()
+		case ws.Signaled():
+			st.ExitCode = 128 + int(ws.Signal())
+		}
+	}
+	s.mu.Lock()
+	if r := s.startResult; r != nil && r.Error != "" {
+		st.ExitCode, st.Error = r.Code, r.Error
+	}
+	s.mu.Unlock()
+	if s.cg != nil {
+		if oom, err := s.cg.OOMKilled(); err == nil && oom {
+			st.OOMKilled = true
+		}
+	}
+	return st
+}
+
+// startOutput copies one output of the container (a pipe, or the pty
+// master) to the log and the attachers until it ends: EOF, or EIO on a
+// pty whose slave is gone.
+func (s *shim) startOutput(r *os.File, stream string, streamByte byte) {
+	s.copiers.Add(1)
+	go func() {
+		defer s.copiers.Done()
 		ls := &logStream{w: s.log, stream: stream}
 		buf := make([]byte, 32*1024)
 		for {
@@ -379,7 +469,7 @@ func (s *shim) startOutput(wg *sync.WaitGroup) {
 				}
 				s.broadcast(streamByte, buf[:n])
 			}
-			if err != nil { // EOF, or EIO on a pty whose slave is gone
+			if err != nil {
 				break
 			}
 		}
@@ -387,15 +477,7 @@ func (s *shim) startOutput(wg *sync.WaitGroup) {
 			ls.Flush()
 		}
 		r.Close()
-	}
-	if s.console != nil {
-		wg.Add(1)
-		go copyOut(s.console, "stdout", 1)
-		return
-	}
-	wg.Add(2)
-	go copyOut(s.outR, "stdout", 1)
-	go copyOut(s.errR, "stderr", 2)
+	}()
 }
 
 func (s *shim) broadcast(stream byte, data []byte) {
@@ -412,7 +494,7 @@ func (s *shim) broadcast(stream byte, data []byte) {
 		// output would block): after attachWriteTimeout it is dropped
 		a.conn.SetWriteDeadline(time.Now().Add(attachWriteTimeout))
 		var err error
-		if s.console != nil {
+		if s.spec.Process.Terminal {
 			_, err = a.conn.Write(data)
 		} else {
 			var hdr [8]byte
@@ -497,11 +579,9 @@ func (s *shim) handle(c net.Conn) {
 			}
 		}
 	case "resize":
-		if s.console != nil {
-			if err := pty.Setsize(s.console, &pty.Winsize{Rows: req.Height, Cols: req.Width}); err != nil {
-				writeResp(c, shimResponse{Error: err.Error()})
-				break
-			}
+		if err := s.resize(req.Height, req.Width); err != nil {
+			writeResp(c, shimResponse{Error: err.Error()})
+			break
 		}
 		writeResp(c, shimResponse{})
 	default:
@@ -515,7 +595,23 @@ func writeResp(c net.Conn, r shimResponse) {
 	c.Write(append(b, '\n'))
 }
 
-// start sends init its "go" and reports whether the exec worked.
+// resize sets the terminal's size (TIOCSWINSZ on the master: the kernel
+// sends SIGWINCH to the terminal's foreground processes). Before init has
+// sent the master, the size is kept for it; without a Terminal it is a
+// no-op.
+func (s *shim) resize(h, w uint16) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.console == nil {
+		s.spec.Process.ConsoleHeight, s.spec.Process.ConsoleWidth = h, w
+		return nil
+	}
+	return pty.Setsize(s.console, &pty.Winsize{Rows: h, Cols: w})
+}
+
+// start sends init its "go" and reports whether the exec worked. With a
+// Terminal, init sends the pty master first (console_linux.go); the shim
+// copies its output from then on.
 func (s *shim) start() shimResponse {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -533,6 +629,9 @@ func (s *shim) start() shimResponse {
 		res.Error, res.Code = "start container: "+err.Error(), 125
 		return *res
 	}
+	if s.consoleSock != nil {
+		s.receiveConsole()
+	}
 	b, err := io.ReadAll(s.syncSock)
 	if err != nil && len(b) == 0 {
 		res.Error, res.Code = "start container: "+err.Error(), 125
@@ -549,6 +648,25 @@ func (s *shim) start() shimResponse {
 	return *res
 }
 
+// receiveConsole takes the pty master init sends and starts copying the
+// terminal's output. When init fails before, nothing comes: its error is
+// on the sync socket. Called with mu held.
+func (s *shim) receiveConsole() {
+	master, err := recvFd(s.consoleSock, "pty-master")
+	if err != nil {
+		return
+	}
+	p := &s.spec.Process
+	if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 { // a resize that came before
+		pty.Setsize(master, &pty.Winsize{Rows: p.ConsoleHeight, Cols: p.ConsoleWidth})
+	}
+	s.console = master
+	close(s.consoleReady)
+	s.startOutput(master, "stdout", 1)
+}
+
+// attach adds an attacher: it gets the output from now on and, with
+// Stdin, sends the container's stdin.
 func (s *shim) attach(c net.Conn, r *bufio.Reader, req shimRequest) {
 	a := &attacher{conn: c, stdout: req.Stdout, stderr: req.Stderr}
 	s.mu.Lock()
@@ -561,33 +679,43 @@ func (s *shim) attach(c net.Conn, r *bufio.Reader, req shimRequest) {
 	s.attachers[a] = struct{}{}
 	s.mu.Unlock()
 	writeResp(c, shimResponse{})
-	if !req.Stdin {
-		return
+	if req.Stdin && (s.spec.Process.Terminal || s.stdinW != nil) {
+		go s.copyStdin(a, r)
 	}
-	var in *os.File
-	if s.console != nil {
-		in = s.console
-	} else if s.stdinW != nil {
-		in = s.stdinW
-	}
-	if in == nil {
-		return
-	}
-	go func() {
-		io.Copy(in, r)
-		if !s.spec.Process.StdinOnce {
-			return
+}
+
+// copyStdin copies an attacher's stdin to the container until the
+// attacher stops sending (it half-closed its stream, detached, or left).
+// Then, as in docker: without a terminal and with StdinOnce, the
+// container's stdin is closed (cat sees its EOF); in every other case it
+// stays open and only this attachment ends. A terminal in particular is
+// never closed by a client going away: the shell in it runs on, and
+// `attach` gets it back.
+func (s *shim) copyStdin(a *attacher, r io.Reader) {
+	in := s.stdinW
+	if s.spec.Process.Terminal {
+		select {
+		case <-s.consoleReady: // after the start
+		case <-s.exited:
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.stdinClosed {
-			return
+		in = s.console
+		s.mu.Unlock()
+	}
+	if in != nil {
+		io.Copy(in, r)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.spec.Process.Terminal || !s.spec.Process.StdinOnce {
+		if _, ok := s.attachers[a]; ok {
+			delete(s.attachers, a)
+			a.conn.Close()
 		}
+		return
+	}
+	if !s.stdinClosed {
 		s.stdinClosed = true
-		if s.console != nil {
-			s.console.Write([]byte{4}) // ^D: end of input for the terminal
-		} else {
-			s.stdinW.Close()
-		}
-	}()
+		s.stdinW.Close()
+	}
 }
