@@ -41,10 +41,42 @@ type BuildCmd struct {
 	Path      string   `arg:"" name:"path" help:"Build context: a directory, or - to read a tar or a Dockerfile from stdin."`
 }
 
+// Run sends the context to the daemon and shows the build as it runs:
+// read the context, spool it (and say its size), send it with the
+// options, then show the daemon's output.
 func (c *BuildCmd) Run(g *Globals) error {
+	spool, err := c.spoolContext(g)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(spool.file.Name())
+	defer spool.file.Close()
+	cli, err := g.Client()
+	if err != nil {
+		return err
+	}
+	res, err := cli.ImageBuild(g.ctx, spool.file, c.options(spool.dockerfile))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	return c.showBuild(g, res.Body)
+}
+
+// spooledContext is the build context, written out to a temporary file.
+type spooledContext struct {
+	file       *os.File
+	dockerfile string // the Dockerfile's path inside the context
+}
+
+// spoolContext reads the context (a directory, or stdin for -) into a
+// temporary file. Spooling first means the size line comes before the
+// daemon's output, and a context that cannot be read fails here, before
+// the daemon sees anything.
+func (c *BuildCmd) spoolContext(g *Globals) (*spooledContext, error) {
 	var (
 		body       io.ReadCloser
-		dockerfile = c.File
+		dockerfile string
 		err        error
 	)
 	if c.Path == "-" {
@@ -53,38 +85,42 @@ func (c *BuildCmd) Run(g *Globals) error {
 		body, dockerfile, err = build.PrepareContext(c.Path, c.File)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer body.Close()
-
-	// The context is spooled to a file first: the size line comes before
-	// the daemon's output, and a context that cannot be read fails here.
-	spool, err := os.CreateTemp("", "minidocker-context-*.tar")
+	f, err := os.CreateTemp("", "minidocker-context-*.tar")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	n, err := io.Copy(spool, body)
+	n, err := io.Copy(f, body)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	} else {
+		err = fmt.Errorf("unable to prepare context: %v", err)
+	}
 	if err != nil {
-		return fmt.Errorf("unable to prepare context: %v", err)
-	}
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return err
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
 	}
 	if !c.Quiet {
 		fmt.Fprintf(g.stdout, "%s\r\r\n", build.SendingContextLine(n))
 	}
+	return &spooledContext{file: f, dockerfile: dockerfile}, nil
+}
 
+// options turns the flags into the build request. A --build-arg without
+// a value takes the client's environment variable, as in docker (nil
+// when it is unset).
+func (c *BuildCmd) options(dockerfile string) client.ImageBuildOptions {
 	opts := client.ImageBuildOptions{
 		Tags: c.Tags, Dockerfile: dockerfile, NoCache: c.NoCache, Target: c.Target,
 		SuppressOutput: c.Quiet, PullParent: c.Pull, NetworkMode: c.Network, Remove: c.Rm,
-		BuildArgs: map[string]*string{}, Labels: map[string]string{},
+		BuildArgs: map[string]*string{}, Labels: keyValueMap(c.Labels),
 	}
 	for _, kv := range c.BuildArgs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			// docker: a bare name takes its value from the environment
 			if ev, found := os.LookupEnv(k); found {
 				opts.BuildArgs[k] = &ev
 			} else {
@@ -94,20 +130,12 @@ func (c *BuildCmd) Run(g *Globals) error {
 		}
 		opts.BuildArgs[k] = &v
 	}
-	for _, kv := range c.Labels {
-		k, v, _ := strings.Cut(kv, "=")
-		opts.Labels[k] = v
-	}
-	cli, err := g.Client()
-	if err != nil {
-		return err
-	}
-	res, err := cli.ImageBuild(g.ctx, spool, opts)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
+	return opts
+}
 
+// showBuild renders the daemon's JSON stream (only the image ID with -q,
+// unless the build fails) and turns a failed step into its exit code.
+func (c *BuildCmd) showBuild(g *Globals, stream io.Reader) error {
 	var imageID string
 	aux := func(m jsonstream.Message) {
 		var r struct{ ID string }
@@ -121,17 +149,13 @@ func (c *BuildCmd) Run(g *Globals) error {
 		out = &quietBuf
 	}
 	fd, isTerm := terminalFd(out)
-	if err := jsonmessage.DisplayJSONMessagesStream(res.Body, out, fd, isTerm, aux); err != nil {
+	if err := jsonmessage.DisplayJSONMessagesStream(stream, out, fd, isTerm, aux); err != nil {
 		if c.Quiet {
 			g.stderr.Write(quietBuf.Bytes())
 		}
 		var je *jsonstream.Error
 		if errors.As(err, &je) {
-			code := je.Code
-			if code == 0 {
-				code = 1
-			}
-			return StatusError{Status: je.Message, Code: code}
+			return StatusError{Status: je.Message, Code: max(je.Code, 1)}
 		}
 		return err
 	}

@@ -75,12 +75,43 @@ type ContainerFlags struct {
 	Cmd   []string `arg:"" optional:"" passthrough:"" help:"Command and its arguments."`
 }
 
-// config turns the flags into the create request.
+// config turns the flags into the create request: the container's own
+// settings, its host settings, then each group of flags in turn.
 func (f *ContainerFlags) config(attach bool) (*container.Config, *container.HostConfig, error) {
+	cfg, err := f.containerConfig(attach)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := &container.HostConfig{
+		AutoRemove: f.Rm, NetworkMode: container.NetworkMode(f.Network),
+		PublishAllPorts: f.PublishAll,
+	}
+	if err := f.resources(hc); err != nil {
+		return nil, nil, err
+	}
+	for _, apply := range []func() error{
+		func() error { return f.SecurityFlags.apply(hc) },
+		func() error { return volumeFlags(f.Volume, cfg, hc) },
+		func() error { return f.MountFlags.apply(hc) },
+		func() error { return f.NameFlags.apply(hc) },
+		func() error { return f.RunOptionFlags.apply(cfg, hc) },
+		func() error { return f.HealthFlags.apply(cfg) },
+		func() error { return f.publish(cfg, hc) },
+	} {
+		if err := apply(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cfg, hc, nil
+}
+
+// containerConfig is the Config part: image, command, environment (the
+// --env-file files first, then -e), labels, and what run attaches to.
+func (f *ContainerFlags) containerConfig(attach bool) (*container.Config, error) {
 	cfg := &container.Config{
 		Image: f.Image, Cmd: f.Cmd, Hostname: f.Hostname, WorkingDir: f.Workdir, User: f.User,
 		Tty: f.TTY, OpenStdin: f.Interactive, StopSignal: f.StopSignal, StopTimeout: f.StopTimeout,
-		Labels: map[string]string{},
+		Labels: keyValueMap(f.Label),
 	}
 	if attach {
 		cfg.AttachStdout, cfg.AttachStderr = true, true
@@ -94,7 +125,7 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 	for _, file := range f.EnvFile {
 		env, err := readEnvFile(file)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		cfg.Env = append(cfg.Env, env...)
 	}
@@ -103,65 +134,49 @@ func (f *ContainerFlags) config(attach bool) (*container.Config, *container.Host
 			cfg.Env = append(cfg.Env, kv)
 		}
 	}
-	for _, l := range f.Label {
-		k, v, _ := strings.Cut(l, "=")
-		cfg.Labels[k] = v
-	}
-	hc := &container.HostConfig{
-		AutoRemove: f.Rm, NetworkMode: container.NetworkMode(f.Network),
-		PublishAllPorts: f.PublishAll,
-	}
+	return cfg, nil
+}
+
+// resources reads the limits (-m, --memory-swap, --cpus, --pids-limit) and the restart
+// policy, with docker's sizes and words.
+func (f *ContainerFlags) resources(hc *container.HostConfig) error {
 	var err error
 	if f.Memory != "" {
 		if hc.Memory, err = units.RAMInBytes(f.Memory); err != nil {
-			return nil, nil, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %v", f.Memory, err)
+			return fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %v", f.Memory, err)
 		}
 	}
 	if f.MemorySwap != "" {
 		if f.MemorySwap == "-1" {
 			hc.MemorySwap = -1
 		} else if hc.MemorySwap, err = units.RAMInBytes(f.MemorySwap); err != nil {
-			return nil, nil, fmt.Errorf("invalid argument %q for \"--memory-swap\" flag: %v", f.MemorySwap, err)
+			return fmt.Errorf("invalid argument %q for \"--memory-swap\" flag: %v", f.MemorySwap, err)
 		}
 	}
 	if f.CPUs != 0 {
 		hc.NanoCPUs = int64(f.CPUs * 1e9)
 	}
 	hc.PidsLimit = f.PidsLimit
-	if hc.RestartPolicy, err = parseRestart(f.Restart); err != nil {
-		return nil, nil, err
+	hc.RestartPolicy, err = parseRestart(f.Restart)
+	return err
+}
+
+// publish is -p, parsed here, once: the daemon gets the typed PortMap,
+// and every published port is exposed.
+func (f *ContainerFlags) publish(cfg *container.Config, hc *container.HostConfig) error {
+	if len(f.Publish) == 0 {
+		return nil
 	}
-	if err := f.SecurityFlags.apply(hc); err != nil {
-		return nil, nil, err
+	bs, err := mdnetwork.ParsePorts(f.Publish)
+	if err != nil {
+		return fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: %v", strings.Join(f.Publish, ","), err)
 	}
-	if err := volumeFlags(f.Volume, cfg, hc); err != nil {
-		return nil, nil, err
+	hc.PortBindings = mdnetwork.PublishMap(bs)
+	cfg.ExposedPorts = network.PortSet{}
+	for port := range hc.PortBindings {
+		cfg.ExposedPorts[port] = struct{}{}
 	}
-	if err := f.MountFlags.apply(hc); err != nil {
-		return nil, nil, err
-	}
-	if err := f.NameFlags.apply(hc); err != nil {
-		return nil, nil, err
-	}
-	if err := f.RunOptionFlags.apply(cfg, hc); err != nil {
-		return nil, nil, err
-	}
-	if err := f.HealthFlags.apply(cfg); err != nil {
-		return nil, nil, err
-	}
-	if len(f.Publish) > 0 {
-		// -p is parsed here, once: the daemon gets the typed PortMap
-		bs, err := mdnetwork.ParsePorts(f.Publish)
-		if err != nil {
-			return nil, nil, fmt.Errorf("invalid argument %q for \"-p, --publish\" flag: %v", strings.Join(f.Publish, ","), err)
-		}
-		hc.PortBindings = mdnetwork.PublishMap(bs)
-		cfg.ExposedPorts = network.PortSet{}
-		for port := range hc.PortBindings {
-			cfg.ExposedPorts[port] = struct{}{}
-		}
-	}
-	return cfg, hc, nil
+	return nil
 }
 
 func parseRestart(s string) (container.RestartPolicy, error) {
@@ -291,6 +306,7 @@ type CreateCmd struct {
 	ContainerFlags `embed:""`
 }
 
+// Run creates the container (pulling a missing image) and prints its ID.
 func (c *CreateCmd) Run(g *Globals) error {
 	id, err := g.createContainer(g.ctx, &c.ContainerFlags, false, "create")
 	if err != nil {

@@ -16,6 +16,7 @@ type CommitCmd struct {
 	Reference string   `arg:"" optional:"" name:"repository[:tag]" help:"Repository and tag of the new image."`
 }
 
+// Run makes an image of the container's changes and prints its ID.
 func (c *CommitCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

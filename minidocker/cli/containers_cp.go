@@ -13,6 +13,7 @@ package cli
 //	cp - c:/dir  (tar on stdin)   cp c:/dir -  (tar on stdout)
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,7 @@ func splitCpArg(arg string) (ctr, p string) {
 	return ctr, p
 }
 
+// Run copies between a container and the local filesystem, in the direction the arguments say.
 func (c *CpCmd) Run(g *Globals) error {
 	srcCtr, srcPath := splitCpArg(c.Src)
 	dstCtr, dstPath := splitCpArg(c.Dst)
@@ -93,6 +95,7 @@ func absLocal(p string) (string, error) {
 	return abs, nil
 }
 
+// countWriter counts the bytes that go through it (cp reports the size copied).
 type countWriter struct {
 	w io.Writer
 	n int64
@@ -231,93 +234,45 @@ func destinationInfo(p string) (localDest, error) {
 	return localDest{path: p, exists: true, isDir: st.IsDir()}, nil
 }
 
+// toContainer is `cp SRC CONTAINER:DEST`: where the copy lands is worked
+// out from both sides (statContainerDest, statLocalSource, placement),
+// then the source goes to the daemon as a tar (or stdin's tar for -).
 func (c *CpCmd) toContainer(g *Globals, srcPath, ctr, dstPath string) error {
 	cli, err := g.Client()
 	if err != nil {
 		return err
 	}
-	ctx := g.ctx
 	if !strings.HasPrefix(dstPath, "/") {
 		dstPath = "/" + dstPath
 	}
-	dstInfoPath := dstPath
-	st, statErr := cli.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dstPath})
-	if statErr == nil && st.Stat.Mode&os.ModeSymlink != 0 {
-		target := st.Stat.LinkTarget
-		if !filepath.IsAbs(target) {
-			d, _ := splitPathDirEntry(dstPath)
-			target = filepath.Join(d, target)
-		}
-		dstInfoPath = target
-		st, statErr = cli.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: target})
+	dst, err := statContainerDest(g.ctx, cli, ctr, dstPath)
+	if err != nil {
+		return err
 	}
-	if statErr == nil {
-		if m := st.Stat.Mode; !m.IsDir() && !m.IsRegular() {
-			return fmt.Errorf("destination \"%s:%s\" must be a directory or a regular file", ctr, dstPath)
-		}
-	}
-	dstExists := statErr == nil
-	dstIsDir := dstExists && st.Stat.Mode.IsDir()
-
 	var content io.Reader
-	into := dstInfoPath
-	cw := &countWriter{w: io.Discard}
+	into := dst.path
 	if srcPath == "-" {
-		if !dstIsDir {
+		if !dst.isDir {
 			return fmt.Errorf("destination \"%s:%s\" must be a directory", ctr, dstPath)
 		}
 		content = g.stdin
 	} else {
-		if srcPath, err = absLocal(srcPath); err != nil {
-			return err
-		}
-		// the directory part is resolved on the host; the base is copied as
-		// it is (a symlink stays a symlink) unless -L
-		srcDir, srcBase := splitPathDirEntry(srcPath)
-		if realDir, err := filepath.EvalSymlinks(srcDir); err == nil {
-			srcDir = realDir
-		}
-		name := srcBase
-		if c.FollowLink && srcBase != "." {
-			if real, err := filepath.EvalSymlinks(filepath.Join(srcDir, srcBase)); err == nil {
-				srcDir, srcBase = filepath.Dir(real), filepath.Base(real)
-			}
-		}
-		fi, err := os.Lstat(filepath.Join(srcDir, srcBase))
-		if err != nil && os.IsNotExist(err) {
-			return fmt.Errorf("lstat %s: no such file or directory", srcPath)
-		}
+		src, err := statLocalSource(srcPath, c.FollowLink)
 		if err != nil {
 			return err
 		}
-		srcIsDir := fi.IsDir()
-		dstDir, dstBase := splitPathDirEntry(dstInfoPath)
-		switch {
-		case dstExists && dstIsDir:
-		case dstExists && srcIsDir:
-			return errors.New("cannot copy directory")
-		case !dstExists && !srcIsDir && strings.HasSuffix(dstInfoPath, "/"):
-			return errors.New("no such directory")
-		default:
-			into, name = dstDir, dstBase
+		if into, src.name, err = dst.placement(src); err != nil {
+			return err
 		}
-		rel := srcBase
-		if rel == "/" {
-			rel = "."
-		}
-		root, err := os.OpenRoot(srcDir)
+		tar, err := src.tar(g.ctx)
 		if err != nil {
 			return err
 		}
-		defer root.Close()
-		pr, pw := io.Pipe()
-		go func() {
-			pw.CloseWithError(archive.WriteTree(ctx, root, rel, pw, archive.WriteOptions{Name: name}))
-		}()
-		defer pr.Close()
-		content = pr
+		defer tar.Close()
+		content = tar
 	}
-	_, err = cli.CopyToContainer(ctx, ctr, client.CopyToContainerOptions{
+	cw := &countWriter{w: io.Discard}
+	_, err = cli.CopyToContainer(g.ctx, ctr, client.CopyToContainerOptions{
 		DestinationPath: into, Content: io.TeeReader(content, cw), CopyUIDGID: c.Archive,
 	})
 	if err != nil {
@@ -325,4 +280,108 @@ func (c *CpCmd) toContainer(g *Globals, srcPath, ctr, dstPath string) error {
 	}
 	c.progress(g, cw.n, ctr+":"+dstPath)
 	return nil
+}
+
+// containerDest is what a copy's destination in the container is: path
+// (a symlink followed once), whether it exists and whether it is a
+// directory.
+type containerDest struct {
+	path          string
+	exists, isDir bool
+}
+
+// statContainerDest asks the daemon about the destination. Only a
+// directory or a regular file (or nothing yet) can be copied to.
+func statContainerDest(ctx context.Context, cli *client.Client, ctr, dstPath string) (containerDest, error) {
+	dst := containerDest{path: dstPath}
+	st, err := cli.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dstPath})
+	if err == nil && st.Stat.Mode&os.ModeSymlink != 0 {
+		target := st.Stat.LinkTarget
+		if !filepath.IsAbs(target) {
+			d, _ := splitPathDirEntry(dstPath)
+			target = filepath.Join(d, target)
+		}
+		dst.path = target
+		st, err = cli.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: target})
+	}
+	if err != nil {
+		return dst, nil // a destination that does not exist yet
+	}
+	if m := st.Stat.Mode; !m.IsDir() && !m.IsRegular() {
+		return dst, fmt.Errorf("destination \"%s:%s\" must be a directory or a regular file", ctr, dstPath)
+	}
+	dst.exists, dst.isDir = true, st.Stat.Mode.IsDir()
+	return dst, nil
+}
+
+// localSource is the host side of a copy into a container: the entry
+// base in the directory dir (symlinks in dir resolved), and name, what it
+// is called in the archive.
+type localSource struct {
+	dir, base, name string
+	isDir           bool
+}
+
+// statLocalSource finds the source on the host. The directory part is
+// resolved; the last element is copied as it is (a symlink stays a
+// symlink) unless -L follows it.
+func statLocalSource(srcPath string, follow bool) (localSource, error) {
+	srcPath, err := absLocal(srcPath)
+	if err != nil {
+		return localSource{}, err
+	}
+	dir, base := splitPathDirEntry(srcPath)
+	if realDir, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = realDir
+	}
+	src := localSource{dir: dir, base: base, name: base}
+	if follow && base != "." {
+		if real, err := filepath.EvalSymlinks(filepath.Join(dir, base)); err == nil {
+			src.dir, src.base = filepath.Dir(real), filepath.Base(real)
+		}
+	}
+	fi, err := os.Lstat(filepath.Join(src.dir, src.base))
+	if os.IsNotExist(err) {
+		return src, fmt.Errorf("lstat %s: no such file or directory", srcPath)
+	}
+	if err != nil {
+		return src, err
+	}
+	src.isDir = fi.IsDir()
+	return src, nil
+}
+
+// placement is docker's rule for where src lands: into an existing
+// directory under its own name, else as the destination path itself.
+// It returns the directory to extract into and the name in the archive.
+func (dst containerDest) placement(src localSource) (into, name string, err error) {
+	dstDir, dstBase := splitPathDirEntry(dst.path)
+	switch {
+	case dst.exists && dst.isDir:
+		return dst.path, src.name, nil
+	case dst.exists && src.isDir:
+		return "", "", errors.New("cannot copy directory")
+	case !dst.exists && !src.isDir && strings.HasSuffix(dst.path, "/"):
+		return "", "", errors.New("no such directory")
+	}
+	return dstDir, dstBase, nil
+}
+
+// tar streams src as an archive, read through os.Root so that nothing
+// outside its directory is reached.
+func (src localSource) tar(ctx context.Context) (io.ReadCloser, error) {
+	rel := src.base
+	if rel == "/" {
+		rel = "."
+	}
+	root, err := os.OpenRoot(src.dir)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		defer root.Close()
+		pw.CloseWithError(archive.WriteTree(ctx, root, rel, pw, archive.WriteOptions{Name: src.name}))
+	}()
+	return pr, nil
 }

@@ -44,6 +44,7 @@ type ExecCmd struct {
 	Command     []string `arg:"" passthrough:"" help:"Command and its arguments."`
 }
 
+// Run runs the command in the container, attached unless -d, and exits with its code.
 func (c *ExecCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

@@ -23,6 +23,7 @@ type StopCmd struct {
 	Containers []string `arg:"" name:"container"`
 }
 
+// Run stops each container (its stop signal, then SIGKILL after the timeout), printing its name.
 func (c *StopCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -44,6 +45,7 @@ type RestartCmd struct {
 	Containers []string `arg:"" name:"container"`
 }
 
+// Run stops and starts each container, printing its name.
 func (c *RestartCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -64,6 +66,7 @@ type KillCmd struct {
 	Containers []string `arg:"" name:"container"`
 }
 
+// Run sends the signal to each container, printing its name.
 func (c *KillCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -85,6 +88,7 @@ type RmCmd struct {
 	Containers []string `arg:"" name:"container"`
 }
 
+// Run removes each container, printing its name.
 func (c *RmCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -105,6 +109,7 @@ type RenameCmd struct {
 	NewName   string `arg:"" name:"new-name"`
 }
 
+// Run gives the container its new name.
 func (c *RenameCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -119,6 +124,7 @@ type WaitCmd struct {
 	Containers []string `arg:"" name:"container"`
 }
 
+// Run prints each container's exit code once it has stopped.
 func (c *WaitCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -146,6 +152,7 @@ type PsCmd struct {
 	Filter  []string `short:"f" help:"Filter output based on conditions provided."`
 }
 
+// Run lists the containers in docker's columns.
 func (c *PsCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -235,6 +242,7 @@ type LogsCmd struct {
 	Container  string `arg:""`
 }
 
+// Run prints the container's log, following it with -f.
 func (c *LogsCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

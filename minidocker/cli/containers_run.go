@@ -32,6 +32,7 @@ type RunCmd struct {
 
 func isTerminal(fd uintptr) bool { return term.IsTerminal(fd) }
 
+// Run creates, attaches, starts and waits, then exits with the container's exit code.
 func (c *RunCmd) Run(g *Globals) error {
 	ctx := context.Background()
 	if err := validateDetachKeys(c.DetachKeys); err != nil {
@@ -247,6 +248,7 @@ type StartCmd struct {
 	Containers  []string `arg:"" name:"container"`
 }
 
+// Run starts each container; with -a or -i, attaches to one and waits for it.
 func (c *StartCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -304,6 +306,7 @@ type AttachCmd struct {
 	Container  string `arg:""`
 }
 
+// Run attaches to a running container until it stops or the user detaches.
 func (c *AttachCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -338,6 +341,7 @@ type InspectCmd struct {
 	Objects []string `arg:"" name:"object"`
 }
 
+// Run prints each object's JSON (or the -f template), trying containers before images.
 func (c *InspectCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

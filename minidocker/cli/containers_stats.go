@@ -30,6 +30,7 @@ type statsRow struct {
 	err                                   error
 }
 
+// Run shows the containers' resource usage, once with --no-stream, else refreshed.
 func (c *StatsCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

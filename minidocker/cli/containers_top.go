@@ -14,6 +14,7 @@ type TopCmd struct {
 	PsArgs    []string `arg:"" optional:"" passthrough:"" name:"ps-options" help:"Options for ps (default -ef)."`
 }
 
+// Run prints the container's processes in ps's columns.
 func (c *TopCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

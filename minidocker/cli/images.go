@@ -65,6 +65,7 @@ type ImagesCmd struct {
 	Repo    string   `arg:"" optional:"" name:"repository" help:"Only images of this repository[:tag]."`
 }
 
+// Run lists the images in docker's columns, newest first.
 func (c *ImagesCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -200,6 +201,7 @@ type PullCmd struct {
 	Name  string `arg:"" name:"image" help:"NAME[:TAG|@DIGEST]"`
 }
 
+// Run downloads the image, showing the progress.
 func (c *PullCmd) Run(g *Globals) error {
 	named, err := g.withDefaultTag(c.Name, c.Quiet)
 	if err != nil {
@@ -231,6 +233,7 @@ type PushCmd struct {
 	Name  string `arg:"" name:"image" help:"NAME[:TAG]"`
 }
 
+// Run uploads the image, showing the progress.
 func (c *PushCmd) Run(g *Globals) error {
 	named, err := g.withDefaultTag(c.Name, c.Quiet)
 	if err != nil {
@@ -266,6 +269,7 @@ type TagCmd struct {
 	Target string `arg:"" name:"target-image" help:"TARGET_IMAGE[:TAG]"`
 }
 
+// Run makes TARGET_IMAGE name the image SOURCE_IMAGE names.
 func (c *TagCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -282,6 +286,7 @@ type RmiCmd struct {
 	Images  []string `arg:"" name:"image"`
 }
 
+// Run removes each image, printing what was untagged and deleted.
 func (c *RmiCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -312,6 +317,7 @@ type ImageInspectCmd struct {
 	Images []string `arg:"" name:"image"`
 }
 
+// Run prints each image's JSON, or the -f template.
 func (c *ImageInspectCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -353,6 +359,7 @@ type HistoryCmd struct {
 	Image   string `arg:"" name:"image"`
 }
 
+// Run lists the image's layers with the instructions that made them.
 func (c *HistoryCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -413,6 +420,7 @@ type SaveCmd struct {
 	Images []string `arg:"" name:"image"`
 }
 
+// Run writes the images as a tar archive to -o or stdout.
 func (c *SaveCmd) Run(g *Globals) error {
 	if c.Output == "" {
 		if _, isTerm := terminalFd(g.stdout); isTerm {
@@ -465,6 +473,7 @@ type LoadCmd struct {
 	Quiet bool   `short:"q" help:"Suppress the load output."`
 }
 
+// Run reads an image archive from -i or stdin into the daemon.
 func (c *LoadCmd) Run(g *Globals) error {
 	var in io.Reader = g.stdin
 	if c.Input != "" {
@@ -499,6 +508,7 @@ type ImportCmd struct {
 	Ref     string   `arg:"" optional:"" name:"reference" help:"REPOSITORY[:TAG]"`
 }
 
+// Run makes a one-layer image from a tarball (a file, or - for stdin).
 func (c *ImportCmd) Run(g *Globals) error {
 	var in io.Reader = g.stdin
 	if c.File != "-" {
@@ -531,6 +541,7 @@ type ImagePruneCmd struct {
 	Force bool `short:"f" help:"Do not prompt for confirmation."`
 }
 
+// Run asks (unless -f), removes the unused images and says what went.
 func (c *ImagePruneCmd) Run(g *Globals) error {
 	if !c.Force {
 		warning := "WARNING! This will remove all dangling images."

@@ -38,6 +38,7 @@ type LoginCmd struct {
 	Server        string `arg:"" optional:"" name:"server" help:"Registry host[:port]."`
 }
 
+// Run checks the credentials with the registry and stores them.
 func (c *LoginCmd) Run(g *Globals) error {
 	if c.Password != "" {
 		fmt.Fprintln(g.stderr, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
@@ -113,6 +114,7 @@ type LogoutCmd struct {
 	Server string `arg:"" optional:"" name:"server"`
 }
 
+// Run forgets the registry's stored credentials.
 func (c *LogoutCmd) Run(g *Globals) error {
 	key := authKey(c.Server)
 	cfg, err := dockerconfig.Load(dockerConfigDir())

@@ -37,6 +37,7 @@ type NetworkLsCmd struct {
 	NoTrunc bool     `name:"no-trunc" help:"Do not truncate the output."`
 }
 
+// Run lists the networks in docker's columns.
 func (c *NetworkLsCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -72,6 +73,7 @@ type NetworkInspectCmd struct {
 	Networks []string `arg:"" name:"network"`
 }
 
+// Run prints each network's JSON, or the -f template.
 func (c *NetworkInspectCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -102,6 +104,7 @@ type NetworkCreateCmd struct {
 	Name    string   `arg:"" name:"network"`
 }
 
+// Run creates the network and prints its ID.
 func (c *NetworkCreateCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -150,6 +153,7 @@ type NetworkRmCmd struct {
 	Networks []string `arg:"" name:"network"`
 }
 
+// Run removes each network, printing its name.
 func (c *NetworkRmCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {
@@ -235,6 +239,7 @@ type PortCmd struct {
 	Port      string `arg:"" optional:"" name:"private-port"`
 }
 
+// Run prints the container's published ports, or where one port is published.
 func (c *PortCmd) Run(g *Globals) error {
 	cli, err := g.Client()
 	if err != nil {

@@ -20,6 +20,7 @@ type RegistryServeCmd struct {
 	TLSKey   string `name:"tls-key" placeholder:"FILE" help:"The certificate's private key."`
 }
 
+// Run serves the registry until interrupted.
 func (c *RegistryServeCmd) Run(g *Globals) error {
 	setupLogging(g.stderr, "info")
 	return registry.Serve(g.ctx, registry.Options{

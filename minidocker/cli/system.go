@@ -23,6 +23,7 @@ type SystemCommands struct {
 // server's, in docker's layout.
 type VersionCmd struct{}
 
+// Run prints the client's version and the daemon's.
 func (VersionCmd) Run(g *Globals) error {
 	c, err := g.Client()
 	if err != nil {
@@ -82,6 +83,7 @@ func builtAt(rfc string) string {
 // InfoCmd prints `docker info` from the daemon's /info.
 type InfoCmd struct{}
 
+// Run prints the daemon's /info in docker's layout.
 func (InfoCmd) Run(g *Globals) error {
 	c, err := g.Client()
 	if err != nil {
