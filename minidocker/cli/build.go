@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/types/jsonstream"
-	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 
 	"github.com/minidocker/minidocker/minidocker/archive"

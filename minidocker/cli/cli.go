@@ -10,7 +10,7 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 
 	"github.com/minidocker/minidocker/minidocker/config"
 )
@@ -123,14 +123,12 @@ func (g *Globals) host() string {
 	return config.DefaultHost
 }
 
-// Client opens (once) the Engine API client for the daemon at -H. The
-// client negotiates the API version from the daemon's /_ping answer, as the
-// docker CLI does.
+// Client opens (once) the Engine API client for the daemon at -H.
 func (g *Globals) Client() (*client.Client, error) {
 	if g.client != nil {
 		return g.client, nil
 	}
-	c, err := client.New(client.WithHost(g.host()), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(g.host()))
 	if err != nil {
 		return nil, err
 	}

@@ -12,9 +12,9 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/client"
 
 	units "github.com/docker/go-units"
 	mdnetwork "github.com/minidocker/minidocker/minidocker/network"

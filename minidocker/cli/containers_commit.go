@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 )
 
 // CommitCmd is `docker commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]`.

@@ -22,7 +22,7 @@ import (
 	"strings"
 
 	"github.com/docker/go-units"
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 
 	"github.com/minidocker/minidocker/minidocker/archive"
 )

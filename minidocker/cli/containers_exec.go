@@ -10,8 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
 	"github.com/moby/term"
 
 	"github.com/minidocker/minidocker/minidocker/detachkeys"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 )
 
 // ExportCmd is `docker export`: the container's file system as a tar.

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 
 	"github.com/minidocker/minidocker/minidocker/stringid"
 )

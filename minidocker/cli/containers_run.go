@@ -14,9 +14,9 @@ import (
 	"text/template"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 	"github.com/moby/term"
 
 	"github.com/minidocker/minidocker/minidocker/detachkeys"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 )
 
 // StatsCmd is `docker stats`.

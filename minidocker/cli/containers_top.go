@@ -5,7 +5,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 )
 
 // TopCmd is `docker top CONTAINER [ps OPTIONS]`.

@@ -6,8 +6,8 @@ import (
 	"reflect"
 
 	units "github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 )
 
 // PauseCmd is `docker pause`: the container's processes are frozen (the

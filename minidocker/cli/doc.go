@@ -8,9 +8,10 @@
 // containers.go, networks.go, build.go); daemon.go and registry.go start
 // the long-running server processes instead of talking to one.
 //
-// We use github.com/moby/moby/client as the API client rather than a
-// hand-written one: it is the client the real docker CLI uses, so speaking to
-// it proves our daemon speaks the same protocol, and it already handles the
-// hijacked attach/exec streams and version negotiation that the course does
-// not need to re-derive. What the course teaches is on the server side.
+// The API client is minidocker/client, a thin one of our own with the
+// method names of docker's (github.com/moby/moby/client): every minidocker
+// process runs the package initialisers of all it links, and docker's
+// client brought OpenTelemetry and a regexp-based reference parser into
+// every CLI call. That our daemon speaks docker's protocol is proven by the
+// real docker CLI, compose and docker-py, which the labs run against it.
 package cli

@@ -10,8 +10,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/types/events"
-	"github.com/moby/moby/client"
 )
 
 // EventsCmd is `docker events`: the daemon's events as they happen, and

@@ -12,7 +12,7 @@ import (
 	"text/template"
 	"unicode/utf8"
 
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 )
 
 // The --format flag of the list commands (volume ls, …) works as docker's:

@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/docker/go-units"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/minidocker/minidocker/minidocker/reference"
-	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/jsonmessage"
 )
 

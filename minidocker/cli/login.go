@@ -12,10 +12,10 @@ import (
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/types"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/minidocker/minidocker/minidocker/reference"
 	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/registry"
-	"github.com/moby/moby/client"
 	"github.com/moby/term"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/minidocker/minidocker/minidocker/client"
 	mobynet "github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/client"
 )
 
 // NetworkCommands are the networks commands of the article (section 5):

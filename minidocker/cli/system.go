@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
-	"github.com/moby/moby/client"
+	"github.com/minidocker/minidocker/minidocker/client"
 
 	"github.com/minidocker/minidocker/minidocker/version"
 )

@@ -8,8 +8,8 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/fvbommel/sortorder"
+	"github.com/minidocker/minidocker/minidocker/client"
 	"github.com/moby/moby/api/types/volume"
-	"github.com/moby/moby/client"
 )
 
 // VolumeCommands are the volume commands of the article's section 5:
