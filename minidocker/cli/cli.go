@@ -65,17 +65,9 @@ func Main(args []string, serve ServeDaemon) int {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, serve ServeDaemon) int {
-	var c CLI
+	root, globals := model(args)
 	exitCode := -1
-	parser, err := kong.New(&c,
-		kong.Name("minidocker"),
-		kong.Description("A small Docker, built to be read."),
-		kong.UsageOnError(),
-		kong.Vars{"default_host": config.DefaultHost, "config_file": config.DefaultFile},
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { exitCode = code }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-	)
+	parser, err := newParser(root, stdout, stderr, func(code int) { exitCode = code })
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -90,11 +82,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, serve ServeDa
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c.Globals.ctx, c.Globals.stdout, c.Globals.stderr, c.Globals.stdin = ctx, stdout, stderr, stdin
-	c.Globals.serveDaemon = serve
-	defer c.Globals.closeClient()
-	err = kctx.Run(&c.Globals)
-	return c.Globals.report(err)
+	globals.ctx, globals.stdout, globals.stderr, globals.stdin = ctx, stdout, stderr, stdin
+	globals.serveDaemon = serve
+	defer globals.closeClient()
+	err = kctx.Run(globals)
+	return globals.report(err)
+}
+
+// newParser builds kong's parser for root (see model); exit receives the
+// exit code after --help.
+func newParser(root any, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	return kong.New(root,
+		kong.Name("minidocker"),
+		kong.Description("A small Docker, built to be read."),
+		kong.UsageOnError(),
+		kong.Vars{"default_host": config.DefaultHost, "config_file": config.DefaultFile},
+		kong.Writers(stdout, stderr),
+		kong.Exit(exit),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
 }
 
 // report prints err the way docker does and picks the exit code.

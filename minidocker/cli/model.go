@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"reflect"
+	"strings"
+	"unicode"
+)
+
+// Building kong's parser reflects over every flag of every command and
+// interpolates every help text: for a CLI of this size that cost more than
+// everything else a `minidocker` process does before its first request
+// (issue 14's process start). A command line names one command, so parse
+// builds kong's model from a struct made for it (model below): the global
+// flags and the one command named, or only the commands' names when the line
+// names none (kong needs those for its error and its "did you mean"). Help
+// for the whole CLI, which lists every subcommand, still gets the full CLI.
+
+// topCommand is a command of the CLI's first level: its names and where its
+// field is in CLI (through the embedded groups).
+type topCommand struct {
+	names []string // the name, then the aliases
+	field reflect.StructField
+}
+
+// topCommands lists the first-level commands of CLI, as kong names them:
+// the name tag or the field's name in lower case with dashes, plus aliases.
+func topCommands() []topCommand {
+	var cmds []topCommand
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if _, ok := f.Tag.Lookup("embed"); ok {
+				walk(f.Type)
+				continue
+			}
+			if _, ok := f.Tag.Lookup("cmd"); !ok {
+				continue
+			}
+			name := f.Tag.Get("name")
+			if name == "" {
+				name = dashed(f.Name)
+			}
+			names := []string{name}
+			if a := f.Tag.Get("aliases"); a != "" {
+				names = append(names, strings.Split(a, ",")...)
+			}
+			cmds = append(cmds, topCommand{names: names, field: f})
+		}
+	}
+	walk(reflect.TypeFor[CLI]())
+	return cmds
+}
+
+// dashed is kong's default command name: "ImagePrune" → "image-prune".
+func dashed(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && unicode.IsUpper(r) && !unicode.IsUpper(rune(s[i-1])) {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// model returns the struct kong should parse args into, and the Globals
+// inside it that the command's Run receives.
+func model(args []string) (any, *Globals) {
+	name, ok := commandWord(args)
+	if !ok { // help or an unusual line: kong sees the whole CLI
+		c := &CLI{}
+		return c, &c.Globals
+	}
+	cmds := topCommands()
+	for _, cmd := range cmds {
+		for _, n := range cmd.names {
+			if n == name {
+				return withCommands(cmd.field)
+			}
+		}
+	}
+	// No command named: kong only needs the names, to say what it expected.
+	stubs := make([]reflect.StructField, len(cmds))
+	for i, cmd := range cmds {
+		stubs[i] = reflect.StructField{Name: cmd.field.Name, Type: reflect.TypeFor[struct{}](), Tag: cmd.field.Tag}
+	}
+	return withCommands(stubs...)
+}
+
+// withCommands makes a struct of the global flags and the given command
+// fields, and returns a new one.
+func withCommands(cmds ...reflect.StructField) (any, *Globals) {
+	fields := []reflect.StructField{{Name: "Globals", Type: reflect.TypeFor[Globals](), Tag: `embed:""`}}
+	for _, f := range cmds {
+		fields = append(fields, reflect.StructField{Name: f.Name, Type: f.Type, Tag: f.Tag})
+	}
+	v := reflect.New(reflect.StructOf(fields))
+	return v.Interface(), v.Elem().Field(0).Addr().Interface().(*Globals)
+}
+
+// commandWord finds the first word of args that is not a global flag: the
+// command's name ("" when there is none). ok is false when the whole CLI
+// is needed: help is asked for, or a flag other than the global ones comes
+// first (kong then reports it against the full CLI, as before).
+func commandWord(args []string) (name string, ok bool) {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			return "", false
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-H" || a == "--host":
+			i++ // its value
+		case strings.HasPrefix(a, "--host=") || a == "-D" || a == "--debug":
+		case strings.HasPrefix(a, "-"):
+			return "", false
+		default:
+			return a, true
+		}
+	}
+	return "", true
+}

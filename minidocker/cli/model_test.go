@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// parseWith parses args into root as run does, and describes the outcome:
+// the command kong selected and the global flags, or kong's error.
+func parseWith(t *testing.T, root any, globals *Globals, args []string) string {
+	t.Helper()
+	p, err := newParser(root, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		t.Fatalf("%q: %v", args, err)
+	}
+	kctx, err := p.Parse(args)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return "command " + kctx.Command() + " host=" + globals.Host + " debug=" + map[bool]string{true: "1", false: "0"}[globals.Debug]
+}
+
+// The struct model makes for a line parses it exactly as the full CLI does:
+// the same command, the same global flags, the same error word for word
+// (kong's "did you mean" included).
+func TestModelParsesLikeTheFullCLI(t *testing.T) {
+	lines := []string{
+		"", "-D", "nosuchcmd", "pss", "imag", "--bogus", "-H", "-H unix:///x", "image", "image frob", "image ls -q",
+		"network", "volume ls", "run", "run -d busybox true", "ps -a", "ps --bogus", "-D ps -q", "--host=unix:///y info",
+		"-H unix:///z -D version", "registry", "registry serve", "daemon --bogus", "rm", "exec -it c sh", "ps extra",
+	}
+	for _, cmd := range topCommands() {
+		lines = append(lines, cmd.names[0], cmd.names[0]+" --no-such-flag", "-D "+cmd.names[len(cmd.names)-1]+" a b c d")
+	}
+	for _, line := range lines {
+		args := strings.Fields(line)
+		full := &CLI{}
+		want := parseWith(t, full, &full.Globals, args)
+		root, globals := model(args)
+		if got := parseWith(t, root, globals, args); got != want {
+			t.Errorf("%q:\n model %s\n full  %s", line, got, want)
+		}
+	}
+}
+
+// topCommands names the commands as kong does.
+func TestTopCommandsAreKongs(t *testing.T) {
+	p, err := newParser(&CLI{}, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kong, ours []string
+	for _, n := range p.Model.Children {
+		kong = append(kong, strings.Join(append([]string{n.Name}, n.Aliases...), ","))
+	}
+	for _, c := range topCommands() {
+		ours = append(ours, strings.Join(c.names, ","))
+	}
+	if !slices.Equal(kong, ours) {
+		t.Errorf("kong's commands %v\nours %v", kong, ours)
+	}
+}
+
+// Help lists every command, so it is given the full CLI.
+func TestHelpGetsTheFullCLI(t *testing.T) {
+	for _, line := range []string{"--help", "-h", "ps --help", "nosuchcmd -h"} {
+		if root, _ := model(strings.Fields(line)); func() bool { _, ok := root.(*CLI); return !ok }() {
+			t.Errorf("%q: model %T, want *CLI", line, root)
+		}
+	}
+	out, _, code := runCLI("--help")
+	if code != 0 || !strings.Contains(out, "image ls (list)") || !strings.Contains(out, "network create") {
+		t.Errorf("top-level help lacks the subcommands:\n%s", out)
+	}
+}
