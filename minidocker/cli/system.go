@@ -55,8 +55,8 @@ func printClientVersion(out io.Writer, c *client.Client) {
 	fmt.Fprintf(out, " Version:           %s\n", version.Version)
 	fmt.Fprintf(out, " API version:       %s\n", apiVersionLine(c))
 	fmt.Fprintf(out, " Go version:        %s\n", version.GoVersion())
-	fmt.Fprintf(out, " Git commit:        %s\n", version.GitCommit)
-	fmt.Fprintf(out, " Built:             %s\n", builtAt(version.BuildTime))
+	fmt.Fprintf(out, " Git commit:        %s\n", version.Commit())
+	fmt.Fprintf(out, " Built:             %s\n", builtAt(version.Built()))
 	fmt.Fprintf(out, " OS/Arch:           %s\n", version.Platform())
 }
 

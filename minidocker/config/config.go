@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // DefaultFile is where the daemon looks for its JSON configuration.
@@ -134,8 +135,9 @@ type unknownKeyError struct{ key string }
 
 func (e *unknownKeyError) Error() string { return fmt.Sprintf("unknown key %q", e.key) }
 
-// configKeys are the daemon.json keys: the json tags of Config's fields.
-var configKeys = func() []string {
+// configKeys are the daemon.json keys: the json tags of Config's fields,
+// read on first use (only the daemon needs them, every process links them).
+var configKeys = sync.OnceValue(func() []string {
 	var keys []string
 	t := reflect.TypeFor[Config]()
 	for i := range t.NumField() {
@@ -144,7 +146,7 @@ var configKeys = func() []string {
 		}
 	}
 	return keys
-}()
+})
 
 // checkKeys returns an *unknownKeyError for the first top-level key of data
 // that no setting takes, as dockerd refuses unknown directives before it
@@ -162,7 +164,7 @@ func checkKeys(data []byte) error {
 		if err != nil || !isKey {
 			return nil
 		}
-		if !slices.ContainsFunc(configKeys, func(k string) bool { return strings.EqualFold(k, key) }) {
+		if !slices.ContainsFunc(configKeys(), func(k string) bool { return strings.EqualFold(k, key) }) {
 			return &unknownKeyError{key: key}
 		}
 		var value json.RawMessage

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -34,7 +35,9 @@ type CreateOptions struct {
 	NetworkingConfig *mobynet.NetworkingConfig
 }
 
-var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// validName is compiled on first use (package inits run in every
+// minidocker process, the CLI and the container init included).
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
 
 // CreateContainer is `docker create`: it checks everything that can be
 // checked (name, image, resources, restart policy, mounts, network) before
@@ -100,7 +103,7 @@ func checkCreateRequest(opts CreateOptions) (*container.Config, *container.HostC
 	if hc == nil {
 		hc = &container.HostConfig{}
 	}
-	if opts.Name != "" && !validName.MatchString(opts.Name) {
+	if opts.Name != "" && !validName().MatchString(opts.Name) {
 		return nil, nil, errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", opts.Name)
 	}
 	if cfg.Image == "" {
@@ -429,7 +432,7 @@ func parseBinds(binds []string) ([]bind, error) {
 			}
 		}
 		if !filepath.IsAbs(b.Source) {
-			if !validName.MatchString(b.Source) {
+			if !validName().MatchString(b.Source) {
 				return nil, errdefs.Invalid("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", b.Source, b.Source)
 			}
 			b.Named, b.Source = b.Source, ""

@@ -701,7 +701,7 @@ func (d *Daemon) RenameContainer(ref, newName string) error {
 		return err
 	}
 	newName = strings.TrimPrefix(newName, "/")
-	if newName == "" || !validName.MatchString(newName) {
+	if newName == "" || !validName().MatchString(newName) {
 		return errdefs.Invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", newName)
 	}
 	old, err := d.renameLocked(c, newName)

@@ -113,7 +113,7 @@ func TestParseSignal(t *testing.T) {
 
 func TestGeneratedNamesAreValid(t *testing.T) {
 	for i := 0; i < 200; i++ {
-		if n := generateName(i%2 == 0); !validName.MatchString(n) {
+		if n := generateName(i%2 == 0); !validName().MatchString(n) {
 			t.Fatalf("generated %q", n)
 		}
 	}

@@ -82,7 +82,7 @@ func Compile(p *Profile, caps []string) ([]Instruction, error) {
 			return nil, fmt.Errorf("seccomp: rule %d: %w", i, err)
 		}
 		for _, name := range append(rule.Names, nonEmpty(rule.Name)...) {
-			nr, ok := syscallNumbers[name]
+			nr, ok := syscallNumbers()[name]
 			if !ok {
 				continue // another architecture's call
 			}

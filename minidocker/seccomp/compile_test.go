@@ -45,7 +45,7 @@ func run(t *testing.T, prog []Instruction, nr uint32, args ...uint64) uint32 {
 func TestDefaultProfile(t *testing.T) {
 	prog, err := Compile(Default(), []string{"CAP_CHOWN", "CAP_SETUID"})
 	require.NoError(t, err)
-	nr := func(n string) uint32 { return syscallNumbers[n] }
+	nr := func(n string) uint32 { return syscallNumbers()[n] }
 	assert.Equal(t, uint32(retAllow), run(t, prog, nr("write")))
 	assert.Equal(t, uint32(retErrno|1), run(t, prog, nr("unshare")), "unshare needs CAP_SYS_ADMIN")
 	assert.Equal(t, uint32(retErrno|1), run(t, prog, nr("mount")))
@@ -66,7 +66,7 @@ func TestDefaultProfile(t *testing.T) {
 }
 
 func TestArgComparisons(t *testing.T) {
-	nr := syscallNumbers["read"]
+	nr := syscallNumbers()["read"]
 	big := uint64(5)<<32 | 7
 	cases := []struct {
 		op        string

@@ -3,5 +3,6 @@
 // and a server half): minidocker's own version and the Engine API range.
 //
 // Start reading at APIVersion and MinAPIVersion in version.go; buildinfo.go
-// fills the git commit and build time from what `go build` embeds.
+// reads the git commit and build time from what `go build` embeds (Commit,
+// Built), on first use rather than in an init that every process would run.
 package version

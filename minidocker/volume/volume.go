@@ -38,7 +38,9 @@ type Store struct {
 	vols map[string]*Volume
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+// validName is compiled on first use: every minidocker process (CLI, shim,
+// container init) links this package, and only the daemon checks names.
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
 
 // Open reads the volumes recorded under root, creating root if needed. A
 // directory with data but no record (a volume an older minidocker made for
@@ -78,7 +80,7 @@ func Open(root string) (*Store, error) {
 // removes the directory when it has no data either.
 func (s *Store) adopt(name string) error {
 	fi, err := os.Stat(s.dataDir(name))
-	if err != nil || !fi.IsDir() || !validName.MatchString(name) {
+	if err != nil || !fi.IsDir() || !validName().MatchString(name) {
 		return os.RemoveAll(filepath.Join(s.root, name))
 	}
 	v := &Volume{Name: name, Mountpoint: s.dataDir(name), CreatedAt: fi.ModTime().UTC().Truncate(time.Second)}
@@ -104,7 +106,7 @@ func (s *Store) Create(name string, labels map[string]string) (v *Volume, create
 	if anonymous {
 		name = stringid.GenerateRandomID()
 	}
-	if !validName.MatchString(name) {
+	if !validName().MatchString(name) {
 		return nil, false, errdefs.Invalid("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", name, name)
 	}
 	s.mu.Lock()
