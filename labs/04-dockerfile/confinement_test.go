@@ -205,8 +205,8 @@ func TestConfinementThroughDockerCLI(t *testing.T) {
 	assert.Contains(t, r.Combined(), "Operation not permitted")
 
 	// a field minidocker does not implement is refused, not ignored
-	r = d.Docker("create", "--ulimit", "nofile=10:10", "busybox")
+	r = d.Docker("create", "--oom-kill-disable", "busybox")
 	assert.NotEqual(t, 0, r.Code)
-	assert.Contains(t, r.Stderr, "minidocker does not support HostConfig.Ulimits yet")
+	assert.Contains(t, r.Stderr, "minidocker does not support HostConfig.OomKillDisable yet")
 	assert.Empty(t, strings.TrimSpace(d.MustCLI("ps", "-aq")), "nothing was created")
 }
