@@ -188,3 +188,22 @@ delete sha256:[0-9a-f]{64}$`)
 		t.Fatalf("volume events: %q", got)
 	}
 }
+
+// Our CLI's events and system events: docker's line by default (time,
+// type, action, ID, attributes sorted), --format, filters, and the end at
+// an --until already past.
+func TestEventsOurCLI(t *testing.T) {
+	d := preload.StartDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	d.MustCLI("run", "--name", "mine", "--net", "none", "--label", "tier=db", "busybox", "true")
+	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	out := d.MustCLI("events", "--since", since, "--until", until, "--filter", "event=die")
+	line := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}[-+Z][0-9:]* container die [0-9a-f]{64} \(exitCode=0, image=busybox, name=mine, tier=db\)\n$`)
+	if !line.MatchString(out) {
+		t.Fatalf("events --filter event=die:\n%q", out)
+	}
+	out = d.MustCLI("system", "events", "--since", since, "--until", until, "--filter", "label=tier=db", "--format", "{{.Action}}")
+	if out != "create\nattach\nstart\ndie\n" {
+		t.Fatalf("system events --filter label=tier=db --format:\n%q", out)
+	}
+}

@@ -110,8 +110,9 @@ func TestHealthcheckFromImage(t *testing.T) {
 	mustDocker(t, d, "run", "-d", "--name", "img", "--net", "none", "checked", "sleep", "600")
 	testutil.Eventually(t, 30*time.Second, "healthy from the image's HEALTHCHECK", func() bool { return healthStatus(t, d, "img") == "healthy" })
 
-	// the flag replaces the test, the image's interval and retries stay
-	mustDocker(t, d, "run", "-d", "--name", "flag", "--net", "none", "--health-cmd", "false", "checked", "sleep", "600")
+	// the flag (here through our CLI) replaces the test, the image's
+	// interval and retries stay
+	d.MustCLI("run", "-d", "--name", "flag", "--net", "none", "--health-cmd", "false", "checked", "sleep", "600")
 	testutil.Eventually(t, 30*time.Second, "unhealthy from --health-cmd", func() bool { return healthStatus(t, d, "flag") == "unhealthy" })
 	if hc := mustDocker(t, d, "inspect", "--format", "{{json .Config.Healthcheck}}", "flag"); hc != `{"Test":["CMD-SHELL","false"],"Interval":100000000,"Retries":1}` {
 		t.Fatalf("merged healthcheck: %s", hc)
@@ -143,6 +144,9 @@ func TestHealthcheckValidation(t *testing.T) {
 				t.Fatalf("create %v: exit %d %s, want %q", c.args, r.Code, r.Combined(), c.want)
 			}
 		})
+	}
+	if r := d.CLI("create", "--net", "none", "--health-retries=-2", "busybox", "true"); r.Code == 0 || !strings.Contains(r.Stderr, "--health-retries cannot be negative") {
+		t.Fatalf("our CLI, --health-retries -2: exit %d %s", r.Code, r.Combined())
 	}
 	// through the API: Retries and the test kind
 	for body, want := range map[string]string{
