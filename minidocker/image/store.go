@@ -295,6 +295,12 @@ func (s *Store) lockLayer(diffID string) func() {
 	lf := flockFile(s.layerDir(diffID) + ".lock")
 	return func() {
 		if lf != nil {
+			// A layer that is not stored keeps no lock file, or every
+			// failed store (a full disk, a broken download) would leave
+			// one. Removed while held, as gc does (see flockFile).
+			if _, err := os.Lstat(s.layerDir(diffID)); errors.Is(err, fs.ErrNotExist) {
+				os.Remove(s.layerDir(diffID) + ".lock")
+			}
 			unix.Flock(int(lf.Fd()), unix.LOCK_UN)
 			lf.Close()
 		}
