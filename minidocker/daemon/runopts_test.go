@@ -210,10 +210,12 @@ func TestUlimitShmSysctl(t *testing.T) {
 		`"Ulimits":[{"Name":"bogus","Soft":1,"Hard":1}]`:  "invalid ulimit name bogus",
 		`"Ulimits":[{"Name":"nofile","Soft":3,"Hard":2}]`: "ulimit soft limit must be less than or equal to hard limit: 3 > 2",
 	} {
-		code, resp := apiPost(t, d, "/containers/create", `{"Image":"busybox","HostConfig":{`+body+`}}`)
-		if code != 400 || !strings.Contains(resp, want) {
-			t.Errorf("%s: %d %s, want 400 and %s", body, code, resp, want)
-		}
+		t.Run(want, func(t *testing.T) {
+			code, resp := apiPost(t, d, "/containers/create", `{"Image":"busybox","HostConfig":{`+body+`}}`)
+			if code != 400 || !strings.Contains(resp, want) {
+				t.Errorf("%s: %d %s, want 400 and %s", body, code, resp, want)
+			}
+		})
 	}
 	if ps := dockerOK(t, d, "ps", "-aq"); ps != "" {
 		t.Fatalf("refused creates left containers: %q", ps)
