@@ -153,6 +153,41 @@ func (m *Manager) nsDir() string  { return filepath.Join(m.cfg.ExecRoot, "netns"
 // gateway address, the base iptables chains and the rules of every network;
 // then it reconciles what a previous run left behind (see Reconcile).
 func New(cfg Config) (*Manager, error) {
+	gwPrefix, err := cfg.check()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, resolvers: map[string]*resolver{}, dying: map[netip.Addr]int{}}
+	for _, d := range []string{m.netDir(), m.epDir(), m.nsDir()} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.readRecords(); err != nil {
+		return nil, err
+	}
+	if cfg.IPTables {
+		if err := m.t.setupBase(); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.ensureDefaultNetwork(gwPrefix); err != nil {
+		return nil, err
+	}
+	for _, n := range m.nets {
+		if err := m.setupNetwork(n); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.Reconcile(cfg.Live); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// check fills in the defaults of cfg and refuses what cannot work. It
+// returns the bridge's gateway/prefix (bip).
+func (cfg *Config) check() (netip.Prefix, error) {
 	if cfg.BridgeName == "" {
 		cfg.BridgeName = DefaultBridgeName
 	}
@@ -167,28 +202,27 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.DefaultHostIP != "" {
 		if a, err := netip.ParseAddr(cfg.DefaultHostIP); err != nil || !a.Is4() {
-			return nil, fmt.Errorf("network: invalid default host IP %q", cfg.DefaultHostIP)
+			return netip.Prefix{}, fmt.Errorf("network: invalid default host IP %q", cfg.DefaultHostIP)
 		}
 	}
 	if cfg.StateDir == "" || cfg.ExecRoot == "" {
-		return nil, errors.New("network: StateDir and ExecRoot must be set")
+		return netip.Prefix{}, errors.New("network: StateDir and ExecRoot must be set")
 	}
 	if len(cfg.BridgeName) > 15 {
-		return nil, fmt.Errorf("network: bridge name %q is longer than 15 characters", cfg.BridgeName)
+		return netip.Prefix{}, fmt.Errorf("network: bridge name %q is longer than 15 characters", cfg.BridgeName)
 	}
 	gwPrefix, err := netip.ParsePrefix(cfg.BridgeCIDR)
 	if err != nil || !gwPrefix.Addr().Is4() {
-		return nil, fmt.Errorf("network: invalid bip %q: want an IPv4 gateway/prefix such as %s", cfg.BridgeCIDR, DefaultBridgeCIDR)
+		return netip.Prefix{}, fmt.Errorf("network: invalid bip %q: want an IPv4 gateway/prefix such as %s", cfg.BridgeCIDR, DefaultBridgeCIDR)
 	}
 	if gwPrefix.Bits() > 30 {
-		return nil, fmt.Errorf("network: bip %q leaves no room for containers", cfg.BridgeCIDR)
+		return netip.Prefix{}, fmt.Errorf("network: bip %q leaves no room for containers", cfg.BridgeCIDR)
 	}
-	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, resolvers: map[string]*resolver{}, dying: map[netip.Addr]int{}}
-	for _, d := range []string{m.netDir(), m.epDir(), m.nsDir()} {
-		if err := os.MkdirAll(d, 0o711); err != nil {
-			return nil, err
-		}
-	}
+	return gwPrefix, nil
+}
+
+// readRecords loads the network and endpoint records a previous run left.
+func (m *Manager) readRecords() error {
 	if err := readJSONDir(m.netDir(), func(_ string, data []byte) error {
 		var n netRecord
 		if err := json.Unmarshal(data, &n); err != nil {
@@ -197,7 +231,7 @@ func New(cfg Config) (*Manager, error) {
 		m.nets[n.ID] = &n
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("network: reading networks: %w", err)
+		return fmt.Errorf("network: reading networks: %w", err)
 	}
 	if err := readJSONDir(m.epDir(), func(_ string, data []byte) error {
 		var e Endpoint
@@ -207,45 +241,37 @@ func New(cfg Config) (*Manager, error) {
 		m.eps[e.key()] = &e
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("network: reading endpoints: %w", err)
+		return fmt.Errorf("network: reading endpoints: %w", err)
 	}
-	if cfg.IPTables {
-		if err := m.t.setupBase(); err != nil {
-			return nil, err
-		}
-	}
-	// the default network follows the configuration
-	want := &netRecord{Name: DefaultNetwork, Bridge: cfg.BridgeName, Subnet: gwPrefix.Masked(), Gateway: gwPrefix.Addr(), Default: true}
+	return nil
+}
+
+// ensureDefaultNetwork makes the default "bridge" network follow the
+// configuration: created on the first start, its bridge torn down and its
+// record rewritten when the bridge name or bip changed since.
+func (m *Manager) ensureDefaultNetwork(gwPrefix netip.Prefix) error {
+	want := &netRecord{Name: DefaultNetwork, Bridge: m.cfg.BridgeName, Subnet: gwPrefix.Masked(), Gateway: gwPrefix.Addr(), Default: true}
 	var def *netRecord
 	for _, n := range m.nets {
 		if n.Default {
 			def = n
 		}
 	}
-	if def != nil && (def.Bridge != want.Bridge || def.Subnet != want.Subnet || def.Gateway != want.Gateway) {
-		m.teardownNetwork(def)
-		def.Bridge, def.Subnet, def.Gateway = want.Bridge, want.Subnet, want.Gateway
-		if err := writeJSON(filepath.Join(m.netDir(), def.ID+".json"), def); err != nil {
-			return nil, err
-		}
-	}
 	if def == nil {
 		want.ID = stringid.GenerateRandomID()
 		want.Created = time.Now().UTC()
 		if err := writeJSON(filepath.Join(m.netDir(), want.ID+".json"), want); err != nil {
-			return nil, err
+			return err
 		}
 		m.nets[want.ID] = want
+		return nil
 	}
-	for _, n := range m.nets {
-		if err := m.setupNetwork(n); err != nil {
-			return nil, err
-		}
+	if def.Bridge != want.Bridge || def.Subnet != want.Subnet || def.Gateway != want.Gateway {
+		m.teardownNetwork(def)
+		def.Bridge, def.Subnet, def.Gateway = want.Bridge, want.Subnet, want.Gateway
+		return writeJSON(filepath.Join(m.netDir(), def.ID+".json"), def)
 	}
-	if err := m.Reconcile(cfg.Live); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return nil
 }
 
 func (m *Manager) setupNetwork(n *netRecord) error {
@@ -565,55 +591,51 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 	}
 	m.mu.Unlock()
 	for _, ep := range eps {
-		if (live != nil && !live(ep.ContainerID)) || !endpointIntact(ep) {
-			errs = append(errs, m.undo(ep))
-			continue
-		}
-		m.mu.Lock()
-		held := false
-		for _, r := range m.ports {
-			if r.owner == ep.ContainerID {
-				held = true
-			}
-		}
-		if !held && len(ep.Ports) > 0 {
-			if _, err := m.reserveLocked(ep.ContainerID, ep.Ports); err != nil {
-				errs = append(errs, fmt.Errorf("container %s: %w", ep.ContainerID, err))
-			}
-		}
-		m.mu.Unlock()
-		if m.cfg.IPTables && len(ep.Ports) > 0 {
-			errs = append(errs, m.t.ensurePorts(ep.ContainerID, ep.IP, ep.Ports))
-		}
+		errs = append(errs, m.reconcileEndpoint(ep, live))
 	}
+	errs = append(errs, m.removeLeftovers())
+	return errors.Join(errs...)
+}
 
-	// Leftovers: list first, then compare with the records under the lock.
-	// Attach records an endpoint before it creates anything, so an Attach
-	// running meanwhile never loses its fresh veth, netns file or rules.
+// reconcileEndpoint undoes the endpoint of a container that is gone (or
+// whose veth or namespace is), and otherwise holds its host ports again
+// and puts back any missing DNAT rule.
+func (m *Manager) reconcileEndpoint(ep *Endpoint, live func(containerID string) bool) error {
+	if (live != nil && !live(ep.ContainerID)) || !endpointIntact(ep) {
+		return m.undo(ep)
+	}
+	err := m.holdPorts(ep)
+	if m.cfg.IPTables && len(ep.Ports) > 0 {
+		err = errors.Join(err, m.t.ensurePorts(ep.ContainerID, ep.IP, ep.Ports))
+	}
+	return err
+}
+
+// holdPorts reserves a live endpoint's host ports unless it holds them.
+func (m *Manager) holdPorts(ep *Endpoint) error {
 	m.mu.Lock()
-	var bridges []string
-	for _, n := range m.nets {
-		bridges = append(bridges, n.Bridge)
-	}
-	m.mu.Unlock()
-	var vethNames []string
-	for _, br := range bridges {
-		names, err := bridgePorts(br)
-		errs = append(errs, err)
-		vethNames = append(vethNames, names...)
-	}
-	var nsFiles []string
-	if ents, err := os.ReadDir(m.nsDir()); err == nil {
-		for _, e := range ents {
-			nsFiles = append(nsFiles, e.Name())
+	defer m.mu.Unlock()
+	for _, r := range m.ports {
+		if r.owner == ep.ContainerID {
+			return nil
 		}
 	}
-	var rules map[string][][]string
-	if m.cfg.IPTables {
-		var err error
-		rules, err = m.t.portRules()
-		errs = append(errs, err)
+	if len(ep.Ports) == 0 {
+		return nil
 	}
+	if _, err := m.reserveLocked(ep.ContainerID, ep.Ports); err != nil {
+		return fmt.Errorf("container %s: %w", ep.ContainerID, err)
+	}
+	return nil
+}
+
+// removeLeftovers removes the veths on our bridges, the namespace files
+// and the DNAT rules that no endpoint record explains. It lists first, then
+// compares with the records under the lock: Attach records an endpoint
+// before it creates anything, so an Attach running meanwhile never loses
+// its fresh veth, netns file or rules.
+func (m *Manager) removeLeftovers() error {
+	vethNames, nsFiles, rules, errs := m.listNetworkObjects()
 	m.mu.Lock()
 	known := map[string]bool{}
 	veths := map[string]bool{}
@@ -641,6 +663,34 @@ func (m *Manager) Reconcile(live func(containerID string) bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listNetworkObjects lists what the manager may have made in the kernel:
+// the veths on its bridges, the files in its netns directory and its DNAT
+// rules by owner.
+func (m *Manager) listNetworkObjects() (vethNames, nsFiles []string, rules map[string][][]string, errs []error) {
+	m.mu.Lock()
+	var bridges []string
+	for _, n := range m.nets {
+		bridges = append(bridges, n.Bridge)
+	}
+	m.mu.Unlock()
+	for _, br := range bridges {
+		names, err := bridgePorts(br)
+		errs = append(errs, err)
+		vethNames = append(vethNames, names...)
+	}
+	if ents, err := os.ReadDir(m.nsDir()); err == nil {
+		for _, e := range ents {
+			nsFiles = append(nsFiles, e.Name())
+		}
+	}
+	if m.cfg.IPTables {
+		var err error
+		rules, err = m.t.portRules()
+		errs = append(errs, err)
+	}
+	return vethNames, nsFiles, rules, errs
 }
 
 // endpointIntact tells whether the endpoint's namespace is still pinned and

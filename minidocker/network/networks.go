@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,61 +34,21 @@ func pseudoID(name string) string {
 // "br-<id12>"). subnet "" picks a free /24 from 10.67.0.0/16..10.87.255.0/24;
 // gateway "" is the first address of the subnet. It returns the network ID.
 func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]string) (string, error) {
-	if name == "" {
-		return "", errdefs.Invalid("network name is required")
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return "", errdefs.Invalid("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
-		}
+	if err := checkNetworkName(name); err != nil {
+		return "", err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, p := range pseudoNets {
-		if name == p {
-			return "", errdefs.Conflict("network with name %s already exists", name)
-		}
+	if m.nameTakenLocked(name) {
+		return "", errdefs.Conflict("network with name %s already exists", name)
 	}
-	for _, n := range m.nets {
-		if n.Name == name {
-			return "", errdefs.Conflict("network with name %s already exists", name)
-		}
+	pfx, err := m.chooseSubnetLocked(subnet)
+	if err != nil {
+		return "", err
 	}
-	var pfx netip.Prefix
-	if subnet == "" {
-		p, err := m.freeSubnetLocked()
-		if err != nil {
-			return "", err
-		}
-		pfx = p
-	} else {
-		p, err := netip.ParsePrefix(subnet)
-		if err != nil || !p.Addr().Is4() {
-			return "", errdefs.Invalid("invalid subnet %s: want an IPv4 CIDR such as 10.70.0.0/24", subnet)
-		}
-		if p.Masked() != p {
-			return "", errdefs.Invalid("invalid subnet %s : it should be %s", subnet, p.Masked())
-		}
-		if p.Bits() > 30 {
-			return "", errdefs.Invalid("invalid subnet %s: too small for containers", subnet)
-		}
-		for _, n := range m.nets {
-			if n.Subnet.Overlaps(p) {
-				return "", errdefs.Forbidden("invalid pool request: Pool overlaps with other one on this address space")
-			}
-		}
-		pfx = p
-	}
-	gw := pfx.Addr().Next()
-	if gateway != "" {
-		g, err := netip.ParseAddr(gateway)
-		if err != nil || !g.Is4() {
-			return "", errdefs.Invalid("invalid gateway address %s", gateway)
-		}
-		if !pfx.Contains(g) || g == pfx.Addr() {
-			return "", errdefs.Invalid("no matching subnet for gateway %s", gateway)
-		}
-		gw = g
+	gw, err := chooseGateway(pfx, gateway)
+	if err != nil {
+		return "", err
 	}
 	id := stringid.GenerateRandomID()
 	n := &netRecord{ID: id, Name: name, Bridge: "br-" + id[:12], Subnet: pfx, Gateway: gw, Created: time.Now().UTC(), Labels: labels}
@@ -101,6 +62,74 @@ func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]
 	}
 	m.nets[id] = n
 	return id, nil
+}
+
+// nameTakenLocked tells whether a network, or one of the pseudo-networks
+// host and none, has that name.
+func (m *Manager) nameTakenLocked(name string) bool {
+	if slices.Contains(pseudoNets, name) {
+		return true
+	}
+	for _, n := range m.nets {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNetworkName refuses an empty name and characters docker refuses.
+func checkNetworkName(name string) error {
+	if name == "" {
+		return errdefs.Invalid("network name is required")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return errdefs.Invalid("invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+		}
+	}
+	return nil
+}
+
+// chooseSubnetLocked is the subnet asked for (an IPv4 network address with
+// room for containers, overlapping no other network) or, when none was,
+// a free one from the pool.
+func (m *Manager) chooseSubnetLocked(subnet string) (netip.Prefix, error) {
+	if subnet == "" {
+		return m.freeSubnetLocked()
+	}
+	p, err := netip.ParsePrefix(subnet)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, errdefs.Invalid("invalid subnet %s: want an IPv4 CIDR such as 10.70.0.0/24", subnet)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, errdefs.Invalid("invalid subnet %s : it should be %s", subnet, p.Masked())
+	}
+	if p.Bits() > 30 {
+		return netip.Prefix{}, errdefs.Invalid("invalid subnet %s: too small for containers", subnet)
+	}
+	for _, n := range m.nets {
+		if n.Subnet.Overlaps(p) {
+			return netip.Prefix{}, errdefs.Forbidden("invalid pool request: Pool overlaps with other one on this address space")
+		}
+	}
+	return p, nil
+}
+
+// chooseGateway is the gateway asked for (an address inside the subnet,
+// not the network address) or the subnet's first address.
+func chooseGateway(pfx netip.Prefix, gateway string) (netip.Addr, error) {
+	if gateway == "" {
+		return pfx.Addr().Next(), nil
+	}
+	g, err := netip.ParseAddr(gateway)
+	if err != nil || !g.Is4() {
+		return netip.Addr{}, errdefs.Invalid("invalid gateway address %s", gateway)
+	}
+	if !pfx.Contains(g) || g == pfx.Addr() {
+		return netip.Addr{}, errdefs.Invalid("no matching subnet for gateway %s", gateway)
+	}
+	return g, nil
 }
 
 // freeSubnetLocked picks a /24 that overlaps neither our networks nor any
