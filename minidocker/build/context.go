@@ -34,16 +34,47 @@ func ContextTar(dir, dockerfile string) (io.ReadCloser, error) {
 // it is then added to the tar under a random ".dockerfile.<hex>" name, as
 // the docker CLI does. It returns the name to send as ?dockerfile=.
 func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
-	abs, err := filepath.Abs(dir)
+	realCtx, realDF, err := resolveContextPaths(dir, dockerfile)
 	if err != nil {
 		return nil, "", err
 	}
+	dfName := ""
+	extra := ""
+	if rel, err := filepath.Rel(realCtx, realDF); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		dfName = filepath.ToSlash(rel)
+	} else {
+		dfName = ".dockerfile." + stringid.RandomHex(10)
+		extra = realDF
+	}
+	ign, err := readDockerignore(realCtx)
+	if err != nil {
+		return nil, "", fmt.Errorf("unable to prepare context: %v", err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		tw := archive.NewWriter(pw)
+		err := writeContextTar(tw, realCtx, ign, dfName, extra)
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, dfName, nil
+}
+
+// resolveContextPaths is the context directory and the Dockerfile with
+// symlinks resolved, found as the docker CLI finds them.
+func resolveContextPaths(dir, dockerfile string) (realCtx, realDF string, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", err
+	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, "", fmt.Errorf("unable to prepare context: path %q not found", dir)
+		return "", "", fmt.Errorf("unable to prepare context: path %q not found", dir)
 	}
 	if !fi.IsDir() {
-		return nil, "", fmt.Errorf("unable to prepare context: context must be a directory: %s", abs)
+		return "", "", fmt.Errorf("unable to prepare context: context must be a directory: %s", abs)
 	}
 	if dockerfile == "" {
 		dockerfile = filepath.Join(abs, "Dockerfile")
@@ -56,65 +87,44 @@ func PrepareContext(dir, dockerfile string) (io.ReadCloser, string, error) {
 			dockerfile = filepath.Join(abs, dockerfile)
 		}
 	}
-	realDF, err := filepath.EvalSymlinks(dockerfile)
+	realDF, err = filepath.EvalSymlinks(dockerfile)
 	if err != nil {
 		var pe *fs.PathError
 		if ok := asPathError(err, &pe); ok {
-			return nil, "", fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: %v", err)
+			return "", "", fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: %v", err)
 		}
-		return nil, "", fmt.Errorf("unable to prepare context: %v", err)
+		return "", "", fmt.Errorf("unable to prepare context: %v", err)
 	}
-	realCtx, err := filepath.EvalSymlinks(abs)
+	realCtx, err = filepath.EvalSymlinks(abs)
 	if err != nil {
-		return nil, "", fmt.Errorf("unable to prepare context: %v", err)
+		return "", "", fmt.Errorf("unable to prepare context: %v", err)
 	}
-	dfName := ""
-	extra := ""
-	if rel, err := filepath.Rel(realCtx, realDF); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-		dfName = filepath.ToSlash(rel)
-	} else {
-		dfName = ".dockerfile." + stringid.RandomHex(10)
-		extra = realDF
-	}
+	return realCtx, realDF, nil
+}
 
-	ign, err := readDockerignore(realCtx)
-	if err != nil {
-		return nil, "", fmt.Errorf("unable to prepare context: %v", err)
-	}
+// writeContextTar writes the context as PrepareContext sends it. A
+// Dockerfile from outside the context (extra) goes in under its random
+// name dfName, and that name is added to .dockerignore so that the daemon
+// keeps it out of COPY/ADD (the docker CLI does the same).
+func writeContextTar(tw *archive.Writer, realCtx string, ign *ignoreRules, dfName, extra string) error {
 	keep := map[string]bool{".dockerignore": true}
 	if extra == "" {
 		keep[dfName] = true
+		return writeContext(tw, realCtx, ign, keep)
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		tw := archive.NewWriter(pw)
-		var err error
-		if extra == "" {
-			err = writeContext(tw, realCtx, ign, keep)
-		} else {
-			// The Dockerfile from outside goes in under its random name,
-			// and that name is added to .dockerignore so that the daemon
-			// keeps it out of COPY/ADD (the docker CLI does the same).
-			delete(keep, ".dockerignore")
-			// (the walk skips the original .dockerignore: a last rule wins)
-			var withIgnore *ignoreRules
-			withIgnore, err = newIgnoreRules(append(slices.Clip(ign.patterns), ".dockerignore"))
-			if err == nil {
-				err = writeContext(tw, realCtx, withIgnore, keep)
-			}
-			if err == nil {
-				err = addIgnoreWith(tw, realCtx, dfName)
-			}
-			if err == nil {
-				err = addFile(tw, extra, dfName)
-			}
-		}
-		if err == nil {
-			err = tw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr, dfName, nil
+	delete(keep, ".dockerignore")
+	// (the walk skips the original .dockerignore: a last rule wins)
+	withIgnore, err := newIgnoreRules(append(slices.Clip(ign.patterns), ".dockerignore"))
+	if err != nil {
+		return err
+	}
+	if err := writeContext(tw, realCtx, withIgnore, keep); err != nil {
+		return err
+	}
+	if err := addIgnoreWith(tw, realCtx, dfName); err != nil {
+		return err
+	}
+	return addFile(tw, extra, dfName)
 }
 
 // addIgnoreWith writes the context's .dockerignore (or a new one) with

@@ -210,11 +210,30 @@ func (s *Server) checkManifest(name, contentType string, body []byte) (string, *
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", nil, errManifestInvalid("not JSON: " + err.Error())
 	}
+	mt, err := manifestMediaType(contentType, &doc)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.checkReferences(name, mt, &doc); err != nil {
+		return "", nil, err
+	}
+	if doc.Subject != nil {
+		if _, err := parseDigest(doc.Subject.Digest); err != nil {
+			return "", nil, errManifestInvalid("subject: " + err.Error())
+		}
+	}
+	return mt, &doc, nil
+}
+
+// manifestMediaType is the manifest's media type: the Content-Type, which
+// the document's own mediaType must agree with, else the document's, else
+// guessed from its shape (an index has manifests).
+func manifestMediaType(contentType string, doc *manifestDoc) (string, error) {
 	mt := ""
 	if contentType != "" {
 		base, _, err := mime.ParseMediaType(contentType)
 		if err != nil {
-			return "", nil, errManifestInvalid("bad Content-Type " + contentType)
+			return "", errManifestInvalid("bad Content-Type " + contentType)
 		}
 		mt = base
 	}
@@ -226,44 +245,46 @@ func (s *Server) checkManifest(name, contentType string, body []byte) (string, *
 	case mt == "":
 		mt = mtOCIManifest
 	case doc.MediaType != "" && doc.MediaType != mt:
-		return "", nil, errManifestInvalid(fmt.Sprintf("mediaType %q does not match Content-Type %q", doc.MediaType, mt))
+		return "", errManifestInvalid(fmt.Sprintf("mediaType %q does not match Content-Type %q", doc.MediaType, mt))
 	}
 	if strings.ContainsAny(mt, "\r\n") {
-		return "", nil, errManifestInvalid("bad media type")
+		return "", errManifestInvalid("bad media type")
 	}
+	return mt, nil
+}
+
+// checkReferences makes sure what the manifest points at is in the
+// repository: an image's config and layers (but for non-distributable
+// ones), an index's manifests.
+func (s *Server) checkReferences(name, mt string, doc *manifestDoc) error {
 	switch mt {
 	case mtOCIManifest, mtDockerManifest:
 		if doc.Config == nil {
-			return "", nil, errManifestInvalid("image manifest without config")
+			return errManifestInvalid("image manifest without config")
 		}
 		if err := s.checkBlobRef(name, *doc.Config); err != nil {
-			return "", nil, err
+			return err
 		}
 		for _, l := range doc.Layers {
 			if strings.Contains(l.MediaType, "nondistributable") || strings.Contains(l.MediaType, "foreign") || len(l.URLs) > 0 {
 				continue
 			}
 			if err := s.checkBlobRef(name, l); err != nil {
-				return "", nil, err
+				return err
 			}
 		}
 	case mtOCIIndex, mtDockerList:
 		for _, m := range doc.Manifests {
 			d, err := parseDigest(m.Digest)
 			if err != nil {
-				return "", nil, errManifestInvalid(err.Error())
+				return errManifestInvalid(err.Error())
 			}
 			if !exists(s.store.manifestPath(name, d)) {
-				return "", nil, errManifestBlobUnknown(m.Digest)
+				return errManifestBlobUnknown(m.Digest)
 			}
 		}
 	}
-	if doc.Subject != nil {
-		if _, err := parseDigest(doc.Subject.Digest); err != nil {
-			return "", nil, errManifestInvalid("subject: " + err.Error())
-		}
-	}
-	return mt, &doc, nil
+	return nil
 }
 
 // checkBlobRef requires a referenced blob to be in the repository with the

@@ -77,22 +77,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) error {
 		return s.getCatalog(w, r)
 	}
 	if g := uploadRe().FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
-		name, id := g[1], g[2]
-		switch {
-		case id == "" && m == http.MethodPost:
-			return s.postUpload(w, r, name)
-		case id == "":
-			return errUnsupported(m + " " + p)
-		case m == http.MethodGet || m == http.MethodHead:
-			return s.getUpload(w, r, name, id)
-		case m == http.MethodPatch:
-			return s.patchUpload(w, r, name, id)
-		case m == http.MethodPut:
-			return s.putUpload(w, r, name, id)
-		case m == http.MethodDelete:
-			return s.deleteUpload(w, r, name, id)
-		}
-		return errUnsupported(m + " " + p)
+		return s.routeUpload(w, r, g[1], g[2])
 	}
 	if g := tagsRe().FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
 		if m != http.MethodGet && m != http.MethodHead {
@@ -101,22 +86,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) error {
 		return s.getTags(w, r, g[1])
 	}
 	if g := itemRe().FindStringSubmatch(p); g != nil && len(g[1]) <= maxNameLength {
-		name, kind, ref := g[1], g[2], g[3]
-		switch kind + " " + m {
-		case "manifests GET", "manifests HEAD":
-			return s.getManifest(w, r, name, ref)
-		case "manifests PUT":
-			return s.putManifest(w, r, name, ref)
-		case "manifests DELETE":
-			return s.deleteManifest(w, r, name, ref)
-		case "blobs GET", "blobs HEAD":
-			return s.getBlob(w, r, name, ref)
-		case "blobs DELETE":
-			return s.deleteBlob(w, r, name, ref)
-		case "referrers GET", "referrers HEAD":
-			return s.getReferrers(w, r, name, ref)
-		}
-		return errUnsupported(m + " " + p)
+		return s.routeItem(w, r, g[1], g[2], g[3])
 	}
 	if g := looseRe().FindStringSubmatch(p); g != nil {
 		return errNameInvalid(g[1])
@@ -125,4 +95,44 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "not a registry API path", Detail: p}
 	}
 	return &apiError{Status: http.StatusNotFound, Code: "NAME_UNKNOWN", Message: "unknown registry API path", Detail: p}
+}
+
+// routeUpload dispatches /v2/<name>/blobs/uploads/[<id>]: POST starts an
+// upload; GET/HEAD, PATCH, PUT and DELETE act on one.
+func (s *Server) routeUpload(w http.ResponseWriter, r *http.Request, name, id string) error {
+	m := r.Method
+	switch {
+	case id == "" && m == http.MethodPost:
+		return s.postUpload(w, r, name)
+	case id == "":
+		return errUnsupported(m + " " + r.URL.Path)
+	case m == http.MethodGet || m == http.MethodHead:
+		return s.getUpload(w, r, name, id)
+	case m == http.MethodPatch:
+		return s.patchUpload(w, r, name, id)
+	case m == http.MethodPut:
+		return s.putUpload(w, r, name, id)
+	case m == http.MethodDelete:
+		return s.deleteUpload(w, r, name, id)
+	}
+	return errUnsupported(m + " " + r.URL.Path)
+}
+
+// routeItem dispatches /v2/<name>/{manifests,blobs,referrers}/<reference>.
+func (s *Server) routeItem(w http.ResponseWriter, r *http.Request, name, kind, ref string) error {
+	switch kind + " " + r.Method {
+	case "manifests GET", "manifests HEAD":
+		return s.getManifest(w, r, name, ref)
+	case "manifests PUT":
+		return s.putManifest(w, r, name, ref)
+	case "manifests DELETE":
+		return s.deleteManifest(w, r, name, ref)
+	case "blobs GET", "blobs HEAD":
+		return s.getBlob(w, r, name, ref)
+	case "blobs DELETE":
+		return s.deleteBlob(w, r, name, ref)
+	case "referrers GET", "referrers HEAD":
+		return s.getReferrers(w, r, name, ref)
+	}
+	return errUnsupported(r.Method + " " + r.URL.Path)
 }
