@@ -10,18 +10,25 @@ import (
 
 // RunOptionFlags are run's and create's flags for how the runtime makes
 // the container (the daemon's runopts.go): the log and its rotation,
-// rlimits, /dev/shm and sysctls.
+// rlimits, /dev/shm, sysctls, the init, the domain name and groups.
 type RunOptionFlags struct {
-	LogDriver string   `name:"log-driver" help:"Logging driver for the container (json-file)."`
-	LogOpt    []string `name:"log-opt" sep:"none" help:"Log driver options (max-size, max-file)."`
-	Ulimit    []string `sep:"none" help:"Ulimit options (name=soft[:hard], e.g. nofile=1024:2048)."`
-	ShmSize   string   `name:"shm-size" help:"Size of /dev/shm (e.g. 128m; default 64m)."`
-	Sysctl    []string `sep:"none" help:"Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)."`
+	LogDriver  string   `name:"log-driver" help:"Logging driver for the container (json-file)."`
+	LogOpt     []string `name:"log-opt" sep:"none" help:"Log driver options (max-size, max-file)."`
+	Ulimit     []string `sep:"none" help:"Ulimit options (name=soft[:hard], e.g. nofile=1024:2048)."`
+	ShmSize    string   `name:"shm-size" help:"Size of /dev/shm (e.g. 128m; default 64m)."`
+	Sysctl     []string `sep:"none" help:"Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)."`
+	Init       bool     `help:"Run an init inside the container that forwards signals and reaps processes."`
+	Domainname string   `help:"Container NIS domain name."`
+	GroupAdd   []string `name:"group-add" sep:"none" help:"Add additional groups to join."`
 }
 
 // apply puts the flags into the create request, as docker's CLI does.
 func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) error {
 	hc.LogConfig.Type = f.LogDriver
+	if f.Init {
+		hc.Init = &f.Init
+	}
+	cfg.Domainname, hc.GroupAdd = f.Domainname, f.GroupAdd
 	if len(f.LogOpt) > 0 {
 		hc.LogConfig.Config = map[string]string{}
 		for _, o := range f.LogOpt {

@@ -306,7 +306,7 @@ func writeEtcFiles(c *Container, hostname, ip string, hostNet bool) error {
 			hosts = string(b)
 		}
 	} else if ip != "" {
-		hosts += ip + "\t" + hostname + "\n"
+		hosts += ip + "\t" + hostsEntryNames(hostname, c.Config.Domainname) + "\n" // runopts.go
 	}
 	resolv := "nameserver 127.0.0.53\n"
 	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {

@@ -2,12 +2,15 @@ package daemon
 
 // The run options that change how the runtime makes the container, beyond
 // the image, mounts, network and confinement: the log's rotation, rlimits,
-// /dev/shm and namespaced sysctls. Create checks them all
-// (validateRunOptions), so a container with a bad one is never made;
-// start turns them into the Spec (applyRunOptions), and exec gives its
-// process the container's rlimits (applyExecRunOptions), as docker does.
+// /dev/shm, namespaced sysctls, --init, the domain name and extra groups.
+// Create checks them all (validateRunOptions), so a container with a bad
+// one is never made; start turns them into the Spec (applyRunOptions),
+// and exec gives its process the container's rlimits and groups
+// (applyExecRunOptions), as docker does.
 
 import (
+	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -52,15 +55,45 @@ func (d *Daemon) applyRunOptions(cfg *container.Config, hc *container.HostConfig
 	}
 	spec.ShmSize = hc.ShmSize
 	spec.Sysctls = hc.Sysctls
+	spec.Domainname = cfg.Domainname
+	spec.Process.AdditionalGroups = hc.GroupAdd
+	if hc.Init != nil && *hc.Init {
+		return withInit(spec)
+	}
+	return nil
+}
+
+// withInit makes --init's reaper PID 1: this binary, mounted read-only at
+// /sbin/docker-init as docker mounts its tini, runs the command as its
+// child (libcontainer/reaper_linux.go). inspect's Path and Args stay the
+// command's, as in docker.
+func withInit(spec *libcontainer.Spec) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("--init: cannot find the minidocker binary: %w", err)
+	}
+	spec.Mounts = append(spec.Mounts, libcontainer.Mount{Source: self, Destination: libcontainer.ReaperPath, ReadOnly: true})
+	spec.Process.Args = append([]string{libcontainer.ReaperPath, "--"}, spec.Process.Args...)
 	return nil
 }
 
 // applyExecRunOptions gives an exec'd process what it shares with the
-// container's PID 1: its rlimits.
+// container's PID 1: its rlimits and extra groups.
 func applyExecRunOptions(hc *container.HostConfig, p *libcontainer.Process) error {
 	var err error
 	p.Rlimits, err = rlimitsOf(hc)
+	p.AdditionalGroups = hc.GroupAdd
 	return err
+}
+
+// hostsEntryNames are the names of the container's own line in its
+// /etc/hosts: with --domainname, the full name first (docker's order), so
+// `hostname -d` and `hostname -f` find it.
+func hostsEntryNames(hostname, domainname string) string {
+	if domainname == "" {
+		return hostname
+	}
+	return hostname + "." + domainname + " " + hostname
 }
 
 // rlimitsOf turns --ulimit into the runtime's rlimits, refusing an unknown

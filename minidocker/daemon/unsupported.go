@@ -23,7 +23,6 @@ import (
 // unsupportedCreateFields names each refused field by its path in the
 // request body ("HostConfig.Dns"; Resources' fields are HostConfig's).
 var unsupportedCreateFields = []string{
-	"Config.Domainname",
 	"Config.ArgsEscaped",
 	"Config.NetworkDisabled",
 	"Config.OnBuild",
@@ -32,14 +31,12 @@ var unsupportedCreateFields = []string{
 	"HostConfig.ContainerIDFile",
 	"HostConfig.VolumeDriver",
 	"HostConfig.Annotations",
-	"HostConfig.GroupAdd",
 	"HostConfig.Cgroup",
 	"HostConfig.OomScoreAdj",
 	"HostConfig.StorageOpt",
 	"HostConfig.Umask",
 	"HostConfig.MaskedPaths",
 	"HostConfig.ReadonlyPaths",
-	"HostConfig.Init",
 	"HostConfig.CgroupParent",
 	"HostConfig.BlkioWeight",
 	"HostConfig.BlkioWeightDevice",

@@ -78,6 +78,9 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.Ulimits":          "TestUlimitShmSysctl",
 	"HostConfig.ShmSize":          "TestUlimitShmSysctl",
 	"HostConfig.Sysctls":          "TestUlimitShmSysctl",
+	"HostConfig.Init":             "TestInitDomainnameGroupAdd",
+	"Config.Domainname":           "TestInitDomainnameGroupAdd",
+	"HostConfig.GroupAdd":         "TestInitDomainnameGroupAdd",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's

@@ -17,6 +17,11 @@
 //	daemon ── Exec: a locked thread setns()es into PID 1's namespaces
 //	          and forks the command from there                         (exec_linux.go, execns_linux.go)
 //
+// A fourth role: with --init, /sbin/docker-init (this binary, mounted in)
+// is PID 1 and runs the CMD as its child (reaper_linux.go).
+// runopts_linux.go applies rlimits, /dev/shm's size, sysctls and
+// --group-add.
+//
 // Start reading at shim_linux.go (create, then run), then init_linux.go and
 // mounts_linux.go for the root file system and pivot_root, console_linux.go
 // for the container's terminal, execns_linux.go

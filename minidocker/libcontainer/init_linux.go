@@ -75,6 +75,11 @@ func initContainer(s *Spec) *StartError {
 			return startErr("sethostname: %v", err)
 		}
 	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return startErr("setdomainname: %v", err)
+		}
+	}
 	if s.Network.Mode == "none" || s.Network.Mode == "" {
 		if err := loopbackUp(); err != nil {
 			return startErr("bring up lo: %v", err)
@@ -120,6 +125,9 @@ func cwdOf(p *Process) string {
 func prepareExec(p *Process) (path string, argv, env []string, u execUser, serr *StartError) {
 	u, err := resolveUser(p.User, "/etc/passwd", "/etc/group")
 	if err != nil {
+		return "", nil, nil, u, &StartError{Code: 126, Message: err.Error()}
+	}
+	if u.Groups, err = addGroups(u.Groups, p.AdditionalGroups, "/etc/group"); err != nil { // runopts_linux.go
 		return "", nil, nil, u, &StartError{Code: 126, Message: err.Error()}
 	}
 	env = append([]string(nil), p.Env...)

@@ -1,6 +1,9 @@
 package libcontainer
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+)
 
 // Hidden roles of the one binary (os.Args[1]).
 const (
@@ -15,6 +18,12 @@ const (
 // before the CLI parses anything; a test binary calls it from TestMain so
 // that tests can re-execute themselves as shim or init.
 func RunReexecEntrypoint() bool {
+	// --init's PID 1 is known by its name, as it runs inside the
+	// container, where no role variable is set (reaper_linux.go)
+	if filepath.Base(os.Args[0]) == reaperName {
+		runReaper(os.Args[1:])
+		return true
+	}
 	if len(os.Args) < 2 || os.Getenv(roleEnv) == "" {
 		return false
 	}

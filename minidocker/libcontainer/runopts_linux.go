@@ -1,16 +1,18 @@
 package libcontainer
 
 // The run options init applies on top of the root file system: rlimits
-// (--ulimit), the size of /dev/shm (--shm-size) and namespaced sysctls
-// (--sysctl). An exec'd process gets the container's rlimits too, as with
+// (--ulimit), the size of /dev/shm (--shm-size), namespaced sysctls
+// (--sysctl) and extra groups (--group-add). An exec'd process gets the container's rlimits too, as with
 // docker (Exec sets them on the child while it is stopped at its execve).
 
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/moby/sys/user"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,4 +68,23 @@ func mountDevShm(root *os.Root, size int64) error {
 	}
 	data := fmt.Sprintf("mode=1777,size=%d", size)
 	return mountIn(root, "dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data, false)
+}
+
+// addGroups adds --group-add's groups to a process's groups: a name is
+// looked up in the container's group file, a number is taken as a gid
+// (it need not be listed), with moby/sys/user as dockerd does.
+func addGroups(groups []uint32, extra []string, groupPath string) ([]uint32, error) {
+	if len(extra) == 0 {
+		return groups, nil
+	}
+	gids, err := user.GetAdditionalGroupsPath(extra, groupPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gids {
+		if !slices.Contains(groups, uint32(g)) {
+			groups = append(groups, uint32(g))
+		}
+	}
+	return groups, nil
 }

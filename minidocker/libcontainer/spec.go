@@ -51,6 +51,8 @@ type Spec struct {
 	ShmSize int64 `json:",omitempty"`
 	// Sysctls are written in the container's own namespaces (--sysctl).
 	Sysctls map[string]string `json:",omitempty"`
+	// Domainname is the UTS namespace's NIS domain name (--domainname).
+	Domainname string `json:",omitempty"`
 }
 
 // Rootfs is the container's overlay. Init mounts it inside the container's
@@ -79,6 +81,10 @@ type Process struct {
 	Security                    Security
 	// Rlimits are set right before the process starts (--ulimit).
 	Rlimits []Rlimit `json:",omitempty"`
+	// AdditionalGroups (--group-add) are group names, resolved in the
+	// container's /etc/group, or gids; the process gets them on top of
+	// its user's groups.
+	AdditionalGroups []string `json:",omitempty"`
 }
 
 // Rlimit is one --ulimit: Type is the RLIMIT_* number.
