@@ -59,4 +59,15 @@
 // container and read the image store while rmi held the store and asked
 // every container, the two waited on each other for ever (issue 10).
 // TestPsAndRmiDoNotDeadlock and TestStress guard the order.
+//
+// # Crashes and a full disk
+//
+// Every record is written to a temporary file and renamed, and New
+// reconciles what a crash left (image.Open empties the work area and
+// collects unreferenced layers; initContainers drops half-made containers,
+// reconnects live shims and records the exits of dead ones; the network
+// manager and initBuilds remove endpoints and build steps nobody owns).
+// faults_test.go proves it by killing the daemon (kill -9) at random points
+// during pull, load, build, run and rm, and a container's shim or init;
+// diskfull_test.go runs the daemon on a small, full file system.
 package daemon

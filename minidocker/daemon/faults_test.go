@@ -301,7 +301,7 @@ func (f *faultRig) recordProblems(ctrs []containerFacts) []string {
 	return bad
 }
 
-// hostProblems: the host holds cgroups, bridge ports and DNAT rules for
+// hostProblems: the host holds shims, cgroups, bridge ports and DNAT rules for
 // the running containers only, and no mount under the daemon's directories
 // but their network namespaces.
 func (f *faultRig) hostProblems(live, liveIPs map[string]bool) []string {
@@ -329,6 +329,11 @@ func (f *faultRig) hostProblems(live, liveIPs map[string]bool) []string {
 			bad = append(bad, "DNAT rule to "+ip+", no running container's address: "+line)
 		}
 	}
+	for _, shim := range shimsUnder(f.d.ExecRoot, f.d.DataRoot) {
+		if filepath.Dir(shim) != filepath.Join(f.d.ExecRoot, "containers") || !live[filepath.Base(shim)] {
+			bad = append(bad, "a shim still serves "+shim+", no running container's bundle")
+		}
+	}
 	for _, m := range hostMountsUnder(f.d.Dir) {
 		if filepath.Dir(m) == filepath.Join(f.d.ExecRoot, "netns") && live[filepath.Base(m)] {
 			continue // a running container's network namespace, pinned by a bind mount
@@ -336,6 +341,30 @@ func (f *faultRig) hostProblems(live, liveIPs map[string]bool) []string {
 		bad = append(bad, "mount "+m+" on the host")
 	}
 	return bad
+}
+
+// shimsUnder lists the bundle directories that running shim processes
+// (`minidocker shim <bundle>`) serve below the given roots (containers'
+// under the exec root, build steps' under the data root).
+func shimsUnder(roots ...string) []string {
+	var bundles []string
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) != 3 || args[1] != "shim" {
+			continue
+		}
+		for _, root := range roots {
+			if strings.HasPrefix(args[2], root+"/") {
+				bundles = append(bundles, args[2])
+			}
+		}
+	}
+	return bundles
 }
 
 // hostMountsUnder lists the mount points below dir in the test's own mount
@@ -410,4 +439,39 @@ func shimOf(t *testing.T, pid int) int {
 		t.Fatalf("the parent of PID 1 (%d) is %d, not a shim: %q", pid, ppid, cmdline)
 	}
 	return ppid
+}
+
+// The checks of checkConsistent must see what they look for, or the kill -9
+// and full-disk tests would pass whatever the daemon left: plant one of
+// each leftover and expect each to be reported.
+func TestFaultChecksSeeLeftovers(t *testing.T) {
+	d := preload.StartDaemon(t)
+	f := &faultRig{t: t, d: d}
+	if bad := f.inconsistencies(); len(bad) > 0 {
+		t.Fatalf("a fresh daemon is inconsistent: %v", bad)
+	}
+	fakeID := strings.Repeat("ab", 32)
+	plants := map[string]string{
+		filepath.Join(d.DataRoot, "image", "layers", fakeID): "belongs to no image",
+		filepath.Join(d.DataRoot, "image", "tmp", "layer-x"): "image/tmp holds",
+		filepath.Join(d.DataRoot, "containers", fakeID):      "no container the daemon lists",
+		filepath.Join(d.ExecRoot, "containers", fakeID):      "runtime bundle",
+		"/sys/fs/cgroup/pids/" + d.Cgroup + "/" + fakeID:     "cgroup",
+	}
+	for dir := range plants {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		for dir := range plants {
+			os.Remove(dir)
+		}
+	}()
+	got := strings.Join(f.inconsistencies(), "\n")
+	for dir, want := range plants {
+		if !strings.Contains(got, want) {
+			t.Errorf("planted %s, but the checks do not report %q:\n%s", dir, want, got)
+		}
+	}
 }
