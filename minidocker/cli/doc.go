@@ -6,7 +6,9 @@
 // Engine API client that Globals.Client opens. Commands are grouped by the
 // article's sections in their own files (system.go, images.go,
 // containers.go, networks.go, build.go); daemon.go and registry.go start
-// the long-running server processes instead of talking to one.
+// the long-running server processes instead of talking to one. model.go
+// picks what kong builds its parser from: only the command the line names
+// (building all of them was most of a CLI start).
 //
 // The API client is minidocker/client, a thin one of our own with the
 // method names of docker's (github.com/moby/moby/client): every minidocker
