@@ -16,7 +16,10 @@ type eventBackend interface {
 
 // eventRouter serves GET /events (docker events, docker-py's
 // client.events()).
-type eventRouter struct{ backend eventBackend }
+type eventRouter struct {
+	backend eventBackend
+	closing <-chan struct{} // Server.closing: the daemon shuts down
+}
 
 func (e eventRouter) register(rt *router) {
 	rt.handle("GET", "/events", e.getEvents)
@@ -24,8 +27,8 @@ func (e eventRouter) register(rt *router) {
 
 // getEvents streams one JSON object per event: first the past ones that
 // since/until select, then the new ones as they happen, until `until`
-// passes, the client goes away or the daemon disconnects a client too
-// slow to read them. An until already past ends after the replay.
+// passes, the client goes away, the daemon shuts down or it disconnects a
+// client too slow to read them. An until already past ends after the replay.
 func (e eventRouter) getEvents(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	f, err := filtersParam(r, daemon.EventFilters...)
 	if err != nil {
@@ -72,6 +75,8 @@ func (e eventRouter) getEvents(w http.ResponseWriter, r *http.Request, _ map[str
 		case <-deadline:
 			return nil
 		case <-r.Context().Done():
+			return nil
+		case <-e.closing:
 			return nil
 		}
 	}

@@ -60,6 +60,7 @@ func socketGroup() int {
 // connections (attach, exec) are not waited for: they belong to their streams.
 func Serve(ctx context.Context, l net.Listener, s *Server) error {
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(func() { s.closingOnce.Do(func() { close(s.closing) }) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

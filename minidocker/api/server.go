@@ -23,6 +23,10 @@ import (
 // Server answers Engine API requests for one daemon.
 type Server struct {
 	routes router
+	// closing is closed when the server shuts down: endless streams
+	// (events) end then instead of holding the shutdown up.
+	closing     chan struct{}
+	closingOnce sync.Once
 }
 
 // routeSet is one area of the API (containers, images, ...), as moby's
@@ -36,7 +40,7 @@ type routeSet interface {
 // its own backend interface; the daemon implements them all, and the
 // compiler checks that here.
 func NewServer(d *daemon.Daemon) *Server {
-	s := &Server{}
+	s := &Server{closing: make(chan struct{})}
 	for _, set := range []routeSet{
 		systemRouter{backend: d},
 		imageRouter{backend: d},
@@ -46,7 +50,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		execRouter{backend: d},
 		networkRouter{backend: d},
 		volumeRouter{backend: d},
-		eventRouter{backend: d},
+		eventRouter{backend: d, closing: s.closing},
 		networkConnectRouter{backend: d},
 		buildRouter{backend: d},
 	} {
