@@ -202,6 +202,11 @@ func TestDetachKeys(t *testing.T) {
 			t.Errorf("%s: exit %d, want the shell's 4", att.name, code)
 		}
 	}
+	// detaching drains the client's hijacked connection: no recovered
+	// panic either (issue 10, finding 8)
+	if log := d.Log(); strings.Contains(log, "panic") {
+		t.Errorf("the daemon logged a panic:\n%s", log)
+	}
 }
 
 // A bad detach sequence is refused in docker's words, before anything is

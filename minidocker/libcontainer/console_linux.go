@@ -34,8 +34,7 @@ func setupConsole(p *Process) error {
 	defer master.Close()
 	defer slave.Close()
 	if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 {
-		ws := &unix.Winsize{Row: p.ConsoleHeight, Col: p.ConsoleWidth}
-		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+		if err := setWinsize(master, p.ConsoleHeight, p.ConsoleWidth); err != nil {
 			return fmt.Errorf("set the terminal size: %w", err)
 		}
 	}
@@ -141,3 +140,22 @@ func recvFd(sock *os.File, name string) (*os.File, error) {
 }
 
 var errNoFd = errors.New("no descriptor received")
+
+// setWinsize sets the size of the terminal whose master (or slave) is f:
+// TIOCSWINSZ, after which the kernel sends SIGWINCH to the terminal's
+// foreground processes. It reaches the descriptor through SyscallConn,
+// which holds it open for the call: a copier may close f at any moment
+// (its process ended), and f.Fd() would race with that.
+func setWinsize(f *os.File, h, w uint16) error {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ierr error
+	if err := raw.Control(func(fd uintptr) {
+		ierr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: h, Col: w})
+	}); err != nil {
+		return err // closed: the process has exited
+	}
+	return ierr
+}

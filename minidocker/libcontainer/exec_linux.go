@@ -110,7 +110,7 @@ func (e *ExecProcess) openStdio(initPid int, p *Process, withStdin bool) (x *exe
 			return x, err
 		}
 		if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 {
-			pty.Setsize(master, &pty.Winsize{Rows: p.ConsoleHeight, Cols: p.ConsoleWidth})
+			setWinsize(master, p.ConsoleHeight, p.ConsoleWidth)
 		}
 		e.console, x.outR = master, master
 		x.child = []*os.File{slave, slave, slave}
@@ -201,7 +201,7 @@ func (e *ExecProcess) Resize(h, w uint16) error {
 	if e.console == nil {
 		return nil
 	}
-	return pty.Setsize(e.console, &pty.Winsize{Rows: h, Cols: w})
+	return setWinsize(e.console, h, w)
 }
 
 // Kill sends sig to the exec'd process.

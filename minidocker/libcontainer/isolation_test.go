@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 func TestNetworkModes(t *testing.T) {
@@ -305,7 +306,7 @@ func TestNoLeaksInTheCaller(t *testing.T) {
 		if err := s.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		var o bytes.Buffer
+		var o testutil.SyncBuffer // stdout and stderr are copied at once
 		e, err := Exec(ctx, s.Pid, Process{Args: []string{"echo", "x"}, Env: spec.Process.Env, Terminal: i%2 == 0}, ExecIO{Stdin: strings.NewReader(""), Stdout: &o, Stderr: &o})
 		if err != nil {
 			t.Fatal(err)

@@ -31,7 +31,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
@@ -606,7 +605,7 @@ func (s *shim) resize(h, w uint16) error {
 		s.spec.Process.ConsoleHeight, s.spec.Process.ConsoleWidth = h, w
 		return nil
 	}
-	return pty.Setsize(s.console, &pty.Winsize{Rows: h, Cols: w})
+	return setWinsize(s.console, h, w)
 }
 
 // start sends init its "go" and reports whether the exec worked. With a
@@ -658,7 +657,7 @@ func (s *shim) receiveConsole() {
 	}
 	p := &s.spec.Process
 	if p.ConsoleHeight > 0 && p.ConsoleWidth > 0 { // a resize that came before
-		pty.Setsize(master, &pty.Winsize{Rows: p.ConsoleHeight, Cols: p.ConsoleWidth})
+		setWinsize(master, p.ConsoleHeight, p.ConsoleWidth)
 	}
 	s.console = master
 	close(s.consoleReady)
