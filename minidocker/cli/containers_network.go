@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -59,8 +60,9 @@ func (f *NameFlags) apply(hc *container.HostConfig) error {
 	return nil
 }
 
-// domainLabel is one label of a DNS name: letters, digits and inner hyphens.
-var domainLabel = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+// domainLabel is one label of a DNS name: letters, digits and inner
+// hyphens. It is compiled on first use: package inits run in every CLI call.
+var domainLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`) })
 
 // searchDomain checks a --dns-search domain as docker does: "." (no
 // search domain) or a name of valid labels with a letter in it. A
@@ -75,7 +77,7 @@ func searchDomain(d string) (string, bool) {
 		return "", false
 	}
 	for _, label := range strings.Split(name, ".") {
-		if !domainLabel.MatchString(label) {
+		if !domainLabel().MatchString(label) {
 			return "", false
 		}
 	}
