@@ -43,16 +43,12 @@ func (c *RunCmd) Run(g *Globals) error {
 		return err
 	}
 	cli, _ := g.Client()
-	if c.Detach {
-		if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-			return toStatusError("run", err)
-		}
-		fmt.Fprintln(g.stdout, id)
-		return nil
-	}
 	cond := container.WaitConditionNextExit
 	if c.Rm {
 		cond = container.WaitConditionRemoved
+	}
+	if c.Detach {
+		return g.startDetached(ctx, cli, id, c.Rm)
 	}
 	s, err := g.attachStreams(ctx, cli, id, attachOptions{tty: c.TTY, stdin: c.Interactive, detachKeys: c.DetachKeys})
 	if err != nil {
@@ -62,13 +58,7 @@ func (c *RunCmd) Run(g *Globals) error {
 	wait := cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: cond})
 	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		s.close()
-		if c.Rm {
-			select {
-			case <-wait.Result:
-			case <-wait.Error:
-			}
-		}
-		return toStatusError("run", err)
+		return startFailed("run", err, startFailureCode(ctx, cli, id, c.Rm, wait))
 	}
 	s.started(ctx, cli, id)
 	return detachedIsDone(g.finish(s, wait))
@@ -90,6 +80,38 @@ func validateDetachKeys(keys string) error {
 		return fmt.Errorf("invalid detach keys (%s): %w", keys, err)
 	}
 	return nil
+}
+
+// startDetached is run -d's start: print the ID, or report the failure.
+// With --rm the container goes when the start fails, so its record is
+// read from the wait that was set up before the start.
+func (g *Globals) startDetached(ctx context.Context, cli *client.Client, id string, autoRemove bool) error {
+	var wait client.ContainerWaitResult
+	if autoRemove {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel() // a started container is not waited for
+		wait = cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	}
+	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return startFailed("run", err, startFailureCode(ctx, cli, id, autoRemove, wait))
+	}
+	fmt.Fprintln(g.stdout, id)
+	return nil
+}
+
+// startFailureCode is the exit code of a failed start: from the
+// container's record, or, when --rm removes the container, from the
+// wait for its removal (which reports the recorded exit code).
+func startFailureCode(ctx context.Context, cli *client.Client, id string, autoRemove bool, wait client.ContainerWaitResult) int {
+	if !autoRemove {
+		return recordedStartCode(ctx, cli, id)
+	}
+	select {
+	case res := <-wait.Result:
+		return neverRanCode(int(res.StatusCode))
+	case <-wait.Error:
+		return 125
+	}
 }
 
 // finish waits for the output to end and the container's exit code, or
@@ -116,21 +138,37 @@ func (g *Globals) finish(s *streams, wait client.ContainerWaitResult) error {
 	}
 }
 
-// toStatusError gives a start failure docker's exit codes: 127 when the
-// command is not found, 126 when it cannot be executed, 125 otherwise.
-func toStatusError(cmd string, err error) error {
-	msg := err.Error()
-	code := 125
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		code = 127
-	case strings.Contains(msg, syscall.EACCES.Error()), strings.Contains(msg, syscall.EISDIR.Error()):
-		code = 126
-	}
+// startFailed is a failed start as docker's CLI reports it, with exit
+// code 127 when the command was not found, 126 when it could not be
+// executed, 125 otherwise. The code is not guessed from the message: the
+// daemon records why the process never ran in the container's state
+// (State.ExitCode and State.Error, from the runtime's typed StartError),
+// and code is what that record said (see neverRanCode).
+func startFailed(cmd string, err error, code int) error {
 	if client.IsErrConnectionFailed(err) {
 		return err
 	}
-	return StatusError{Status: fmt.Sprintf("minidocker: %s\n\nRun 'minidocker %s --help' for more information", msg, cmd), Code: code}
+	return StatusError{Status: fmt.Sprintf("minidocker: %s\n\nRun 'minidocker %s --help' for more information", err, cmd), Code: code}
+}
+
+// neverRanCode is the exit code for a start that failed with the
+// container's recorded exit code: 126 and 127 (the process could not be
+// executed, or was not found) are kept, anything else is 125.
+func neverRanCode(recorded int) int {
+	if recorded == 126 || recorded == 127 {
+		return recorded
+	}
+	return 125
+}
+
+// recordedStartCode asks the daemon what it recorded about the failed
+// start of id (125 when there is no such record, or no container left).
+func recordedStartCode(ctx context.Context, cli *client.Client, id string) int {
+	res, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil || res.Container.State == nil || res.Container.State.Error == "" {
+		return 125
+	}
+	return neverRanCode(res.Container.State.ExitCode)
 }
 
 // streams is one attach session: output copied to stdout/stderr, stdin
@@ -276,7 +314,7 @@ func (c *StartCmd) Run(g *Globals) error {
 		defer s.close()
 		wait := cli.ContainerWait(ctx, insp.Container.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 		if _, err := cli.ContainerStart(ctx, insp.Container.ID, client.ContainerStartOptions{}); err != nil {
-			return toStatusError("start", err)
+			return startFailed("start", err, recordedStartCode(ctx, cli, insp.Container.ID))
 		}
 		s.started(ctx, cli, insp.Container.ID)
 		return detachedIsDone(g.finish(s, wait))

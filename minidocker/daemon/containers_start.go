@@ -85,6 +85,9 @@ func (c *Container) claimStart(byPolicy bool) (cfg *container.Config, hc *contai
 		return nil, nil, true, nil
 	}
 	c.ManuallyStopped = false
+	// State.Error speaks of the latest start only: a client reads it, with
+	// ExitCode, to learn why this start failed (recordStartFailure)
+	c.State.Error = ""
 	return c.Config, c.HostConfig, false, nil
 }
 
