@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -210,4 +211,34 @@ func readAll(resp *http.Response) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// StartInterval came with API 1.44: a request of an older client has
+// none (dockerd drops it), a newer one's is kept.
+func TestHealthcheckStartIntervalNeedsAPI144(t *testing.T) {
+	d := preload.StartDaemon(t)
+	body := `{"Image":"busybox","Cmd":["true"],"Healthcheck":{"Test":["CMD","true"],"StartInterval":5000000}}`
+	for version, want := range map[string]time.Duration{"v1.43": 0, "v1.44": 5 * time.Millisecond} {
+		t.Run(version, func(t *testing.T) {
+			resp, err := d.HTTPClient().Post("http://docker/"+version+"/containers/create", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var created struct{ Id string }
+			if err := json.Unmarshal([]byte(readAll(resp)), &created); err != nil || resp.StatusCode != 201 {
+				t.Fatalf("create: %d %v", resp.StatusCode, err)
+			}
+			resp, err = d.HTTPClient().Get("http://docker/containers/" + created.Id + "/json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var insp struct{ Config struct{ Healthcheck struct{ StartInterval time.Duration } } }
+			if err := json.Unmarshal([]byte(readAll(resp)), &insp); err != nil {
+				t.Fatal(err)
+			}
+			if got := insp.Config.Healthcheck.StartInterval; got != want {
+				t.Fatalf("StartInterval %v, want %v", got, want)
+			}
+		})
+	}
 }
