@@ -87,6 +87,12 @@ func (w *LogWriter) WriteEntry(stream string, log []byte, t time.Time) error {
 	}
 	w.buf = appendLogLine(w.buf[:0], stream, log, t)
 	n, err := w.f.Write(w.buf)
+	if err != nil && n > 0 && w.f.Truncate(w.size) == nil {
+		// A short write (a full disk) left half an entry; the next one,
+		// appended to it, would be unreadable too. Undone, the log holds
+		// whole entries only.
+		n = 0
+	}
 	w.size += int64(n)
 	return err
 }
