@@ -28,6 +28,7 @@ type containerBackend interface {
 	CreateContainer(opts daemon.CreateOptions) (id string, warnings []string, err error)
 	ListContainers(opts daemon.ListOptions) []container.Summary
 	InspectContainer(ref string) (*container.InspectResponse, error)
+	ContainerSize(ref string) (rw, rootfs int64, err error)
 	LegacyNetworkSettings(containerID string) daemon.LegacyNetworkFields
 	StartContainer(ref string) error
 	StopContainer(ref string, timeout *int, signal string) error
@@ -92,7 +93,7 @@ func (s containerRouter) createContainer(w http.ResponseWriter, r *http.Request,
 
 func (s containerRouter) listContainers(w http.ResponseWriter, r *http.Request, _ map[string]string) error {
 	q := r.URL.Query()
-	opts := daemon.ListOptions{All: boolValue(r, "all")}
+	opts := daemon.ListOptions{All: boolValue(r, "all"), Size: boolValue(r, "size")}
 	if l := q.Get("limit"); l != "" {
 		opts.Limit, _ = strconv.Atoi(l)
 	}
@@ -111,6 +112,13 @@ func (s containerRouter) inspectContainer(w http.ResponseWriter, r *http.Request
 	resp, err := s.backend.InspectContainer(v["id"])
 	if err != nil {
 		return err
+	}
+	if boolValue(r, "size") { // inspect --size
+		rw, rootfs, err := s.backend.ContainerSize(resp.ID)
+		if err != nil {
+			return err
+		}
+		resp.SizeRw, resp.SizeRootFs = &rw, &rootfs
 	}
 	return writeJSON(w, http.StatusOK, s.inspectJSON(r, resp))
 }

@@ -10,8 +10,9 @@
 // Each area of the API has its own file and router, as moby's
 // api/server/router packages do: system.go, images.go, containers.go (with
 // containers_cp/top/stats/commit.go), containers_pause.go (pause, unpause,
-// update), containers_export.go (export, changes), containers_exec.go,
-// networks.go, events.go (the GET /events stream) and build.go. Each declares the small backend interface it needs (for
+// update), containers_export.go (export, changes), prune.go (container and
+// network prune, system df), containers_exec.go, networks.go, events.go
+// (the GET /events stream) and build.go. Each declares the small backend interface it needs (for
 // example networkBackend: ListNetworks, InspectNetwork, CreateNetwork,
 // RemoveNetwork); *daemon.Daemon implements them all. A handler only
 // decodes the request, calls its backend and encodes the answer: rules

@@ -47,6 +47,7 @@ func NewServer(d *daemon.Daemon) *Server {
 		containerRouter{backend: d},
 		containerStateRouter{backend: d},
 		containerFSRouter{backend: d},
+		pruneRouter{backend: d},
 		execRouter{backend: d},
 		networkRouter{backend: d},
 		volumeRouter{backend: d},

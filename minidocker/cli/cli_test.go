@@ -58,7 +58,8 @@ func TestGroupsReuseTheShortForms(t *testing.T) {
 			topLevel[v.Field(i).Type] = true
 		}
 	}
-	ownTypes := map[string]bool{"ContainerInspectCmd": true, "ImageInspectCmd": true, "ImagePruneCmd": true}
+	ownTypes := map[string]bool{"ContainerInspectCmd": true, "ImageInspectCmd": true, "ImagePruneCmd": true,
+		"ContainerPruneCmd": true, "SystemDfCmd": true, "SystemPruneCmd": true} // docker has them only in a group
 	for _, group := range []any{ContainerCmd{}, ImageCmd{}, SystemCmd{}} {
 		v := reflect.TypeOf(group)
 		for i := 0; i < v.NumField(); i++ {

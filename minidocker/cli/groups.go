@@ -27,6 +27,7 @@ type ContainerCmd struct {
 	Ls      PsCmd               `cmd:"" aliases:"ps,list" help:"List containers."`
 	Pause   PauseCmd            `cmd:"" help:"Pause all processes within one or more containers."`
 	Port    PortCmd             `cmd:"" help:"List port mappings or a specific mapping for the container."`
+	Prune   ContainerPruneCmd   `cmd:"" help:"Remove all stopped containers."`
 	Rename  RenameCmd           `cmd:"" help:"Rename a container."`
 	Restart RestartCmd          `cmd:"" help:"Restart one or more containers."`
 	Rm      RmCmd               `cmd:"" aliases:"remove" help:"Remove one or more containers."`
@@ -53,6 +54,8 @@ func (c *ContainerInspectCmd) Run(g *Globals) error {
 
 // SystemCmd is `docker system …`.
 type SystemCmd struct {
-	Events EventsCmd `cmd:"" help:"Get real time events from the server."`
-	Info   InfoCmd   `cmd:"" help:"Display system-wide information."`
+	Df     SystemDfCmd    `cmd:"" help:"Show docker disk usage."`
+	Events EventsCmd      `cmd:"" help:"Get real time events from the server."`
+	Info   InfoCmd        `cmd:"" help:"Display system-wide information."`
+	Prune  SystemPruneCmd `cmd:"" help:"Remove unused data."`
 }

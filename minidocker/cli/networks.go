@@ -28,6 +28,7 @@ type NetworkCmd struct {
 	Rm         NetworkRmCmd         `cmd:"" aliases:"remove" help:"Remove one or more networks."`
 	Connect    NetworkConnectCmd    `cmd:"" help:"Connect a container to a network."`
 	Disconnect NetworkDisconnectCmd `cmd:"" help:"Disconnect a container from a network."`
+	Prune      NetworkPruneCmd      `cmd:"" help:"Remove all unused networks."`
 }
 
 // NetworkLsCmd is `docker network ls`.

@@ -83,6 +83,7 @@ type ListOptions struct {
 	All     bool
 	Limit   int
 	Filters map[string][]string // ContainerFilters
+	Size    bool                // fill SizeRw and SizeRootFs (disk_usage.go)
 }
 
 // ContainerFilters are the keys `ps --filter` understands; the API refuses others.
@@ -120,6 +121,9 @@ func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
 		if opts.Limit > 0 && len(out) >= opts.Limit {
 			break
 		}
+	}
+	if opts.Size {
+		d.fillSizes(out)
 	}
 	return out
 }

@@ -19,7 +19,9 @@
 // embedded DNS server of package network).
 // containers_pause.go freezes and thaws a container (docker pause) and
 // containers_update.go changes the limits of a running one (docker update);
-// containers_export.go is docker export and docker diff.
+// containers_export.go is docker export and docker diff; prune.go is
+// container and network prune, disk_usage.go the sizes of ps -s, inspect -s
+// and system df.
 // events.go is `docker events`: each operation publishes an event (the
 // calls sit at the operations: create, start, die, tag, connect, mount…)
 // to a small bus that keeps the last 256 for --since and disconnects a

@@ -479,7 +479,7 @@ func (s *Store) unpackBlob(ctx context.Context, rc io.Reader, in layerIn, work s
 			mt = mediaTypeOCILayerGzip
 		}
 	}
-	size, err := dirSize(diffDir)
+	size, err := DirSize(diffDir)
 	if err != nil {
 		return nil, err
 	}
@@ -562,9 +562,9 @@ func (c *countingHash) Write(p []byte) (int, error) {
 	return c.h.Write(p)
 }
 
-// dirSize counts a layer's size like docker's overlay2 driver: the sizes of
-// all non-directories, each inode once.
-func dirSize(dir string) (int64, error) {
+// DirSize counts a directory's size like docker's overlay2 driver: the sizes of
+// all non-directories, each inode once (a layer, a container's upper dir).
+func DirSize(dir string) (int64, error) {
 	seen := map[uint64]bool{}
 	var total int64
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
