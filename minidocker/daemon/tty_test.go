@@ -137,10 +137,19 @@ func TestTTYIsTheContainersOwnPts(t *testing.T) {
 		if code := e.exit(); code != 0 || !strings.Contains(e.output(), "/dev/pts/1") {
 			t.Errorf("%s: exit %d, the exec's terminal is not /dev/pts/1: %q", e.name, code, e.output())
 		}
+		// another user owns its terminal (the group stays tty), as with runc
+		u := startPty(t, d, bin, "exec", "-t", "-u", "1000", name, "sh", "-c", "stat -c E=%u:%g $(tty)")
+		if code := u.exit(); code != 0 || !strings.Contains(u.output(), "E=1000:5") {
+			t.Errorf("%s: exit %d, the terminal is not the user's: %q", u.name, code, u.output())
+		}
 		s.send("exit 3\r")
 		if code := s.exit(); code != 3 {
 			t.Errorf("%s: exit %d, want 3", s.name, code)
 		}
+	}
+	u := startPty(t, d, d.Bin, "run", "--rm", "-t", "-u", "1000", "--net", "none", "busybox", "sh", "-c", "stat -c R=%u:%g $(tty)")
+	if code := u.exit(); code != 0 || !strings.Contains(u.output(), "R=1000:5") {
+		t.Errorf("%s: exit %d, PID 1's terminal is not its user's: %q", u.name, code, u.output())
 	}
 }
 

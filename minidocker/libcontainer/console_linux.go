@@ -103,6 +103,25 @@ func takeTerminal(slave *os.File) error {
 	return nil
 }
 
+// giveTerminal makes the process's user the owner of its terminal (the
+// slave on fd, opened by root), as runc does: a CMD run with --user must
+// be able to reopen and chmod its own /dev/pts/N. Only the user changes:
+// the group stays devpts' tty group. Not a terminal, or one the user
+// owns already: nothing to do.
+func giveTerminal(fd int, uid uint32) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("stat the terminal: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 136 || st.Uid == uid {
+		return nil // 136: devpts slaves
+	}
+	if err := unix.Fchown(fd, int(uid), -1); err != nil {
+		return fmt.Errorf("give the terminal to uid %d: %w", uid, err)
+	}
+	return nil
+}
+
 // sendFd sends f over the unix socket sock, with one byte of data (a
 // message with only ancillary data is not delivered on a stream socket).
 func sendFd(sock int, f *os.File) error {

@@ -256,6 +256,11 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	if serr != nil {
 		return nil, serr
 	}
+	if p.Terminal {
+		if err := giveTerminal(int(files[0].Fd()), u.Uid); err != nil {
+			return nil, startErr("exec: %v", err)
+		}
+	}
 	// the child inherits this thread's capabilities, user, no_new_privs
 	// and seccomp filter: confine the thread itself (security_linux.go)
 	filter, err := seccompFilter(&p.Security)

@@ -98,6 +98,11 @@ func finishExec(p *Process) *StartError {
 	if serr != nil {
 		return serr
 	}
+	if p.Terminal {
+		if err := giveTerminal(0, u.Uid); err != nil {
+			return startErr("%v", err)
+		}
+	}
 	if err := syscall.Chdir(cwdOf(p)); err != nil {
 		return startErr("chdir to cwd (%q) set in config.json failed: %v", cwdOf(p), err)
 	}
