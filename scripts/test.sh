@@ -28,14 +28,6 @@ if [ "${CI:-}" = true ] && [ "$skips" -gt 0 ]; then
 	status=1
 fi
 
-# The reference parser against distribution/reference, its oracle: a short,
-# bounded fuzz search for an input on which the two disagree (the committed
-# corpus under minidocker/reference/testdata/fuzz already ran above).
-echo "== fuzz: minidocker/reference (10s)"
-go test -run '^$' -fuzz '^FuzzSameAsDistributionReference$' -fuzztime=10s -parallel 1 \
-	./minidocker/reference >build/fuzz-reference.log 2>&1 || { cat build/fuzz-reference.log; status=1; }
-tail -n 2 build/fuzz-reference.log
-
 # The stress test once more with the race detector on both sides: the
 # daemon is a process of its own, so `go test -race` alone would check only
 # the test's client; the daemon is built with -race too (that needs cgo).
