@@ -19,7 +19,9 @@
 //   - commit.go: the reverse of unpacking: an overlay upperdir back into a layer
 //     (used by `docker commit` and the Dockerfile builder), and import.go
 //     (`docker import`: a rootfs tar becomes a one-layer image).
-//   - ops.go: tag, rmi, images, inspect, history.
+//   - ops.go: tag, rmi, images, inspect, history. Remove (rmi) shows the
+//     store's lock discipline: decide and act on the records under one
+//     deferred unlock, then collect unused layers without it.
 //
 // Choices that differ from docker, and why:
 //
@@ -31,6 +33,16 @@
 //     unpack run as a pipeline), into tmp/, and renamed into layers/ only when
 //     both the blob digest and the diffID are verified. Docker downloads
 //     first and extracts afterwards.
+//   - Pull reads through go-containerregistry's remote (its v1.Image and
+//     v1.Layer), but push, save and load write their own formats, not
+//     remote.Write or the tarball and layout writers: push sends dockerd's
+//     schema 2 manifest byte for byte (indented with three spaces, so the
+//     RepoDigest is the one docker push gives) with docker's per-layer
+//     progress lines, which remote.Write has no hook for; save writes
+//     docker ≥ 25's combined tar (uncompressed layers under blobs/sha256,
+//     manifest.json, index.json and repositories, zero timestamps), which
+//     the tarball writer (compressed <digest>.tar.gz layers) and the
+//     layout writer (a directory) do not make.
 //   - Metadata writes are temp file + rename without fsync by default
 //     (Store.SyncWrites turns it on): on ext4 an fsync right after unpacking
 //     waits for all the new file data, which tripled the pull time.
