@@ -64,8 +64,9 @@ func TestNetworkConnectAndAliases(t *testing.T) {
 	assert.Contains(t, r.Stderr, "network-scoped aliases are only supported for user-defined networks")
 }
 
-// --add-host, --link, --dns-search and --dns-option through our CLI: the
-// lines they add to /etc/hosts and /etc/resolv.conf.
+// --add-host, --link, --dns-search and --dns-option through our CLI (and
+// --link through docker's): the lines they add to /etc/hosts and
+// /etc/resolv.conf.
 func TestRunNameFlags(t *testing.T) {
 	d := startDaemon(t)
 	d.MustCLI("network", "create", "--subnet", testutil.FreeSubnet(t, 24).String(), "app")
@@ -78,7 +79,11 @@ func TestRunNameFlags(t *testing.T) {
 	assert.Regexp(t, `(?m)^`+strings.ReplaceAll(dbIP.String(), ".", `\.`)+`\tdatabase\b`, out, "--link db:database names db's address")
 	assert.Contains(t, out, "search corp.example\n")
 	assert.Contains(t, out, "options ndots:3")
-	r := d.CLI("run", "--rm", "--dns", "not-an-ip", "busybox", "true")
+	// the docker CLI sends --link in the network's endpoint settings too
+	r := d.Docker("run", "--rm", "--net", "app", "--link", "db:database", "busybox", "cat", "/etc/hosts")
+	assert.Equal(t, 0, r.Code, r.Stderr)
+	assert.Regexp(t, `(?m)^`+strings.ReplaceAll(dbIP.String(), ".", `\.`)+`\tdatabase\b`, r.Stdout, "docker run --link db:database")
+	r = d.CLI("run", "--rm", "--dns", "not-an-ip", "busybox", "true")
 	assert.Equal(t, 125, r.Code)
 	assert.Contains(t, r.Stderr, `invalid argument "not-an-ip" for "--dns" flag: IP address is not correctly formatted: not-an-ip`)
 }

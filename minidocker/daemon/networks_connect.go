@@ -103,11 +103,27 @@ func (d *Daemon) checkEndpoints(hc *container.HostConfig, nc *mobynet.Networking
 		if err != nil {
 			return nil, err
 		}
+		if name == primary {
+			es = withoutCopiedLinks(es, hc.Links)
+		}
 		if out[name], err = checkEndpointSettings(name, es); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// withoutCopiedLinks drops the endpoint's Links when they are the
+// container's --link list: the docker CLI copies --link into the first
+// network's settings as well, and HostConfig.Links already applies them
+// (lines in /etc/hosts). Other endpoint links stay, and are refused.
+func withoutCopiedLinks(es *mobynet.EndpointSettings, links []string) *mobynet.EndpointSettings {
+	if es == nil || len(es.Links) == 0 || !slices.Equal(es.Links, links) {
+		return es
+	}
+	copied := *es
+	copied.Links = nil
+	return &copied
 }
 
 // networkName is the name of the bridge network called or with ID ref.
