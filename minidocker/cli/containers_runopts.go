@@ -20,6 +20,9 @@ type RunOptionFlags struct {
 	Init       bool     `help:"Run an init inside the container that forwards signals and reaps processes."`
 	Domainname string   `help:"Container NIS domain name."`
 	GroupAdd   []string `name:"group-add" sep:"none" help:"Add additional groups to join."`
+	IPC        string   `name:"ipc" help:"IPC mode to use (private, shareable, none, host, container:<name|id>)."`
+	PID        string   `name:"pid" help:"PID namespace to use (host, container:<name|id>)."`
+	UTS        string   `name:"uts" help:"UTS namespace to use (host)."`
 }
 
 // apply puts the flags into the create request, as docker's CLI does.
@@ -29,6 +32,7 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 		hc.Init = &f.Init
 	}
 	cfg.Domainname, hc.GroupAdd = f.Domainname, f.GroupAdd
+	hc.IpcMode, hc.PidMode, hc.UTSMode = container.IpcMode(f.IPC), container.PidMode(f.PID), container.UTSMode(f.UTS)
 	if len(f.LogOpt) > 0 {
 		hc.LogConfig.Config = map[string]string{}
 		for _, o := range f.LogOpt {

@@ -187,7 +187,7 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 		LogPath:        c.LogPath,
 		StopSignal:     cfg.StopSignal,
 	}
-	if err := d.applyRunOptions(cfg, hc, spec); err != nil { // runopts.go
+	if err := d.applyRunOptions(c, cfg, hc, spec); err != nil { // runopts.go
 		return nil, "", err
 	}
 	return spec, ip, nil

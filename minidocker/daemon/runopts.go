@@ -2,7 +2,8 @@ package daemon
 
 // The run options that change how the runtime makes the container, beyond
 // the image, mounts, network and confinement: the log's rotation, rlimits,
-// /dev/shm, namespaced sysctls, --init, the domain name and extra groups.
+// /dev/shm, namespaced sysctls, --init, the domain name, extra groups and
+// the IPC, PID and UTS namespaces to share.
 // Create checks them all (validateRunOptions), so a container with a bad
 // one is never made; start turns them into the Spec (applyRunOptions),
 // and exec gives its process the container's rlimits and groups
@@ -11,6 +12,7 @@ package daemon
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -40,11 +42,14 @@ func (d *Daemon) validateRunOptions(cfg *container.Config, hc *container.HostCon
 	if hc.ShmSize == 0 {
 		hc.ShmSize = defaultShmSize
 	}
+	if err := checkNamespaceModes(cfg, hc); err != nil {
+		return err
+	}
 	return checkSysctls(hc)
 }
 
 // applyRunOptions puts the run options into the spec of a start.
-func (d *Daemon) applyRunOptions(cfg *container.Config, hc *container.HostConfig, spec *libcontainer.Spec) error {
+func (d *Daemon) applyRunOptions(c *Container, cfg *container.Config, hc *container.HostConfig, spec *libcontainer.Spec) error {
 	rot, err := logRotationOf(hc.LogConfig)
 	if err != nil {
 		return err
@@ -57,6 +62,9 @@ func (d *Daemon) applyRunOptions(cfg *container.Config, hc *container.HostConfig
 	spec.Sysctls = hc.Sysctls
 	spec.Domainname = cfg.Domainname
 	spec.Process.AdditionalGroups = hc.GroupAdd
+	if err := d.applyNamespaceModes(c, hc, spec); err != nil {
+		return err
+	}
 	if hc.Init != nil && *hc.Init {
 		return withInit(spec)
 	}
@@ -151,4 +159,95 @@ func checkSysctls(hc *container.HostConfig) error {
 		}
 	}
 	return nil
+}
+
+// checkNamespaceModes refuses a bad --ipc, --pid or --uts as dockerd does
+// at create; a container:<id> target is looked for at start (it may not
+// exist or run yet), as in docker.
+func checkNamespaceModes(cfg *container.Config, hc *container.HostConfig) error {
+	switch {
+	case !hc.IpcMode.Valid():
+		return errdefs.Invalid("invalid IPC mode: %v", hc.IpcMode)
+	case !hc.PidMode.Valid():
+		return errdefs.Invalid("invalid PID mode: %v", hc.PidMode)
+	case !hc.UTSMode.Valid():
+		return errdefs.Invalid("invalid UTS mode: %v", hc.UTSMode)
+	case hc.UTSMode.IsHost() && cfg.Hostname != "":
+		return errdefs.Invalid("conflicting options: hostname and the UTS mode")
+	case hc.UTSMode.IsHost() && cfg.Domainname != "":
+		// the host's own domain name must not change
+		return errdefs.Invalid("conflicting options: domainname and the UTS mode")
+	}
+	return nil
+}
+
+// applyNamespaceModes puts --ipc, --pid and --uts into the spec: the host's
+// namespace, or the one of another running container, and /dev/shm to
+// match.
+func (d *Daemon) applyNamespaceModes(c *Container, hc *container.HostConfig, spec *libcontainer.Spec) error {
+	spec.UTS.Host = hc.UTSMode.IsHost()
+	switch {
+	case hc.PidMode.IsHost():
+		spec.PID.Host = true
+	case hc.PidMode.IsContainer():
+		donor, err := d.namespaceDonor(hc.PidMode.Container())
+		if err != nil {
+			return err
+		}
+		spec.PID.Path = fmt.Sprintf("/proc/%d/ns/pid", donor.State.Pid)
+	}
+	return d.applyIpcMode(c, hc, spec)
+}
+
+// applyIpcMode: private (docker's default) and shareable get an IPC
+// namespace of their own; a shareable one's /dev/shm is mounted on the
+// host, in its bundle, so that containers joining it bind the same one.
+func (d *Daemon) applyIpcMode(c *Container, hc *container.HostConfig, spec *libcontainer.Spec) error {
+	var err error
+	switch {
+	case hc.IpcMode.IsNone():
+		spec.Shm = "none"
+	case hc.IpcMode.IsHost():
+		spec.IPC.Host, spec.Shm = true, "/dev/shm"
+	case hc.IpcMode.IsShareable():
+		spec.Shm, err = libcontainer.MountShareableShm(c.BundleDir, hc.ShmSize)
+	case hc.IpcMode.IsContainer():
+		var donor donorState
+		if donor, err = d.namespaceDonor(hc.IpcMode.Container()); err != nil {
+			return err
+		}
+		if !donor.HostConfig.IpcMode.IsShareable() {
+			return errdefs.Invalid("container %s: non-shareable IPC (hint: use IpcMode:shareable for the donor container)", hc.IpcMode.Container())
+		}
+		spec.IPC.Path = fmt.Sprintf("/proc/%d/ns/ipc", donor.State.Pid)
+		spec.Shm = filepath.Join(donor.BundleDir, libcontainer.ShareableShm)
+	}
+	return err
+}
+
+// donorState is what a start needs of the container whose namespace it
+// joins, read under that container's lock.
+type donorState struct {
+	State      ContainerState
+	HostConfig container.HostConfig
+	BundleDir  string
+}
+
+// namespaceDonor finds the running container of a container:<id> mode,
+// with docker's answers: 400 when there is none, 409 when it does not run.
+func (d *Daemon) namespaceDonor(ref string) (donorState, error) {
+	donor, err := d.GetContainer(ref)
+	if err != nil {
+		return donorState{}, errdefs.Invalid("%s", err.Error())
+	}
+	donor.mu.Lock()
+	defer donor.mu.Unlock()
+	st := donorState{State: donor.State, HostConfig: *donor.HostConfig, BundleDir: donor.BundleDir}
+	switch {
+	case donor.State.Restarting:
+		return st, errdefs.Conflict("Container %s is restarting, wait until the container is running", donor.ID)
+	case !donor.State.Running || donor.State.Pid == 0:
+		return st, errdefs.Conflict("container %s is not running", donor.ID)
+	}
+	return st, nil
 }

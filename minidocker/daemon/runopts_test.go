@@ -204,11 +204,12 @@ func TestUlimitShmSysctl(t *testing.T) {
 	refused(t, d, `sysctl "net.core.somaxconn" is not allowed in the hosts network namespace`,
 		"run", "--net", "host", "--sysctl", "net.core.somaxconn=1", "busybox", "true")
 	for body, want := range map[string]string{
-		`"Sysctls":{"kernel.panic":"1"}`:                  `sysctl "kernel.panic" is not in a separate kernel namespace`,
-		`"Sysctls":{"kernel.hostname":"x"}`:               `sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field`,
-		`"ShmSize":-1`:                                    "SHM size can not be less than 0",
-		`"Ulimits":[{"Name":"bogus","Soft":1,"Hard":1}]`:  "invalid ulimit name bogus",
-		`"Ulimits":[{"Name":"nofile","Soft":3,"Hard":2}]`: "ulimit soft limit must be less than or equal to hard limit: 3 > 2",
+		`"Sysctls":{"kernel.panic":"1"}`:                   `sysctl "kernel.panic" is not in a separate kernel namespace`,
+		`"Sysctls":{"kernel.hostname":"x"}`:                `sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field`,
+		`"ShmSize":-1`:                                     "SHM size can not be less than 0",
+		`"IpcMode":"host","Sysctls":{"kernel.shmmax":"1"}`: `sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace`,
+		`"Ulimits":[{"Name":"bogus","Soft":1,"Hard":1}]`:   "invalid ulimit name bogus",
+		`"Ulimits":[{"Name":"nofile","Soft":3,"Hard":2}]`:  "ulimit soft limit must be less than or equal to hard limit: 3 > 2",
 	} {
 		t.Run(want, func(t *testing.T) {
 			code, resp := apiPost(t, d, "/containers/create", `{"Image":"busybox","HostConfig":{`+body+`}}`)

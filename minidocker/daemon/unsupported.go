@@ -64,9 +64,6 @@ var unsupportedCreateFields = []string{
 // meaning what minidocker does anyway. Any other value is refused.
 var createFieldValues = map[string][]string{
 	"HostConfig.LogConfig.Type": {"json-file"},
-	"HostConfig.IpcMode":        {"private", "shareable"}, // a namespace of its own
-	"HostConfig.PidMode":        {},
-	"HostConfig.UTSMode":        {},
 	"HostConfig.CgroupnsMode":   {"host"}, // no cgroup namespace is made
 	"HostConfig.UsernsMode":     {"host"}, // no user namespace is made
 	"HostConfig.Isolation":      {"default"},

@@ -49,14 +49,11 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.CapAdd":          "TestConfinementCapabilities",
 	"HostConfig.CapDrop":         "TestConfinementCapabilities",
 	"HostConfig.CgroupnsMode":    "TestEveryCreateFieldIsAppliedOrRefused (host only)",
-	"HostConfig.IpcMode":         "TestEveryCreateFieldIsAppliedOrRefused (private only)",
-	"HostConfig.PidMode":         "TestPID1IsTheCMD (own namespace only)",
 	"HostConfig.Privileged":      "TestConfinementPrivileged",
 	"HostConfig.PublishAllPorts": "TestPublishAll",
 	"HostConfig.ReadonlyRootfs":  "TestConfinementReadOnly",
 	"HostConfig.SecurityOpt":     "TestConfinementNoNewPrivileges, TestConfinementSeccomp",
 	"HostConfig.Tmpfs":           "TestConfinementReadOnly",
-	"HostConfig.UTSMode":         "TestContainerHostname (own namespace only)",
 	"HostConfig.UsernsMode":      "TestEveryCreateFieldIsAppliedOrRefused (host only)",
 	"HostConfig.Runtime":         "TestEveryCreateFieldIsAppliedOrRefused (runc only)",
 	"HostConfig.Isolation":       "TestEveryCreateFieldIsAppliedOrRefused (default only)",
@@ -81,6 +78,9 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.Init":             "TestInitDomainnameGroupAdd",
 	"Config.Domainname":           "TestInitDomainnameGroupAdd",
 	"HostConfig.GroupAdd":         "TestInitDomainnameGroupAdd",
+	"HostConfig.IpcMode":          "TestNamespaceModes",
+	"HostConfig.PidMode":          "TestNamespaceModes",
+	"HostConfig.UTSMode":          "TestNamespaceModes",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's

@@ -19,8 +19,10 @@
 //
 // A fourth role: with --init, /sbin/docker-init (this binary, mounted in)
 // is PID 1 and runs the CMD as its child (reaper_linux.go).
-// runopts_linux.go applies rlimits, /dev/shm's size, sysctls and
-// --group-add.
+// runopts_linux.go applies rlimits, /dev/shm, sysctls and --group-add,
+// and says which namespaces are shared (--ipc, --pid, --uts: the shim
+// clones init without them, or from a thread that joined another
+// container's).
 //
 // Start reading at shim_linux.go (create, then run), then init_linux.go and
 // mounts_linux.go for the root file system and pivot_root, console_linux.go

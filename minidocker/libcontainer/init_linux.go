@@ -70,12 +70,12 @@ func initContainer(s *Spec) *StartError {
 			return startErr("%v", err)
 		}
 	}
-	if s.Hostname != "" {
+	if s.Hostname != "" && !s.UTS.Host { // never the host's name
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return startErr("sethostname: %v", err)
 		}
 	}
-	if s.Domainname != "" {
+	if s.Domainname != "" && !s.UTS.Host {
 		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
 			return startErr("setdomainname: %v", err)
 		}

@@ -62,7 +62,7 @@ func setupRootfs(s *Spec) error {
 	if err := mountSystemDirs(root, s.Privileged); err != nil {
 		return err
 	}
-	if err := mountDevShm(root, s.ShmSize); err != nil { // runopts_linux.go
+	if err := mountDevShm(root, s); err != nil { // runopts_linux.go
 		return err
 	}
 	if err := mountUserMounts(root, s.Mounts); err != nil {

@@ -1,13 +1,15 @@
 package libcontainer
 
 // The run options init applies on top of the root file system: rlimits
-// (--ulimit), the size of /dev/shm (--shm-size), namespaced sysctls
-// (--sysctl) and extra groups (--group-add). An exec'd process gets the container's rlimits too, as with
+// (--ulimit), /dev/shm (--shm-size, --ipc), namespaced sysctls
+// (--sysctl) and extra groups (--group-add); and the namespaces the shim
+// shares instead of making new ones (--ipc, --pid, --uts). An exec'd process gets the container's rlimits too, as with
 // docker (Exec sets them on the child while it is stopped at its execve).
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -60,14 +62,107 @@ func writeSysctls(sysctls map[string]string) error {
 	return nil
 }
 
-// mountDevShm mounts the container's /dev/shm, a tmpfs of size bytes
-// (docker's 64 MiB when 0).
-func mountDevShm(root *os.Root, size int64) error {
+// mountDevShm makes the container's /dev/shm: a tmpfs of ShmSize bytes
+// (docker's 64 MiB when 0), nothing with --ipc none, or a bind of the
+// shared one (--ipc shareable, container:<id>, host).
+func mountDevShm(root *os.Root, s *Spec) error {
+	switch s.Shm {
+	case "none":
+		return nil
+	case "":
+		size := s.ShmSize
+		if size <= 0 {
+			size = defaultShmSize
+		}
+		data := fmt.Sprintf("mode=1777,size=%d", size)
+		return mountIn(root, "dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data, false)
+	}
+	return bindIn(root, s.Shm, "dev/shm", false, false)
+}
+
+// ShareableShm is the bundle's directory where the daemon mounts the
+// /dev/shm of a container with --ipc shareable, on the host, so that the
+// containers that join its IPC namespace can bind the same one.
+const ShareableShm = "shm"
+
+// MountShareableShm mounts a tmpfs of size bytes at <bundle>/shm and
+// returns its path; Cleanup unmounts it.
+func MountShareableShm(bundle string, size int64) (string, error) {
 	if size <= 0 {
 		size = defaultShmSize
 	}
+	dir := filepath.Join(bundle, ShareableShm)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
 	data := fmt.Sprintf("mode=1777,size=%d", size)
-	return mountIn(root, "dev/shm", "shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data, false)
+	if err := unix.Mount("shm", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, data); err != nil {
+		return "", fmt.Errorf("mount the shareable /dev/shm: %w", err)
+	}
+	return dir, nil
+}
+
+// unmountShareableShm undoes MountShareableShm (nothing when there is
+// none); the containers that joined keep their own bind of it.
+func unmountShareableShm(bundle string) error {
+	dir := filepath.Join(bundle, ShareableShm)
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+		return err
+	}
+	if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// withSharedNamespaces drops from init's clone flags the namespaces it
+// shares: the host's, or another container's (joined by startJoined).
+func withSharedNamespaces(flags uintptr, s *Spec) uintptr {
+	for _, ns := range []struct {
+		shared SharedNamespace
+		flag   uintptr
+	}{{s.IPC, unix.CLONE_NEWIPC}, {s.PID, unix.CLONE_NEWPID}, {s.UTS, unix.CLONE_NEWUTS}} {
+		if ns.shared.Host || ns.shared.Path != "" {
+			flags &^= ns.flag
+		}
+	}
+	return flags
+}
+
+// nsJoin is a namespace init is born in: setns'd by the thread that
+// clones it.
+type nsJoin struct {
+	path string
+	flag int
+}
+
+// namespaceJoins lists the namespaces to enter before the clone: the
+// network one of mode "join", and the IPC and PID ones of another
+// container.
+func namespaceJoins(s *Spec) []nsJoin {
+	var joins []nsJoin
+	if s.Network.Mode == "join" {
+		joins = append(joins, nsJoin{s.Network.NetnsPath, unix.CLONE_NEWNET})
+	}
+	if s.IPC.Path != "" {
+		joins = append(joins, nsJoin{s.IPC.Path, unix.CLONE_NEWIPC})
+	}
+	if s.PID.Path != "" {
+		joins = append(joins, nsJoin{s.PID.Path, unix.CLONE_NEWPID})
+	}
+	return joins
+}
+
+func setnsPath(path string, flag int) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open namespace: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Setns(fd, flag); err != nil {
+		return fmt.Errorf("join namespace %s: %w", path, err)
+	}
+	return nil
 }
 
 // addGroups adds --group-add's groups to a process's groups: a name is

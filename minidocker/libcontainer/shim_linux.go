@@ -295,6 +295,7 @@ func (s *shim) startInit(stdio *initStdio) error {
 	if cmd.SysProcAttr.Cloneflags, err = namespaceFlags(s.spec.Network); err != nil {
 		return err
 	}
+	cmd.SysProcAttr.Cloneflags = withSharedNamespaces(cmd.SysProcAttr.Cloneflags, s.spec) // runopts_linux.go
 	if s.cg != nil {
 		if fd, ok := s.cg.DirFD(); ok {
 			defer unix.Close(fd)
@@ -302,8 +303,8 @@ func (s *shim) startInit(stdio *initStdio) error {
 			cmd.SysProcAttr.CgroupFD = fd
 		}
 	}
-	if s.spec.Network.Mode == "join" {
-		err = startInNetns(cmd, s.spec.Network.NetnsPath)
+	if joins := namespaceJoins(s.spec); len(joins) > 0 {
+		err = startInNetns(cmd, joins)
 	} else {
 		err = cmd.Start()
 	}
@@ -344,20 +345,17 @@ func namespaceFlags(n Network) (uintptr, error) {
 }
 
 // startInNetns starts cmd from a thread that has joined the network
-// namespace at path: the child inherits the thread's namespaces. The thread
-// is never unlocked, so Go throws it away instead of reusing it.
-func startInNetns(cmd *exec.Cmd, path string) error {
+// namespace of mode "join" (and the IPC and PID namespaces of another
+// container: namespaceJoins): the child inherits the thread's namespaces
+// (for PID: its children's). The thread is never unlocked, so Go throws it
+// away instead of reusing it.
+func startInNetns(cmd *exec.Cmd, joins []nsJoin) error {
 	var err error
 	OnThrowawayThread(func() {
-		fd, oerr := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if oerr != nil {
-			err = fmt.Errorf("open netns: %w", oerr)
-			return
-		}
-		defer unix.Close(fd)
-		if serr := unix.Setns(fd, unix.CLONE_NEWNET); serr != nil {
-			err = fmt.Errorf("join netns %s: %w", path, serr)
-			return
+		for _, j := range joins {
+			if err = setnsPath(j.path, j.flag); err != nil {
+				return
+			}
 		}
 		err = cmd.Start()
 	})

@@ -53,6 +53,21 @@ type Spec struct {
 	Sysctls map[string]string `json:",omitempty"`
 	// Domainname is the UTS namespace's NIS domain name (--domainname).
 	Domainname string `json:",omitempty"`
+	// IPC, PID and UTS say which of those namespaces are not the
+	// container's own (--ipc, --pid, --uts host or container:<id>).
+	IPC, PID, UTS SharedNamespace
+	// Shm is what /dev/shm is: "" a tmpfs of its own (ShmSize), "none"
+	// nothing (--ipc none), or a directory to bind there (a shareable
+	// IPC's tmpfs, made by the daemon, or the host's /dev/shm).
+	Shm string `json:",omitempty"`
+}
+
+// SharedNamespace is a namespace a container does not get a new one of:
+// the host's, or the one at Path (/proc/<pid>/ns/<kind> of another
+// container's PID 1), joined with setns before init is cloned.
+type SharedNamespace struct {
+	Host bool   `json:",omitempty"`
+	Path string `json:",omitempty"`
 }
 
 // Rootfs is the container's overlay. Init mounts it inside the container's
