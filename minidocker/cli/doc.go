@@ -5,8 +5,15 @@
 // structs, and each command's Run method talks to the daemon through the
 // Engine API client that Globals.Client opens. Commands are grouped by the
 // article's sections in their own files (system.go, images.go,
-// containers.go, networks.go, build.go); daemon.go and registry.go start
-// the long-running server processes instead of talking to one. model.go
+// containers.go, networks.go, volumes.go, build.go); groups.go makes
+// docker's management groups (`container ls`, `system info`) out of the
+// same command structs as the short forms. run's and create's flags are
+// read in containers.go, with the storage flags (-v, --mount,
+// --volumes-from) in containers_mounts.go and the naming ones
+// (--network-alias, --dns*, --add-host, --link) in containers_network.go;
+// format.go is the --format of the list commands, as docker's. daemon.go
+// and registry.go start the long-running server processes instead of
+// talking to one. model.go
 // picks what kong builds its parser from: only the command the line names
 // (building all of them was most of a CLI start).
 //
