@@ -157,17 +157,26 @@ func RegistryHost(server string) string {
 
 // ImageFilters are the keys `docker images --filter` understands; the API
 // refuses others.
-var ImageFilters = []string{"dangling", "reference"}
+var ImageFilters = []string{"dangling", "reference", "before", "since", "until"}
 
 // ListImages is `docker images`: the store's list narrowed by the
-// dangling and reference filters.
+// dangling and reference filters and the time ones (images_filters.go).
 func (d *Daemon) ListImages(all bool, filters map[string][]string) ([]apiimage.Summary, error) {
+	window, err := d.imageTimeWindow(filters, time.Now())
+	if err != nil {
+		return nil, err
+	}
 	list, err := d.images.List(all)
 	if err != nil {
 		return nil, err
 	}
 	out := []apiimage.Summary{}
 	for _, im := range list {
+		if window != (imageWindow{}) {
+			if t, err := d.imageCreated(im.ID); err != nil || !window.contains(t) {
+				continue
+			}
+		}
 		if v := filters["dangling"]; len(v) > 0 {
 			want := v[0] == "true" || v[0] == "1"
 			if want != (len(im.RepoTags) == 0) {
