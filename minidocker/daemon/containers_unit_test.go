@@ -65,12 +65,13 @@ func TestValidateHostConfig(t *testing.T) {
 		}
 	}
 	bad := map[string]*container.HostConfig{
-		"Minimum memory limit allowed is 6MB":            {Resources: container.Resources{Memory: 1 << 20}},
-		"unknown policy 'sometimes'":                     {RestartPolicy: container.RestartPolicy{Name: "sometimes"}},
-		"maximum retry count can only be used with":      {RestartPolicy: container.RestartPolicy{Name: "always", MaximumRetryCount: 2}},
-		"can't create 'AutoRemove' container with":       {AutoRemove: true, RestartPolicy: container.RestartPolicy{Name: "always"}},
-		"Range of CPUs is from 0.01 to":                  {Resources: container.Resources{NanoCPUs: 100000e9}},
-		"Minimum memoryswap limit should be larger than": {Resources: container.Resources{Memory: 64 << 20, MemorySwap: 32 << 20}},
+		"Minimum memory limit allowed is 6MB":                       {Resources: container.Resources{Memory: 1 << 20}},
+		"unknown policy 'sometimes'":                                {RestartPolicy: container.RestartPolicy{Name: "sometimes"}},
+		"maximum retry count can only be used with":                 {RestartPolicy: container.RestartPolicy{Name: "always", MaximumRetryCount: 2}},
+		"can't create 'AutoRemove' container with":                  {AutoRemove: true, RestartPolicy: container.RestartPolicy{Name: "always"}},
+		"Range of CPUs is from 0.01 to":                             {Resources: container.Resources{NanoCPUs: 100000e9}},
+		"Minimum memoryswap limit should be larger than":            {Resources: container.Resources{Memory: 64 << 20, MemorySwap: 32 << 20}},
+		"invalid CPU shares (-1): value must be a positive integer": {Resources: container.Resources{CPUShares: -1}},
 	}
 	for msg, hc := range bad {
 		err := validateHostConfig(hc)

@@ -71,6 +71,16 @@ func TestUpdateResourcesLive(t *testing.T) {
 		t.Fatalf("restart policy after update: %v", rp)
 	}
 
+	// --cpu-shares at create goes to the same file
+	sharesID := mustDocker(t, d, "run", "-d", "--name", "shares", "--net", "none", "--cpu-shares", "256", "busybox", "sleep", "600")
+	if cgroups.Detect() == cgroups.V1 {
+		if got := cgroupFile(t, d, sharesID, "cpu", "cpu.shares"); got != "256" {
+			t.Errorf("cpu.shares of run --cpu-shares 256: %s", got)
+		}
+	} else if got := cgroupFile(t, d, sharesID, "", "cpu.weight"); got != "10" {
+		t.Errorf("cpu.weight of run --cpu-shares 256: %s", got)
+	}
+
 	// kept for the next start
 	mustDocker(t, d, "restart", "-t", "0", "up")
 	if got := memoryLimit(t, d, id); got != "67108864" {
