@@ -23,6 +23,7 @@ type RunOptionFlags struct {
 	IPC        string   `name:"ipc" help:"IPC mode to use (private, shareable, none, host, container:<name|id>)."`
 	PID        string   `name:"pid" help:"PID namespace to use (host, container:<name|id>)."`
 	UTS        string   `name:"uts" help:"UTS namespace to use (host)."`
+	Device     []string `sep:"none" help:"Add a host device to the container (host[:container[:rwm]])."`
 }
 
 // apply puts the flags into the create request, as docker's CLI does.
@@ -33,6 +34,13 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 	}
 	cfg.Domainname, hc.GroupAdd = f.Domainname, f.GroupAdd
 	hc.IpcMode, hc.PidMode, hc.UTSMode = container.IpcMode(f.IPC), container.PidMode(f.PID), container.UTSMode(f.UTS)
+	for _, dev := range f.Device {
+		m, err := parseDevice(dev)
+		if err != nil {
+			return err
+		}
+		hc.Devices = append(hc.Devices, m)
+	}
 	if len(f.LogOpt) > 0 {
 		hc.LogConfig.Config = map[string]string{}
 		for _, o := range f.LogOpt {
@@ -65,4 +73,31 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 		hc.Sysctls[k] = v
 	}
 	return nil
+}
+
+// parseDevice reads --device host[:container][:permissions] as docker's
+// CLI does: a second part made of r, w and m is the permissions.
+func parseDevice(spec string) (container.DeviceMapping, error) {
+	m := container.DeviceMapping{CgroupPermissions: "rwm"}
+	parts := strings.Split(spec, ":")
+	switch len(parts) {
+	case 3:
+		m.CgroupPermissions = parts[2]
+		fallthrough
+	case 2:
+		if strings.Trim(parts[1], "rwm") == "" && len(parts[1]) <= 3 {
+			m.CgroupPermissions = parts[1]
+		} else {
+			m.PathInContainer = parts[1]
+		}
+		fallthrough
+	case 1:
+		m.PathOnHost = parts[0]
+	default:
+		return m, fmt.Errorf("invalid device specification: %s", spec)
+	}
+	if m.PathInContainer == "" {
+		m.PathInContainer = m.PathOnHost
+	}
+	return m, nil
 }

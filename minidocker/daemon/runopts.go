@@ -2,14 +2,15 @@ package daemon
 
 // The run options that change how the runtime makes the container, beyond
 // the image, mounts, network and confinement: the log's rotation, rlimits,
-// /dev/shm, namespaced sysctls, --init, the domain name, extra groups and
-// the IPC, PID and UTS namespaces to share.
+// /dev/shm, namespaced sysctls, --init, the domain name, extra groups,
+// the IPC, PID and UTS namespaces to share, and devices.
 // Create checks them all (validateRunOptions), so a container with a bad
 // one is never made; start turns them into the Spec (applyRunOptions),
 // and exec gives its process the container's rlimits and groups
 // (applyExecRunOptions), as docker does.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
+	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/libcontainer"
@@ -45,6 +47,9 @@ func (d *Daemon) validateRunOptions(cfg *container.Config, hc *container.HostCon
 	if err := checkNamespaceModes(cfg, hc); err != nil {
 		return err
 	}
+	if _, err := devicesOf(hc); err != nil {
+		return err
+	}
 	return checkSysctls(hc)
 }
 
@@ -62,6 +67,9 @@ func (d *Daemon) applyRunOptions(c *Container, cfg *container.Config, hc *contai
 	spec.Sysctls = hc.Sysctls
 	spec.Domainname = cfg.Domainname
 	spec.Process.AdditionalGroups = hc.GroupAdd
+	if spec.Devices, err = devicesOf(hc); err != nil {
+		return err
+	}
 	if err := d.applyNamespaceModes(c, hc, spec); err != nil {
 		return err
 	}
@@ -250,4 +258,74 @@ func (d *Daemon) namespaceDonor(ref string) (donorState, error) {
 		return st, errdefs.Conflict("container %s is not running", donor.ID)
 	}
 	return st, nil
+}
+
+// devicesOf turns --device into the nodes init makes, from the host's
+// nodes (symlinks followed, as dockerd does). minidocker has no device
+// cgroup yet, so it takes only docker's default permissions, rwm: a
+// narrower one (r, rw) would be accepted and not enforced.
+func devicesOf(hc *container.HostConfig) ([]libcontainer.Device, error) {
+	var out []libcontainer.Device
+	for _, m := range hc.Devices {
+		inContainer := m.PathInContainer
+		if inContainer == "" {
+			inContainer = m.PathOnHost
+		}
+		if !filepath.IsAbs(inContainer) {
+			return nil, errdefs.Invalid("bad format for path: %s", inContainer)
+		}
+		if perm := m.CgroupPermissions; perm != "" && !sameLetters(perm, "rwm") {
+			return nil, errdefs.Invalid("minidocker does not support device permissions %q yet (there is no device cgroup: only rwm)", perm)
+		}
+		dev, err := hostDevice(m.PathOnHost)
+		if err != nil {
+			return nil, errdefs.Invalid("error gathering device information while adding custom device %q: %s", m.PathOnHost, err)
+		}
+		dev.Path = filepath.Clean(inContainer)
+		out = append(out, dev)
+	}
+	return out, nil
+}
+
+// hostDevice reads a host device node's type, numbers, mode and owner.
+func hostDevice(path string) (libcontainer.Device, error) {
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return libcontainer.Device{}, unwrapPathError(err)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(resolved, &st); err != nil {
+		return libcontainer.Device{}, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR, unix.S_IFBLK:
+	case unix.S_IFDIR:
+		return libcontainer.Device{}, fmt.Errorf("minidocker does not support a directory of devices yet")
+	default:
+		return libcontainer.Device{}, fmt.Errorf("not a device node")
+	}
+	return libcontainer.Device{
+		Mode: st.Mode, Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev), UID: st.Uid, GID: st.Gid,
+	}, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// sameLetters says whether s is made of want's letters, each once.
+func sameLetters(s, want string) bool {
+	if len(s) != len(want) {
+		return false
+	}
+	for _, r := range want {
+		if strings.Count(s, string(r)) != 1 {
+			return false
+		}
+	}
+	return true
 }

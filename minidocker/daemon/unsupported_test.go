@@ -81,6 +81,7 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.IpcMode":          "TestNamespaceModes",
 	"HostConfig.PidMode":          "TestNamespaceModes",
 	"HostConfig.UTSMode":          "TestNamespaceModes",
+	"HostConfig.Devices":          "TestDevices (rwm only)",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's

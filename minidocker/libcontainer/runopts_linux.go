@@ -80,6 +80,31 @@ func mountDevShm(root *os.Root, s *Spec) error {
 	return bindIn(root, s.Shm, "dev/shm", false, false)
 }
 
+// makeDevices makes the --device nodes in the container (root), after
+// /dev is mounted; a node already there (/dev/null) is replaced.
+func makeDevices(root *os.Root, devices []Device) error {
+	for _, d := range devices {
+		dir, err := openIn(root, filepath.Dir(d.Path), false)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", d.Path, err)
+		}
+		dfd, name := int(dir.Fd()), filepath.Base(d.Path)
+		unix.Unlinkat(dfd, name, 0)
+		err = unix.Mknodat(dfd, name, d.Mode, int(unix.Mkdev(d.Major, d.Minor)))
+		if err == nil {
+			err = unix.Fchownat(dfd, name, int(d.UID), int(d.GID), unix.AT_SYMLINK_NOFOLLOW)
+		}
+		if err == nil {
+			err = unix.Fchmodat(dfd, name, d.Mode&0o7777, 0) // not the umask's
+		}
+		dir.Close()
+		if err != nil {
+			return fmt.Errorf("mknod %s: %w", d.Path, err)
+		}
+	}
+	return nil
+}
+
 // ShareableShm is the bundle's directory where the daemon mounts the
 // /dev/shm of a container with --ipc shareable, on the host, so that the
 // containers that join its IPC namespace can bind the same one.

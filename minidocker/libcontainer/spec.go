@@ -60,6 +60,17 @@ type Spec struct {
 	// nothing (--ipc none), or a directory to bind there (a shareable
 	// IPC's tmpfs, made by the daemon, or the host's /dev/shm).
 	Shm string `json:",omitempty"`
+	// Devices are host device nodes made in the container (--device).
+	Devices []Device `json:",omitempty"`
+}
+
+// Device is one --device: a node made at Path in the container with the
+// host node's type, numbers, mode and owner.
+type Device struct {
+	Path         string
+	Mode         uint32 // type and permission bits, as stat(2) gives them
+	Major, Minor uint32
+	UID, GID     uint32
 }
 
 // SharedNamespace is a namespace a container does not get a new one of:
