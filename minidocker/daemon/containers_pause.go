@@ -8,6 +8,7 @@ package daemon
 // and then thaw it, as dockerd does.
 
 import (
+	"fmt"
 	"log/slog"
 	"syscall"
 
@@ -58,7 +59,8 @@ func (d *Daemon) UnpauseContainer(ref string) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.State.Paused || !c.State.Running {
-		return errdefs.Conflict("Container %s is not paused", c.ID)
+		// dockerd gives this one no kind, so clients see a 500, not a 409
+		return fmt.Errorf("Container %s is not paused", c.ID)
 	}
 	if err := d.thawLocked(c); err != nil {
 		return errdefs.As(errdefs.KindUnknown, wrapf(err, "Cannot unpause container %s", c.ID))
