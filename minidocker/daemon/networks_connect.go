@@ -24,7 +24,8 @@ import (
 // EndpointConfig is what a container asks of one network: more names for
 // the embedded DNS (--network-alias, Compose's service name).
 type EndpointConfig struct {
-	Aliases []string `json:",omitempty"`
+	Aliases    []string `json:",omitempty"`
+	MacAddress string   `json:",omitempty"` // --mac-address ("": one made from the IP)
 }
 
 // networkNames lists the container's networks, the first one first. A
@@ -64,15 +65,17 @@ func checkEndpointSettings(netName string, es *mobynet.EndpointSettings) (*Endpo
 		return nil, errdefs.Invalid("network %s: links in an endpoint's settings are not supported; use --link or aliases", netName)
 	case len(es.DriverOpts) > 0:
 		return nil, errdefs.Invalid("network %s: driver options are not supported", netName)
-	case len(es.MacAddress) > 0:
-		return nil, errdefs.Invalid("network %s: --mac-address is not supported", netName)
 	case es.GwPriority != 0:
 		return nil, errdefs.Invalid("network %s: --gw-priority is not supported", netName)
 	}
 	if len(es.Aliases) > 0 && (netName == network.DefaultNetwork) {
 		return nil, errdefs.Invalid("network-scoped alias is supported only for containers in user defined networks")
 	}
-	return &EndpointConfig{Aliases: append([]string(nil), es.Aliases...)}, nil
+	cfg := &EndpointConfig{Aliases: append([]string(nil), es.Aliases...)}
+	if len(es.MacAddress) > 0 { // the API's JSON decoding has checked it
+		cfg.MacAddress = es.MacAddress.String()
+	}
+	return cfg, nil
 }
 
 // checkEndpoints turns create's NetworkingConfig into the container's
@@ -85,9 +88,12 @@ func (d *Daemon) checkEndpoints(hc *container.HostConfig, nc *mobynet.Networking
 		given = nc.EndpointsConfig
 	}
 	if mode.kind != "bridge" {
-		for n := range given {
+		for n, es := range given {
 			if n != string(hc.NetworkMode) && n != mode.kind {
 				return nil, errdefs.Invalid("container cannot be connected to network %s: its network mode is %s", n, hc.NetworkMode)
+			}
+			if es != nil && len(es.MacAddress) > 0 { // no interface of its own to give it to
+				return nil, errdefs.Invalid("conflicting options: mac-address and the network mode")
 			}
 		}
 		return nil, nil
@@ -163,14 +169,20 @@ func (d *Daemon) attachNetworks(c *Container, ports []network.PortBinding) (*net
 		}
 		return nil
 	}
+	mac := func(n string) string {
+		if e := cfgs[n]; e != nil {
+			return e.MacAddress
+		}
+		return ""
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	first, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: names[0], Ports: ports, Aliases: aliases(names[0])})
+	first, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: names[0], Ports: ports, Aliases: aliases(names[0]), MacAddress: mac(names[0])})
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range names[1:] {
-		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: id, Name: name, Network: n, Aliases: aliases(n)}); err != nil {
+		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: id, Name: name, Network: n, Aliases: aliases(n), MacAddress: mac(n)}); err != nil {
 			return nil, err // the caller's undo detaches them all
 		}
 	}
@@ -210,7 +222,7 @@ func (d *Daemon) ConnectContainer(netRef, ref string, es *mobynet.EndpointSettin
 		if _, ok := d.networks.Endpoint(c.ID); !ok {
 			return errdefs.Conflict("container %s has no network namespace to join", c.ID)
 		}
-		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: c.ID, Name: cname, Network: name, Aliases: cfg.Aliases}); err != nil {
+		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: c.ID, Name: cname, Network: name, Aliases: cfg.Aliases, MacAddress: cfg.MacAddress}); err != nil {
 			return err
 		}
 		d.networkEvents("connect", c.ID, []string{name}) // events.go

@@ -122,6 +122,7 @@ type AttachRequest struct {
 	Network     string // "" or "bridge" = default bridge; or a user network's name or ID
 	Ports       []PortBinding
 	Aliases     []string // more names for the embedded DNS
+	MacAddress  string   // the container side's (--mac-address); "" makes one from the IP
 }
 
 func (e *Endpoint) clone() *Endpoint {
@@ -427,7 +428,7 @@ func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 		IP:          ip,
 		PrefixLen:   n.Subnet.Bits(),
 		Gateway:     n.Gateway,
-		MacAddress:  macFor(ip).String(),
+		MacAddress:  macOr(req.MacAddress, ip),
 		Aliases:     req.Aliases,
 	}
 	for _, r := range rs {
@@ -785,7 +786,7 @@ func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
 		ContainerID: req.ContainerID, Name: strings.TrimPrefix(req.Name, "/"), EndpointID: stringid.GenerateRandomID(),
 		Network: n.Name, NetworkID: n.ID, Bridge: n.Bridge, HostVeth: "veth" + stringid.RandomHex(4)[:7],
 		NetnsPath: first.NetnsPath, IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway,
-		MacAddress: macFor(ip).String(), Aliases: req.Aliases,
+		MacAddress: macOr(req.MacAddress, ip), Aliases: req.Aliases,
 	}
 	for i := 1; ep.Interface == ""; i++ {
 		if name := fmt.Sprintf("eth%d", i); !used[name] {
@@ -815,4 +816,13 @@ func (m *Manager) DetachSecondary(containerID, networkID string) error {
 		return errdefs.NotFound("container %s is not connected to network %s", containerID, networkID)
 	}
 	return m.undo(ep)
+}
+
+// macOr is the MAC address asked for (--mac-address), or docker's own
+// made from the IP when none was.
+func macOr(asked string, ip netip.Addr) string {
+	if asked != "" {
+		return asked
+	}
+	return macFor(ip).String()
 }
