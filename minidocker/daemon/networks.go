@@ -175,6 +175,11 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 	if req.Driver != "" && req.Driver != "bridge" {
 		return "", errdefs.NotFound("plugin %q not found", req.Driver)
 	}
+	if req.Internal {
+		// it would need no default route in the containers and no NAT nor
+		// forwarding out of the bridge: refused, never made as an ordinary one
+		return "", errdefs.Invalid("minidocker does not support internal networks (--internal) yet")
+	}
 	var subnet, gateway string
 	if req.IPAM != nil {
 		if len(req.IPAM.Config) > 1 {
