@@ -220,6 +220,7 @@ func TestImagesDockerCLIPushPull(t *testing.T) {
 	r = d.Docker("image", "inspect", "--format", "{{.Id}}", "busybox")
 	require.Equal(t, 0, r.Code, r.Combined())
 	assert.Equal(t, id+"\n", r.Stdout)
+	assert.Equal(t, r.Stdout, d.MustCLI("image", "inspect", "-f", "{{.Id}}", "busybox"), "our image inspect -f")
 	r = d.Docker("inspect", "--format", "{{.Id}}", "busybox")
 	require.Equal(t, 0, r.Code, r.Combined())
 	assert.Equal(t, id+"\n", r.Stdout, "inspect without --type falls back to the image")

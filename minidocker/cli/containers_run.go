@@ -415,6 +415,26 @@ func (c *InspectCmd) Run(g *Globals) error {
 	return printInspected(g, c.Format, out, errs)
 }
 
+// inspectEach inspects each ref with get and prints the results as
+// printInspected does. A ref that fails is reported at the end with the
+// daemon's words, unless the daemon cannot be reached at all.
+func inspectEach(g *Globals, format string, refs []string, get func(ref string) (json.RawMessage, error)) error {
+	var out []json.RawMessage
+	var errs []string
+	for _, ref := range refs {
+		raw, err := get(ref)
+		if err != nil {
+			if client.IsErrConnectionFailed(err) {
+				return err
+			}
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, raw)
+	}
+	return printInspected(g, format, out, errs)
+}
+
 // printInspected is the output of an inspect command: each object through
 // the -f template when there is one, else all of them as docker's indented
 // JSON array; then exit status 1 with errs, the objects not found.

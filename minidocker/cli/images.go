@@ -314,6 +314,7 @@ func (c *RmiCmd) Run(g *Globals) error {
 // ImageInspectCmd is `docker image inspect` (`docker inspect` in
 // containers_run.go tries containers first, then images).
 type ImageInspectCmd struct {
+	Format string   `short:"f" help:"Format output using a custom template."`
 	Images []string `arg:"" name:"image"`
 }
 
@@ -323,31 +324,16 @@ func (c *ImageInspectCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	var out []json.RawMessage
-	var errs []string
-	for _, ref := range c.Images {
+	return inspectEach(g, c.Format, c.Images, func(ref string) (json.RawMessage, error) {
 		var raw bytes.Buffer
 		if _, err := cli.ImageInspect(g.ctx, ref, client.ImageInspectWithRawResponse(&raw)); err != nil {
 			if client.IsErrConnectionFailed(err) {
-				return err
+				return nil, err
 			}
-			errs = append(errs, "Error response from daemon: No such image: "+ref)
-			continue
+			return nil, errors.New("Error response from daemon: No such image: " + ref)
 		}
-		out = append(out, json.RawMessage(bytes.TrimSpace(raw.Bytes())))
-	}
-	var buf bytes.Buffer
-	if len(out) == 0 {
-		buf.WriteString("[]")
-	} else {
-		all, _ := json.Marshal(out)
-		json.Indent(&buf, all, "", "    ")
-	}
-	fmt.Fprintln(g.stdout, buf.String())
-	if len(errs) > 0 {
-		return StatusError{Status: strings.Join(errs, "\n"), Code: 1}
-	}
-	return nil
+		return json.RawMessage(bytes.TrimSpace(raw.Bytes())), nil
+	})
 }
 
 // HistoryCmd is `docker history`. docker's -H (--human) is spelled

@@ -80,20 +80,10 @@ func (c *NetworkInspectCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	var out []json.RawMessage
-	var errs []string
-	for _, ref := range c.Networks {
+	return inspectEach(g, c.Format, c.Networks, func(ref string) (json.RawMessage, error) {
 		res, err := cli.NetworkInspect(g.ctx, ref, client.NetworkInspectOptions{})
-		if err != nil {
-			if client.IsErrConnectionFailed(err) {
-				return err
-			}
-			errs = append(errs, err.Error())
-			continue
-		}
-		out = append(out, res.Raw)
-	}
-	return printInspected(g, c.Format, out, errs)
+		return res.Raw, err
+	})
 }
 
 // NetworkCreateCmd is `docker network create [--subnet] [--gateway] NAME`.

@@ -172,20 +172,10 @@ func (c *VolumeInspectCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	var out []json.RawMessage
-	var errs []string
-	for _, name := range c.Volumes {
+	return inspectEach(g, c.Format, c.Volumes, func(name string) (json.RawMessage, error) {
 		res, err := cli.VolumeInspect(g.ctx, name, client.VolumeInspectOptions{})
-		if err != nil {
-			if client.IsErrConnectionFailed(err) {
-				return err
-			}
-			errs = append(errs, err.Error())
-			continue
-		}
-		out = append(out, res.Raw)
-	}
-	return printInspected(g, c.Format, out, errs)
+		return res.Raw, err
+	})
 }
 
 // VolumeRmCmd is `docker volume rm`.
