@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -269,7 +270,7 @@ func (c *LogsCmd) Run(g *Globals) error {
 	}
 	defer rc.Close()
 	if insp.Container.Config.Tty {
-		_, err = copyAll(g, rc)
+		_, err = io.Copy(g.stdout, rc)
 	} else {
 		_, err = stdcopy.StdCopy(g.stdout, g.stderr, rc)
 	}
@@ -277,24 +278,6 @@ func (c *LogsCmd) Run(g *Globals) error {
 		return nil
 	}
 	return err
-}
-
-func copyAll(g *Globals, rc interface{ Read([]byte) (int, error) }) (int64, error) {
-	buf := make([]byte, 32*1024)
-	var n int64
-	for {
-		k, err := rc.Read(buf)
-		if k > 0 {
-			g.stdout.Write(buf[:k])
-			n += int64(k)
-		}
-		if err != nil {
-			if err.Error() == "EOF" {
-				return n, nil
-			}
-			return n, err
-		}
-	}
 }
 
 // logTime turns --since/--until (a duration ago, RFC 3339, or Unix
