@@ -197,7 +197,7 @@ func matchFilters(f map[string][]string, c *Container, s container.Summary) bool
 		case "network":
 			return onNetwork(s, v)
 		case "health":
-			return healthMatches(c.State.Health, v)
+			return healthMatches(c.healthStatus(), v) // health.go; takes c.mu
 		}
 		return true
 	})

@@ -353,12 +353,12 @@ func healthSuffix(h *container.Health) string {
 }
 
 // healthMatches is ps's health filter: starting, healthy, unhealthy, or
-// none for a container without a healthcheck.
-func healthMatches(h *container.Health, want string) bool {
-	if h == nil {
+// none for a container without a healthcheck (status "").
+func healthMatches(status container.HealthStatus, want string) bool {
+	if status == "" {
 		return want == string(container.NoHealthcheck)
 	}
-	return string(h.Status) == want
+	return string(status) == want
 }
 
 // CheckContainerFilters refuses a ps filter value dockerd refuses.
