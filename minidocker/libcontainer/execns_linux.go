@@ -13,6 +13,7 @@ package libcontainer
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,40 +218,19 @@ func openHomeTasks() ([]*os.File, error) {
 	return files, nil
 }
 
-// forkInContainer runs on a locked thread it is allowed to ruin.
+// forkInContainer runs on a locked thread it is allowed to ruin: the
+// thread enters the container's cgroups and namespaces, takes on the
+// process's user and confinement, and forks the child, which inherits
+// all of it.
 func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File) (*os.Process, error) {
-	tid := []byte(fmt.Sprint(unix.Gettid()))
-	// On v1 this thread itself joins the container's cgroups. It must go
-	// home again as soon as the child is forked: while it sits there,
-	// the container's cgroup.procs lists the daemon's PID, and a KillAll
-	// (rm -f, stop) or an OOM kill of the container would hit the daemon.
-	// Home is opened now, while this thread still sees the host's /sys.
-	home, err := openHomeTasks()
+	goHome, err := joinCgroupsV1(cg)
 	if err != nil {
-		return nil, startErr("exec: %v", err)
+		return nil, err
 	}
-	defer func() {
-		for _, f := range home {
-			_, _ = f.Write(tid)
-			f.Close()
-		}
-	}()
-	for _, tasks := range cg.v1Tasks {
-		if err := os.WriteFile(tasks, tid, 0); err != nil {
-			return nil, startErr("exec: join cgroup: %v", err)
-		}
-	}
+	defer goHome()
 	last := lastCap() // before joining the container's mount namespace
-	if err := unix.Unshare(unix.CLONE_FS); err != nil {
-		return nil, startErr("exec: unshare(CLONE_FS): %v", err)
-	}
-	for i, k := range nsKinds {
-		if err := unix.Setns(nsfds[i], k.flag); err != nil {
-			return nil, startErr("exec: setns %s: %v", k.name, err)
-		}
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return nil, startErr("exec: %v", err)
+	if err := enterNamespaces(nsfds); err != nil {
+		return nil, err
 	}
 	path, argv, env, u, serr := prepareExec(p)
 	if serr != nil {
@@ -267,18 +247,8 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	if err != nil {
 		return nil, startErr("exec: %v", err)
 	}
-	// v2 without clone3: cgroup.procs is opened while the thread is still
-	// root. clone3(CLONE_INTO_CGROUP) cannot be used when a seccomp filter
-	// will be on the thread (docker's profile answers clone3 with ENOSYS),
-	// nor when the thread becomes another user: the kernel checks the
-	// caller's right to write cgroup.procs at the clone, and a uid other
-	// than 0 has none (EACCES).
-	var procsFd = -1
-	traced := cg.v2fd >= 0 && (filter != nil || u.Uid != 0)
-	// the container's rlimits are set on the child at that same stop,
-	// before it runs (the daemon's own must not change: they are shared
-	// by all its threads)
-	traced = traced || len(p.Rlimits) > 0
+	traced := mustTraceExec(cg, p, filter != nil, u.Uid)
+	procsFd := -1
 	if traced && cg.v2fd >= 0 {
 		if procsFd, err = unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
 			return nil, startErr("exec: join cgroup: %v", err)
@@ -288,6 +258,73 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	if err := confine(&p.Security, filter, last, func() error { return setCredentials(u) }); err != nil {
 		return nil, startErr("exec: %v", err)
 	}
+	return startExecChild(p, cg, traced, procsFd, path, argv, env, files)
+}
+
+// joinCgroupsV1 moves this thread into the container's v1 cgroups, so the
+// child forked from it starts there. The returned func moves the thread
+// home again, and must run as soon as the child is forked: while the
+// thread sits in the container's cgroups, their cgroup.procs lists the
+// daemon's PID, and a KillAll (rm -f, stop) or an OOM kill of the
+// container would hit the daemon. Home is opened now, while this thread
+// still sees the host's /sys.
+func joinCgroupsV1(cg *cgroupTarget) (goHome func(), err error) {
+	tid := []byte(fmt.Sprint(unix.Gettid()))
+	home, err := openHomeTasks()
+	if err != nil {
+		return nil, startErr("exec: %v", err)
+	}
+	goHome = func() {
+		for _, f := range home {
+			_, _ = f.Write(tid)
+			f.Close()
+		}
+	}
+	for _, tasks := range cg.v1Tasks {
+		if err := os.WriteFile(tasks, tid, 0); err != nil {
+			goHome()
+			return nil, startErr("exec: join cgroup: %v", err)
+		}
+	}
+	return goHome, nil
+}
+
+// enterNamespaces moves this thread into the container's namespaces (in
+// nsKinds' order) and its root directory. CLONE_FS is unshared first: the
+// thread must not share its root and cwd with the daemon's other threads.
+func enterNamespaces(nsfds []int) error {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return startErr("exec: unshare(CLONE_FS): %v", err)
+	}
+	for i, k := range nsKinds {
+		if err := unix.Setns(nsfds[i], k.flag); err != nil {
+			return startErr("exec: setns %s: %v", k.name, err)
+		}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return startErr("exec: %v", err)
+	}
+	return nil
+}
+
+// mustTraceExec says whether the child must be stopped at its execve
+// (ptrace) to be finished from outside (joinStopped) rather than placed by
+// clone3(CLONE_INTO_CGROUP).
+//   - On v2, clone3 cannot be used when a seccomp filter will be on the
+//     thread (docker's profile answers clone3 with ENOSYS), nor when the
+//     thread becomes another user: the kernel checks the caller's right to
+//     write cgroup.procs at the clone, and a uid other than 0 has none
+//     (EACCES). cgroup.procs is then opened while the thread is still root.
+//   - The container's rlimits are set on the child at that same stop,
+//     before it runs: the daemon's own must not change, as all its threads
+//     share them.
+func mustTraceExec(cg *cgroupTarget, p *Process, filtered bool, uid uint32) bool {
+	return (cg.v2fd >= 0 && (filtered || uid != 0)) || len(p.Rlimits) > 0
+}
+
+// startExecChild forks and execs the process from the prepared thread and,
+// when traced, finishes it at its execve stop.
+func startExecChild(p *Process, cg *cgroupTarget, traced bool, procsFd int, path string, argv, env []string, files []*os.File) (*os.Process, error) {
 	sys := execProcAttr(p, cg, traced)
 	cwd := cwdOf(p)
 	if _, err := os.Stat(cwd); err != nil {
@@ -296,8 +333,7 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	proc, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: cwd, Env: env, Files: files, Sys: sys})
 	if err != nil {
 		var pe *os.PathError
-		if e, ok := err.(*os.PathError); ok {
-			pe = e
+		if errors.As(err, &pe) {
 			err = pe.Err
 		}
 		return nil, execError(p.Args[0], err)
