@@ -356,6 +356,25 @@ func (d *Daemon) monitor(c *Container, shim *libcontainer.Shim) {
 // stop and rm hold it while they wait for this.
 func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	d.stopHealthcheck(c) // health.go
+	d.releaseRuntime(c, st)
+	next := d.recordExit(c, st)
+	d.exitEvents(c, st.ExitCode) // events.go: network disconnect, volume unmount, die
+
+	switch {
+	case next.autoRemove:
+		if err := d.removeContainer(c, true); err != nil {
+			slog.Error("auto-removing container", "id", c.ID[:12], "err", err)
+		} else {
+			d.removeAnonymousVolumes(c.MountPoints) // --rm takes them too, as in docker
+		}
+	case next.restart:
+		go d.restartAfter(c, next.delay, next.removeCh)
+	}
+}
+
+// releaseRuntime takes down what the running container held on the host:
+// its mounts and cgroups, its network endpoints and its bundle.
+func (d *Daemon) releaseRuntime(c *Container, st libcontainer.ExitStatus) {
 	t0 := time.Now()
 	libcontainer.Cleanup(c.BundleDir)
 	t1 := time.Now()
@@ -363,8 +382,21 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	t2 := time.Now()
 	os.RemoveAll(c.BundleDir)
 	slog.Debug("container exited", "id", c.ID[:12], "code", st.ExitCode, "cleanup", t1.Sub(t0), "disconnect", t2.Sub(t1), "bundle", time.Since(t2))
+}
 
+// afterExit is what handleExit does once the exit is recorded.
+type afterExit struct {
+	autoRemove bool
+	restart    bool
+	delay      time.Duration
+	removeCh   chan struct{} // closed when the container is removed
+}
+
+// recordExit writes the exit into the container's state under c.mu, wakes
+// whoever waits for it, and decides between --rm and a restart.
+func (d *Daemon) recordExit(c *Container, st libcontainer.ExitStatus) afterExit {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	ranFor := time.Since(c.State.StartedAt)
 	if st.FinishedAt.IsZero() {
 		st.FinishedAt = time.Now().UTC()
@@ -374,69 +406,71 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	c.State.ExitCode, c.State.OOMKilled, c.State.Error = st.ExitCode, st.OOMKilled, st.Error
 	c.State.FinishedAt = st.FinishedAt
 	c.shim = nil
-	restart := false
-	rp := c.HostConfig.RestartPolicy
-	if !c.ManuallyStopped && !c.removed && !c.HostConfig.AutoRemove && !d.shuttingDown.Load() {
-		switch rp.Name {
-		case "always", "unless-stopped":
-			restart = true
-		case "on-failure":
-			restart = st.ExitCode != 0 && (rp.MaximumRetryCount == 0 || c.RestartCount < rp.MaximumRetryCount)
-		}
-	}
-	var delay time.Duration
-	if restart {
+	next := afterExit{removeCh: c.removeCh}
+	if next.restart = d.restartPolicySays(c, st.ExitCode); next.restart {
 		c.State.Restarting, c.State.Status = true, "restarting"
-		// docker's back-off: 100ms doubling up to a minute, reset after
-		// a run of 10 seconds or more
-		if ranFor >= 10*time.Second || c.restartDelay == 0 {
-			c.restartDelay = 100 * time.Millisecond
-		} else {
-			c.restartDelay = min(2*c.restartDelay, time.Minute)
-		}
-		delay = c.restartDelay
+		next.delay = c.nextRestartDelay(ranFor)
 	}
 	c.save()
 	close(c.exitCh)
 	c.exitCh = make(chan struct{})
-	auto := c.HostConfig.AutoRemove && !c.removed
-	removeCh := c.removeCh
-	c.mu.Unlock()
-	d.exitEvents(c, st.ExitCode) // events.go: network disconnect, volume unmount, die
+	next.autoRemove = c.HostConfig.AutoRemove && !c.removed
+	return next
+}
 
-	switch {
-	case auto:
-		if err := d.removeContainer(c, true); err != nil {
-			slog.Error("auto-removing container", "id", c.ID[:12], "err", err)
-		} else {
-			d.removeAnonymousVolumes(c.MountPoints) // --rm takes them too, as in docker
+// restartPolicySays applies docker's restart policies to an exit. A
+// container stopped by hand, removed, run with --rm, or ended by the
+// daemon's own shutdown never restarts. Call with c.mu held.
+func (d *Daemon) restartPolicySays(c *Container, exitCode int) bool {
+	if c.ManuallyStopped || c.removed || c.HostConfig.AutoRemove || d.shuttingDown.Load() {
+		return false
+	}
+	rp := c.HostConfig.RestartPolicy
+	switch rp.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return exitCode != 0 && (rp.MaximumRetryCount == 0 || c.RestartCount < rp.MaximumRetryCount)
+	}
+	return false
+}
+
+// nextRestartDelay is docker's back-off: 100ms doubling up to a minute,
+// back to 100ms after a run of 10 seconds or more. Call with c.mu held.
+func (c *Container) nextRestartDelay(ranFor time.Duration) time.Duration {
+	if ranFor >= 10*time.Second || c.restartDelay == 0 {
+		c.restartDelay = 100 * time.Millisecond
+	} else {
+		c.restartDelay = min(2*c.restartDelay, time.Minute)
+	}
+	return c.restartDelay
+}
+
+// restartAfter starts the container again after the back-off delay, unless
+// it is stopped, removed or the daemon shuts down in the meantime.
+func (d *Daemon) restartAfter(c *Container, delay time.Duration, removeCh chan struct{}) {
+	select {
+	case <-time.After(delay):
+	case <-removeCh:
+		return
+	}
+	c.mu.Lock()
+	stop := c.ManuallyStopped || c.removed || !c.State.Restarting || d.shuttingDown.Load()
+	if !stop {
+		c.RestartCount++
+	}
+	c.mu.Unlock()
+	if stop {
+		return
+	}
+	if err := d.startContainer(c, true); err != nil {
+		slog.Error("restarting container", "id", c.ID[:12], "err", err)
+		c.mu.Lock()
+		if c.State.Restarting {
+			c.State.Restarting, c.State.Status = false, "exited"
+			c.save()
 		}
-	case restart:
-		go func() {
-			select {
-			case <-time.After(delay):
-			case <-removeCh:
-				return
-			}
-			c.mu.Lock()
-			stop := c.ManuallyStopped || c.removed || !c.State.Restarting || d.shuttingDown.Load()
-			if !stop {
-				c.RestartCount++
-			}
-			c.mu.Unlock()
-			if stop {
-				return
-			}
-			if err := d.startContainer(c, true); err != nil {
-				slog.Error("restarting container", "id", c.ID[:12], "err", err)
-				c.mu.Lock()
-				if c.State.Restarting {
-					c.State.Restarting, c.State.Status = false, "exited"
-					c.save()
-				}
-				c.mu.Unlock()
-			}
-		}()
+		c.mu.Unlock()
 	}
 }
 

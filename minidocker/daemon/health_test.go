@@ -232,7 +232,11 @@ func TestHealthcheckStartIntervalNeedsAPI144(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var insp struct{ Config struct{ Healthcheck struct{ StartInterval time.Duration } } }
+			var insp struct {
+				Config struct {
+					Healthcheck struct{ StartInterval time.Duration }
+				}
+			}
 			if err := json.Unmarshal([]byte(readAll(resp)), &insp); err != nil {
 				t.Fatal(err)
 			}
