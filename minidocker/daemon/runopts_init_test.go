@@ -6,7 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/minidocker/minidocker/minidocker/testutil"
 	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
@@ -33,8 +35,13 @@ func TestInitDomainnameGroupAdd(t *testing.T) {
 	if strings.Contains(out, " Z") {
 		t.Fatalf("a zombie is left under --init:\n%s", out)
 	}
-	// docker stop's SIGTERM reaches the command through the init
-	dockerOK(t, d, "run", "-d", "--name", "trap", "--init", "--net", "none", "busybox", "sh", "-c", `trap "exit 42" TERM; while :; do sleep 0.1; done`)
+	// docker stop's SIGTERM reaches the command through the init. The
+	// stop waits until the trap is set: a SIGTERM that comes before a
+	// process has its handler ends it by the default action instead (the
+	// init itself is a Go program, which exits 2 on a signal it does not
+	// handle yet).
+	dockerOK(t, d, "run", "-d", "--name", "trap", "--init", "--net", "none", "busybox", "sh", "-c", `trap "exit 42" TERM; touch /trap-set; while :; do sleep 0.1; done`)
+	testutil.Eventually(t, 30*time.Second, "the trap is set", func() bool { return d.Docker("exec", "trap", "test", "-f", "/trap-set").Code == 0 })
 	dockerOK(t, d, "stop", "-t", "20", "trap")
 	if code := strings.TrimSpace(dockerOK(t, d, "inspect", "-f", "{{.State.ExitCode}} {{.Path}} {{.HostConfig.Init}}", "trap")); code != "42 sh true" {
 		t.Fatalf("after stop: %q, want the trap's 42 and the command as Path", code)
