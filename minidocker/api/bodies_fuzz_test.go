@@ -88,7 +88,9 @@ func FuzzRequestBodies(f *testing.F) {
 		s.ServeHTTP(rec, req)
 
 		want := http.StatusCreated
-		if len(bytes.TrimSpace(body)) > 0 && json.Unmarshal(body, rt.body()) != nil {
+		// only JSON's own white space makes a body empty: bytes.TrimSpace
+		// would also drop "\v", which the decoder refuses
+		if len(bytes.Trim(body, " \t\r\n")) > 0 && json.Unmarshal(body, rt.body()) != nil {
 			want = http.StatusBadRequest
 		}
 		if rec.Code != want {
