@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minidocker/minidocker/minidocker/testutil"
 	"github.com/minidocker/minidocker/minidocker/testutil/preload"
@@ -13,15 +14,20 @@ import (
 // termExits is a PID 1 that ends on SIGTERM with the given exit code, so a
 // stop never has to wait for the SIGKILL.
 func termExits(code int) []string {
-	return []string{"sh", "-c", "trap 'exit " + strconv.Itoa(code) + "' TERM; while true; do sleep 0.1; done"}
+	return []string{"sh", "-c", "trap 'exit " + strconv.Itoa(code) + "' TERM; touch /trap-set; while true; do sleep 0.1; done"}
 }
 
 // runTrapping starts a detached container named name whose PID 1 exits
-// with code on SIGTERM, with the extra run flags.
+// with code on SIGTERM, with the extra run flags. It returns once the trap
+// is set: PID 1 ignores a SIGTERM it has no handler for, so a stop that
+// came earlier would end in the SIGKILL (137) after the timeout.
 func runTrapping(t *testing.T, d *testutil.Daemon, name string, code int, flags ...string) int {
 	t.Helper()
 	args := append([]string{"run", "-d", "--net", "none", "--name", name}, flags...)
 	d.MustCLI(append(append(args, "busybox"), termExits(code)...)...)
+	testutil.Eventually(t, 30*time.Second, name+": the trap is set", func() bool {
+		return d.CLI("exec", name, "test", "-f", "/trap-set").Code == 0
+	})
 	return d.ContainerPid(name)
 }
 
