@@ -110,51 +110,6 @@ func (d *Daemon) netManager() (*network.Manager, error) {
 	return d.networks, nil
 }
 
-// ListNetworks is `docker network ls` with its filters.
-func (d *Daemon) ListNetworks(filters map[string][]string) ([]mobynet.Summary, error) {
-	m, err := d.netManager()
-	if err != nil {
-		return nil, err
-	}
-	out := []mobynet.Summary{}
-	for _, n := range m.ListNetworks() {
-		if matchNetwork(filters, n.Network) {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-// NetworkFilters are the keys `network ls --filter` understands; the API
-// refuses others.
-var NetworkFilters = []string{"name", "id", "driver", "scope", "type", "label"}
-
-// matchNetwork applies `network ls --filter` (name, id, driver, scope,
-// type, label; see matchesFilters for how they combine).
-func matchNetwork(f map[string][]string, n mobynet.Network) bool {
-	return matchesFilters(f, n.Labels, func(key, v string) bool {
-		return networkFilterMatches(key, v, n)
-	})
-}
-
-// networkFilterMatches tells whether one filter key=value selects n.
-func networkFilterMatches(key, v string, n mobynet.Network) bool {
-	switch key {
-	case "name":
-		return strings.Contains(n.Name, v)
-	case "id":
-		return strings.HasPrefix(n.ID, v)
-	case "driver":
-		return n.Driver == v
-	case "scope":
-		return n.Scope == v
-	case "type":
-		predefined := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
-		return (v == "builtin" && predefined) || (v == "custom" && !predefined)
-	}
-	return false
-}
-
 // InspectNetwork is `docker network inspect`.
 func (d *Daemon) InspectNetwork(ref string) (*mobynet.Inspect, error) {
 	m, err := d.netManager()
