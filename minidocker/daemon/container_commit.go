@@ -83,6 +83,7 @@ func (d *Daemon) Commit(ctx context.Context, opts CommitOptions) (string, error)
 			return "", err
 		}
 	}
+	d.commitEvents(c, id, ref, opts.Comment) // events.go
 	return id, nil
 }
 

@@ -151,6 +151,7 @@ func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write f
 		release()
 		return st, nil, err
 	}
+	d.containerEvent(c, "archive-path")
 	return st, func(w io.Writer) error {
 		defer release()
 		return archive.WriteTree(context.Background(), root, t.rel, w, archive.WriteOptions{Name: t.name})
@@ -184,8 +185,11 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 		return errdefs.Invalid("extraction point is not a directory")
 	}
 	opts := archive.ApplyOptions{InScope: true, NoOverwriteDirNonDir: noOverwriteDirNonDir}
-	_, err = archive.Apply(context.Background(), root, rel, r, opts)
-	return err
+	if _, err = archive.Apply(context.Background(), root, rel, r, opts); err != nil {
+		return err
+	}
+	d.containerEvent(c, "extract-to-dir")
+	return nil
 }
 
 // containerFS opens the container's root directory (see the file

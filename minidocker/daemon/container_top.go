@@ -55,7 +55,11 @@ func (d *Daemon) ContainerTop(ref, psArgs string) (container.TopResponse, error)
 		}
 		return container.TopResponse{}, errdefs.Invalid("Error running ps: %s", msg)
 	}
-	return parsePS(out, pids)
+	top, err := parsePS(out, pids)
+	if err == nil {
+		d.containerEvent(c, "top")
+	}
+	return top, err
 }
 
 // parsePS keeps the lines of ps output whose PID column is one of pids. The

@@ -51,7 +51,11 @@ func (d *Daemon) ContainerExport(ref string) (write func(io.Writer) error, err e
 	}
 	return func(w io.Writer) error {
 		defer release()
-		return archive.WriteTree(context.Background(), root, ".", w, archive.WriteOptions{})
+		err := archive.WriteTree(context.Background(), root, ".", w, archive.WriteOptions{})
+		if err == nil {
+			d.containerEvent(c, "export")
+		}
+		return err
 	}, nil
 }
 

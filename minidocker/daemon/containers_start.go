@@ -358,7 +358,7 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	d.stopHealthcheck(c) // health.go
 	d.releaseRuntime(c, st)
 	next := d.recordExit(c, st)
-	d.exitEvents(c, st.ExitCode) // events.go: network disconnect, volume unmount, die
+	d.exitEvents(c, st.ExitCode, st.OOMKilled) // events.go: oom, die, network disconnect, volume unmount
 
 	switch {
 	case next.autoRemove:
@@ -856,5 +856,9 @@ func (d *Daemon) ResizeContainer(ref string, h, w uint) error {
 		return nil
 	}
 	c.mu.Unlock()
-	return shim.Resize(uint16(h), uint16(w))
+	if err := shim.Resize(uint16(h), uint16(w)); err != nil {
+		return err
+	}
+	d.containerEvent(c, "resize", "height", strconv.FormatUint(uint64(h), 10), "width", strconv.FormatUint(uint64(w), 10))
+	return nil
 }

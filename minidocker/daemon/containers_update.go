@@ -39,6 +39,7 @@ func (d *Daemon) UpdateContainer(ref string, req container.UpdateConfig) (warnin
 			return nil, cannotUpdate(c.ID, err)
 		}
 	}
+	defer d.eventIfDone(c, "update", &err) // events.go; runs once c.mu is released
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.HostConfig = &updated

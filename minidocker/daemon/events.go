@@ -326,9 +326,13 @@ func (d *Daemon) startEvents(c *Container) {
 	d.containerEvent(c, "start")
 }
 
-// exitEvents are what an exit shows: the container's die with its exit
-// code, then each network disconnected and each volume unmounted.
-func (d *Daemon) exitEvents(c *Container, exitCode int) {
+// exitEvents are what an exit shows: an oom when the kernel's OOM killer
+// ended it, the container's die with its exit code, then each network
+// disconnected and each volume unmounted.
+func (d *Daemon) exitEvents(c *Container, exitCode int, oomKilled bool) {
+	if oomKilled {
+		d.containerEvent(c, "oom")
+	}
 	d.containerEvent(c, "die", "exitCode", strconv.Itoa(exitCode))
 	c.mu.Lock()
 	nets, mps := c.networkNames(), append([]MountPoint(nil), c.MountPoints...)
@@ -431,6 +435,17 @@ func familiarRef(ref string) string {
 		return image.FamiliarString(named)
 	}
 	return ref
+}
+
+// commitEvents are commit's: the new image's create (and its tag when the
+// commit named one), then the container's commit naming the image.
+func (d *Daemon) commitEvents(c *Container, id, ref, comment string) {
+	d.imageEvent("create", id, id)
+	if ref != "" {
+		ref = familiarRef(ref)
+		d.imageEvent("tag", id, ref)
+	}
+	d.containerEvent(c, "commit", "comment", comment, "imageID", id, "imageRef", ref)
 }
 
 // eventIfDone publishes action on c when the operation's *err is nil

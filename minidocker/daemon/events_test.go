@@ -207,3 +207,58 @@ func TestEventsOurCLI(t *testing.T) {
 		t.Fatalf("system events --filter label=tier=db --format:\n%q", out)
 	}
 }
+
+// The events of the operations on a live container, as dockerd emits
+// them: update, top, export, the two directions of cp (archive-path,
+// extract-to-dir), a terminal's resize with its size, the exec triple
+// (exec_create and exec_start name the command, exec_die its code), and
+// a commit (the image's create and tag, then the container's commit
+// naming the image). A container the kernel OOM-kills shows an oom before
+// its die.
+func TestEventsOfContainerOperations(t *testing.T) {
+	d := preload.StartDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	mustDocker(t, d, "run", "-d", "-t", "--name", "ops", "--net", "none", "busybox", "sleep", "600")
+	mustDocker(t, d, "update", "--cpu-shares", "512", "ops")
+	mustDocker(t, d, "top", "ops")
+	mustDocker(t, d, "export", "-o", filepath.Join(t.TempDir(), "ops.tar"), "ops")
+	dir := t.TempDir()
+	mustDocker(t, d, "cp", "ops:/etc/hostname", filepath.Join(dir, "hostname"))
+	mustDocker(t, d, "cp", filepath.Join(dir, "hostname"), "ops:/tmp/")
+	if code, body := apiPost(t, d, "/containers/ops/resize?h=30&w=100", ""); code != 200 {
+		t.Fatalf("resize: %d %s", code, body)
+	}
+	if r := d.Docker("exec", "ops", "sh", "-c", "exit 4"); r.Code != 4 {
+		t.Fatalf("exec: exit %d %s", r.Code, r.Combined())
+	}
+	id := strings.TrimSpace(mustDocker(t, d, "commit", "-m", "snap", "ops", "opsimg:v1"))
+	got := pastEvents(t, d, since, "{{.Type}} {{.Action}}{{range $k, $v := .Actor.Attributes}}{{if or (eq $k \"height\") (eq $k \"width\") (eq $k \"exitCode\") (eq $k \"comment\") (eq $k \"imageRef\")}} {{$k}}={{$v}}{{end}}{{end}}", "type=container", "container=ops")
+	want := []string{"container create", "container start", "container update", "container top", "container export",
+		"container archive-path", "container extract-to-dir", "container resize height=30 width=100",
+		"container exec_create: sh -c exit 4", "container exec_start: sh -c exit 4", "container exec_die exitCode=4",
+		"container commit comment=snap imageRef=opsimg:v1"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events of ops:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got = pastEvents(t, d, since, "{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}", "type=image", "event=create", "event=tag")
+	if want := "create " + id + " " + id + "|tag " + id + " opsimg:v1"; strings.Join(got, "|") != want {
+		t.Fatalf("image events of the commit: %q, want %q", got, want)
+	}
+	if got := pastEvents(t, d, since, "{{.Actor.Attributes.imageID}}", "event=commit"); len(got) != 1 || got[0] != id {
+		t.Fatalf("commit's imageID: %q, want %s", got, id)
+	}
+
+	// over the memory limit: the kernel kills PID 1, and the events say so
+	r := d.Docker("run", "--name", "hog", "--net", "none", "-m", "8m", "--memory-swap", "8m", "busybox",
+		"sh", "-c", `a=$(head -c 64000000 /dev/zero | tr "\0" x); echo survived`)
+	if r.Code != 137 {
+		t.Fatalf("memory hog: exit %d %q", r.Code, r.Combined())
+	}
+	got = pastEvents(t, d, since, "{{.Action}}{{with .Actor.Attributes.exitCode}} {{.}}{{end}}", "container=hog")
+	if want := "create attach start oom die 137"; strings.Join(got, " ") != want {
+		t.Fatalf("events of hog: %q, want %q", strings.Join(got, " "), want)
+	}
+	if got := strings.TrimSpace(mustDocker(t, d, "inspect", "-f", "{{.State.OOMKilled}}", "hog")); got != "true" {
+		t.Fatalf("State.OOMKilled %s", got)
+	}
+}
