@@ -213,10 +213,25 @@ func (d *Daemon) containerFS(c *Container) (root *os.Root, release func(), err e
 		return nil, nil, err
 	}
 	c.Lock()
-	binds := bindsOf(c.MountPoints) // mounts.go
+	binds := append(bindsOf(c.MountPoints), etcBinds(c)...) // mounts.go
 	c.Unlock()
 	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
 	return mountPrivately(c.Dir, opts, binds)
+}
+
+// etcBinds are the container's own /etc/hostname, /etc/hosts and
+// /etc/resolv.conf, which its start binds over the image's (see
+// containers_start.go): a copy out of a stopped container must read them,
+// not the empty mount points left in its upper dir. A container never
+// started has none yet; bindInRoot skips a missing source.
+func etcBinds(c *Container) []bind {
+	var out []bind
+	for dst, src := range map[string]string{"/etc/hostname": c.HostnamePath, "/etc/hosts": c.HostsPath, "/etc/resolv.conf": c.ResolvConfPath} {
+		if src != "" {
+			out = append(out, bind{Source: src, Destination: dst})
+		}
+	}
+	return out
 }
 
 // mountPrivately mounts the container's overlay (and its volumes, like

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,6 +153,25 @@ func TestCpVolumesOfAStoppedContainer(t *testing.T) {
 	}
 	if r := d.CLI("cp", "vc:/data/old", "-"); r.Code != 0 || !strings.Contains(r.Stdout, "in the volume") {
 		t.Errorf("cp out of a stopped container's volume: %d %q", r.Code, r.Stderr)
+	}
+}
+
+// TestCpEtcFilesOfAStoppedContainer: /etc/hosts, /etc/hostname and
+// /etc/resolv.conf of a container that ran and stopped are the daemon's
+// files that its start bound there, so docker cp reads them as they were,
+// not the empty mount points the overlay's upper dir keeps.
+func TestCpEtcFilesOfAStoppedContainer(t *testing.T) {
+	d := preload.StartDaemon(t)
+	toolsRun(t, d, "run", "--name", "ran", "--hostname", "box", "--add-host", "peer:10.1.2.3", "--dns", "10.9.9.9", "busybox", "true")
+	for file, want := range map[string]string{"/etc/hostname": "box\n", "/etc/hosts": "10.1.2.3\tpeer", "/etc/resolv.conf": "nameserver 10.9.9.9"} {
+		cmd := exec.Command(testutil.DockerCLI(t), "-H", d.Host, "cp", "ran:"+file, "-")
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("docker cp ran:%s -: %v", file, err)
+		}
+		if got := testutil.TarFile(t, bytes.NewReader(b), path.Base(file)); !strings.Contains(got, want) {
+			t.Errorf("docker cp ran:%s from the stopped container: %q, want it to hold %q", file, got, want)
+		}
 	}
 }
 
