@@ -83,12 +83,21 @@ func (s containerRouter) createContainer(w http.ResponseWriter, r *http.Request,
 	}
 	id, warnings, err := s.backend.CreateContainer(daemon.CreateOptions{
 		Name: r.URL.Query().Get("name"), Config: req.Config, HostConfig: req.HostConfig,
-		NetworkingConfig: req.NetworkingConfig,
+		NetworkingConfig: req.NetworkingConfig, Platform: createPlatform(r),
 	})
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: id, Warnings: warnings})
+}
+
+// createPlatform is the create's "platform" parameter, which clients
+// before API 1.41 did not send (dockerd ignores it from them).
+func createPlatform(r *http.Request) string {
+	if apiVersionBefore(r, "1.41") {
+		return ""
+	}
+	return r.URL.Query().Get("platform")
 }
 
 func (s containerRouter) listContainers(w http.ResponseWriter, r *http.Request, _ map[string]string) error {

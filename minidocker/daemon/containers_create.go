@@ -33,6 +33,9 @@ type CreateOptions struct {
 	// NetworkingConfig names the networks beyond the network mode's, and
 	// the aliases on each.
 	NetworkingConfig *mobynet.NetworkingConfig
+	// Platform is the "platform" query parameter (API 1.41+): the image
+	// must have been built for it. Empty: any.
+	Platform string
 }
 
 // validName is compiled on first use (package inits run in every
@@ -51,7 +54,7 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	// being in the store (lock order: doc.go)
 	d.imageUse.RLock()
 	defer d.imageUse.RUnlock()
-	imageID, merged, err := d.resolveCreateImage(cfg)
+	imageID, merged, err := d.resolveCreateImage(cfg, opts.Platform)
 	if err != nil {
 		return "", nil, err
 	}
@@ -115,13 +118,33 @@ func checkCreateRequest(opts CreateOptions) (*container.Config, *container.HostC
 	if err := validateHealthcheck(cfg.Healthcheck); err != nil { // health.go
 		return nil, nil, err
 	}
+	if err := validateEnv(cfg.Env); err != nil {
+		return nil, nil, err
+	}
+	if opts.Platform != "" {
+		if _, err := image.ParsePlatform(opts.Platform); err != nil {
+			return nil, nil, err
+		}
+	}
 	return cfg, hc, nil
+}
+
+// validateEnv refuses an entry with no variable name ("" or "=x"), as
+// dockerd does: the process would get an environment it cannot read.
+func validateEnv(env []string) error {
+	for _, e := range env {
+		if name, _, _ := strings.Cut(e, "="); name == "" {
+			return errdefs.Invalid("invalid environment variable: %s", e)
+		}
+	}
+	return nil
 }
 
 // resolveCreateImage finds the image and merges its config under the
 // request's, as dockerd does at create: the record then never needs the
 // image store again (ps and inspect must not take its lock).
-func (d *Daemon) resolveCreateImage(cfg *container.Config) (string, *container.Config, error) {
+// A platform, when the client names one, must be the image's.
+func (d *Daemon) resolveCreateImage(cfg *container.Config, platform string) (string, *container.Config, error) {
 	imageID, err := d.images.Resolve(cfg.Image)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
@@ -136,6 +159,12 @@ func (d *Daemon) resolveCreateImage(cfg *container.Config) (string, *container.C
 	imgCfg, err := d.images.Config(imageID)
 	if err != nil {
 		return "", nil, err
+	}
+	if platform != "" {
+		want, _ := image.ParsePlatform(platform) // checkCreateRequest refused a bad one
+		if err := image.CheckPlatform(cfg.Image, imgCfg, want); err != nil {
+			return "", nil, err
+		}
 	}
 	merged := mergeImageConfig(cfg, &imgCfg.Config)
 	if len(merged.Entrypoint) == 0 && len(merged.Cmd) == 0 {

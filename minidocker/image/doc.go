@@ -19,6 +19,8 @@
 //   - commit.go: the reverse of unpacking: an overlay upperdir back into a layer
 //     (used by `docker commit` and the Dockerfile builder), and import.go
 //     (`docker import`: a rootfs tar becomes a one-layer image).
+//   - platform.go: the "platform" a client may name (os/arch/variant, with
+//     docker's spellings) and whether an image was built for it.
 //   - ops.go: tag, rmi, images, inspect, history. Remove (rmi) shows the
 //     store's lock discipline: decide and act on the records under one
 //     deferred unlock, then collect unused layers without it.

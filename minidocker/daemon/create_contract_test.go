@@ -1,0 +1,57 @@
+package daemon_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
+)
+
+// TestCreateRefusesBadEnvAndPlatform: POST /containers/create answers
+// what dockerd answers for an Env entry without a name (400; the docker
+// CLI refuses those itself, so the request goes raw, as docker-py or
+// dockerode would send it) and for a platform that is malformed (400) or
+// not the image's (404, with dockerd's words, through the docker CLI).
+// Nothing is left behind by any of them.
+func TestCreateRefusesBadEnvAndPlatform(t *testing.T) {
+	d := preload.StartDaemon(t)
+	raw := []struct {
+		query, body string
+		code        int
+		msg         string
+	}{
+		{"", `{"Image":"busybox","Env":["=x"]}`, http.StatusBadRequest, "invalid environment variable: =x"},
+		{"", `{"Image":"busybox","Env":["A=1",""]}`, http.StatusBadRequest, "invalid environment variable: "},
+		{"?platform=linux///", `{"Image":"busybox"}`, http.StatusBadRequest, "invalid argument"},
+		{"?platform=bogus", `{"Image":"busybox"}`, http.StatusBadRequest, "unknown operating system or architecture"},
+		{"?platform=windows/amd64", `{"Image":"busybox"}`, http.StatusNotFound, "does not match the specified platform (windows/amd64)"},
+	}
+	for _, c := range raw {
+		resp, err := d.HTTPClient().Post("http://minidocker/v1.44/containers/create"+c.query, "application/json", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(resp)
+		if resp.StatusCode != c.code || !strings.Contains(body, c.msg) {
+			t.Errorf("create%s %s: %d %s, want %d and %q", c.query, c.body, resp.StatusCode, body, c.code, c.msg)
+		}
+	}
+	// the platform the image was built for, in any of its spellings
+	arch := mustRun(t, d, "image", "inspect", "--format", "{{.Architecture}}", "busybox")
+	other := map[bool]string{true: "arm64", false: "amd64"}[arch == "amd64"]
+	for _, ok := range []string{"linux", "linux/" + arch, "LINUX/" + arch, arch} {
+		if r := d.Docker("create", "--pull", "never", "--platform", ok, "busybox", "true"); r.Code != 0 {
+			t.Errorf("docker create --platform %s: %d %s", ok, r.Code, r.Stderr)
+		}
+	}
+	mustRun(t, d, "container", "prune", "-f")
+	r := d.Docker("create", "--pull", "never", "--platform", "linux/"+other, "busybox", "true")
+	want := "image with reference busybox was found but its platform (linux/" + arch + ") does not match the specified platform (linux/" + other + ")"
+	if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+		t.Errorf("docker create --platform linux/%s: %d %q, want %q", other, r.Code, r.Stderr, want)
+	}
+	if out := mustRun(t, d, "ps", "-aq"); out != "" {
+		t.Fatalf("refused creates left containers: %q", out)
+	}
+}
