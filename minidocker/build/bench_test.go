@@ -47,7 +47,7 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// BenchmarkParse is parsing alone (buildkit parser + instructions).
+// BenchmarkParse is parsing alone (package dockerfile).
 func BenchmarkParse(b *testing.B) {
 	dir := fixtureContext(b)
 	bd := &builder{opts: Options{Dockerfile: "fixture.Dockerfile"}}
@@ -58,7 +58,7 @@ func BenchmarkParse(b *testing.B) {
 	}
 	defer bd.ctxView.Close()
 	for i := 0; i < b.N; i++ {
-		if _, _, _, err := bd.parse(); err != nil {
+		if _, err := bd.parse(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -17,9 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minidocker/minidocker/minidocker/dockerfile"
 	"github.com/minidocker/minidocker/minidocker/reference"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
@@ -117,7 +116,7 @@ func Build(ctx context.Context, be Backend, contextDir string, opts Options) (im
 	}
 	defer bd.ctxView.Close()
 
-	stages, metaArgs, escape, err := bd.parse()
+	df, err := bd.parse()
 	if err != nil {
 		return "", err
 	}
@@ -144,9 +143,9 @@ func Build(ctx context.Context, be Backend, contextDir string, opts Options) (im
 		bd.scratch = tmp
 		bd.cache = openCache("")
 	}
-	bd.lex = shell.NewLex(escape)
+	bd.lex = shell.NewLex(df.Escape)
 
-	id, err := bd.run(ctx, stages, metaArgs)
+	id, err := bd.run(ctx, df.Stages, df.MetaArgs)
 	if err != nil {
 		return "", err
 	}
@@ -185,7 +184,7 @@ func normalizeTags(tags []string) ([]string, error) {
 }
 
 // parse reads and parses the Dockerfile.
-func (bd *builder) parse() ([]instructions.Stage, []instructions.ArgCommand, rune, error) {
+func (bd *builder) parse() (*dockerfile.File, error) {
 	name := bd.opts.Dockerfile
 	if name == "" {
 		name = "Dockerfile"
@@ -198,33 +197,29 @@ func (bd *builder) parse() ([]instructions.Stage, []instructions.ArgCommand, run
 		}
 	}
 	if err != nil {
-		return nil, nil, 0, errdefs.Invalid("Cannot locate specified Dockerfile: %s", name)
+		return nil, errdefs.Invalid("Cannot locate specified Dockerfile: %s", name)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil, 0, errdefs.Invalid("the Dockerfile (%s) cannot be empty", name)
+		return nil, errdefs.Invalid("the Dockerfile (%s) cannot be empty", name)
 	}
-	res, err := parser.Parse(bytes.NewReader(data))
+	df, err := dockerfile.Parse(data)
 	if err != nil {
-		return nil, nil, 0, errdefs.Invalid("%v", err)
+		return nil, errdefs.Invalid("%v", err)
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
-	if err != nil {
-		return nil, nil, 0, errdefs.Invalid("%v", err)
-	}
-	if len(stages) == 0 {
-		return nil, nil, 0, errdefs.Invalid("No image was generated. Is your Dockerfile empty?")
+	if len(df.Stages) == 0 {
+		return nil, errdefs.Invalid("No image was generated. Is your Dockerfile empty?")
 	}
 	if bd.opts.Target != "" {
-		ix, ok := instructions.HasStage(stages, bd.opts.Target)
+		ix, ok := df.HasStage(bd.opts.Target)
 		if !ok {
-			return nil, nil, 0, errdefs.Invalid("target stage %q could not be found", bd.opts.Target)
+			return nil, errdefs.Invalid("target stage %q could not be found", bd.opts.Target)
 		}
-		stages = stages[:ix+1]
+		df.Stages = df.Stages[:ix+1]
 	}
 	if len(bd.opts.Labels) > 0 {
 		keys := make([]string, 0, len(bd.opts.Labels))
@@ -232,13 +227,13 @@ func (bd *builder) parse() ([]instructions.Stage, []instructions.ArgCommand, run
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		last := &stages[len(stages)-1]
+		last := &df.Stages[len(df.Stages)-1]
 		for _, k := range keys {
-			last.AddCommand(instructions.NewLabelCommand(k, bd.opts.Labels[k], true))
+			last.Commands = append(last.Commands, dockerfile.NewLabelCommand(k, bd.opts.Labels[k]))
 		}
 	}
-	res.PrintWarnings(bd.out) // e.g. "[WARNING]: Empty continuation line found in: …"
-	return stages, metaArgs, res.EscapeToken, nil
+	df.WriteWarnings(bd.out) // e.g. "[WARNING]: Empty continuation line found in: …"
+	return df, nil
 }
 
 func (bd *builder) printStep(text string) {
@@ -248,14 +243,13 @@ func (bd *builder) printStep(text string) {
 	fmt.Fprint(bd.out, "\n")
 }
 
-func (bd *builder) run(ctx context.Context, stages []instructions.Stage, metaArgs []instructions.ArgCommand) (string, error) {
+func (bd *builder) run(ctx context.Context, stages []dockerfile.Stage, metaArgs []*dockerfile.ArgCommand) (string, error) {
 	bd.total = len(metaArgs) + len(stages)
 	for _, s := range stages {
 		bd.total += len(s.Commands)
 	}
 	bd.args = newBuildArgs(bd.opts.BuildArgs)
-	for i := range metaArgs {
-		m := &metaArgs[i]
+	for _, m := range metaArgs {
 		bd.printStep(m.String())
 		env := shell.EnvsFromSlice(bd.args.globals())
 		if err := m.Expand(func(w string) (string, error) {
@@ -288,7 +282,7 @@ func (bd *builder) run(ctx context.Context, stages []instructions.Stage, metaArg
 				fmt.Fprint(bd.out, "Build cancelled\n")
 				return "", errors.New("Build cancelled")
 			}
-			bd.printStep(cmdText(cmd))
+			bd.printStep(cmd.String())
 			if err := bd.dispatch(ctx, st, cmd); err != nil {
 				return "", err
 			}
@@ -306,16 +300,9 @@ func (bd *builder) run(ctx context.Context, stages []instructions.Stage, metaArg
 	return st.imageID, nil
 }
 
-func cmdText(c instructions.Command) string {
-	if s, ok := c.(fmt.Stringer); ok {
-		return s.String()
-	}
-	return c.Name()
-}
-
 // from starts a stage: FROM scratch, an earlier stage, or an image (pulled
 // when missing).
-func (bd *builder) from(ctx context.Context, s *instructions.Stage) (*stage, error) {
+func (bd *builder) from(ctx context.Context, s *dockerfile.Stage) (*stage, error) {
 	st := &stage{name: s.Name, args: bd.args}
 	bd.args.newStage()
 	base, _, err := bd.lex.ProcessWord(s.BaseName, shell.EnvsFromSlice(bd.args.globals()))
@@ -380,14 +367,7 @@ func (bd *builder) onbuildTriggers(ctx context.Context, st *stage, triggers []st
 	}
 	fmt.Fprintln(bd.out)
 	for _, t := range triggers {
-		res, err := parser.Parse(strings.NewReader(t))
-		if err != nil {
-			return errdefs.Invalid("%v", err)
-		}
-		if len(res.AST.Children) != 1 {
-			return errdefs.Invalid("onbuild trigger should be a single expression")
-		}
-		cmd, err := instructions.ParseCommand(res.AST.Children[0])
+		cmd, err := dockerfile.ParseTrigger(t)
 		if err != nil {
 			return errdefs.Invalid("%v", err)
 		}
@@ -416,7 +396,7 @@ func (st *stage) shell() []string {
 // (one per instruction, as moby's dispatchers are). Each of them changes
 // the stage's image config and commits a history entry (commitMeta), or
 // makes a layer (COPY, ADD, RUN).
-func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Command) error {
+func (bd *builder) dispatch(ctx context.Context, st *stage, cmd dockerfile.Command) error {
 	if err := bd.expandWords(st, cmd); err != nil {
 		return err
 	}
@@ -425,42 +405,42 @@ func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Com
 	st.img.Config = cloneConfig(st.img.Config)
 	st.img.History = slices.Clone(st.img.History)
 	switch c := cmd.(type) {
-	case *instructions.EnvCommand:
+	case *dockerfile.EnvCommand:
 		return bd.dispatchEnv(ctx, st, c)
-	case *instructions.MaintainerCommand:
+	case *dockerfile.MaintainerCommand:
 		st.img.Author = c.Maintainer
 		return bd.commitMeta(ctx, st, "MAINTAINER "+c.Maintainer)
-	case *instructions.LabelCommand:
+	case *dockerfile.LabelCommand:
 		return bd.dispatchLabel(ctx, st, c)
-	case *instructions.ArgCommand:
+	case *dockerfile.ArgCommand:
 		return bd.dispatchArg(ctx, st, c)
-	case *instructions.WorkdirCommand:
+	case *dockerfile.WorkdirCommand:
 		return bd.workdir(ctx, st, c)
-	case *instructions.CopyCommand:
+	case *dockerfile.CopyCommand:
 		return bd.copy(ctx, st, copyReq{name: "COPY", sd: c.SourcesAndDest, from: c.From, chown: c.Chown, chmod: c.Chmod})
-	case *instructions.AddCommand:
+	case *dockerfile.AddCommand:
 		return bd.copy(ctx, st, copyReq{name: "ADD", sd: c.SourcesAndDest, chown: c.Chown, chmod: c.Chmod, add: true})
-	case *instructions.RunCommand:
+	case *dockerfile.RunCommand:
 		return bd.runStep(ctx, st, c)
-	case *instructions.CmdCommand:
+	case *dockerfile.CmdCommand:
 		return bd.dispatchCmd(ctx, st, c)
-	case *instructions.EntrypointCommand:
+	case *dockerfile.EntrypointCommand:
 		return bd.dispatchEntrypoint(ctx, st, c)
-	case *instructions.HealthCheckCommand:
+	case *dockerfile.HealthCheckCommand:
 		return bd.dispatchHealthcheck(ctx, st, c)
-	case *instructions.ExposeCommand:
+	case *dockerfile.ExposeCommand:
 		return bd.dispatchExpose(ctx, st, c)
-	case *instructions.UserCommand:
+	case *dockerfile.UserCommand:
 		st.img.Config.User = c.User
 		return bd.commitMeta(ctx, st, fmt.Sprintf("USER %v", c.User))
-	case *instructions.VolumeCommand:
+	case *dockerfile.VolumeCommand:
 		return bd.dispatchVolume(ctx, st, c)
-	case *instructions.StopSignalCommand:
+	case *dockerfile.StopSignalCommand:
 		return bd.dispatchStopSignal(ctx, st, c)
-	case *instructions.ShellCommand:
+	case *dockerfile.ShellCommand:
 		st.img.Config.Shell = slices.Clone(c.Shell)
 		return bd.commitMeta(ctx, st, fmt.Sprintf("SHELL %v", st.img.Config.Shell))
-	case *instructions.OnbuildCommand:
+	case *dockerfile.OnbuildCommand:
 		st.img.Config.OnBuild = append(st.img.Config.OnBuild, c.Expression)
 		return bd.commitMeta(ctx, st, "ONBUILD "+c.Expression)
 	}
@@ -469,8 +449,8 @@ func (bd *builder) dispatch(ctx context.Context, st *stage, cmd instructions.Com
 
 // expandWords replaces $VAR in the instructions that allow it, with the
 // stage's ENV and the ARGs in effect.
-func (bd *builder) expandWords(st *stage, cmd instructions.Command) error {
-	ex, ok := cmd.(instructions.SupportsSingleWordExpansion)
+func (bd *builder) expandWords(st *stage, cmd dockerfile.Command) error {
+	ex, ok := cmd.(dockerfile.Expandable)
 	if !ok {
 		return nil
 	}
@@ -485,7 +465,7 @@ func (bd *builder) expandWords(st *stage, cmd instructions.Command) error {
 	return nil
 }
 
-func (bd *builder) dispatchEnv(ctx context.Context, st *stage, c *instructions.EnvCommand) error {
+func (bd *builder) dispatchEnv(ctx context.Context, st *stage, c *dockerfile.EnvCommand) error {
 	msg := "ENV"
 	for _, kv := range c.Env {
 		msg += " " + kv.Key + "=" + kv.Value
@@ -494,7 +474,7 @@ func (bd *builder) dispatchEnv(ctx context.Context, st *stage, c *instructions.E
 	return bd.commitMeta(ctx, st, msg)
 }
 
-func (bd *builder) dispatchLabel(ctx context.Context, st *stage, c *instructions.LabelCommand) error {
+func (bd *builder) dispatchLabel(ctx context.Context, st *stage, c *dockerfile.LabelCommand) error {
 	cfg := &st.img.Config
 	if cfg.Labels == nil {
 		cfg.Labels = map[string]string{}
@@ -509,7 +489,7 @@ func (bd *builder) dispatchLabel(ctx context.Context, st *stage, c *instructions
 
 // dispatchArg declares build arguments; their values come into effect for
 // the instructions after it (see args.go).
-func (bd *builder) dispatchArg(ctx context.Context, st *stage, c *instructions.ArgCommand) error {
+func (bd *builder) dispatchArg(ctx context.Context, st *stage, c *dockerfile.ArgCommand) error {
 	words := make([]string, 0, len(c.Args))
 	for _, a := range c.Args {
 		w := a.Key
@@ -524,15 +504,15 @@ func (bd *builder) dispatchArg(ctx context.Context, st *stage, c *instructions.A
 
 // dispatchCmd sets the default command. A CMD in this stage is remembered
 // so that a later ENTRYPOINT does not reset it (an inherited CMD is reset).
-func (bd *builder) dispatchCmd(ctx context.Context, st *stage, c *instructions.CmdCommand) error {
+func (bd *builder) dispatchCmd(ctx context.Context, st *stage, c *dockerfile.CmdCommand) error {
 	// exercise:begin 04-entrypoint-cmd
 	cfg := &st.img.Config
-	cfg.Cmd = st.resolveCmdLine(c.ShellDependantCmdLine)
+	cfg.Cmd = st.resolveCmdLine(c.CmdLine)
 	cfg.ArgsEscaped = false
 	if err := bd.commitMeta(ctx, st, fmt.Sprintf("CMD %q", cfg.Cmd)); err != nil {
 		return err
 	}
-	if len(c.CmdLine) != 0 {
+	if len(c.Args) != 0 {
 		st.cmdSet = true
 	}
 	return nil
@@ -542,11 +522,11 @@ func (bd *builder) dispatchCmd(ctx context.Context, st *stage, c *instructions.C
 // dispatchEntrypoint sets the entrypoint. As in docker, a new ENTRYPOINT
 // clears a CMD inherited from the base image, and an empty shell-form
 // ENTRYPOINT clears the entrypoint.
-func (bd *builder) dispatchEntrypoint(ctx context.Context, st *stage, c *instructions.EntrypointCommand) error {
+func (bd *builder) dispatchEntrypoint(ctx context.Context, st *stage, c *dockerfile.EntrypointCommand) error {
 	// exercise:begin 04-entrypoint-cmd
 	cfg := &st.img.Config
-	cfg.Entrypoint = st.resolveCmdLine(c.ShellDependantCmdLine)
-	if len(c.CmdLine) == 0 && c.PrependShell {
+	cfg.Entrypoint = st.resolveCmdLine(c.CmdLine)
+	if len(c.Args) == 0 && c.Shell {
 		cfg.Entrypoint = nil
 	}
 	if !st.cmdSet {
@@ -556,7 +536,7 @@ func (bd *builder) dispatchEntrypoint(ctx context.Context, st *stage, c *instruc
 	// exercise:end 04-entrypoint-cmd
 }
 
-func (bd *builder) dispatchHealthcheck(ctx context.Context, st *stage, c *instructions.HealthCheckCommand) error {
+func (bd *builder) dispatchHealthcheck(ctx context.Context, st *stage, c *dockerfile.HealthCheckCommand) error {
 	cfg := &st.img.Config
 	if old := cfg.Healthcheck; old != nil && len(old.Test) > 0 && old.Test[0] != "NONE" {
 		fmt.Fprintf(bd.out, "Note: overriding previous HEALTHCHECK: %v\n", old.Test)
@@ -567,7 +547,7 @@ func (bd *builder) dispatchHealthcheck(ctx context.Context, st *stage, c *instru
 
 // dispatchExpose adds ports to the image's ExposedPorts. Its words are
 // expanded here, not by expandWords: one word may become several ports.
-func (bd *builder) dispatchExpose(ctx context.Context, st *stage, c *instructions.ExposeCommand) error {
+func (bd *builder) dispatchExpose(ctx context.Context, st *stage, c *dockerfile.ExposeCommand) error {
 	envs := st.expandEnv()
 	var raw []string
 	for _, p := range c.Ports {
@@ -600,7 +580,7 @@ func (bd *builder) dispatchExpose(ctx context.Context, st *stage, c *instruction
 	return bd.commitMeta(ctx, st, "EXPOSE "+strings.Join(keys, " "))
 }
 
-func (bd *builder) dispatchVolume(ctx context.Context, st *stage, c *instructions.VolumeCommand) error {
+func (bd *builder) dispatchVolume(ctx context.Context, st *stage, c *dockerfile.VolumeCommand) error {
 	cfg := &st.img.Config
 	if cfg.Volumes == nil {
 		cfg.Volumes = map[string]struct{}{}
@@ -614,7 +594,7 @@ func (bd *builder) dispatchVolume(ctx context.Context, st *stage, c *instruction
 	return bd.commitMeta(ctx, st, fmt.Sprintf("VOLUME %v", c.Volumes))
 }
 
-func (bd *builder) dispatchStopSignal(ctx context.Context, st *stage, c *instructions.StopSignalCommand) error {
+func (bd *builder) dispatchStopSignal(ctx context.Context, st *stage, c *dockerfile.StopSignalCommand) error {
 	if err := checkSignal(c.Signal); err != nil {
 		return err
 	}
@@ -638,12 +618,12 @@ func setEnv(env []string, key, val string) []string {
 // used as is.
 // resolveCmdLine turns a CMD/ENTRYPOINT/RUN line into argv: the exec form
 // as written, the shell form behind the stage's SHELL.
-func (st *stage) resolveCmdLine(c instructions.ShellDependantCmdLine) []string {
+func (st *stage) resolveCmdLine(c dockerfile.CmdLine) []string {
 	// exercise:begin 04-entrypoint-cmd
-	if c.PrependShell {
-		return append(st.shell(), strings.Join(c.CmdLine, " "))
+	if c.Shell {
+		return append(st.shell(), strings.Join(c.Args, " "))
 	}
-	return slices.Clone(c.CmdLine)
+	return slices.Clone(c.Args)
 	// exercise:end 04-entrypoint-cmd
 }
 
@@ -778,7 +758,7 @@ func dirEmpty(dir string) (bool, error) {
 
 // workdir sets WorkingDir and, like the legacy builder, commits a layer
 // holding the directory when the parent image lacks it.
-func (bd *builder) workdir(ctx context.Context, st *stage, c *instructions.WorkdirCommand) error {
+func (bd *builder) workdir(ctx context.Context, st *stage, c *dockerfile.WorkdirCommand) error {
 	cur := st.img.Config.WorkingDir
 	p := c.Path
 	if !path.IsAbs(p) {
@@ -824,14 +804,14 @@ func (bd *builder) imageView(ctx context.Context, imageID string) (*layerView, e
 }
 
 // runStep is RUN: a build container on top of the current image.
-func (bd *builder) runStep(ctx context.Context, st *stage, c *instructions.RunCommand) error {
-	if len(c.Files) > 0 {
+func (bd *builder) runStep(ctx context.Context, st *stage, c *dockerfile.RunCommand) error {
+	if len(c.Heredocs) > 0 {
 		return errdefs.Invalid("RUN with heredocs is not supported by the classic builder")
 	}
 	if len(c.FlagsUsed) > 0 {
 		return errdefs.Invalid("the --%s option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled", c.FlagsUsed[0])
 	}
-	cmd := st.resolveCmdLine(c.ShellDependantCmdLine)
+	cmd := st.resolveCmdLine(c.CmdLine)
 	env := st.img.Config.Env
 	inEffect := st.args.inEffect(env)
 	save := cmd

@@ -21,14 +21,14 @@ import (
 	"time"
 
 	"github.com/minidocker/minidocker/minidocker/archive"
+	"github.com/minidocker/minidocker/minidocker/dockerfile"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/sys/user"
 )
 
 type copyReq struct {
 	name  string // COPY or ADD
-	sd    instructions.SourcesAndDest
+	sd    dockerfile.SourcesAndDest
 	from  string
 	chown string
 	chmod string
@@ -96,7 +96,7 @@ func copyFailed(name string, err error) error {
 
 // checkCopyRequest refuses what the classic builder does not do.
 func checkCopyRequest(r copyReq) error {
-	if len(r.sd.SourceContents) > 0 {
+	if len(r.sd.Heredocs) > 0 {
 		return errdefs.Invalid("%s with heredocs is not supported by the classic builder", r.name)
 	}
 	if r.chmod != "" {

@@ -32,11 +32,9 @@
 //     parent and a bridge endpoint per RUN; this package's tests use the
 //     same two with --network none, or an in-memory fake (fake_test.go).
 //
-// Parsing uses buildkit's frontend/dockerfile parser, instructions and
-// shell packages (v0.34.2; the instructions package builds with our
-// toolchain and adds only small modules: pkg/errors, go-csvvalue,
-// levenshtein for "did you mean", typeurl/protobuf via its linter types).
-// Our code does only the walk.
+// Parsing is package dockerfile's (the stages and their typed
+// instructions); word expansion ($VAR, quotes) uses buildkit's shell
+// lexer, the one docker uses. Our code does the walk.
 //
 // Output is the classic builder's text: "Step 2/7 : COPY …", " ---> Using
 // cache", " ---> Running in 0123456789ab", "Removing intermediate container
