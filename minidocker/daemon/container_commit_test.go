@@ -113,3 +113,35 @@ func TestStatsMemoryFromTheCgroup(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitChangesExpandVariables: `docker commit --change` (and import's)
+// expands $VAR in ENV, LABEL, WORKDIR, USER, EXPOSE and VOLUME against the
+// variables set so far, as the same lines in a Dockerfile would; single
+// quotes and CMD keep the text as it is.
+func TestCommitChangesExpandVariables(t *testing.T) {
+	d := preload.StartDaemon(t)
+	toolsSleeper(t, d, "envsrc")
+	path := toolsRun(t, d, "exec", "envsrc", "sh", "-c", "echo $PATH")
+	r := d.Docker("commit",
+		"--change", "ENV PATH=/opt/x:$PATH APP=/srv",
+		"--change", "ENV DATA=${APP}/data PORT=8080",
+		"--change", "WORKDIR $DATA",
+		"--change", "LABEL where=$APP kept='$APP'",
+		"--change", "EXPOSE $PORT",
+		"--change", "VOLUME [\"$DATA/v\"]",
+		"--change", "CMD echo $APP",
+		"envsrc", "expanded:v1")
+	if r.Code != 0 {
+		t.Fatalf("docker commit: %d %s", r.Code, r.Stderr)
+	}
+	got := toolsRun(t, d, "image", "inspect", "--format",
+		"{{range .Config.Env}}{{println .}}{{end}}{{.Config.WorkingDir}} {{json .Config.Labels}} {{json .Config.ExposedPorts}} {{json .Config.Volumes}} {{json .Config.Cmd}}", "expanded:v1")
+	want := "PATH=/opt/x:" + path + "\nAPP=/srv\nDATA=/srv/data\nPORT=8080\n" +
+		`/srv/data {"kept":"$APP","where":"/srv"} {"8080/tcp":{}} {"/srv/data/v":{}} ["/bin/sh","-c","echo $APP"]`
+	if got != want {
+		t.Errorf("the committed config:\n%s\nwant:\n%s", got, want)
+	}
+	if out := toolsRun(t, d, "run", "--rm", "--net", "none", "expanded:v1"); out != "/srv" {
+		t.Errorf("CMD echo $APP printed %q", out)
+	}
+}

@@ -3,12 +3,12 @@ package image
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -70,6 +70,8 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, changes []s
 
 // ApplyChanges applies `--change` instructions (the Dockerfile instructions
 // that only touch the config) to c, as import and commit accept them.
+// Like a Dockerfile's, their arguments see the variables set so far: the
+// image's Env and the ENV changes before them ("ENV PATH=/x:$PATH").
 func ApplyChanges(c *dockerspec.DockerOCIImageConfig, changes []string) error {
 	for _, ch := range changes {
 		ch = strings.TrimSpace(ch)
@@ -77,63 +79,101 @@ func ApplyChanges(c *dockerspec.DockerOCIImageConfig, changes []string) error {
 			continue
 		}
 		word, rest, _ := strings.Cut(ch, " ")
-		rest = strings.TrimSpace(rest)
-		switch strings.ToUpper(word) {
-		case "CMD":
-			c.Cmd = execForm(rest)
-		case "ENTRYPOINT":
-			c.Entrypoint = execForm(rest)
-		case "ENV":
-			kv, err := pairs(rest, true)
-			if err != nil {
-				return err
+		if err := applyChange(c, strings.ToUpper(word), strings.TrimSpace(rest)); err != nil {
+			if errdefs.KindOf(err) == errdefs.KindUnknown {
+				err = errdefs.Invalid("invalid change %q: %v", ch, err)
 			}
-			for _, p := range kv {
-				c.Env = setEnv(c.Env, p[0], p[1])
-			}
-		case "LABEL":
-			kv, err := pairs(rest, false)
-			if err != nil {
-				return err
-			}
-			for _, p := range kv {
-				if c.Labels == nil {
-					c.Labels = map[string]string{}
-				}
-				c.Labels[p[0]] = p[1]
-			}
-		case "WORKDIR":
-			c.WorkingDir = rest
-		case "USER":
-			c.User = rest
-		case "STOPSIGNAL":
-			c.StopSignal = rest
-		case "EXPOSE":
-			for _, p := range strings.Fields(rest) {
-				if !strings.Contains(p, "/") {
-					p += "/tcp"
-				}
-				if c.ExposedPorts == nil {
-					c.ExposedPorts = map[string]struct{}{}
-				}
-				c.ExposedPorts[p] = struct{}{}
-			}
-		case "VOLUME":
-			vols := []string{}
-			if err := json.Unmarshal([]byte(rest), &vols); err != nil || !strings.HasPrefix(rest, "[") {
-				vols = strings.Fields(rest)
-			}
-			for _, v := range vols {
-				if c.Volumes == nil {
-					c.Volumes = map[string]struct{}{}
-				}
-				c.Volumes[v] = struct{}{}
-			}
-		case "ONBUILD":
-			c.OnBuild = append(c.OnBuild, rest)
-		default:
-			return errdefs.Invalid("%s is not a valid change command", word)
+			return err
 		}
+	}
+	return nil
+}
+
+// changeLexer expands $VAR and ${VAR} as the Dockerfile builder does
+// (backslash is the escape character, single quotes keep a $). CMD,
+// ENTRYPOINT and ONBUILD keep their text for the shell or a later build.
+var changeLexer = shell.NewLex('\\')
+
+// applyChange sets the part of the config that one instruction names.
+func applyChange(c *dockerspec.DockerOCIImageConfig, instr, rest string) error {
+	env := shell.EnvsFromSlice(c.Env)
+	word := func() (string, error) { w, _, err := changeLexer.ProcessWord(rest, env); return w, err }
+	var err error
+	switch instr {
+	case "CMD":
+		c.Cmd = execForm(rest)
+	case "ENTRYPOINT":
+		c.Entrypoint = execForm(rest)
+	case "ONBUILD":
+		c.OnBuild = append(c.OnBuild, rest)
+	case "ENV", "LABEL":
+		err = applyPairs(c, instr, rest)
+	case "WORKDIR":
+		c.WorkingDir, err = word()
+	case "USER":
+		c.User, err = word()
+	case "STOPSIGNAL":
+		c.StopSignal, err = word()
+	case "EXPOSE":
+		err = applyExpose(c, rest)
+	case "VOLUME":
+		err = applyVolume(c, rest)
+	default:
+		return errdefs.Invalid("%s is not a valid change command", instr)
+	}
+	return err
+}
+
+func applyPairs(c *dockerspec.DockerOCIImageConfig, instr, rest string) error {
+	kv, err := pairs(rest, instr == "ENV", c.Env)
+	if err != nil {
+		return err
+	}
+	for _, p := range kv {
+		if instr == "ENV" {
+			c.Env = setEnv(c.Env, p[0], p[1])
+			continue
+		}
+		if c.Labels == nil {
+			c.Labels = map[string]string{}
+		}
+		c.Labels[p[0]] = p[1]
+	}
+	return nil
+}
+
+func applyExpose(c *dockerspec.DockerOCIImageConfig, rest string) error {
+	ports, err := changeLexer.ProcessWords(rest, shell.EnvsFromSlice(c.Env))
+	if err != nil {
+		return err
+	}
+	for _, p := range ports {
+		if !strings.Contains(p, "/") {
+			p += "/tcp"
+		}
+		if c.ExposedPorts == nil {
+			c.ExposedPorts = map[string]struct{}{}
+		}
+		c.ExposedPorts[p] = struct{}{}
+	}
+	return nil
+}
+
+// applyVolume takes the JSON form (["/a", "/b"]) or blank-separated paths.
+func applyVolume(c *dockerspec.DockerOCIImageConfig, rest string) error {
+	var vols []string
+	if !strings.HasPrefix(rest, "[") || json.Unmarshal([]byte(rest), &vols) != nil {
+		vols = strings.Fields(rest)
+	}
+	for _, v := range vols {
+		v, _, err := changeLexer.ProcessWord(v, shell.EnvsFromSlice(c.Env))
+		if err != nil {
+			return err
+		}
+		if c.Volumes == nil {
+			c.Volumes = map[string]struct{}{}
+		}
+		c.Volumes[v] = struct{}{}
 	}
 	return nil
 }
@@ -156,9 +196,10 @@ func setEnv(env []string, k, v string) []string {
 	return append(env, k+"="+v)
 }
 
-// pairs parses "K=V K2="v 2"" (and, for ENV, the old "K some value" form).
-func pairs(s string, legacy bool) ([][2]string, error) {
-	words, err := shellWords(s)
+// pairs parses "K=V K2="v 2"" (and, for ENV, the old "K some value" form),
+// with the variables of env expanded in the values.
+func pairs(s string, legacy bool, env []string) ([][2]string, error) {
+	words, err := changeLexer.ProcessWords(s, shell.EnvsFromSlice(env))
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +211,8 @@ func pairs(s string, legacy bool) ([][2]string, error) {
 			return nil, errdefs.Invalid("LABEL names can not be blank")
 		}
 		k, v, _ := strings.Cut(strings.TrimSpace(s), " ")
-		return [][2]string{{k, strings.TrimSpace(v)}}, nil
+		v, _, err := changeLexer.ProcessWord(strings.TrimSpace(v), shell.EnvsFromSlice(env))
+		return [][2]string{{k, v}}, err
 	}
 	var out [][2]string
 	for _, w := range words {
@@ -183,46 +225,3 @@ func pairs(s string, legacy bool) ([][2]string, error) {
 	return out, nil
 }
 
-// shellWords splits on blanks, honouring '…', "…" and backslash escapes.
-func shellWords(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	in := false
-	var quote rune
-	esc := false
-	for _, r := range s {
-		switch {
-		case esc:
-			cur.WriteRune(r)
-			esc = false
-			in = true
-		case r == '\\' && quote != '\'':
-			esc = true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote = r
-			in = true
-		case r == ' ' || r == '\t':
-			if in {
-				words = append(words, cur.String())
-				cur.Reset()
-				in = false
-			}
-		default:
-			cur.WriteRune(r)
-			in = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unmatched quote in %q", s)
-	}
-	if in {
-		words = append(words, cur.String())
-	}
-	return words, nil
-}
