@@ -79,7 +79,17 @@ def rss_kib():
         if line.startswith("VmRSS"):
             return int(line.split()[1])
 
+def settle():
+    # rm's last step, removing the container's directory, runs in the
+    # background (a goroutine holding two directory fds). Sample after it,
+    # or a removal still under way reads as growth.
+    trash = os.path.join(os.path.dirname(sock), "data", "containers")
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and any(n.startswith(".trash-") for n in os.listdir(trash)):
+        time.sleep(0.01)
+
 def sample(n):
+    settle()
     g, fd = info()
     print(n, rss_kib(), fd, g, flush=True)
 
