@@ -33,6 +33,7 @@ type DaemonCmd struct {
 	RegistryMirrors     []string `name:"registry-mirror" help:"Preferred registry mirror for docker.io (repeatable)."`
 	InsecureRegistries  []string `name:"insecure-registry" help:"Registry (host:port or CIDR) to reach over plain HTTP (repeatable)."`
 	LiveRestore         bool     `name:"live-restore" help:"Keep the containers running when the daemon stops (default false: SIGTERM stops them)."`
+	UsernsRemap         string   `name:"userns-remap" help:"User/group whose subordinate ids the containers' root maps to: default (the user dockremap, made if missing), user, user:group, uid or uid:gid."`
 	RemoveNetworkOnExit bool     `name:"remove-network-on-exit" hidden:"" help:"Delete the bridges and iptables chains on exit (for isolated test daemons)."`
 }
 
@@ -46,7 +47,7 @@ func (c *DaemonCmd) settings(g *Globals) (config.Config, error) {
 		DataRoot: c.DataRoot, ExecRoot: c.ExecRoot, Pidfile: c.Pidfile, LogLevel: c.LogLevel,
 		Bridge: c.Bridge, Bip: c.Bip, IPTables: c.IPTables, IPTablesChain: c.IPTablesChain,
 		CgroupParent: c.CgroupParent, RegistryMirrors: c.RegistryMirrors, InsecureRegistries: c.InsecureRegistries,
-		RemoveNetworkOnExit: c.RemoveNetworkOnExit, LiveRestore: c.LiveRestore,
+		RemoveNetworkOnExit: c.RemoveNetworkOnExit, LiveRestore: c.LiveRestore, UsernsRemap: c.UsernsRemap,
 	}
 	if g.Host != "" {
 		flags.Hosts = []string{g.Host}

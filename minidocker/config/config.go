@@ -37,6 +37,11 @@ type Config struct {
 	// LiveRestore keeps the containers running when the daemon stops
 	// (dockerd's live-restore); without it SIGTERM stops them first.
 	LiveRestore bool `json:"live-restore"`
+	// UsernsRemap is dockerd's userns-remap: "" (containers' root is the
+	// host's root), "default" (the user dockremap, made if missing), or
+	// "user", "user:group", "uid:gid" whose /etc/subuid and /etc/subgid
+	// ranges the containers' ids map to.
+	UsernsRemap string `json:"userns-remap"`
 
 	// RemoveNetworkOnExit makes the daemon delete its bridges and iptables
 	// chains when it stops, as if it had never run. Docker keeps them (and
@@ -206,6 +211,7 @@ func (c Config) Merge(over Config) Config {
 	set(&c.Bip, over.Bip)
 	set(&c.IPTablesChain, over.IPTablesChain)
 	set(&c.CgroupParent, over.CgroupParent)
+	set(&c.UsernsRemap, over.UsernsRemap)
 	if len(over.Hosts) > 0 {
 		c.Hosts = over.Hosts
 	}

@@ -185,6 +185,9 @@ func (d *Daemon) validateCreate(merged *container.Config, hc *container.HostConf
 	if err := d.validateRunOptions(merged, hc); err != nil { // runopts.go
 		return nil, err
 	}
+	if err := d.validateUserns(merged, hc); err != nil { // userns.go
+		return nil, err
+	}
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "default"
 	}

@@ -190,6 +190,11 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 	if err := d.applyRunOptions(c, cfg, hc, spec); err != nil { // runopts.go
 		return nil, "", err
 	}
+	if spec.UserNamespace = d.usernsOf(hc); spec.UserNamespace != nil {
+		if err := chownForUserns(c, spec.UserNamespace); err != nil { // userns.go
+			return nil, "", err
+		}
+	}
 	return spec, ip, nil
 }
 

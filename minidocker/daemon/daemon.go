@@ -15,6 +15,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/config"
 	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 	"github.com/minidocker/minidocker/minidocker/network"
 	"github.com/minidocker/minidocker/minidocker/volume"
 )
@@ -38,6 +39,9 @@ type Daemon struct {
 	volumes      *volume.Store    // volumes.go
 	events       eventBus         // events.go
 	health       healthChecks     // health.go
+	// remap is every container's user namespace with --userns-remap
+	// (userns.go); nil without.
+	remap *libcontainer.UserNamespace
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -54,7 +58,7 @@ func New(cfg config.Config) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, id: id}
 	// Order matters: containers are restored last, because reconciling
 	// them needs the images (their layers) and the networks (their endpoints).
-	for _, start := range []func() error{d.initImages, d.initNetworks, d.initVolumes, d.initContainers, d.initBuilds} {
+	for _, start := range []func() error{d.initUserns, d.initImages, d.initNetworks, d.initVolumes, d.initContainers, d.initBuilds} {
 		if err := start(); err != nil {
 			d.Close()
 			return nil, err

@@ -60,6 +60,9 @@ func (d *Daemon) Info() system.Info {
 		// CgroupnsMode "host" is accepted), so it must not claim one.
 		SecurityOptions: []string{"name=seccomp,profile=builtin"},
 	}
+	if d.remap != nil { // --userns-remap, as dockerd lists it
+		info.SecurityOptions = append(info.SecurityOptions, "name=userns")
+	}
 	info.Plugins.Volume = []string{"local"}
 	info.Plugins.Network = []string{"bridge", "host", "none", "container"}
 	info.Plugins.Log = []string{"json-file"}

@@ -64,7 +64,7 @@ var unsupportedCreateFields = []string{
 var createFieldValues = map[string][]string{
 	"HostConfig.LogConfig.Type": {"json-file"},
 	"HostConfig.CgroupnsMode":   {"host"}, // no cgroup namespace is made
-	"HostConfig.UsernsMode":     {"host"}, // no user namespace is made
+	"HostConfig.UsernsMode":     {"host"}, // opts out of --userns-remap (userns.go)
 	"HostConfig.Isolation":      {"default"},
 	"HostConfig.Runtime":        {"runc"},
 }

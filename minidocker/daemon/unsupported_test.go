@@ -54,7 +54,7 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.ReadonlyRootfs":  "TestConfinementReadOnly",
 	"HostConfig.SecurityOpt":     "TestConfinementNoNewPrivileges, TestConfinementSeccomp",
 	"HostConfig.Tmpfs":           "TestConfinementReadOnly",
-	"HostConfig.UsernsMode":      "TestEveryCreateFieldIsAppliedOrRefused (host only)",
+	"HostConfig.UsernsMode":      "TestUsernsRemap (host only: opts out of --userns-remap)",
 	"HostConfig.Runtime":         "TestEveryCreateFieldIsAppliedOrRefused (runc only)",
 	"HostConfig.Isolation":       "TestEveryCreateFieldIsAppliedOrRefused (default only)",
 	"HostConfig.Mounts":          "TestMounts",

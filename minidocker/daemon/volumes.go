@@ -24,6 +24,9 @@ func (d *Daemon) initVolumes() error {
 	if err != nil {
 		return fmt.Errorf("opening the volume store: %w", err)
 	}
+	if d.remap != nil { // userns.go: new volumes are the remapped root's
+		s.OwnDataBy(int(d.remap.RootUID()), int(d.remap.RootGID()))
+	}
 	d.volumes = s
 	return nil
 }

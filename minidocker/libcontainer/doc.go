@@ -17,6 +17,10 @@
 //	daemon ── Exec: a locked thread setns()es into PID 1's namespaces
 //	          and forks the command from there                         (exec_linux.go, execns_linux.go)
 //
+// With a user namespace (Spec.UserNamespace, --userns-remap) the shim adds
+// CLONE_NEWUSER to init's clone, and mounts init's root itself, from
+// idmapped layers, in init's mount namespace (userns_linux.go).
+//
 // A fourth role: with --init, /sbin/docker-init (this binary, mounted in)
 // is PID 1 and runs the CMD as its child (reaper_linux.go).
 // runopts_linux.go applies rlimits, /dev/shm, sysctls and --group-add,
@@ -95,6 +99,15 @@
 //     to the host.
 //   - Rlimits are inherited, never raised (there is no CAP_SYS_RESOURCE
 //     here); Go's own RLIMIT_NOFILE bump is undone by syscall.Exec.
+//   - --userns-remap uses idmapped mounts of the image layers, not
+//     chowned copies of them (dockerd's old way: a whole second image
+//     store per remapped range): one mount_setattr per layer, no copy, one
+//     page cache, one pull for every range. The shim (host root) makes
+//     them and the overlay, so the overlay's trusted.* xattrs work as
+//     without a user namespace; init, root only in its namespace, could
+//     not. Exec into such a container is refused for now: setns into a
+//     user namespace is refused to a multithreaded process, and exec runs
+//     in the daemon's.
 //   - The shim drops the start-up pages of the (large) binary once it is
 //     running (trim_linux.go): the per-container cost is what its loop
 //     touches, about 4.2 MiB instead of 11 MiB.

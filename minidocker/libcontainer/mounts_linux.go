@@ -34,6 +34,7 @@ func setupRootfs(s *Spec) error {
 		return fmt.Errorf("rootfs: no MergedDir")
 	}
 	switch {
+	case rfs.Premounted: // by the shim (userns_linux.go)
 	case len(rfs.LowerDirs) == 0 || (rfs.UpperDir == "" && len(rfs.LowerDirs) == 1):
 		// a plain directory as root (or one read-only layer): bind it onto
 		// the mount point so that it is a mount pivot_root can use
@@ -223,10 +224,9 @@ func setupDev(root *os.Root, privileged bool) error {
 	defer dev.Close()
 	dfd := int(dev.Fd())
 	for _, n := range devNodes {
-		if err := unix.Mknodat(dfd, n.name, unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
-			return fmt.Errorf("mknod /dev/%s: %w", n.name, err)
+		if err := makeDevNode(dfd, n); err != nil {
+			return err
 		}
-		unix.Fchmodat(dfd, n.name, 0o666, 0) // umask
 	}
 	for _, l := range [][2]string{
 		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
@@ -252,6 +252,19 @@ func setupDev(root *os.Root, privileged bool) error {
 	// /dev/console comes with the terminal, once init has opened it in
 	// this devpts (setupConsole)
 	return nil
+}
+
+// makeDevNode makes one of the container's standard devices; in a user
+// namespace, where mknod is refused, it binds the host's node instead.
+func makeDevNode(dfd int, n devNode) error {
+	err := unix.Mknodat(dfd, n.name, unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor)))
+	if err == unix.EPERM {
+		return bindDevNode(dfd, n.name) // userns_linux.go
+	}
+	if err != nil {
+		return fmt.Errorf("mknod /dev/%s: %w", n.name, err)
+	}
+	return unix.Fchmodat(dfd, n.name, 0o666, 0) // not the umask's
 }
 
 // copyHostDevices makes the host's device nodes in the container's /dev

@@ -296,6 +296,9 @@ func (s *shim) startInit(stdio *initStdio) error {
 		return err
 	}
 	cmd.SysProcAttr.Cloneflags = withSharedNamespaces(cmd.SysProcAttr.Cloneflags, s.spec) // runopts_linux.go
+	if s.spec.UserNamespace != nil {
+		cloneIntoUserNamespace(cmd.SysProcAttr, s.spec.UserNamespace) // userns_linux.go
+	}
 	if s.cg != nil {
 		if fd, ok := s.cg.DirFD(); ok {
 			defer unix.Close(fd)
@@ -319,6 +322,20 @@ func (s *shim) startInit(stdio *initStdio) error {
 			return fmt.Errorf("join cgroup: %w", err)
 		}
 	}
+	if s.spec.UserNamespace != nil {
+		return s.premountRootfs()
+	}
+	return nil
+}
+
+// premountRootfs mounts a user-namespaced container's root, with its
+// idmapped layers, in init's mount namespace (userns_linux.go): init,
+// root of its namespace only, could not make idmapped mounts.
+func (s *shim) premountRootfs() error {
+	if err := mountIdmappedRootfs(s.pid, s.spec.Rootfs); err != nil {
+		return err
+	}
+	s.spec.Rootfs.Premounted = true
 	return nil
 }
 

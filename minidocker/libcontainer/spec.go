@@ -62,6 +62,9 @@ type Spec struct {
 	Shm string `json:",omitempty"`
 	// Devices are host device nodes made in the container (--device).
 	Devices []Device `json:",omitempty"`
+	// UserNamespace, when set, gives the container a user namespace of
+	// its own with these maps (dockerd's --userns-remap; userns_linux.go).
+	UserNamespace *UserNamespace `json:",omitempty"`
 }
 
 // Device is one --device: a node made at Path in the container with the
@@ -88,6 +91,9 @@ type Rootfs struct {
 	UpperDir  string
 	WorkDir   string
 	MergedDir string // mount point (must exist); seen only inside the container
+	// Premounted says the shim has mounted the root at MergedDir in
+	// init's mount namespace already (a user namespace's idmapped layers).
+	Premounted bool `json:",omitempty"`
 }
 
 // Process is what runs: PID 1 of a container, or an exec'd process.

@@ -36,6 +36,8 @@ type Store struct {
 	root string
 	mu   sync.Mutex
 	vols map[string]*Volume
+	// owner is who new volumes' _data belong to (OwnDataBy); nil: root.
+	owner *[2]int
 }
 
 // validName is compiled on first use: every minidocker process (CLI, shim,
@@ -115,7 +117,7 @@ func (s *Store) Create(name string, labels map[string]string) (v *Volume, create
 		return clone(v), false, nil
 	}
 	v = &Volume{Name: name, Mountpoint: s.dataDir(name), CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Anonymous: anonymous}
-	if err := os.MkdirAll(v.Mountpoint, 0o755); err != nil {
+	if err := s.makeDataDir(v.Mountpoint); err != nil {
 		os.RemoveAll(filepath.Join(s.root, name))
 		return nil, false, err
 	}
@@ -125,6 +127,28 @@ func (s *Store) Create(name string, labels map[string]string) (v *Volume, create
 	}
 	s.vols[name] = v
 	return clone(v), true, nil
+}
+
+// OwnDataBy makes the _data of the volumes created from now on owned by
+// uid:gid: a daemon with --userns-remap gives them to the containers'
+// remapped root, whose files they will hold. (dockerd keeps a whole
+// volume tree per remapped range; owning _data is what a container needs.)
+func (s *Store) OwnDataBy(uid, gid int) {
+	s.mu.Lock()
+	s.owner = &[2]int{uid, gid}
+	s.mu.Unlock()
+}
+
+// makeDataDir makes a new volume's _data, owned as OwnDataBy said.
+// Called with mu held.
+func (s *Store) makeDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if s.owner != nil {
+		return os.Chown(dir, s.owner[0], s.owner[1])
+	}
+	return nil
 }
 
 func clone(v *Volume) *Volume {

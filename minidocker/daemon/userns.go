@@ -1,0 +1,276 @@
+package daemon
+
+// --userns-remap (daemon.json "userns-remap"): every container gets a user
+// namespace of its own whose root is an unprivileged host uid, the first of
+// the remapping user's subordinate range in /etc/subuid (and /etc/subgid).
+// The value is dockerd's: "default" (the user dockremap, made with its
+// range when missing), "user", "user:group", "uid" or "uid:gid". A
+// container opts out with --userns=host (HostConfig.UsernsMode).
+//
+// The daemon's part: resolve the ranges once at start, refuse what cannot
+// be remapped (--privileged, the host's network or PID namespace, as
+// dockerd), and give the remapped root what it must own or traverse: the
+// container's upper dir and /etc files, new volumes' _data, and search
+// permission (0711) on the directories on the way to them. The image
+// layers stay as they are, owned by host root: the shim mounts them
+// idmapped (libcontainer/userns_linux.go).
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/sys/user"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
+)
+
+// defaultRemapUser is the user "default" stands for, as in dockerd.
+const defaultRemapUser = "dockremap"
+
+// remapRangeSize is the size of the range made for dockremap: 65536 ids,
+// a container's whole 16-bit uid space, as dockerd (and useradd) make.
+const remapRangeSize = 65536
+
+// firstSubordinateID is where made ranges start, at the earliest (below
+// are the host's own users).
+const firstSubordinateID = 100000
+
+// idFiles are the account files the remapping is read from (tests use
+// copies).
+type idFiles struct {
+	passwd, group, subuid, subgid string
+}
+
+var hostIDFiles = idFiles{"/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid"}
+
+// initUserns resolves --userns-remap into the maps every remapped container
+// gets, making dockremap first for "default", and opens the daemon's
+// directories to the remapped root.
+func (d *Daemon) initUserns() error {
+	if d.cfg.UsernsRemap == "" {
+		return nil
+	}
+	// the group is checked, but both ranges are the user's, as in dockerd
+	name, _, err := parseRemappedRoot(d.cfg.UsernsRemap, hostIDFiles)
+	if err != nil {
+		return err
+	}
+	ns, err := loadIDMaps(name, hostIDFiles)
+	if err != nil {
+		return err
+	}
+	for _, dir := range []string{d.cfg.DataRoot, d.cfg.ExecRoot, d.containersDir(), d.bundlesDir()} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return err
+		}
+		if err := os.Chmod(dir, 0o711); err != nil { // search only: nothing to list
+			return err
+		}
+	}
+	d.remap = ns
+	return nil
+}
+
+// parseRemappedRoot resolves --userns-remap's value to a user and a group
+// name, with dockerd's rules and words: a uid (or gid) must have an entry,
+// a name must exist, a lone user name is its own group, a lone uid its
+// own gid.
+func parseRemappedRoot(value string, files idFiles) (userName, groupName string, err error) {
+	parts := strings.Split(value, ":")
+	if len(parts) > 2 || parts[0] == "" {
+		return "", "", fmt.Errorf("Invalid user/group specification in --userns-remap: %q", value)
+	}
+	if parts[0] == "default" && len(parts) == 1 {
+		if err := ensureDefaultRemapUser(files); err != nil {
+			return "", "", err
+		}
+		return defaultRemapUser, defaultRemapUser, nil
+	}
+	if userName, err = lookupName(parts[0], files.passwd, "Uid", "/etc/passwd", "uid"); err != nil {
+		return "", "", err
+	}
+	groupSpec := parts[0]
+	if len(parts) == 2 {
+		groupSpec = parts[1]
+	}
+	if groupName, err = lookupName(groupSpec, files.group, "Gid", "/etc/group", "gid"); err != nil {
+		return "", "", err
+	}
+	if userName == "root" {
+		return "", "", fmt.Errorf("cannot use root as --userns-remap user: the containers' root would be the host's")
+	}
+	return userName, groupName, nil
+}
+
+// lookupName finds the entry of a number or a name in passwd (or group)
+// and returns its name.
+func lookupName(spec, path, idWord, fileName, kind string) (string, error) {
+	id, numErr := strconv.ParseUint(spec, 10, 32)
+	type entry struct {
+		name string
+		id   int
+	}
+	var entries []entry
+	if kind == "uid" {
+		us, err := user.ParsePasswdFile(path)
+		if err != nil {
+			return "", err
+		}
+		for _, u := range us {
+			entries = append(entries, entry{u.Name, u.Uid})
+		}
+	} else {
+		gs, err := user.ParseGroupFile(path)
+		if err != nil {
+			return "", err
+		}
+		for _, g := range gs {
+			entries = append(entries, entry{g.Name, g.Gid})
+		}
+	}
+	for _, e := range entries {
+		if (numErr == nil && e.id == int(id)) || (numErr != nil && e.name == spec) {
+			return e.name, nil
+		}
+	}
+	if numErr == nil {
+		return "", fmt.Errorf("%s %d has no entry in %s", idWord, id, fileName)
+	}
+	return "", fmt.Errorf("Error during %s lookup for %q: no matching entries in %s file", kind, spec, strings.TrimPrefix(fileName, "/etc/"))
+}
+
+// ensureDefaultRemapUser makes the user and group dockremap (a system
+// account without a shell or home, as dockerd's useradd call does) when
+// missing, and gives it a subordinate range in both files when it has none.
+func ensureDefaultRemapUser(files idFiles) error {
+	if _, err := lookupName(defaultRemapUser, files.passwd, "", "", "uid"); err != nil {
+		args := []string{"--system", "--shell", "/bin/false", "--no-create-home", "--user-group", defaultRemapUser}
+		if _, gerr := lookupName(defaultRemapUser, files.group, "", "", "gid"); gerr == nil {
+			args = []string{"--system", "--shell", "/bin/false", "--no-create-home", "--gid", defaultRemapUser, defaultRemapUser}
+		}
+		if out, err := exec.Command("useradd", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("couldn't create the %s user for --userns-remap: useradd: %v: %s", defaultRemapUser, err, strings.TrimSpace(string(out)))
+		}
+	}
+	for _, path := range []string{files.subuid, files.subgid} {
+		if err := ensureSubordinateRange(path, defaultRemapUser); err != nil {
+			return fmt.Errorf("couldn't give %s a subordinate range in %s: %w", defaultRemapUser, path, err)
+		}
+	}
+	return nil
+}
+
+// ensureSubordinateRange appends "name:start:65536" to a subuid or subgid
+// file that has no range for name, starting past every range it has (and
+// at 100000 at the earliest), so that no two users share host ids.
+func ensureSubordinateRange(path, name string) error {
+	ranges, err := user.ParseSubIDFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	start := int64(firstSubordinateID)
+	for _, r := range ranges {
+		if r.Name == name {
+			return nil
+		}
+		start = max(start, r.SubID+r.Count)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("%s:%d:%d\n", name, start, remapRangeSize)
+	if st, err := f.Stat(); err == nil && st.Size() > 0 && !endsWithNewline(path) {
+		line = "\n" + line
+	}
+	if _, err := f.WriteString(line); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func endsWithNewline(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && len(b) > 0 && b[len(b)-1] == '\n'
+}
+
+// loadIDMaps reads name's ranges from /etc/subuid and /etc/subgid (lines
+// may name the user or its uid, as shadow's tools accept) and lays them
+// one after the other from container id 0.
+func loadIDMaps(name string, files idFiles) (*libcontainer.UserNamespace, error) {
+	uid := ""
+	if us, err := user.ParsePasswdFileFilter(files.passwd, func(u user.User) bool { return u.Name == name }); err == nil && len(us) > 0 {
+		uid = strconv.Itoa(us[0].Uid)
+	}
+	var ns libcontainer.UserNamespace
+	for _, f := range []struct {
+		path, kind string
+		out        *[]libcontainer.IDMap
+	}{{files.subuid, "subuid", &ns.UIDMap}, {files.subgid, "subgid", &ns.GIDMap}} {
+		ranges, err := user.ParseSubIDFileFilter(f.path, func(s user.SubID) bool { return s.Name == name || (uid != "" && s.Name == uid) })
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		if len(ranges) == 0 {
+			return nil, fmt.Errorf("No %s ranges found for user %q", f.kind, name)
+		}
+		next := uint32(0)
+		for _, r := range ranges {
+			*f.out = append(*f.out, libcontainer.IDMap{ContainerID: next, HostID: uint32(r.SubID), Size: uint32(r.Count)})
+			next += uint32(r.Count)
+		}
+	}
+	return &ns, nil
+}
+
+// usernsOf is the user namespace a container gets: the daemon's remapping,
+// unless the container asked for the host's (--userns=host).
+func (d *Daemon) usernsOf(hc *container.HostConfig) *libcontainer.UserNamespace {
+	if d.remap == nil || hc == nil || hc.UsernsMode == "host" {
+		return nil
+	}
+	return d.remap
+}
+
+// validateUserns refuses, as dockerd does, what a remapped container
+// cannot have: the host's privileges, network or PID namespace. Devices
+// are refused too (a user namespace cannot mknod, and minidocker does
+// not bind them yet), and healthchecks, which are execs.
+func (d *Daemon) validateUserns(cfg *container.Config, hc *container.HostConfig) error {
+	if d.usernsOf(hc) == nil {
+		return nil
+	}
+	switch {
+	case cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE":
+		return errdefs.Invalid("minidocker does not support healthchecks with --userns-remap yet: they are execs (run the container with --userns=host)")
+	case hc.Privileged:
+		return errdefs.Invalid("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode")
+	case hc.NetworkMode == "host":
+		return errdefs.Invalid("cannot share the host's network namespace when user namespaces are enabled")
+	case hc.PidMode == "host":
+		return errdefs.Invalid("cannot share the host PID namespace when user namespaces are enabled")
+	case len(hc.Devices) > 0:
+		return errdefs.Invalid("minidocker does not support --device with --userns-remap yet (run the container with --userns=host)")
+	}
+	return nil
+}
+
+// chownForUserns gives the remapped root the container's writable upper
+// dir (its "/") and the /etc files the daemon writes, and opens the
+// bundle to it (init, as that root, opens the root file system there).
+func chownForUserns(c *Container, ns *libcontainer.UserNamespace) error {
+	uid, gid := int(ns.RootUID()), int(ns.RootGID())
+	for _, p := range []string{filepath.Join(c.Dir, "diff"), c.HostnamePath, c.HostsPath, c.ResolvConfPath} {
+		if err := os.Lchown(p, uid, gid); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return os.Chmod(c.BundleDir, 0o711)
+}

@@ -1,0 +1,111 @@
+package daemon_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
+)
+
+// startRemappedDaemon starts a daemon with --userns-remap=default and
+// returns it with the host uid of its containers' root (dockremap's first
+// subordinate id). Its directory is opened to that uid, as /var/lib and
+// /run are (a test's temporary directory is 0700).
+func startRemappedDaemon(t *testing.T) (*testutil.Daemon, int) {
+	t.Helper()
+	d := preload.StartDaemon(t, "--userns-remap=default")
+	if err := os.Chmod(d.Dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("/etc/subuid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^dockremap:(\d+):65536$`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no dockremap range in /etc/subuid: %q", b)
+	}
+	root, _ := strconv.Atoi(m[1])
+	if root < 100000 {
+		t.Fatalf("dockremap's range starts at %d, below 100000", root)
+	}
+	return d, root
+}
+
+func ownerOf(t *testing.T, path string) (uid, gid int) {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int(st.Uid), int(st.Gid)
+}
+
+// TestUsernsRemap: with --userns-remap=default a container's root is uid
+// 0 inside and dockremap's first subordinate uid on the host: the image's
+// files are root's inside (idmapped layers), what it writes (its upper
+// dir, a new volume) is the remapped uid's on the host. info says so; the
+// usual life cycle works through both CLIs; --userns=host opts out; what
+// dockerd refuses is refused, and exec is refused clearly (not done yet).
+func TestUsernsRemap(t *testing.T) {
+	d, root := startRemappedDaemon(t)
+
+	for _, info := range []string{d.MustCLI("info"), dockerOK(t, d, "info")} {
+		if !regexp.MustCompile(`(?m)^ +userns$`).MatchString(info) || !strings.Contains(info, "Docker Root Dir: "+d.DataRoot+"\n") {
+			t.Errorf("info lacks the userns security option or changed the root dir:\n%s", info)
+		}
+	}
+
+	out := dockerOK(t, d, "run", "--rm", "busybox", "sh", "-c", `id -u; stat -c %u /bin/busybox /etc/hostname; tr -s ' ' </proc/self/uid_map | sed 's/^ //'`)
+	want := "0\n0\n0\n0 " + strconv.Itoa(root) + " 65536\n"
+	if out != want {
+		t.Errorf("remapped container: %q, want %q", out, want)
+	}
+
+	id := strings.TrimSpace(dockerOK(t, d, "run", "-d", "-v", "remapvol:/data", "busybox", "sh", "-c", "touch /made /data/x; echo ready; sleep 300"))
+	d.MustCLI("logs", id) // the log is the shim's, as without a user namespace
+	waitForLog(t, d, id, "ready")
+	if uid, gid := ownerOf(t, filepath.Join(d.DataRoot, "containers", id, "diff", "made")); uid != root || gid != root {
+		t.Errorf("/made on the host is %d:%d, want %d:%d", uid, gid, root, root)
+	}
+	vol := filepath.Join(d.DataRoot, "volumes", "remapvol", "_data")
+	for _, p := range []string{vol, filepath.Join(vol, "x")} {
+		if uid, _ := ownerOf(t, p); uid != root {
+			t.Errorf("%s on the host is uid %d, want %d", p, uid, root)
+		}
+	}
+
+	r := d.Docker("exec", id, "true")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "exec into a container with --userns-remap") {
+		t.Errorf("exec in a remapped container: exit %d, %q; want a clear refusal", r.Code, r.Stderr)
+	}
+	dockerOK(t, d, "stop", "-t", "1", id)
+	dockerOK(t, d, "rm", id)
+	dockerOK(t, d, "volume", "rm", "remapvol")
+
+	refused(t, d, "privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode", "run", "--privileged", "busybox", "true")
+	refused(t, d, "cannot share the host's network namespace when user namespaces are enabled", "run", "--net", "host", "busybox", "true")
+	refused(t, d, "cannot share the host PID namespace when user namespaces are enabled", "run", "--pid", "host", "busybox", "true")
+	out = dockerOK(t, d, "run", "--rm", "--userns", "host", "--privileged", "busybox", "sh", "-c", `tr -s ' ' </proc/self/uid_map | sed 's/^ //'`)
+	if out != "0 0 4294967295\n" {
+		t.Errorf("--userns=host: uid_map %q, want the host's", out)
+	}
+}
+
+// waitForLog waits (bounded) until the container's log has line.
+func waitForLog(t *testing.T, d *testutil.Daemon, id, line string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if strings.Contains(d.MustCLI("logs", id), line) {
+			return
+		}
+		d.MustCLI("inspect", "-f", "{{.State.Status}}", id) // paces the loop without a sleep
+	}
+	t.Fatalf("%s never logged %q: %s", id, line, d.MustCLI("logs", id))
+}
