@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -335,7 +337,8 @@ func bufReader(br *bufio.Reader, c net.Conn) io.Reader {
 }
 
 // containerLogs streams the json-file log: stdcopy frames, or raw bytes
-// for a tty container, each line optionally prefixed by its timestamp.
+// for a tty container, each line optionally prefixed by its timestamp and
+// its details (the attrs of --log-opt labels, env, tag).
 func (s containerRouter) containerLogs(w http.ResponseWriter, r *http.Request, v map[string]string) error {
 	insp, err := s.backend.InspectContainer(v["id"])
 	if err != nil {
@@ -346,6 +349,7 @@ func (s containerRouter) containerLogs(w http.ResponseWriter, r *http.Request, v
 		Follow: boolValue(r, "follow"), Stdout: boolValue(r, "stdout"), Stderr: boolValue(r, "stderr"),
 		Timestamps: boolValue(r, "timestamps"), Tail: -1,
 	}
+	details := boolValue(r, "details")
 	if !opts.Stdout && !opts.Stderr {
 		return errdefs.Invalid("Bad parameters: you must choose at least one stream")
 	}
@@ -376,6 +380,9 @@ func (s containerRouter) containerLogs(w http.ResponseWriter, r *http.Request, v
 	var hdr [8]byte
 	err = s.backend.ContainerLogs(r.Context(), insp.ID, opts, func(e libcontainer.LogEntry) error {
 		line := e.Log
+		if details {
+			line = append(append(logDetails(e.Attrs), ' '), line...)
+		}
 		if opts.Timestamps {
 			line = append([]byte(e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z")+" "), line...)
 		}
@@ -467,4 +474,25 @@ func (s containerRouter) inspectJSON(r *http.Request, resp *container.InspectRes
 	}
 	doc["NetworkSettings"] = nb
 	return doc
+}
+
+// logDetails is how `docker logs --details` shows a line's attrs: key=value
+// pairs sorted by key, query-escaped, joined by commas (empty without
+// attrs: the line then starts with the space that follows).
+func logDetails(attrs map[string]string) []byte {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b []byte
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, url.QueryEscape(k)...)
+		b = append(b, '=')
+		b = append(b, url.QueryEscape(attrs[k])...)
+	}
+	return b
 }

@@ -238,6 +238,7 @@ type LogsCmd struct {
 	Follow     bool   `short:"f" help:"Follow log output."`
 	Tail       string `short:"n" default:"all" help:"Number of lines to show from the end of the logs."`
 	Timestamps bool   `short:"t" help:"Show timestamps."`
+	Details    bool   `help:"Show extra details provided to logs."`
 	Since      string `help:"Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)."`
 	Until      string `help:"Show logs before a timestamp or relative time."`
 	Container  string `arg:""`
@@ -263,7 +264,7 @@ func (c *LogsCmd) Run(g *Globals) error {
 	}
 	rc, err := cli.ContainerLogs(g.ctx, insp.Container.ID, client.ContainerLogsOptions{
 		ShowStdout: true, ShowStderr: true, Follow: c.Follow, Tail: c.Tail,
-		Timestamps: c.Timestamps, Since: since, Until: until,
+		Timestamps: c.Timestamps, Details: c.Details, Since: since, Until: until,
 	})
 	if err != nil {
 		return err

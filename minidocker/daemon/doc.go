@@ -10,7 +10,8 @@
 // is implemented); security.go checks and translates the confinement
 // settings (capabilities, --privileged, --security-opt with seccomp and
 // no-new-privileges, --read-only) into the runtime's Spec. runopts.go does
-// the same for the other run options (the log's rotation in logconfig.go,
+// the same for the other run options (the json-file log's options in
+// logconfig.go: rotation, compression, attrs and the non-blocking mode;
 // --ulimit, --shm-size, --sysctl, --init, --domainname, --group-add, and
 // --ipc, --pid, --uts: the host's namespaces or another container's,
 // --device with rwm only: there is no device cgroup yet). userns.go is

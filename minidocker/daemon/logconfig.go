@@ -5,10 +5,25 @@ package daemon
 // its options are checked at create, so a container with a bad one is
 // never made. (dockerd checks the names at create and the values when the
 // logger starts; the messages are its own.)
+//
+// The options, as dockerd's json-file driver takes them:
+//   - max-size, max-file, compress: the rotation (libcontainer/jsonlog.go);
+//   - labels, labels-regex, env, env-regex: which of the container's labels
+//     and environment variables every log line carries in its "attrs";
+//   - tag: one more attribute, a Go template over the container
+//     ({{.Name}}, {{.ID}}, {{.ImageName}}, …);
+//   - mode and max-buffer-size, docker's options for every driver:
+//     blocking (the default) or non-blocking with a bounded buffer.
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"regexp"
 	"sort"
 	"strconv"
+	"strings"
+	"text/template"
 
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
@@ -29,18 +44,72 @@ func validateLogConfig(lc *container.LogConfig) error {
 	if lc.Config == nil {
 		lc.Config = map[string]string{} // docker's inspect shows {}
 	}
-	_, err := logRotationOf(*lc)
+	if err := checkLogOptionNames(lc.Config); err != nil {
+		return err
+	}
+	if _, err := logBufferSizeOf(lc.Config); err != nil {
+		return err
+	}
+	if _, err := logRotationOf(*lc); err != nil {
+		return err
+	}
+	_, err := logAttrsOf(lc.Config, logTagInfo{})
 	return err
 }
 
-// logRotationOf reads max-size and max-file, and refuses the options
-// minidocker does not implement (compress, labels, env, tag, …) by name.
+// checkLogOptionNames refuses an option json-file does not know, in
+// docker's words; mode and max-buffer-size are every driver's.
+func checkLogOptionNames(opts map[string]string) error {
+	names := make([]string, 0, len(opts))
+	for k := range opts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		switch k {
+		case "max-size", "max-file", "compress", "mode", "max-buffer-size",
+			"labels", "labels-regex", "env", "env-regex", "tag":
+		default:
+			return errdefs.Invalid("unknown log opt '%s' for json-file log driver", k)
+		}
+	}
+	return nil
+}
+
+// logBufferSizeOf reads mode and max-buffer-size: 0 for blocking, else the
+// size of the non-blocking buffer (docker's 1 MB unless set).
+func logBufferSizeOf(opts map[string]string) (int64, error) {
+	mode := opts["mode"]
+	switch mode {
+	case "", "blocking", "non-blocking":
+	default:
+		return 0, errdefs.Invalid("logger: logging mode not supported: %s", mode)
+	}
+	s, ok := opts["max-buffer-size"]
+	if ok && mode != "non-blocking" {
+		return 0, errdefs.Invalid("logger: max-buffer-size option is only supported with 'mode=non-blocking'")
+	}
+	if mode != "non-blocking" {
+		return 0, nil
+	}
+	if !ok {
+		return libcontainer.DefaultLogBufferSize, nil
+	}
+	n, err := units.RAMInBytes(s)
+	if err != nil {
+		return 0, errdefs.Invalid("error parsing option max-buffer-size: %v", err)
+	}
+	if n <= 0 {
+		// docker's ring then falls back to its default size
+		return libcontainer.DefaultLogBufferSize, nil
+	}
+	return n, nil
+}
+
+// logRotationOf reads max-size, max-file and compress.
 func logRotationOf(lc container.LogConfig) (libcontainer.LogRotation, error) {
 	var rot libcontainer.LogRotation
 	opts := lc.Config
-	if err := checkLogOptionNames(opts); err != nil {
-		return rot, err
-	}
 	if v, ok := opts["max-size"]; ok {
 		n, err := units.FromHumanSize(v)
 		if err != nil {
@@ -62,54 +131,158 @@ func logRotationOf(lc container.LogConfig) (libcontainer.LogRotation, error) {
 		}
 		rot.MaxFiles = n
 	}
-	return rot, checkCompress(opts["compress"], rot)
+	if v, ok := opts["compress"]; ok {
+		compress, err := strconv.ParseBool(v)
+		if err != nil {
+			return rot, errdefs.Invalid("%s", err.Error())
+		}
+		if compress && (rot.MaxFiles < 2 || rot.MaxSize == 0) {
+			return rot, errdefs.Invalid("compress cannot be true when max-file is less than 2 or max-size is not set")
+		}
+		rot.Compress = compress
+	}
+	return rot, nil
 }
 
-// checkLogOptionNames refuses an option json-file does not know, in
-// docker's words, and one it knows that minidocker does not implement.
-func checkLogOptionNames(opts map[string]string) error {
-	names := make([]string, 0, len(opts))
-	for k := range opts {
-		names = append(names, k)
+// logTagInfo is what a container's log attributes are made of, and the
+// data of the tag template (the method names are docker's).
+type logTagInfo struct {
+	FullID, ContainerName, ImageFull, ImageRef string
+	Cmd                                        []string // entrypoint and arguments
+	Env                                        []string
+	Labels                                     map[string]string
+}
+
+// ID is the short container ID.
+func (i logTagInfo) ID() string { return shortID(i.FullID) }
+
+// Name is the container's name without "/".
+func (i logTagInfo) Name() string { return i.ContainerName }
+
+// Command is the entrypoint and its arguments, space separated.
+func (i logTagInfo) Command() string { return strings.Join(i.Cmd, " ") }
+
+// ImageID is the short ID of the container's image.
+func (i logTagInfo) ImageID() string { return shortID(i.ImageFull) }
+
+// ImageFullID is the ID of the container's image, sha256:….
+func (i logTagInfo) ImageFullID() string { return i.ImageFull }
+
+// ImageName is the image as the container was created from it.
+func (i logTagInfo) ImageName() string { return i.ImageRef }
+
+// DaemonName is the name docker gives its daemon in tags.
+func (i logTagInfo) DaemonName() string { return "docker" }
+
+// Hostname is the host's name.
+func (i logTagInfo) Hostname() (string, error) { return os.Hostname() }
+
+// shortID is docker's truncated ID: no "sha256:", 12 hex digits.
+func shortID(id string) string {
+	if _, after, ok := strings.Cut(id, ":"); ok {
+		id = after
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		switch k {
-		case "max-size", "max-file", "compress":
-		case "mode": // docker's generic option, for every driver
-			switch opts[k] {
-			case "", "blocking": // what the shim does: the container waits for the log
-			case "non-blocking":
-				return errdefs.Invalid("minidocker does not support the log option mode=non-blocking yet")
-			default:
-				return errdefs.Invalid("logger: logging mode not supported: %s", opts[k])
-			}
-		case "max-buffer-size": // meaningful only with mode=non-blocking
-			return errdefs.Invalid("logger: max-buffer-size option is only supported with 'mode=non-blocking'")
-		case "labels", "labels-regex", "env", "env-regex", "tag":
-			return errdefs.Invalid("minidocker does not support the log option %s yet", k)
-		default:
-			return errdefs.Invalid("unknown log opt '%s' for json-file log driver", k)
+	return id[:min(12, len(id))]
+}
+
+// logTagFuncs are the functions docker's log tag templates may call.
+var logTagFuncs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	"join":  strings.Join,
+	"split": strings.Split,
+	"lower": strings.ToLower,
+	"upper": strings.ToUpper,
+	"truncate": func(s string, n int) string {
+		return s[:min(n, len(s))]
+	},
+}
+
+// logAttrsOf is the attrs every log line of the container carries:
+// the labels and environment variables the options select, and the tag.
+// With a zero info it only checks the options (at create).
+func logAttrsOf(opts map[string]string, info logTagInfo) (map[string]string, error) {
+	attrs := map[string]string{}
+	if err := addSelected(attrs, info.Labels, opts["labels"], opts["labels-regex"]); err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, e := range info.Env {
+		if k, v, ok := strings.Cut(e, "="); ok {
+			env[k] = v
+		}
+	}
+	if err := addSelected(attrs, env, opts["env"], opts["env-regex"]); err != nil {
+		return nil, err
+	}
+	if tmpl := opts["tag"]; tmpl != "" {
+		tag, err := expandLogTag(tmpl, info)
+		if err != nil {
+			return nil, err
+		}
+		if tag != "" {
+			attrs["tag"] = tag
+		}
+	}
+	return attrs, nil
+}
+
+// addSelected copies into attrs the entries of from named in the comma
+// list names or matching the regular expression re.
+func addSelected(attrs, from map[string]string, names, re string) error {
+	for _, k := range strings.Split(names, ",") {
+		if v, ok := from[k]; ok && k != "" {
+			attrs[k] = v
+		}
+	}
+	if re == "" {
+		return nil
+	}
+	rx, err := regexp.Compile(re)
+	if err != nil {
+		return errdefs.Invalid("%v", err)
+	}
+	for k, v := range from {
+		if rx.MatchString(k) {
+			attrs[k] = v
 		}
 	}
 	return nil
 }
 
-// checkCompress refuses compress=true (docker gzips the rotated files;
-// minidocker keeps them plain), after docker's own checks of the value.
-func checkCompress(v string, rot libcontainer.LogRotation) error {
-	if v == "" {
-		return nil
-	}
-	compress, err := strconv.ParseBool(v)
+// expandLogTag runs the tag template over the container.
+func expandLogTag(tmpl string, info logTagInfo) (string, error) {
+	t, err := template.New("log-tag").Funcs(logTagFuncs).Parse(tmpl)
 	if err != nil {
-		return errdefs.Invalid("%s", err.Error())
+		return "", errdefs.Invalid("%v", err)
 	}
-	if !compress {
-		return nil
+	if info.FullID == "" {
+		return "", nil // create: the template parses, that is all
 	}
-	if rot.MaxFiles < 2 || rot.MaxSize == 0 {
-		return errdefs.Invalid("compress cannot be true when max-file is less than 2 or max-size is not set")
+	var b bytes.Buffer
+	if err := t.Execute(&b, info); err != nil {
+		return "", errdefs.Invalid("%v", err)
 	}
-	return errdefs.Invalid("minidocker does not support the log option compress=true yet (rotated files are kept uncompressed)")
+	return b.String(), nil
+}
+
+// applyLogOptions puts the log's rotation, attributes and mode into the
+// spec of a start.
+func applyLogOptions(c *Container, cfg *container.Config, lc container.LogConfig, spec *libcontainer.Spec) error {
+	rot, err := logRotationOf(lc)
+	if err != nil {
+		return err
+	}
+	spec.LogRotation = rot
+	if spec.LogBufferSize, err = logBufferSizeOf(lc.Config); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	info := logTagInfo{FullID: c.ID, ContainerName: c.Name, ImageFull: c.ImageID, ImageRef: cfg.Image,
+		Cmd: append([]string{c.Path}, c.Args...), Env: cfg.Env, Labels: cfg.Labels}
+	c.mu.Unlock()
+	spec.LogAttrs, err = logAttrsOf(lc.Config, info)
+	return err
 }

@@ -55,11 +55,10 @@ func (d *Daemon) validateRunOptions(cfg *container.Config, hc *container.HostCon
 
 // applyRunOptions puts the run options into the spec of a start.
 func (d *Daemon) applyRunOptions(c *Container, cfg *container.Config, hc *container.HostConfig, spec *libcontainer.Spec) error {
-	rot, err := logRotationOf(hc.LogConfig)
-	if err != nil {
+	if err := applyLogOptions(c, cfg, hc.LogConfig, spec); err != nil { // logconfig.go
 		return err
 	}
-	spec.LogRotation = rot
+	var err error
 	if spec.Process.Rlimits, err = rlimitsOf(hc); err != nil {
 		return err
 	}

@@ -49,7 +49,10 @@
 //     still runs);
 //   - Exec runs a process in a running container;
 //   - ReadLog reads the json-file log (tail, since, until, follow), across
-//     the files the shim's LogWriter rotated (--log-opt max-size, max-file).
+//     the files the shim's LogWriter rotated (--log-opt max-size, max-file,
+//     compress: jsonlog_gzip.go), with each line's attrs (labels, env, tag);
+//     jsonlog_buffer.go is mode=non-blocking, a bounded buffer that drops
+//     output rather than make the container wait for the disk.
 //
 // Why the choices:
 //

@@ -11,7 +11,13 @@ package libcontainer
 //
 // With --log-opt max-size the file is rotated as docker does it: <id>-json.log
 // is the newest file, <id>-json.log.1 the one before, up to max-file files
-// in all; ReadLog reads them oldest first, as one log.
+// in all; ReadLog reads them oldest first, as one log. With compress=true
+// the rotated files are gzipped (<id>-json.log.1.gz, jsonlog_gzip.go).
+//
+// --log-opt labels, env and tag add the same "attrs" object to every line,
+// between "stream" and "time", as docker's writer does:
+//
+//	{"log":"hi\n","stream":"stdout","attrs":{"tier":"db"},"time":"…"}
 
 import (
 	"bufio"
@@ -38,6 +44,8 @@ const maxLogEntry = 16 * 1024
 type LogRotation struct {
 	MaxSize  int64 `json:",omitempty"`
 	MaxFiles int   `json:",omitempty"` // 0 is 1: the file is emptied
+	// Compress gzips each file once it is rotated away (<path>.1.gz, …).
+	Compress bool `json:",omitempty"`
 }
 
 // LogWriter appends entries to a json-file log, rotating it as its
@@ -49,6 +57,8 @@ type LogWriter struct {
 	f    *os.File
 	size int64 // of f, to know when to rotate without a stat per entry
 	buf  []byte
+	// attrs is the JSON object every entry carries as "attrs" (nil: none)
+	attrs []byte
 }
 
 // OpenLogWriter opens (creating, appending) the log at path; it is never
@@ -72,6 +82,23 @@ func OpenRotatingLogWriter(path string, rot LogRotation) (*LogWriter, error) {
 	return &LogWriter{path: path, rot: rot, f: f, size: fi.Size()}, nil
 }
 
+// SetAttrs gives every entry written from now on the attributes attrs
+// (--log-opt labels, env, tag); nil or empty: none. encoding/json writes
+// the keys sorted, as docker's writer does.
+func (w *LogWriter) SetAttrs(attrs map[string]string) error {
+	var b []byte
+	if len(attrs) > 0 {
+		var err error
+		if b, err = json.Marshal(attrs); err != nil {
+			return err
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.attrs = b
+	return nil
+}
+
 // WriteEntry writes one entry: log is the entry's text (with its "\n" if
 // it has one), stream "stdout" or "stderr".
 func (w *LogWriter) WriteEntry(stream string, log []byte, t time.Time) error {
@@ -85,7 +112,7 @@ func (w *LogWriter) WriteEntry(stream string, log []byte, t time.Time) error {
 	if err := w.rotateIfFull(); err != nil {
 		return err
 	}
-	w.buf = appendLogLine(w.buf[:0], stream, log, t)
+	w.buf = appendLogLine(w.buf[:0], stream, log, w.attrs, t)
 	n, err := w.f.Write(w.buf)
 	if err != nil && n > 0 && w.f.Truncate(w.size) == nil {
 		// A short write (a full disk) left half an entry; the next one,
@@ -103,7 +130,7 @@ func (w *LogWriter) rotateIfFull() error {
 		return nil
 	}
 	w.f.Close()
-	shiftErr := shiftRotatedLogs(w.path, w.rot.MaxFiles)
+	shiftErr := shiftRotatedLogs(w.path, w.rot.MaxFiles, w.rot.Compress)
 	// a new file even when the renames failed: the container's output
 	// must keep flowing (it then starts over the file it could not move)
 	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
@@ -111,15 +138,26 @@ func (w *LogWriter) rotateIfFull() error {
 		return err
 	}
 	w.f, w.size = f, 0
+	if shiftErr == nil && w.rot.Compress && w.rot.MaxFiles > 1 {
+		// in line, not in the background as dockerd does: the shim has
+		// nothing else to do meanwhile, and a reader never meets a
+		// half-written .gz (it is renamed into place when complete)
+		return compressLogFile(rotatedLogName(w.path, 1))
+	}
 	return shiftErr
 }
 
 // shiftRotatedLogs renames <path>.(files-2) to <path>.(files-1), …, and
 // path to <path>.1: the oldest file is overwritten. With one file kept
-// nothing moves (the caller empties path).
-func shiftRotatedLogs(path string, files int) error {
+// nothing moves (the caller empties path). With compress the older files
+// are the .gz ones.
+func shiftRotatedLogs(path string, files int, compress bool) error {
+	ext := ""
+	if compress {
+		ext = gzSuffix
+	}
 	for i := files - 1; i > 1; i-- {
-		if err := os.Rename(rotatedLogName(path, i-1), rotatedLogName(path, i)); err != nil && !os.IsNotExist(err) {
+		if err := os.Rename(rotatedLogName(path, i-1)+ext, rotatedLogName(path, i)+ext); err != nil && !os.IsNotExist(err) {
 			return err
 		}
 	}
@@ -142,12 +180,17 @@ func (w *LogWriter) Close() error {
 	return w.f.Close()
 }
 
-// appendLogLine encodes one entry, with its final '\n'.
-func appendLogLine(b []byte, stream string, log []byte, t time.Time) []byte {
+// appendLogLine encodes one entry, with its final '\n'; attrs is a JSON
+// object or nil.
+func appendLogLine(b []byte, stream string, log, attrs []byte, t time.Time) []byte {
 	b = append(b, `{"log":`...)
 	b = appendDockerJSONString(b, log)
 	b = append(b, `,"stream":`...)
 	b = appendDockerJSONString(b, []byte(stream))
+	if len(attrs) > 0 {
+		b = append(b, `,"attrs":`...)
+		b = append(b, attrs...)
+	}
 	b = append(b, `,"time":"`...)
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	return append(b, "\"}\n"...)
@@ -193,10 +236,16 @@ func appendDockerJSONString(b []byte, s []byte) []byte {
 	// exercise:end 03-log-encoding
 }
 
+// entryWriter takes whole entries: a *LogWriter, or a *logBuffer in
+// front of one (--log-opt mode=non-blocking).
+type entryWriter interface {
+	WriteEntry(stream string, log []byte, t time.Time) error
+}
+
 // logStream cuts one output stream into entries: at each "\n", every
 // maxLogEntry bytes, and at Flush (end of stream).
 type logStream struct {
-	w      *LogWriter
+	w      entryWriter
 	stream string
 	buf    []byte
 }
@@ -235,9 +284,10 @@ func (s *logStream) Flush() {
 
 // LogEntry is one decoded line of a json-file log.
 type LogEntry struct {
-	Stream string    // "stdout" or "stderr"
-	Log    []byte    // the text, with its "\n" if it had one
-	Time   time.Time // when the shim read it
+	Stream string            // "stdout" or "stderr"
+	Log    []byte            // the text, with its "\n" if it had one
+	Time   time.Time         // when the shim read it
+	Attrs  map[string]string // --log-opt labels, env, tag (nil: none)
 }
 
 // LogOptions select what ReadLog delivers.
@@ -352,12 +402,12 @@ func (lr *logReader) openFiles() ([]*logFile, error) {
 	}
 }
 
-// openRotatedLogs opens <path>.1, <path>.2, … while they exist, and
-// returns them oldest first.
+// openRotatedLogs opens <path>.1, <path>.2, … (or their .gz) while they
+// exist, and returns them oldest first.
 func openRotatedLogs(path string) []*logFile {
 	var files []*logFile
 	for n := 1; ; n++ {
-		f, err := openLogFile(rotatedLogName(path, n))
+		f, err := openRotatedLog(rotatedLogName(path, n)) // jsonlog_gzip.go
 		if err != nil {
 			break
 		}
@@ -465,9 +515,10 @@ func (lf *logFile) readAvailable(deliver func([]byte) error) error {
 // select it.
 func (lr *logReader) deliver(line []byte) error {
 	var raw struct {
-		Log    string    `json:"log"`
-		Stream string    `json:"stream"`
-		Time   time.Time `json:"time"`
+		Log    string            `json:"log"`
+		Stream string            `json:"stream"`
+		Attrs  map[string]string `json:"attrs"`
+		Time   time.Time         `json:"time"`
 	}
 	if err := json.Unmarshal(line, &raw); err != nil {
 		return nil // skip a damaged line, like docker
@@ -478,7 +529,7 @@ func (lr *logReader) deliver(line []byte) error {
 	if !lr.opts.Until.IsZero() && raw.Time.After(lr.opts.Until) {
 		return nil
 	}
-	return lr.fn(LogEntry{Stream: raw.Stream, Log: []byte(raw.Log), Time: raw.Time})
+	return lr.fn(LogEntry{Stream: raw.Stream, Log: []byte(raw.Log), Time: raw.Time, Attrs: raw.Attrs})
 }
 
 // follow polls the current file until ctx ends or the container exits

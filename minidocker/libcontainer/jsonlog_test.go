@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ func TestLogEncodingMatchesDocker(t *testing.T) {
 		if strings.Contains(e.Log, "bad") { // decoding lost the 0xff byte
 			log = bytes.Replace(log, []byte("\ufffd"), []byte{0xff}, 1)
 		}
-		if got := string(appendLogLine(nil, e.Stream, log, times[i])); got != l {
+		if got := string(appendLogLine(nil, e.Stream, log, nil, times[i])); got != l {
 			t.Errorf("entry %d:\n got %.200q\nwant %.200q", i, got, l)
 		}
 	}
@@ -289,5 +290,96 @@ func TestReadLogFollowsRotation(t *testing.T) {
 	}
 	if e := <-got; e != "last\n" {
 		t.Fatalf("drained %q", e)
+	}
+}
+
+// TestLogRotationCompressed: with compress the rotated files are gzipped
+// (.1.gz, .2.gz; no plain one stays), and ReadLog reads them back as one
+// log, in order, with the tail reaching into a compressed file; a rotated
+// file left plain (its compression failed) is read too.
+func TestLogRotationCompressed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c-json.log")
+	w, err := OpenRotatingLogWriter(path, LogRotation{MaxSize: 1000, MaxFiles: 3, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	const n = 200
+	for i := 0; i < n; i++ {
+		w.WriteEntry("stdout", []byte(fmt.Sprintf("line %03d\n", i)), t0.Add(time.Duration(i)*time.Second))
+	}
+	w.Close()
+	for _, name := range []string{path + ".1.gz", path + ".2.gz"} {
+		b, err := os.ReadFile(name)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Fatalf("%s is not gzipped: %v", name, err)
+		}
+	}
+	for _, name := range []string{path + ".1", path + ".2", path + ".3.gz"} {
+		if _, err := os.Stat(name); !os.IsNotExist(err) {
+			t.Fatalf("%s exists: %v", name, err)
+		}
+	}
+	all := collect(t, path, LogOptions{Tail: -1})
+	if len(all) < 20 || string(all[len(all)-1].Log) != "line 199\n" {
+		t.Fatalf("all: %d entries, last %q", len(all), all[len(all)-1].Log)
+	}
+	first := n - len(all)
+	for i, e := range all {
+		if want := fmt.Sprintf("line %03d\n", first+i); string(e.Log) != want {
+			t.Fatalf("entry %d is %q, want %q", i, e.Log, want)
+		}
+	}
+	if got := collect(t, path, LogOptions{Tail: len(all) - 2}); len(got) != len(all)-2 || string(got[0].Log) != string(all[2].Log) {
+		t.Errorf("tail %d: %d entries", len(all)-2, len(got))
+	}
+	// .2.gz decompressed by hand into a plain .2: still read, same entries
+	lf, err := openCompressedLog(path + ".2.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(lf.f)
+	lf.close()
+	os.Remove(path + ".2.gz")
+	if err := os.WriteFile(path+".2", plain, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if again := collect(t, path, LogOptions{Tail: -1}); len(again) != len(all) {
+		t.Errorf("with a plain .2: %d entries, want %d", len(again), len(all))
+	}
+}
+
+// blockedSink is an entryWriter that waits until release is closed.
+type blockedSink struct {
+	release chan struct{}
+	got     []string
+}
+
+func (s *blockedSink) WriteEntry(stream string, log []byte, t time.Time) error {
+	<-s.release
+	s.got = append(s.got, string(log))
+	return nil
+}
+
+// TestLogBufferDropsWhenFull: in non-blocking mode a writer that cannot
+// keep up never makes WriteEntry wait; once the buffer is full new entries
+// are dropped and counted, and Close delivers what was kept, in order.
+func TestLogBufferDropsWhenFull(t *testing.T) {
+	sink := &blockedSink{release: make(chan struct{})}
+	b := newLogBuffer(sink, 100)
+	// the drainer may take a first batch at once and block in the sink
+	// with it; then 100 bytes (eleven entries of nine) wait in the buffer
+	for i := 0; i < 50; i++ {
+		b.WriteEntry("stdout", []byte(fmt.Sprintf("entry %02d\n", i)), time.Time{}) // returns although the sink is stuck
+	}
+	close(sink.release)
+	dropped := b.Close()
+	if len(sink.got)+int(dropped) != 50 || len(sink.got) < 11 || len(sink.got) > 22 {
+		t.Fatalf("%d written, %d dropped: want about 100 bytes kept and the rest dropped", len(sink.got), dropped)
+	}
+	for i, e := range sink.got {
+		if want := fmt.Sprintf("entry %02d\n", i); e != want {
+			t.Fatalf("entry %d is %q, want %q", i, e, want)
+		}
 	}
 }

@@ -67,6 +67,7 @@ type shim struct {
 	spec   *Spec
 	cg     *cgroups.Cgroup
 	log    *LogWriter
+	logBuf *logBuffer // non-nil with --log-opt mode=non-blocking
 
 	ln          net.Listener
 	cmd         *exec.Cmd
@@ -184,6 +185,12 @@ func (s *shim) prepareHost() error {
 		var err error
 		if s.log, err = OpenRotatingLogWriter(spec.LogPath, spec.LogRotation); err != nil {
 			return err
+		}
+		if err := s.log.SetAttrs(spec.LogAttrs); err != nil {
+			return err
+		}
+		if spec.LogBufferSize > 0 {
+			s.logBuf = newLogBuffer(s.log, spec.LogBufferSize)
 		}
 	}
 	return nil
@@ -405,6 +412,11 @@ func (s *shim) run() {
 	s.copiers.Wait()
 
 	st := s.exitStatus(ps)
+	if s.logBuf != nil {
+		if n := s.logBuf.Close(); n > 0 {
+			trace(fmt.Sprintf("shim: log buffer full, %d entries dropped", n))
+		}
+	}
 	if s.log != nil {
 		s.log.Close()
 	}
@@ -474,6 +486,9 @@ func (s *shim) startOutput(r *os.File, stream string, streamByte byte) {
 	go func() {
 		defer s.copiers.Done()
 		ls := &logStream{w: s.log, stream: stream}
+		if s.logBuf != nil {
+			ls.w = s.logBuf
+		}
 		buf := make([]byte, 32*1024)
 		for {
 			n, err := r.Read(buf)

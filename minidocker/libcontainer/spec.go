@@ -41,9 +41,16 @@ type Spec struct {
 	ReadonlyRootfs bool
 	Cgroup         Cgroup
 	LogPath        string // docker json-file log the shim appends to ("" = no log)
-	// LogRotation is --log-opt max-size and max-file (zero: never rotated).
+	// LogRotation is --log-opt max-size, max-file and compress (zero:
+	// never rotated).
 	LogRotation LogRotation `json:",omitempty"`
-	StopSignal  string      // informational: the daemon sends it through Kill
+	// LogAttrs are the "attrs" of every log entry (--log-opt labels,
+	// labels-regex, env, env-regex, tag; nil: none).
+	LogAttrs map[string]string `json:",omitempty"`
+	// LogBufferSize, when above 0, is --log-opt mode=non-blocking with a
+	// buffer of that many bytes (jsonlog_buffer.go); 0 is blocking.
+	LogBufferSize int64  `json:",omitempty"`
+	StopSignal    string // informational: the daemon sends it through Kill
 
 	// The run options (runopts_linux.go).
 
