@@ -25,6 +25,8 @@ type NameFlags struct {
 	DNSOption    []string `name:"dns-option" sep:"none" help:"Set DNS options."`
 	AddHost      []string `name:"add-host" sep:"none" help:"Add a custom host-to-IP mapping (host:ip or host=ip)."`
 	Link         []string `sep:"none" help:"Add link to another container (name[:alias])."`
+	IP           string   `name:"ip" help:"IPv4 address (e.g., 172.30.100.104)."`
+	IP6          string   `name:"ip6" help:"IPv6 address (e.g., 2001:db8::33)."`
 }
 
 // apply puts the resolver and /etc/hosts flags into hc.
@@ -110,15 +112,34 @@ func extraHost(h string) (string, error) {
 var errAliasOnDefault = errors.New("network-scoped aliases are only supported for user-defined networks")
 
 // networkingConfig is the create request's NetworkingConfig: the
-// --network-alias names on the container's network.
+// --network-alias names and the --ip/--ip6 addresses on the container's
+// network ("default" when none was named, as docker's CLI sends it).
 func (f *NameFlags) networkingConfig(netMode string) (*network.NetworkingConfig, error) {
-	if len(f.NetworkAlias) == 0 {
+	if len(f.NetworkAlias) == 0 && f.IP == "" && f.IP6 == "" {
 		return nil, nil
 	}
-	if !container.NetworkMode(netMode).IsUserDefined() {
+	if len(f.NetworkAlias) > 0 && !container.NetworkMode(netMode).IsUserDefined() {
 		return nil, errAliasOnDefault
 	}
-	return &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-		netMode: {Aliases: f.NetworkAlias},
-	}}, nil
+	es := &network.EndpointSettings{Aliases: f.NetworkAlias}
+	for _, a := range []struct {
+		flag, value string
+		set         func(ip netip.Addr)
+	}{
+		{"--ip", f.IP, func(ip netip.Addr) { endpointIPAM(es).IPv4Address = ip }},
+		{"--ip6", f.IP6, func(ip netip.Addr) { endpointIPAM(es).IPv6Address = ip }},
+	} {
+		if a.value == "" {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.value)
+		if err != nil {
+			return nil, fmt.Errorf("invalid argument %q for %q flag: %v", a.value, a.flag, err)
+		}
+		a.set(ip)
+	}
+	if netMode == "" {
+		netMode = "default"
+	}
+	return &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netMode: es}}, nil
 }

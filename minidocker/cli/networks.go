@@ -86,13 +86,14 @@ func (c *NetworkInspectCmd) Run(g *Globals) error {
 	})
 }
 
-// NetworkCreateCmd is `docker network create [--subnet] [--gateway] NAME`.
+// NetworkCreateCmd is `docker network create [--subnet] [--gateway] [--internal] NAME`.
 type NetworkCreateCmd struct {
-	Driver  string   `short:"d" default:"bridge" help:"Driver to manage the Network."`
-	Subnet  []string `help:"Subnet in CIDR format that represents a network segment."`
-	Gateway []string `help:"IPv4 Gateway for the master subnet."`
-	Label   []string `help:"Set metadata on a network."`
-	Name    string   `arg:"" name:"network"`
+	Driver   string   `short:"d" default:"bridge" help:"Driver to manage the Network."`
+	Subnet   []string `help:"Subnet in CIDR format that represents a network segment."`
+	Gateway  []string `help:"IPv4 Gateway for the master subnet."`
+	Label    []string `help:"Set metadata on a network."`
+	Internal bool     `help:"Restrict external access to the network."`
+	Name     string   `arg:"" name:"network"`
 }
 
 // Run creates the network and prints its ID.
@@ -131,7 +132,7 @@ func (c *NetworkCreateCmd) Run(g *Globals) error {
 		k, v, _ := strings.Cut(l, "=")
 		labels[k] = v
 	}
-	res, err := cli.NetworkCreate(g.ctx, c.Name, client.NetworkCreateOptions{Driver: c.Driver, IPAM: ipam, Labels: labels})
+	res, err := cli.NetworkCreate(g.ctx, c.Name, client.NetworkCreateOptions{Driver: c.Driver, IPAM: ipam, Labels: labels, Internal: c.Internal})
 	if err != nil {
 		return err
 	}

@@ -130,10 +130,9 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 	if req.Driver != "" && req.Driver != "bridge" {
 		return "", errdefs.NotFound("plugin %q not found", req.Driver)
 	}
-	if req.Internal {
-		// it would need no default route in the containers and no NAT nor
-		// forwarding out of the bridge: refused, never made as an ordinary one
-		return "", errdefs.Invalid("minidocker does not support internal networks (--internal) yet")
+	if req.Internal && !d.cfg.IPTablesEnabled() {
+		// its isolation is made of iptables rules
+		return "", errdefs.Invalid("internal networks need iptables, which is disabled in the daemon's settings (--iptables=false)")
 	}
 	var subnet, gateway string
 	if req.IPAM != nil {
@@ -153,7 +152,7 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 			}
 		}
 	}
-	id, err := m.CreateNetwork(req.Name, subnet, gateway, req.Labels)
+	id, err := m.CreateNetwork(network.NetworkSpec{Name: req.Name, Subnet: subnet, Gateway: gateway, Labels: req.Labels, Internal: req.Internal})
 	if err == nil {
 		d.networkEvent("create", id, req.Name, "")
 	}
@@ -254,8 +253,12 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 		return errdefs.Unavailable("networking is not initialised")
 	}
 	if mode.arg != network.DefaultNetwork {
-		if _, err := d.networks.InspectNetwork(mode.arg); err != nil {
+		insp, err := d.networks.InspectNetwork(mode.arg)
+		if err != nil {
 			return err
+		}
+		if insp.Internal {
+			return nil // docker publishes nothing there: -p is inert
 		}
 	}
 	bs, err := portBindings(hc, exposedPorts(cfg))

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"sort"
 	"time"
@@ -26,6 +27,9 @@ import (
 type EndpointConfig struct {
 	Aliases    []string `json:",omitempty"`
 	MacAddress string   `json:",omitempty"` // --mac-address ("": one made from the IP)
+	// IPv4Address is the address asked for (--ip): every start asks for it
+	// again, so it stays the container's across restarts.
+	IPv4Address netip.Addr `json:",omitzero"`
 }
 
 // networkNames lists the container's networks, the first one first. A
@@ -52,15 +56,17 @@ func (c *Container) networkNames() []string {
 	return names
 }
 
-// checkEndpointSettings refuses what we do not do with a network: fixed
-// addresses, legacy links, driver options, a MAC address, gateway priority.
-func checkEndpointSettings(netName string, es *mobynet.EndpointSettings) (*EndpointConfig, error) {
+// checkEndpointSettings reads what a container asks of one network (its
+// aliases, MAC and IPv4 address) and refuses what we do not do with a
+// network: IPv6 and link-local addresses, legacy links, driver options,
+// gateway priority.
+func (d *Daemon) checkEndpointSettings(netName string, es *mobynet.EndpointSettings) (*EndpointConfig, error) {
 	if es == nil {
 		return &EndpointConfig{}, nil
 	}
 	switch {
-	case es.IPAMConfig != nil && (es.IPAMConfig.IPv4Address.IsValid() || es.IPAMConfig.IPv6Address.IsValid() || len(es.IPAMConfig.LinkLocalIPs) > 0):
-		return nil, errdefs.Invalid("network %s: fixed IP addresses (--ip, --ip6, --link-local-ip) are not supported", netName)
+	case es.IPAMConfig != nil && len(es.IPAMConfig.LinkLocalIPs) > 0:
+		return nil, errdefs.Invalid("network %s: link-local addresses (--link-local-ip) are not supported", netName)
 	case len(es.Links) > 0:
 		return nil, errdefs.Invalid("network %s: links in an endpoint's settings are not supported; use --link or aliases", netName)
 	case len(es.DriverOpts) > 0:
@@ -75,7 +81,32 @@ func checkEndpointSettings(netName string, es *mobynet.EndpointSettings) (*Endpo
 	if len(es.MacAddress) > 0 { // the API's JSON decoding has checked it
 		cfg.MacAddress = es.MacAddress.String()
 	}
+	if es.IPAMConfig != nil {
+		if err := d.checkStaticAddresses(netName, es.IPAMConfig); err != nil {
+			return nil, err
+		}
+		cfg.IPv4Address = es.IPAMConfig.IPv4Address
+	}
 	return cfg, nil
+}
+
+// checkStaticAddresses refuses a --ip the network cannot give and any
+// --ip6 (no network of ours has IPv6), in dockerd's words.
+func (d *Daemon) checkStaticAddresses(netName string, ipam *mobynet.EndpointIPAMConfig) error {
+	var err error
+	switch {
+	case ipam.IPv6Address.IsValid() && netName == network.DefaultNetwork:
+		err = errdefs.Invalid("user specified IP address is supported on user defined networks only")
+	case ipam.IPv6Address.IsValid():
+		// dockerd's answer for a network without an IPv6 subnet
+		err = errdefs.Invalid("user specified IP address is supported only when connecting to networks with user configured subnets")
+	case ipam.IPv4Address.IsValid():
+		err = d.networks.CheckStaticIP(netName, ipam.IPv4Address)
+	}
+	if err != nil && errdefs.IsInvalid(err) {
+		return errdefs.Invalid("invalid endpoint settings:\n%s", err)
+	}
+	return err
 }
 
 // checkEndpoints turns create's NetworkingConfig into the container's
@@ -112,7 +143,7 @@ func (d *Daemon) checkEndpoints(hc *container.HostConfig, nc *mobynet.Networking
 		if name == primary {
 			es = withoutCopiedLinks(es, hc.Links)
 		}
-		if out[name], err = checkEndpointSettings(name, es); err != nil {
+		if out[name], err = d.checkEndpointSettings(name, es); err != nil {
 			return nil, err
 		}
 	}
@@ -175,14 +206,20 @@ func (d *Daemon) attachNetworks(c *Container, ports []network.PortBinding) (*net
 		}
 		return ""
 	}
+	ip := func(n string) netip.Addr {
+		if e := cfgs[n]; e != nil {
+			return e.IPv4Address
+		}
+		return netip.Addr{}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	first, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: names[0], Ports: ports, Aliases: aliases(names[0]), MacAddress: mac(names[0])})
+	first, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: names[0], Ports: ports, Aliases: aliases(names[0]), MacAddress: mac(names[0]), IP: ip(names[0])})
 	if err != nil {
 		return nil, err
 	}
 	for _, n := range names[1:] {
-		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: id, Name: name, Network: n, Aliases: aliases(n), MacAddress: mac(n)}); err != nil {
+		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: id, Name: name, Network: n, Aliases: aliases(n), MacAddress: mac(n), IP: ip(n)}); err != nil {
 			return nil, err // the caller's undo detaches them all
 		}
 	}
@@ -201,7 +238,7 @@ func (d *Daemon) ConnectContainer(netRef, ref string, es *mobynet.EndpointSettin
 	if err != nil {
 		return err
 	}
-	cfg, err := checkEndpointSettings(name, es)
+	cfg, err := d.checkEndpointSettings(name, es)
 	if err != nil {
 		return err
 	}
@@ -222,7 +259,7 @@ func (d *Daemon) ConnectContainer(netRef, ref string, es *mobynet.EndpointSettin
 		if _, ok := d.networks.Endpoint(c.ID); !ok {
 			return errdefs.Conflict("container %s has no network namespace to join", c.ID)
 		}
-		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: c.ID, Name: cname, Network: name, Aliases: cfg.Aliases, MacAddress: cfg.MacAddress}); err != nil {
+		if _, err := d.networks.AttachSecondary(network.AttachRequest{ContainerID: c.ID, Name: cname, Network: name, Aliases: cfg.Aliases, MacAddress: cfg.MacAddress, IP: cfg.IPv4Address}); err != nil {
 			return err
 		}
 		d.networkEvents("connect", c.ID, []string{name}) // events.go
@@ -313,6 +350,9 @@ func (d *Daemon) endpointsSettings(c *Container, ns *container.NetworkSettings) 
 			if e := c.Endpoints[n]; e != nil {
 				es.Aliases = append([]string(nil), e.Aliases...)
 			}
+		}
+		if e := c.Endpoints[n]; e != nil && e.IPv4Address.IsValid() {
+			es.IPAMConfig = &mobynet.EndpointIPAMConfig{IPv4Address: e.IPv4Address}
 		}
 		if n != network.DefaultNetwork {
 			// docker lists the short ID among the aliases (Compose checks it)

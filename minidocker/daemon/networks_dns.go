@@ -138,10 +138,20 @@ func (d *Daemon) resumeNames(c *Container) {
 	hc, names, id := c.HostConfig, c.networkNames(), c.ID
 	c.mu.Unlock()
 	if len(names) > 0 && names[0] != network.DefaultNetwork {
-		if err := d.networks.StartResolver(id, resolvConfOf(hc).nameservers); err != nil {
+		if err := d.networks.StartResolver(id, upstreamFor(d.networks, id, resolvConfOf(hc))); err != nil {
 			slog.Warn("restarting a container's DNS server", "id", stringid.TruncateID(id), "err", err)
 		}
 	}
+}
+
+// upstreamFor is where the container's DNS server sends the names it does
+// not know: the resolvers of its resolv.conf, or none at all on an
+// internal network (docker's embedded server does not reach out from one).
+func upstreamFor(m *network.Manager, id string, rc resolvConf) []string {
+	if ep, ok := m.Endpoint(id); ok && ep.Internal {
+		return nil
+	}
+	return rc.nameservers
 }
 
 // setupNames writes resolv.conf and the extra hosts lines of a starting
@@ -155,7 +165,7 @@ func (d *Daemon) setupNames(c *Container) error {
 	ep, attached := d.networks.Endpoint(id)
 	embedded := attached && len(names) > 0 && names[0] != network.DefaultNetwork
 	if embedded {
-		if err := d.networks.StartResolver(id, rc.nameservers); err != nil {
+		if err := d.networks.StartResolver(id, upstreamFor(d.networks, id, rc)); err != nil {
 			return err
 		}
 		rc.nameservers = []string{network.DNSAddress}

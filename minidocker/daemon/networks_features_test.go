@@ -1,6 +1,8 @@
 package daemon_test
 
 import (
+	"net/netip"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -83,5 +85,165 @@ func TestNetworkListFilters(t *testing.T) {
 	}
 	if r := d.Docker("network", "ls", "--filter", "dangling=true", "--filter", "dangling=false"); r.Code == 0 || !strings.Contains(r.Stderr, `got more than one value for filter key "dangling"`) {
 		t.Errorf("two dangling values: %d %q", r.Code, r.Stderr)
+	}
+}
+
+// nthAddr is the subnet's address n after its network address.
+func nthAddr(p netip.Prefix, n int) string {
+	a := p.Masked().Addr()
+	for range n {
+		a = a.Next()
+	}
+	return a.String()
+}
+
+// TestStaticIP: --ip on a network with a user-given subnet is the
+// container's address (eth0, inspect), kept across restarts and free again
+// after rm; `network connect --ip` too. dockerd's refusals: a network
+// without a user subnet, the default bridge, an address outside the subnet
+// (400, nothing made), an address in use (at start, 403), and --ip6.
+func TestStaticIP(t *testing.T) {
+	d := preload.StartDaemon(t)
+	sub := testutil.FreeSubnet(t, 24)
+	mustDocker(t, d, "network", "create", "--subnet", sub.String(), "mdip")
+	mustDocker(t, d, "network", "create", "mdauto")
+	t.Cleanup(func() {
+		d.Docker("rm", "-f", "ip1", "ip2", "ip3", "ipdup")
+		d.Docker("network", "rm", "mdip", "mdauto")
+	})
+	ip1, ip2 := nthAddr(sub, 10), nthAddr(sub, 20)
+
+	mustDocker(t, d, "run", "-d", "--name", "ip1", "--net", "mdip", "--ip", ip1, "busybox", "sleep", "300")
+	addrOf := func(name, iface string) string {
+		return mustDocker(t, d, "exec", name, "sh", "-c", "ip -4 -o addr show "+iface+" | awk '{print $4}'")
+	}
+	if got := addrOf("ip1", "eth0"); got != ip1+"/24" {
+		t.Fatalf("eth0 of ip1: %q, want %s/24", got, ip1)
+	}
+	if got := mustDocker(t, d, "inspect", "-f", "{{.NetworkSettings.Networks.mdip.IPAddress}} {{.NetworkSettings.Networks.mdip.IPAMConfig.IPv4Address}}", "ip1"); got != ip1+" "+ip1 {
+		t.Fatalf("inspect: %q", got)
+	}
+	mustDocker(t, d, "restart", "-t", "0", "ip1")
+	if got := addrOf("ip1", "eth0"); got != ip1+"/24" {
+		t.Fatalf("eth0 of ip1 after restart: %q", got)
+	}
+
+	// in use: create succeeds (as in docker), start fails
+	r := d.Docker("run", "-d", "--name", "ipdup", "--net", "mdip", "--ip", ip1, "busybox", "sleep", "300")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "Address already in use") {
+		t.Fatalf("a second container on %s: %d %q", ip1, r.Code, r.Stderr)
+	}
+	if code, body := apiPost(t, d, "/containers/ipdup/start", ""); code != 403 || !strings.Contains(body, "Address already in use") {
+		t.Fatalf("start of ipdup: %d %s", code, body)
+	}
+	mustDocker(t, d, "rm", "-f", "ip1")
+	mustDocker(t, d, "start", "ipdup") // rm gave the address back
+	if got := addrOf("ipdup", "eth0"); got != ip1+"/24" {
+		t.Fatalf("eth0 of ipdup: %q", got)
+	}
+
+	// network connect --ip, to a stopped and then started container
+	mustDocker(t, d, "create", "--name", "ip2", "--net", "mdauto", "busybox", "sleep", "300")
+	mustDocker(t, d, "network", "connect", "--ip", ip2, "mdip", "ip2")
+	mustDocker(t, d, "start", "ip2")
+	if got := addrOf("ip2", "eth1"); got != ip2+"/24" {
+		t.Fatalf("eth1 of ip2: %q", got)
+	}
+	// our CLI sends --ip too
+	ip3 := nthAddr(sub, 30)
+	if out := d.MustCLI("run", "--rm", "--net", "mdip", "--ip", ip3, "busybox", "ip", "-4", "-o", "addr", "show", "eth0"); !strings.Contains(out, ip3+"/24") {
+		t.Fatalf("our CLI's run --ip: %q", out)
+	}
+
+	outside := "192.0.2.9"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--net", "mdip", "--ip", outside}, "no configured subnet or ip-range contain the IP address " + outside},
+		{[]string{"--net", "mdauto", "--ip", "10.99.0.5"}, "user specified IP address is supported only when connecting to networks with user configured subnets"},
+		{[]string{"--ip", ip3}, "user specified IP address is supported on user defined networks only"},
+		{[]string{"--net", "mdip", "--ip6", "2001:db8::33"}, "user specified IP address is supported only when connecting to networks with user configured subnets"},
+	} {
+		args := append(append([]string{"create", "--name", "ip3"}, c.args...), "busybox", "true")
+		if r := d.Docker(args...); r.Code == 0 || !strings.Contains(r.Stderr, "invalid endpoint settings:\n"+c.want) {
+			t.Errorf("docker %v: %d %q, want %q", args, r.Code, r.Stderr, c.want)
+		}
+		if r := d.Docker("inspect", "ip3"); r.Code == 0 {
+			t.Fatalf("docker %v was refused but made the container", args)
+		}
+	}
+	body := `{"Image":"busybox","NetworkingConfig":{"EndpointsConfig":{"mdip":{"IPAMConfig":{"IPv4Address":"` + outside + `"}}}}}`
+	if code, resp := apiPost(t, d, "/containers/create", body); code != 400 {
+		t.Errorf("create with an address outside the subnet: %d %s", code, resp)
+	}
+	if r := d.Docker("network", "connect", "--ip", outside, "mdip", "ip2"); r.Code == 0 || !strings.Contains(r.Stderr, "no configured subnet or ip-range contain the IP address") {
+		t.Errorf("network connect --ip outside: %d %q", r.Code, r.Stderr)
+	}
+}
+
+// iptablesRules is `iptables -t table -S` (the whole table: our chains).
+func iptablesRules(t *testing.T, table string) string {
+	t.Helper()
+	out, err := exec.Command("iptables", "-w", "-t", table, "-S").CombinedOutput()
+	if err != nil {
+		t.Fatalf("iptables -t %s -S: %v\n%s", table, err, out)
+	}
+	return string(out)
+}
+
+// TestInternalNetwork: on a `network create --internal` network containers
+// have no default route, nothing is published nor masqueraded, and
+// forwarding between its bridge and anything else is dropped; they still
+// reach each other, and the embedded DNS answers their names. Removing
+// the network removes its rules. Traffic goes only to our own bridges.
+func TestInternalNetwork(t *testing.T) {
+	d := preload.StartDaemon(t)
+	mustDocker(t, d, "network", "create", "--internal", "mdint")
+	mustDocker(t, d, "network", "create", "mdout")
+	d.MustCLI("network", "create", "--internal", "mdint2") // our CLI sends it too
+	t.Cleanup(func() { d.Docker("rm", "-f", "in1", "in2"); d.Docker("network", "rm", "mdint", "mdint2", "mdout") })
+	for _, n := range []string{"mdint", "mdint2"} {
+		if got := mustDocker(t, d, "network", "inspect", "-f", "{{.Internal}}", n); got != "true" {
+			t.Fatalf("inspect %s: Internal %q", n, got)
+		}
+	}
+	if got := mustDocker(t, d, "network", "inspect", "-f", "{{.Internal}}", "mdout"); got != "false" {
+		t.Fatalf("inspect mdout: Internal %q", got)
+	}
+	mustDocker(t, d, "run", "-d", "--name", "in1", "--net", "mdint", "busybox", "sleep", "300")
+	mustDocker(t, d, "run", "-d", "--name", "in2", "--net", "mdint", "-p", "127.0.0.1::80", "busybox", "sleep", "300")
+
+	if routes := mustDocker(t, d, "exec", "in1", "ip", "route"); strings.Contains(routes, "default") || routes == "" {
+		t.Fatalf("routes of a container on an internal network:\n%s", routes)
+	}
+	outGW := mustDocker(t, d, "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "mdout")
+	if r := d.Docker("exec", "in1", "ping", "-c", "1", "-W", "1", outGW); r.Code == 0 {
+		t.Fatalf("in1 reached %s, the host's address on another bridge:\n%s", outGW, r.Combined())
+	}
+	in2IP := mustDocker(t, d, "inspect", "-f", "{{.NetworkSettings.Networks.mdint.IPAddress}}", "in2")
+	mustDocker(t, d, "exec", "in1", "ping", "-c", "1", "-W", "5", in2IP)
+	if out := mustDocker(t, d, "exec", "in1", "nslookup", "in2"); !strings.Contains(out, in2IP) {
+		t.Fatalf("nslookup in2 on the internal network:\n%s", out)
+	}
+	if ports := mustDocker(t, d, "port", "in2"); ports != "" {
+		t.Fatalf("a port was published on an internal network: %q", ports)
+	}
+
+	bridge := "br-" + mustDocker(t, d, "network", "inspect", "-f", "{{.Id}}", "mdint")[:12]
+	subnet := mustDocker(t, d, "network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "mdint")
+	filter, nat := iptablesRules(t, "filter"), iptablesRules(t, "nat")
+	for _, want := range []string{"-i " + bridge + " ! -o " + bridge + " -j DROP", "! -i " + bridge + " -o " + bridge + " -j DROP"} {
+		if !strings.Contains(filter, "-A "+d.Chain+"-FORWARD "+want) {
+			t.Fatalf("isolation rule %q missing:\n%s", want, filter)
+		}
+	}
+	if strings.Contains(nat, subnet) || strings.Contains(nat, in2IP) || strings.Contains(filter, "-i "+bridge+" -j ACCEPT") {
+		t.Fatalf("masquerade, DNAT or outbound accept for the internal network:\n%s\n%s", nat, filter)
+	}
+	mustDocker(t, d, "rm", "-f", "in1", "in2")
+	mustDocker(t, d, "network", "rm", "mdint")
+	if filter := iptablesRules(t, "filter"); strings.Contains(filter, bridge) {
+		t.Fatalf("rules of the removed network are left:\n%s", filter)
 	}
 }

@@ -22,16 +22,3 @@ func TestMacAddress(t *testing.T) {
 	dockerOK(t, d, "rm", "-f", "mac1")
 	refused(t, d, "conflicting options: mac-address and the network mode", "run", "--net", "none", "--mac-address", mac, "busybox", "true")
 }
-
-// TestInternalNetworkRefused: `network create --internal` is refused, not
-// made as an ordinary network that reaches outside.
-func TestInternalNetworkRefused(t *testing.T) {
-	d := preload.StartDaemon(t)
-	r := d.Docker("network", "create", "--internal", "mdtinternal")
-	if r.Code == 0 || !strings.Contains(r.Stderr, "minidocker does not support internal networks (--internal) yet") {
-		t.Fatalf("network create --internal: %d %q", r.Code, r.Stderr)
-	}
-	if ls := dockerOK(t, d, "network", "ls", "--format", "{{.Name}}"); strings.Contains(ls, "mdtinternal") {
-		t.Fatalf("the refused network exists:\n%s", ls)
-	}
-}

@@ -23,6 +23,14 @@ import (
 //	filter P-FORWARD        -o BR -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 //	filter P-FORWARD        -o BR -m conntrack --ctstate DNAT -j ACCEPT             (published ports)
 //	filter P-FORWARD        -i BR -j ACCEPT
+//
+// An internal network (`network create --internal`) has none of those;
+// instead, put first in P-FORWARD so no other network's ACCEPT comes
+// before them:
+//
+//	filter P-FORWARD        -i BR ! -o BR -j DROP   (nothing leaves the bridge)
+//	filter P-FORWARD        -o BR ! -i BR -j DROP   (nothing comes in from elsewhere)
+//	filter P-FORWARD        -i BR -o BR -j ACCEPT   (bridged frames between its containers)
 
 type ipt struct {
 	prefix string
@@ -184,18 +192,44 @@ func (t ipt) networkRules(bridge string, subnet netip.Prefix) [][]string {
 	// exercise:end 05-nat-rules
 }
 
-func (t ipt) setupNetwork(bridge string, subnet netip.Prefix) error {
-	for _, r := range t.networkRules(bridge, subnet) {
-		if err := ensureRule(r[0], r[1], false, r[2:]...); err != nil {
+// internalRules are the isolation rules of an internal network, in the
+// order they must end up at the top of P-FORWARD.
+func (t ipt) internalRules(bridge string) [][]string {
+	return [][]string{
+		{"filter", t.forward(), "-i", bridge, "!", "-o", bridge, "-j", "DROP"},
+		{"filter", t.forward(), "-o", bridge, "!", "-i", bridge, "-j", "DROP"},
+		{"filter", t.forward(), "-i", bridge, "-o", bridge, "-j", "ACCEPT"},
+	}
+}
+
+// rulesOf is the rule set of a network: the ordinary one, or an internal
+// network's (insert: each goes first in its chain, so they are added in
+// reverse to keep their order).
+func (t ipt) rulesOf(bridge string, subnet netip.Prefix, internal bool) (rules [][]string, insert bool) {
+	if internal {
+		return t.internalRules(bridge), true
+	}
+	return t.networkRules(bridge, subnet), false
+}
+
+func (t ipt) setupNetwork(bridge string, subnet netip.Prefix, internal bool) error {
+	rules, insert := t.rulesOf(bridge, subnet, internal)
+	for i := range rules {
+		r := rules[i]
+		if insert {
+			r = rules[len(rules)-1-i]
+		}
+		if err := ensureRule(r[0], r[1], insert, r[2:]...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (t ipt) teardownNetwork(bridge string, subnet netip.Prefix) error {
+func (t ipt) teardownNetwork(bridge string, subnet netip.Prefix, internal bool) error {
 	var first error
-	for _, r := range t.networkRules(bridge, subnet) {
+	rules, _ := t.rulesOf(bridge, subnet, internal)
+	for _, r := range rules {
 		if err := deleteRule(r[0], r[1], r[2:]...); err != nil && first == nil {
 			first = err
 		}

@@ -140,8 +140,10 @@ func setupVeth(ep *Endpoint, mtu int) error {
 	if err := h.LinkSetUp(eth0); err != nil {
 		return err
 	}
-	if ep.Secondary() {
-		return nil // the default route stays with the first network
+	if ep.Secondary() || ep.Internal {
+		// the default route stays with the first network, and an internal
+		// network has none: its containers reach only each other
+		return nil
 	}
 	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: net.IP(ep.Gateway.AsSlice())}); err != nil {
 		return fmt.Errorf("default route via %s: %w", ep.Gateway, err)

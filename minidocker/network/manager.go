@@ -79,6 +79,10 @@ type netRecord struct {
 	Created time.Time         `json:"Created"`
 	Default bool              `json:"Default,omitempty"`
 	Labels  map[string]string `json:"Labels,omitempty"`
+	// UserSubnet: the subnet was given at create (--subnet); only then may
+	// a container ask for its own address (--ip), as in docker.
+	UserSubnet bool `json:"UserSubnet,omitempty"`
+	Internal   bool `json:"Internal,omitempty"` // see NetworkSpec.Internal
 }
 
 // Endpoint is a container's place on a network.
@@ -101,6 +105,8 @@ type Endpoint struct {
 	// eth1... for the networks joined later (AttachSecondary).
 	Interface string   `json:"Interface,omitempty"`
 	Aliases   []string `json:"Aliases,omitempty"` // more names on this network (DNS)
+	// Internal: the network is internal, so eth0 gets no default route.
+	Internal bool `json:"Internal,omitempty"`
 }
 
 // Secondary reports whether the endpoint joins a namespace that its
@@ -123,6 +129,9 @@ type AttachRequest struct {
 	Ports       []PortBinding
 	Aliases     []string // more names for the embedded DNS
 	MacAddress  string   // the container side's (--mac-address); "" makes one from the IP
+	// IP is the address asked for (--ip, checked with CheckStaticIP); the
+	// zero Addr takes the next free one.
+	IP netip.Addr
 }
 
 func (e *Endpoint) clone() *Endpoint {
@@ -280,7 +289,7 @@ func (m *Manager) setupNetwork(n *netRecord) error {
 		return err
 	}
 	if m.cfg.IPTables {
-		if err := m.t.setupNetwork(n.Bridge, n.Subnet); err != nil {
+		if err := m.t.setupNetwork(n.Bridge, n.Subnet, n.Internal); err != nil {
 			return err
 		}
 	}
@@ -290,7 +299,7 @@ func (m *Manager) setupNetwork(n *netRecord) error {
 func (m *Manager) teardownNetwork(n *netRecord) error {
 	var errs []error
 	if m.cfg.IPTables {
-		errs = append(errs, m.t.teardownNetwork(n.Bridge, n.Subnet))
+		errs = append(errs, m.t.teardownNetwork(n.Bridge, n.Subnet, n.Internal))
 	}
 	errs = append(errs, deleteLink(n.Bridge))
 	return errors.Join(errs...)
@@ -368,6 +377,7 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	if len(req.Ports) > 0 && !m.cfg.IPTables {
 		return nil, errdefs.Invalid("publishing ports needs iptables, which is disabled in the daemon's settings")
 	}
+	m.waitReleased(req.IP)
 	ep, err := m.recordEndpoint(req)
 	if err != nil {
 		return nil, err
@@ -403,7 +413,11 @@ func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := m.reserveLocked(req.ContainerID, req.Ports)
+	ports := req.Ports
+	if n.Internal {
+		ports = nil // docker publishes nothing on an internal network
+	}
+	rs, err := m.reserveLocked(req.ContainerID, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +426,7 @@ func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 			m.releaseLocked(rs)
 		}
 	}()
-	ip, err := m.allocIPLocked(n)
+	ip, err := m.ipForLocked(n, req.IP)
 	if err != nil {
 		return nil, err
 	}
@@ -430,6 +444,7 @@ func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 		Gateway:     n.Gateway,
 		MacAddress:  macOr(req.MacAddress, ip),
 		Aliases:     req.Aliases,
+		Internal:    n.Internal,
 	}
 	for _, r := range rs {
 		ep.Ports = append(ep.Ports, r.b)
@@ -756,6 +771,7 @@ func Purge(cfg Config) error {
 // with an address but no default route and no published ports, as docker
 // does for `network connect`. It works while the container runs.
 func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
+	m.waitReleased(req.IP)
 	m.mu.Lock()
 	first, ok := m.eps[req.ContainerID]
 	if !ok {
@@ -777,7 +793,7 @@ func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
 			used[e.Interface] = true
 		}
 	}
-	ip, err := m.allocIPLocked(n)
+	ip, err := m.ipForLocked(n, req.IP)
 	if err != nil {
 		m.mu.Unlock()
 		return nil, err
@@ -786,7 +802,7 @@ func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
 		ContainerID: req.ContainerID, Name: strings.TrimPrefix(req.Name, "/"), EndpointID: stringid.GenerateRandomID(),
 		Network: n.Name, NetworkID: n.ID, Bridge: n.Bridge, HostVeth: "veth" + stringid.RandomHex(4)[:7],
 		NetnsPath: first.NetnsPath, IP: ip, PrefixLen: n.Subnet.Bits(), Gateway: n.Gateway,
-		MacAddress: macOr(req.MacAddress, ip), Aliases: req.Aliases,
+		MacAddress: macOr(req.MacAddress, ip), Aliases: req.Aliases, Internal: n.Internal,
 	}
 	for i := 1; ep.Interface == ""; i++ {
 		if name := fmt.Sprintf("eth%d", i); !used[name] {

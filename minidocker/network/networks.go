@@ -30,28 +30,42 @@ func pseudoID(name string) string {
 	return hex.EncodeToString(s[:])
 }
 
+// NetworkSpec is what `network create` asks for.
+type NetworkSpec struct {
+	Name    string
+	Subnet  string // "" picks a free /24 from 10.67.0.0/16..10.87.255.0/24
+	Gateway string // "" is the first address of the subnet
+	Labels  map[string]string
+	// Internal networks reach nothing outside their bridge: no default
+	// route in the containers, no masquerade, no published ports, and
+	// forwarding between the bridge and anything else is dropped.
+	Internal bool
+}
+
 // CreateNetwork makes a user-defined bridge network (bridge device
-// "br-<id12>"). subnet "" picks a free /24 from 10.67.0.0/16..10.87.255.0/24;
-// gateway "" is the first address of the subnet. It returns the network ID.
-func (m *Manager) CreateNetwork(name, subnet, gateway string, labels map[string]string) (string, error) {
-	if err := checkNetworkName(name); err != nil {
+// "br-<id12>") and returns its ID.
+func (m *Manager) CreateNetwork(spec NetworkSpec) (string, error) {
+	if err := checkNetworkName(spec.Name); err != nil {
 		return "", err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.nameTakenLocked(name) {
-		return "", errdefs.Conflict("network with name %s already exists", name)
+	if m.nameTakenLocked(spec.Name) {
+		return "", errdefs.Conflict("network with name %s already exists", spec.Name)
 	}
-	pfx, err := m.chooseSubnetLocked(subnet)
+	pfx, err := m.chooseSubnetLocked(spec.Subnet)
 	if err != nil {
 		return "", err
 	}
-	gw, err := chooseGateway(pfx, gateway)
+	gw, err := chooseGateway(pfx, spec.Gateway)
 	if err != nil {
 		return "", err
 	}
 	id := stringid.GenerateRandomID()
-	n := &netRecord{ID: id, Name: name, Bridge: "br-" + id[:12], Subnet: pfx, Gateway: gw, Created: time.Now().UTC(), Labels: labels}
+	n := &netRecord{
+		ID: id, Name: spec.Name, Bridge: "br-" + id[:12], Subnet: pfx, Gateway: gw, Created: time.Now().UTC(),
+		Labels: spec.Labels, UserSubnet: spec.Subnet != "", Internal: spec.Internal,
+	}
 	if err := m.setupNetwork(n); err != nil {
 		m.teardownNetwork(n)
 		return "", err
@@ -227,9 +241,9 @@ func (m *Manager) summaryLocked(n *netRecord) mobynet.Network {
 	}
 	return mobynet.Network{
 		Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local", Driver: "bridge",
-		EnableIPv4: true,
-		IPAM:       mobynet.IPAM{Driver: "default", Config: []mobynet.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},
-		Options:    opts, Labels: labels,
+		EnableIPv4: true, Internal: n.Internal,
+		IPAM:    mobynet.IPAM{Driver: "default", Config: []mobynet.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway}}},
+		Options: opts, Labels: labels,
 	}
 }
 

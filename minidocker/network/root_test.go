@@ -531,14 +531,14 @@ func TestUserNetworks(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	sub := testutil.FreeSubnet(t, 24)
-	id, err := e.m.CreateNetwork("mynet", sub.String(), "", nil)
+	id, err := e.m.CreateNetwork(NetworkSpec{Name: "mynet", Subnet: sub.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.m.CreateNetwork("mynet", "", "", nil); err == nil || err.Error() != "network with name mynet already exists" {
+	if _, err := e.m.CreateNetwork(NetworkSpec{Name: "mynet"}); err == nil || err.Error() != "network with name mynet already exists" {
 		t.Errorf("dup: %v", err)
 	}
-	if _, err := e.m.CreateNetwork("other", e.subnet.String(), "", nil); err == nil || err.Error() != "invalid pool request: Pool overlaps with other one on this address space" {
+	if _, err := e.m.CreateNetwork(NetworkSpec{Name: "other", Subnet: e.subnet.String()}); err == nil || err.Error() != "invalid pool request: Pool overlaps with other one on this address space" {
 		t.Errorf("overlap: %v", err)
 	}
 	if _, err := e.m.InspectNetwork("bogus"); err == nil || err.Error() != "network bogus not found" {
