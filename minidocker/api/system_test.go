@@ -88,6 +88,9 @@ func TestRealDockerCLI(t *testing.T) {
 	require.Equal(t, 0, r.Code, r.Combined())
 	assert.Contains(t, r.Stdout, "Docker Root Dir: "+d.DataRoot)
 	assert.Contains(t, r.Stdout, "Cgroup Driver: cgroupfs")
+	// the CLI's types read the firewall backend (28.2 does not print it yet)
+	r = d.Docker("info", "--format", "{{.FirewallBackend.Driver}}")
+	assert.Equal(t, "iptables\n", r.Stdout, r.Combined())
 }
 
 func TestOurCLIVersionAndInfo(t *testing.T) {

@@ -59,6 +59,9 @@ func (d *Daemon) Info() system.Info {
 		// "name=cgroupns": minidocker makes no cgroup namespace (only
 		// CgroupnsMode "host" is accepted), so it must not claim one.
 		SecurityOptions: []string{"name=seccomp,profile=builtin"},
+		// the port mappings and network isolation are iptables rules
+		// (network/iptables.go), as with dockerd's default backend
+		FirewallBackend: &system.FirewallInfo{Driver: "iptables"},
 	}
 	if d.remap != nil { // --userns-remap, as dockerd lists it
 		info.SecurityOptions = append(info.SecurityOptions, "name=userns")
