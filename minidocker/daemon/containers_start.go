@@ -205,7 +205,7 @@ func (d *Daemon) launch(c *Container, autoRemove bool, ip string, began time.Tim
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
-	shim, err := libcontainer.CreateShim(ctx, c.BundleDir)
+	shim, err := d.spares.CreateShim(ctx, c.BundleDir)
 	t1 := time.Now()
 	if err != nil {
 		return startError(err)

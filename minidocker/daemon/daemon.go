@@ -42,6 +42,9 @@ type Daemon struct {
 	// remap is every container's user namespace with --userns-remap
 	// (userns.go); nil without.
 	remap *libcontainer.UserNamespace
+	// spares keeps a shim started ahead of need: a start claims it
+	// (containers_start.go) rather than waiting for a process to start.
+	spares *libcontainer.SpareShims
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.
@@ -64,6 +67,7 @@ func New(cfg config.Config) (*Daemon, error) {
 			return nil, err
 		}
 	}
+	d.spares = libcontainer.NewSpareShims()
 	slog.Info("daemon ready", "data-root", cfg.DataRoot, "exec-root", cfg.ExecRoot)
 	return d, nil
 }
@@ -77,6 +81,7 @@ func (d *Daemon) Close() error {
 	d.health.stop("") // every healthcheck (health.go)
 	d.CloseBuilds()
 	d.closeContainers()
+	d.spares.Close()       // the spare exits; claimed shims hold containers and run on
 	d.removeCgroupParent() // containers_shutdown.go
 	return d.closeNetworks()
 }

@@ -344,8 +344,9 @@ func (f *faultRig) hostProblems(live, liveIPs map[string]bool) []string {
 }
 
 // shimsUnder lists the bundle directories that running shim processes
-// (`minidocker shim <bundle>`) serve below the given roots (containers'
-// under the exec root, build steps' under the data root).
+// (`minidocker shim`, working in the bundle they serve) serve below the
+// given roots (containers' under the exec root, build steps' under the
+// data root). A spare shim, not claimed yet, works in / and serves none.
 func shimsUnder(roots ...string) []string {
 	var bundles []string
 	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -355,12 +356,16 @@ func shimsUnder(roots ...string) []string {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) != 3 || args[1] != "shim" {
+		if len(args) != 2 || args[1] != "shim" {
+			continue
+		}
+		bundle, err := os.Readlink(filepath.Join(filepath.Dir(p), "cwd"))
+		if err != nil {
 			continue
 		}
 		for _, root := range roots {
-			if strings.HasPrefix(args[2], root+"/") {
-				bundles = append(bundles, args[2])
+			if strings.HasPrefix(bundle, root+"/") {
+				bundles = append(bundles, bundle)
 			}
 		}
 	}

@@ -8,7 +8,7 @@
 //
 // One static binary plays the roles (see RunReexecEntrypoint):
 //
-//	daemon ── CreateShim ──▶ minidocker shim <bundle>                 (shim_linux.go)
+//	daemon ── CreateShim ──▶ minidocker shim (a spare, claimed)      (spareshim_linux.go, shim_linux.go)
 //	                           │ clone(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWNET]),
 //	                           │ into the cgroup, waits for "go"
 //	                           ▼                    ▲ pty master (-t), SCM_RIGHTS
@@ -38,9 +38,10 @@
 //
 //   - it writes a Spec into a bundle directory (WriteSpec);
 //   - CreateShim starts the shim (own session: it survives the daemon,
-//     even kill -9) and returns when init waits, in its namespaces and
-//     cgroup; Attach then, and Start: no output is lost. StartShim does
-//     both at once;
+//     even kill -9), hands it the bundle and returns when init waits, in
+//     its namespaces and cgroup; Attach then, and Start: no output is
+//     lost. StartShim does both at once. A daemon keeps a SpareShims and
+//     calls its CreateShim: the shim was started before it was needed;
 //   - ConnectShim reconnects after a daemon restart; Attach, Resize, Kill,
 //     Wait, State talk to the shim over <bundle>/shim.sock;
 //   - when PID 1 has exited the shim writes <bundle>/exit.json
@@ -56,6 +57,18 @@
 //
 // Why the choices:
 //
+//   - Shims are started ahead of need (spareshim_linux.go). A Go process
+//     pays its runtime's start-up and package inits (milliseconds, more
+//     under load) before main; runc, in C, does not. The daemon keeps one
+//     spare "minidocker shim" waiting on a control socket (its fd 3) and a
+//     start only sends it the bundle's path, so that cost is paid while no
+//     one waits. A spare is no container: no bundle, cgroup or record, and
+//     it works in / until claimed; claimed, it works in its bundle, which
+//     is how Cleanup tells its process from a reused pid (its command line
+//     was fixed before it knew the bundle). It must not outlive an
+//     unclaimed daemon, yet a claimed one must outlive the daemon: so not
+//     a parent-death signal, but EOF on the control socket, which it reads
+//     only until claimed (a daemon's kill -9 closes its end too).
 //   - The create/start split (CreateShim + Start) is docker's and
 //     containerd's: `docker run` attaches before it starts, so the very
 //     first line of output reaches the terminal.

@@ -7,7 +7,7 @@ import (
 
 // Hidden roles of the one binary (os.Args[1]).
 const (
-	roleShim = "shim" // minidocker shim <bundle>
+	roleShim = "shim" // minidocker shim (fd 3: control socket, spareshim_linux.go)
 	roleInit = "init" // minidocker init (fd 3: sync socket)
 
 )
@@ -29,10 +29,7 @@ func RunReexecEntrypoint() bool {
 	}
 	switch os.Args[1] {
 	case roleShim:
-		if len(os.Args) < 3 {
-			return false
-		}
-		runShim(os.Args[2])
+		runShim()
 	case roleInit:
 		runInit()
 	default:

@@ -1,8 +1,9 @@
 package libcontainer
 
-// The shim ("minidocker shim <bundle>"), one per container, like
-// containerd-shim or podman's conmon. The daemon starts it in a session of
-// its own, so it (and the container) outlive the daemon. It:
+// The shim ("minidocker shim"), one per container, like containerd-shim
+// or podman's conmon. The daemon starts it in a session of its own, so it
+// (and the container) outlive the daemon, and ahead of need: it waits as
+// a spare until the daemon sends it a bundle (spareshim_linux.go). It:
 //
 //   - creates the cgroup and starts init in new namespaces, inside the
 //     cgroup before init runs anything (v2: born there with clone3's
@@ -35,8 +36,6 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 )
-
-const shimReportFd = 3
 
 // attachWriteTimeout is how long an attacher may block the output.
 const attachWriteTimeout = 10 * time.Second
@@ -101,12 +100,23 @@ type attacher struct {
 	mu             sync.Mutex
 }
 
-func runShim(bundle string) {
+// runShim is a shim's life: a spare until claimed (spareshim_linux.go),
+// then the container's keeper until PID 1 has exited. The report (the
+// container made, or why not) goes back on the control socket.
+func runShim() {
 	trace("shim: main")
 	debug.SetGCPercent(20)
-	report := os.NewFile(shimReportFd, "report")
-	syscall.CloseOnExec(shimReportFd)
+	report := os.NewFile(shimControlFd, "control")
+	syscall.CloseOnExec(shimControlFd)
+	bundle, claimed, err := awaitClaim(report)
+	if !claimed {
+		os.Exit(0) // the daemon went away, or let its spare go
+	}
 	s := &shim{bundle: bundle, attachers: map[*attacher]struct{}{}, exited: make(chan struct{}), consoleReady: make(chan struct{})}
+	if err != nil {
+		json.NewEncoder(report).Encode(shimResponse{Error: "shim: " + err.Error(), Code: 125})
+		os.Exit(1)
+	}
 	if err := s.create(); err != nil {
 		json.NewEncoder(report).Encode(shimResponse{Error: err.Error(), Code: 125})
 		s.cleanupFailedCreate()

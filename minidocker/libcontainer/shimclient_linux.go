@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -78,74 +77,16 @@ type Shim struct {
 // its shim is gone, or it never started): use ReadExitStatus.
 var ErrShimGone = errors.New("runtime: shim is not running")
 
-// CreateShim starts "minidocker shim <bundle>" detached (its own session:
-// it survives the daemon, even kill -9) and waits until it has made the
+// CreateShim starts a shim (its own session: it survives the daemon,
+// even kill -9), hands it bundleDir and waits until it has made the
 // container: cgroup, namespaces, init waiting for "go". Attach now, then
 // call Start: that way no output is missed. Cancelling ctx before the shim
 // reported kills it. After any error, Cleanup(bundleDir) removes what a
-// half-made container left (cgroup, files).
+// half-made container left (cgroup, files). A daemon uses
+// SpareShims.CreateShim, which finds the shim already started.
 func CreateShim(ctx context.Context, bundleDir string) (*Shim, error) {
-	bundleDir, err := filepath.Abs(bundleDir)
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(bundleFile(bundleDir, ExitFile))
-	logf, err := os.OpenFile(bundleFile(bundleDir, ShimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, err
-	}
-	defer null.Close()
-	rep, repw, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer rep.Close()
-	cmd := &exec.Cmd{
-		Path:        selfExe,
-		Args:        []string{os.Args[0], roleShim, bundleDir},
-		Env:         []string{roleEnv + "=" + roleShim, "PATH=" + defaultPath, "GOMAXPROCS=1", "_MINIDOCKER_TRACE=" + os.Getenv("_MINIDOCKER_TRACE")},
-		Dir:         "/",
-		Stdin:       null,
-		Stdout:      null,
-		Stderr:      logf,
-		ExtraFiles:  []*os.File{repw},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	err = cmd.Start()
-	repw.Close()
-	if err != nil {
-		return nil, fmt.Errorf("runtime: start shim: %w", err)
-	}
-	go cmd.Wait() // reap it when it ends while we are still here
-	type result struct {
-		r   shimResponse
-		err error
-	}
-	rc := make(chan result, 1)
-	go func() {
-		var r shimResponse
-		err := json.NewDecoder(rep).Decode(&r)
-		rc <- result{r, err}
-	}()
-	select {
-	case <-ctx.Done():
-		cmd.Process.Kill()
-		return nil, ctx.Err()
-	case res := <-rc:
-		if res.err != nil {
-			b, _ := os.ReadFile(bundleFile(bundleDir, ShimLogFile))
-			return nil, fmt.Errorf("runtime: shim failed: %s", strings.TrimSpace(string(b)))
-		}
-		if res.r.Error != "" {
-			return nil, &StartError{Code: res.r.Code, Message: res.r.Error}
-		}
-		return &Shim{bundle: bundleDir, Pid: res.r.Pid}, nil
-	}
+	var nothingSpare *SpareShims
+	return nothingSpare.CreateShim(ctx, bundleDir)
 }
 
 // StartShim is CreateShim followed by Start: it returns PID 1's pid once
@@ -342,14 +283,27 @@ func shimAlive(bundle string) bool {
 }
 
 // processRuns reports whether pid is still the shim of bundle and not a
-// zombie (a zombie's cmdline is empty).
+// zombie. A shim's command line is "minidocker shim" (fixed when it was
+// started as a spare, before it knew a bundle); once claimed, its working
+// directory is its bundle.
 func processRuns(pid int, bundle string) bool {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return false
 	}
-	args := strings.Split(string(cmdline), "\x00")
-	return len(args) >= 3 && args[1] == roleShim && args[2] == bundle
+	args := strings.Split(string(cmdline), "\x00") // a zombie's is empty
+	if len(args) < 2 || args[1] != roleShim {
+		return false
+	}
+	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+	if err != nil {
+		return false
+	}
+	if cwd == bundle {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(bundle) // the kernel shows the resolved path
+	return err == nil && cwd == real
 }
 
 func readPidFile(path string) int {

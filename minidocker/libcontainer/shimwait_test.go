@@ -15,12 +15,12 @@ import (
 // A shim that does not end after its last answer is killed by Cleanup's
 // wait (a pidfd, no polling), and the wait returns once it is gone.
 func TestWaitShimEndKillsAStuckShim(t *testing.T) {
-	dir := t.TempDir()
-	bundle := filepath.Join(dir, "bundle")
-	// "sh shim <bundle>" runs the script ./shim: its cmdline reads like a
-	// shim's (argv[1] "shim", argv[2] the bundle), and it never ends: it
-	// reads a pipe nobody writes to (no child process left behind).
-	if err := os.WriteFile(filepath.Join(dir, roleShim), []byte("trap '' TERM\nread line\n"), 0o644); err != nil {
+	bundle := t.TempDir()
+	// "sh shim", run in the bundle, runs the script ./shim: it looks like
+	// a claimed shim (argv[1] "shim", the bundle its working directory),
+	// and it never ends: it reads a pipe nobody writes to (no child
+	// process left behind).
+	if err := os.WriteFile(filepath.Join(bundle, roleShim), []byte("trap '' TERM\nread line\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stdin, hold, err := os.Pipe()
@@ -29,8 +29,8 @@ func TestWaitShimEndKillsAStuckShim(t *testing.T) {
 	}
 	defer stdin.Close()
 	defer hold.Close()
-	cmd := exec.Command("/bin/sh", roleShim, bundle)
-	cmd.Dir = dir
+	cmd := exec.Command("/bin/sh", roleShim)
+	cmd.Dir = bundle
 	cmd.Stdin = stdin
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -66,6 +66,9 @@ func mountsUnder(dir string) []string {
 	return found
 }
 
+// processesMentioning lists the processes whose command line names a path
+// below dir, or whose working directory is below dir (a shim works in its
+// bundle).
 func processesMentioning(dir string) []string {
 	var found []string
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -79,8 +82,9 @@ func processesMentioning(dir string) []string {
 			continue
 		}
 		cmd := strings.ReplaceAll(string(b), "\x00", " ")
-		if strings.Contains(cmd, dir+"/") {
-			found = append(found, filepath.Base(filepath.Dir(p))+": "+cmd)
+		cwd, _ := os.Readlink(filepath.Join(filepath.Dir(p), "cwd"))
+		if strings.Contains(cmd, dir+"/") || strings.HasPrefix(cwd, dir+"/") {
+			found = append(found, filepath.Base(filepath.Dir(p))+": "+cmd+" (in "+cwd+")")
 		}
 	}
 	return found
