@@ -220,7 +220,7 @@ func open(parent, name string) (*Cgroup, error) {
 		}
 	}
 	if len(c.dirs) == 0 {
-		return nil, errors.New("cgroups: none of the v1 controllers memory, cpu, cpuacct, pids, freezer is mounted")
+		return nil, errors.New("cgroups: none of the v1 controllers memory, cpu, cpuacct, pids, freezer, devices is mounted")
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 // Package cgroups puts a container's processes in a control group and sets
 // the limits that `docker run --memory`, `--memory-swap`, `--cpus` and
-// `--pids-limit` promise. It belongs to section 4 of the article ("PID 1,
+// `--pids-limit` promise, and the device allow list behind `--device`,
+// `--device-cgroup-rule` and `--privileged`. It belongs to section 4 of the article ("PID 1,
 // namespaces and cgroups"): namespaces decide what a container can *see*,
 // cgroups decide how much it may *use*.
 //
@@ -17,6 +18,11 @@
 //  6. KillAll and Destroy: how a container is torn down without leaving a
 //     directory behind.
 //  7. Validate (validate.go): docker's own error messages for bad flags.
+//  8. SetDevices (devices.go, devices_bpf.go): the devices controller, which
+//     device nodes the container may open or make. v1 writes the allow list
+//     into devices.deny and devices.allow; v2 has no such files and runs a
+//     small eBPF program instead, assembled here by hand and attached to the
+//     cgroup's directory with bpf(2). It goes when the directory goes.
 //
 // # v1, v2 and the hybrid
 //

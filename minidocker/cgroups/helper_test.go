@@ -54,6 +54,8 @@ func runHelper(mode string) {
 		os.Exit(0)
 	case "fork":
 		forkUntilRefused()
+	case "devices":
+		runDeviceHelper() // devices_test.go
 	case "spawn":
 		for i := 0; i < 3; i++ {
 			cmd := exec.Command(os.Args[0])

@@ -15,10 +15,11 @@ import (
 )
 
 // v1Controllers are the v1 hierarchies a container gets a directory in:
-// the three that carry limits, cpuacct for CPU usage, freezer for KillAll.
+// the three that carry limits, cpuacct for CPU usage, freezer for KillAll,
+// devices for the device allow list (devices.go).
 // cpuset is left out on purpose: a new cpuset group starts with no CPUs and
 // would have to be filled from its parent first, for nothing we use.
-var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "freezer"}
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "freezer", "devices"}
 
 var (
 	v1MountsMu    sync.Mutex

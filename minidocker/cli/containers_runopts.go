@@ -2,10 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 
 	units "github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
 )
 
 // RunOptionFlags are run's and create's flags for how the runtime makes
@@ -23,7 +27,10 @@ type RunOptionFlags struct {
 	IPC        string   `name:"ipc" help:"IPC mode to use (private, shareable, none, host, container:<name|id>)."`
 	PID        string   `name:"pid" help:"PID namespace to use (host, container:<name|id>)."`
 	UTS        string   `name:"uts" help:"UTS namespace to use (host)."`
-	Device     []string `sep:"none" help:"Add a host device to the container (host[:container[:rwm]])."`
+	Device     []string `sep:"none" help:"Add a host device to the container (host[:container][:permissions], permissions made of r, w, m)."`
+	// DeviceCgroupRule is checked here as docker's CLI checks it, and
+	// again by the daemon, which also bounds the numbers.
+	DeviceCgroupRule []string `name:"device-cgroup-rule" sep:"none" help:"Add a rule to the cgroup allowed devices list ('type major:minor permissions', e.g. 'c 1:3 rwm')."`
 }
 
 // apply puts the flags into the create request, as docker's CLI does.
@@ -40,6 +47,12 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 			return err
 		}
 		hc.Devices = append(hc.Devices, m)
+	}
+	for _, rule := range f.DeviceCgroupRule {
+		if !deviceCgroupRuleSyntax().MatchString(rule) {
+			return fmt.Errorf("invalid argument %q for \"--device-cgroup-rule\" flag: invalid device cgroup format '%s'", rule, rule)
+		}
+		hc.DeviceCgroupRules = append(hc.DeviceCgroupRules, rule)
 	}
 	if len(f.LogOpt) > 0 {
 		hc.LogConfig.Config = map[string]string{}
@@ -75,27 +88,37 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 	return nil
 }
 
+// deviceCgroupRuleSyntax is the form docker's CLI lets through: a type,
+// two numbers or stars, one to three permission letters. Compiled on first
+// use: package initialisation does no work (every start of the binary pays).
+var deviceCgroupRuleSyntax = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$`)
+})
+
 // parseDevice reads --device host[:container][:permissions] as docker's
-// CLI does: a second part made of r, w and m is the permissions.
+// CLI does: a second part that is valid permissions (r, w, m, each at
+// most once) is the permissions, anything else the path in the container.
 func parseDevice(spec string) (container.DeviceMapping, error) {
 	m := container.DeviceMapping{CgroupPermissions: "rwm"}
 	parts := strings.Split(spec, ":")
 	switch len(parts) {
 	case 3:
+		if !cgroups.ValidDeviceAccess(parts[2]) {
+			return m, fmt.Errorf("invalid argument %q for \"--device\" flag: bad mode specified: %s", spec, parts[2])
+		}
 		m.CgroupPermissions = parts[2]
-		fallthrough
+		m.PathInContainer = parts[1]
 	case 2:
-		if strings.Trim(parts[1], "rwm") == "" && len(parts[1]) <= 3 {
+		if cgroups.ValidDeviceAccess(parts[1]) {
 			m.CgroupPermissions = parts[1]
 		} else {
 			m.PathInContainer = parts[1]
 		}
-		fallthrough
 	case 1:
-		m.PathOnHost = parts[0]
 	default:
 		return m, fmt.Errorf("invalid device specification: %s", spec)
 	}
+	m.PathOnHost = parts[0]
 	if m.PathInContainer == "" {
 		m.PathInContainer = m.PathOnHost
 	}

@@ -14,9 +14,10 @@
 // logconfig.go: rotation, compression, attrs and the non-blocking mode;
 // --ulimit, --shm-size, --sysctl, --init, --domainname, --group-add, and
 // --ipc, --pid, --uts: the host's namespaces or another container's,
-// --device with rwm only: there is no device cgroup yet). userns.go is
-// --userns-remap: dockerd's user and range lookup (dockremap made when
-// missing), its refusals, and the files the remapped root must own.
+// --device with its permissions; devices_cgroup.go turns those,
+// --device-cgroup-rule and --privileged into the device cgroup's list).
+// userns.go is --userns-remap: dockerd's user and range lookup (dockremap
+// made when missing), its refusals, and the files the remapped root must own.
 // The api package turns HTTP into calls on *Daemon; nothing here knows HTTP.
 // volumes.go and mounts.go tie containers to volumes (package volume), binds
 // and tmpfs; networks_connect.go and networks_dns.go put a container on

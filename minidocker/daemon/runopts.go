@@ -47,7 +47,11 @@ func (d *Daemon) validateRunOptions(cfg *container.Config, hc *container.HostCon
 	if err := checkNamespaceModes(cfg, hc); err != nil {
 		return err
 	}
-	if _, err := devicesOf(hc); err != nil {
+	devs, err := devicesOf(hc)
+	if err != nil {
+		return err
+	}
+	if _, err := deviceRulesOf(hc, devs); err != nil { // devices_cgroup.go
 		return err
 	}
 	return checkSysctls(hc)
@@ -67,6 +71,9 @@ func (d *Daemon) applyRunOptions(c *Container, cfg *container.Config, hc *contai
 	spec.Domainname = cfg.Domainname
 	spec.Process.AdditionalGroups = hc.GroupAdd
 	if spec.Devices, err = devicesOf(hc); err != nil {
+		return err
+	}
+	if spec.Cgroup.Devices, err = deviceRulesOf(hc, spec.Devices); err != nil {
 		return err
 	}
 	if err := d.applyNamespaceModes(c, hc, spec); err != nil {
@@ -260,9 +267,8 @@ func (d *Daemon) namespaceDonor(ref string) (donorState, error) {
 }
 
 // devicesOf turns --device into the nodes init makes, from the host's
-// nodes (symlinks followed, as dockerd does). minidocker has no device
-// cgroup yet, so it takes only docker's default permissions, rwm: a
-// narrower one (r, rw) would be accepted and not enforced.
+// nodes (symlinks followed, as dockerd does), one per mapping; their
+// permissions (r, w, m) become device cgroup rules (deviceRulesOf).
 func devicesOf(hc *container.HostConfig) ([]libcontainer.Device, error) {
 	var out []libcontainer.Device
 	for _, m := range hc.Devices {
@@ -273,8 +279,8 @@ func devicesOf(hc *container.HostConfig) ([]libcontainer.Device, error) {
 		if !filepath.IsAbs(inContainer) {
 			return nil, errdefs.Invalid("bad format for path: %s", inContainer)
 		}
-		if perm := m.CgroupPermissions; perm != "" && !sameLetters(perm, "rwm") {
-			return nil, errdefs.Invalid("minidocker does not support device permissions %q yet (there is no device cgroup: only rwm)", perm)
+		if err := checkDevicePermissions(m); err != nil {
+			return nil, err
 		}
 		dev, err := hostDevice(m.PathOnHost)
 		if err != nil {
@@ -314,17 +320,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// sameLetters says whether s is made of want's letters, each once.
-func sameLetters(s, want string) bool {
-	if len(s) != len(want) {
-		return false
-	}
-	for _, r := range want {
-		if strings.Count(s, string(r)) != 1 {
-			return false
-		}
-	}
-	return true
 }

@@ -48,7 +48,6 @@ var unsupportedCreateFields = []string{
 	"HostConfig.CpuRealtimeRuntime",
 	"HostConfig.CpusetCpus",
 	"HostConfig.CpusetMems",
-	"HostConfig.DeviceCgroupRules",
 	"HostConfig.DeviceRequests",
 	"HostConfig.MemoryReservation",
 	"HostConfig.MemorySwappiness",

@@ -71,17 +71,18 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.PidsLimit":       "TestContainerPidsLimit",
 
 	// runopts.go
-	"HostConfig.LogConfig.Config": "TestLogRotationThroughDocker",
-	"HostConfig.Ulimits":          "TestUlimitShmSysctl",
-	"HostConfig.ShmSize":          "TestUlimitShmSysctl",
-	"HostConfig.Sysctls":          "TestUlimitShmSysctl",
-	"HostConfig.Init":             "TestInitDomainnameGroupAdd",
-	"Config.Domainname":           "TestInitDomainnameGroupAdd",
-	"HostConfig.GroupAdd":         "TestInitDomainnameGroupAdd",
-	"HostConfig.IpcMode":          "TestNamespaceModes",
-	"HostConfig.PidMode":          "TestNamespaceModes",
-	"HostConfig.UTSMode":          "TestNamespaceModes",
-	"HostConfig.Devices":          "TestDevices (rwm only)",
+	"HostConfig.LogConfig.Config":  "TestLogRotationThroughDocker",
+	"HostConfig.Ulimits":           "TestUlimitShmSysctl",
+	"HostConfig.ShmSize":           "TestUlimitShmSysctl",
+	"HostConfig.Sysctls":           "TestUlimitShmSysctl",
+	"HostConfig.Init":              "TestInitDomainnameGroupAdd",
+	"Config.Domainname":            "TestInitDomainnameGroupAdd",
+	"HostConfig.GroupAdd":          "TestInitDomainnameGroupAdd",
+	"HostConfig.IpcMode":           "TestNamespaceModes",
+	"HostConfig.PidMode":           "TestNamespaceModes",
+	"HostConfig.UTSMode":           "TestNamespaceModes",
+	"HostConfig.Devices":           "TestDevices, TestConfinementDevices",
+	"HostConfig.DeviceCgroupRules": "TestDevices, TestConfinementDevices",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's

@@ -95,7 +95,10 @@
 //     (/proc/kcore, /proc/keys, …) and read-only (/proc/sys, …) paths;
 //     Spec.Privileged lifts those, copies the host's devices and leaves
 //     /sys writable; Spec.ReadonlyRootfs remounts / read-only, with
-//     Spec.Tmpfs for writable spots. No AppArmor or device cgroup yet.
+//     Spec.Tmpfs for writable spots. The shim gives the cgroup its device
+//     allow list (Spec.Cgroup.Devices, cgroups.SetDevices) before init
+//     starts: root in a container may mknod the host's disk, but not open
+//     it. No AppArmor yet.
 //   - A container's terminal is made as runc makes it (console_linux.go):
 //     init opens the pty in the container's own devpts instance
 //     (newinstance, ptmxmode=0666) once it stands in the new root, binds

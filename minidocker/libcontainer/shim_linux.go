@@ -170,7 +170,8 @@ func (s *shim) create() error {
 }
 
 // prepareHost makes what the container needs on the host before init:
-// the overlay's directories, the cgroup with its limits, the log file.
+// the overlay's directories, the cgroup with its limits and device rules,
+// the log file.
 func (s *shim) prepareHost() error {
 	spec := s.spec
 	for _, d := range []string{spec.Rootfs.MergedDir, spec.Rootfs.UpperDir, spec.Rootfs.WorkDir} {
@@ -188,6 +189,11 @@ func (s *shim) prepareHost() error {
 		s.cg = cg
 		if err := cg.Set(spec.Cgroup.Resources); err != nil {
 			return err
+		}
+		if spec.Cgroup.Devices != nil {
+			if err := cg.SetDevices(spec.Cgroup.Devices); err != nil {
+				return err
+			}
 		}
 	}
 	trace("shim: cgroup made")

@@ -180,6 +180,10 @@ type Cgroup struct {
 	Parent    string
 	Name      string
 	Resources cgroups.Resources
+	// Devices is the device allow list (cgroups.SetDevices), applied
+	// before init runs; nil leaves the devices unconfined. The daemon
+	// always sets it: docker's defaults, or cgroups.AllowAll (--privileged).
+	Devices []cgroups.DeviceRule `json:",omitempty"`
 }
 
 // ExitStatus is how PID 1 ended.
