@@ -58,28 +58,37 @@ func DetectCompression(head []byte) Compression {
 // error (Go has no xz reader in its standard library or our dependencies).
 // Close releases the decompressor; it does not close r.
 func DecompressStream(r io.Reader) (io.ReadCloser, error) {
+	rc, _, err := Decompress(r)
+	return rc, err
+}
+
+// Decompress is DecompressStream that also says which format the stream
+// was in (the image store keeps an uncompressed layer blob without hashing
+// it twice: its digest is the diffID).
+func Decompress(r io.Reader) (io.ReadCloser, Compression, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(6)
-	switch DetectCompression(head) {
+	c := DetectCompression(head)
+	switch c {
 	case Gzip:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
+			return nil, c, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, nil
+		return zr, c, nil
 	case Zstd:
 		// one goroutine: layers are decompressed several at a time already
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
-			return nil, fmt.Errorf("zstd: %w", err)
+			return nil, c, fmt.Errorf("zstd: %w", err)
 		}
-		return zstdReadCloser{zr}, nil
+		return zstdReadCloser{zr}, c, nil
 	case Bzip2:
-		return io.NopCloser(bzip2.NewReader(br)), nil
+		return io.NopCloser(bzip2.NewReader(br)), c, nil
 	case Xz:
-		return nil, errors.New("xz-compressed archives are not supported (use gzip or zstd)")
+		return nil, c, errors.New("xz-compressed archives are not supported (use gzip or zstd)")
 	}
-	return io.NopCloser(br), nil
+	return io.NopCloser(br), c, nil
 }
 
 // zstdReadCloser gives zstd.Decoder's Close (which returns nothing) the

@@ -441,8 +441,9 @@ func (s *Store) loadLayers(ctx context.Context, root *os.Root, li loadImage, dif
 			size = fi.Size()
 		}
 		_, _, err := s.storeLayer(ctx, layerIn{
-			DiffID: diffIDs[i],
-			Blob:   li.blobs[i],
+			DiffID:   diffIDs[i],
+			Blob:     li.blobs[i],
+			Linkable: true, // the spool is removed afterwards: its file becomes the blob
 			Open: func() (io.ReadCloser, error) {
 				f, err := root.Open(lp)
 				if err != nil {

@@ -28,23 +28,7 @@ var benchHost string
 // registry once per test binary.
 func benchImage(b *testing.B) string {
 	benchOnce.Do(func() {
-		var tb bytes.Buffer
-		tw := tar.NewWriter(&tb)
-		r := rand.New(rand.NewSource(1))
-		for i := 0; i < 64; i++ {
-			data := make([]byte, 800<<10)
-			if i%2 == 0 {
-				r.Read(data)
-			} else {
-				for j := range data {
-					data[j] = "minidocker layer text\n"[j%22]
-				}
-			}
-			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("data/f%02d", i), Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
-			tw.Write(data)
-		}
-		tw.Close()
-		raw := tb.Bytes()
+		raw := benchLayerTar()
 		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil })
 		if err != nil {
 			panic(err)
@@ -61,6 +45,28 @@ func benchImage(b *testing.B) string {
 		}
 	})
 	return benchHost
+}
+
+// benchLayerTar is a ~50 MB layer tar: 64 files of 800 KB, half random,
+// half text, so it compresses like real content.
+func benchLayerTar() []byte {
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 64; i++ {
+		data := make([]byte, 800<<10)
+		if i%2 == 0 {
+			r.Read(data)
+		} else {
+			for j := range data {
+				data[j] = "minidocker layer text\n"[j%22]
+			}
+		}
+		tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("data/f%02d", i), Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+		tw.Write(data)
+	}
+	tw.Close()
+	return tb.Bytes()
 }
 
 // BenchmarkPullStore: our pull (download, verify, store blob, unpack).

@@ -8,8 +8,8 @@
 //   - store.go: the on-disk layout (content-addressed blobs, one directory
 //     per layer keyed by diffID, image records, repositories.json), atomic
 //     writes, per-layer locks, and garbage collection of unused layers.
-//   - storeLayer in store.go: how a layer blob becomes an overlay lowerdir,
-//     through package archive (Apply: every write goes through os.Root, OCI
+//   - storeLayer in store.go: how a layer blob becomes an overlay lowerdir
+//     (unpackPipeline in pipeline.go), through package archive (Apply: every write goes through os.Root, OCI
 //     whiteouts become overlay whiteouts; DecompressStream: gzip, zstd or
 //     plain).
 //   - reference.go: docker's reference rules (busybox → docker.io/library/busybox:latest).
@@ -25,16 +25,33 @@
 //     store's lock discipline: decide and act on the records under one
 //     deferred unlock, then collect unused layers without it.
 //
+// # The layer pipeline
+//
+// unpackPipeline (pipeline.go) reads a layer blob once, in three goroutines
+// joined by pipes that hold 4 MiB each, so that a stage briefly held up (a
+// file being created, a busy CPU) does not stall the others:
+//
+//	fetch:      registry body, blob digest checked by go-containerregistry
+//	              │
+//	decompress: blob saved to tmp/ (or, for load, linked later), gunzip or zstd
+//	              │
+//	unpack:     diffID hash, archive.Apply into tmp/layer-*/diff
+//
+// The first stage does what `crane pull` does and no more; the blob copy
+// sits in the second. `load` runs the same pipeline over each spooled layer
+// file and hard-links that file as the blob instead of copying it. An
+// uncompressed blob is hashed once: its digest is its diffID.
+//
 // Choices that differ from docker, and why:
 //
 //   - Layers are stored once per diffID, not per chain ID as docker's overlay2
 //     driver does: a layer's content does not depend on its parent, and
 //     overlay stacks the directories, so sharing by diffID is both correct
 //     and simpler.
-//   - A layer is unpacked while it downloads (download | gunzip | hash |
-//     unpack run as a pipeline), into tmp/, and renamed into layers/ only when
-//     both the blob digest and the diffID are verified. Docker downloads
-//     first and extracts afterwards.
+//   - A layer is read once, as a pipeline (below), into tmp/, and renamed
+//     into layers/ only when both the blob digest and the diffID are
+//     verified. Docker downloads to a temp file first and extracts
+//     afterwards.
 //   - Pull reads through go-containerregistry's remote (its v1.Image and
 //     v1.Layer), but push, save and load write their own formats, not
 //     remote.Write or the tarball and layout writers: push sends dockerd's

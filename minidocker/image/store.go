@@ -195,10 +195,13 @@ func validDigest(d string) bool {
 	return err == nil && dg.Algorithm() == digest.SHA256
 }
 
-// blobWriter writes a blob to a temp file while hashing it.
+// blobWriter writes a blob to a temp file while hashing it. Made by
+// linkBlobWriter, it writes nothing: the blob is already a file on the
+// store's file system (load's spool), which commit links into place.
 type blobWriter struct {
-	f    *os.File
-	h    hash.Hash
+	f    *os.File  // the temp file; nil when linking
+	src  *os.File  // the file to link; nil when writing
+	h    hash.Hash // nil: the digest is known to be right
 	n    int64
 	done bool
 }
@@ -211,8 +214,18 @@ func (s *Store) newBlobWriter() (*blobWriter, error) {
 	return &blobWriter{f: f, h: sha256.New()}, nil
 }
 
+// linkBlobWriter hashes and counts the bytes of src as they stream by,
+// and commit hard-links src itself into the blob store.
+func linkBlobWriter(src *os.File) *blobWriter {
+	return &blobWriter{src: src, h: sha256.New()}
+}
+
 func (w *blobWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	n := len(p)
+	var err error
+	if w.f != nil {
+		n, err = w.f.Write(p)
+	}
 	if w.h != nil {
 		w.h.Write(p[:n])
 	}
@@ -223,39 +236,62 @@ func (w *blobWriter) Write(p []byte) (int, error) {
 func (w *blobWriter) Digest() string { return "sha256:" + hex.EncodeToString(w.h.Sum(nil)) }
 
 // commit moves the blob into place, refusing it if want is set and differs.
+// With no hash (the source verified it), want is the digest.
 func (w *blobWriter) commit(s *Store, want string) (string, error) {
-	if err := w.f.Close(); err != nil {
-		w.abort()
-		return "", err
+	defer w.abort()
+	got := want
+	if w.h != nil {
+		got = w.Digest()
 	}
-	if w.h == nil { // verified by the source
-		got := want
-		if err := os.Rename(w.f.Name(), s.blobPath(got)); err != nil {
-			w.abort()
-			return "", err
-		}
-		w.done = true
-		return got, nil
-	}
-	got := w.Digest()
 	if want != "" && got != want {
-		w.abort()
 		return "", fmt.Errorf("blob digest mismatch: expected %s, got %s", want, got)
 	}
-	if err := os.Rename(w.f.Name(), s.blobPath(got)); err != nil {
-		w.abort()
+	if err := w.place(s, s.blobPath(got)); err != nil {
 		return "", err
 	}
 	w.done = true
 	return got, nil
 }
 
+// place puts the blob at dst: renames the temp file, or links src.
+func (w *blobWriter) place(s *Store, dst string) error {
+	if w.src == nil {
+		if err := w.f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(w.f.Name(), dst)
+	}
+	// through /proc: the very file we read, even if its name was a symlink
+	err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", w.src.Fd()), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // the same digest: the same bytes
+	}
+	if err == nil {
+		return os.Chmod(dst, 0o600)
+	}
+	// no /proc, or another file system: copy it after all
+	cw, err := s.newBlobWriter()
+	if err != nil {
+		return err
+	}
+	defer cw.abort()
+	cw.h = nil
+	if _, err := io.Copy(cw, io.NewSectionReader(w.src, 0, w.n)); err != nil {
+		return err
+	}
+	if err := cw.place(s, dst); err != nil {
+		return err
+	}
+	cw.done = true
+	return nil
+}
+
 func (w *blobWriter) abort() {
-	if !w.done {
+	if !w.done && w.f != nil {
 		w.f.Close()
 		os.Remove(w.f.Name())
-		w.done = true
 	}
+	w.done = true
 }
 
 // putBlob stores data as a blob and returns its digest.
@@ -386,6 +422,10 @@ type layerIn struct {
 	Started func()
 	// BlobVerified: the stream from Open checks Blob itself and fails on a mismatch.
 	BlobVerified bool
+	// Linkable: Open returns an *os.File on the store's file system that
+	// stays as it is (load's spool): the store links it as the blob
+	// instead of writing a copy.
+	Linkable bool
 }
 
 // storeLayer stores and unpacks a layer unless it is already there (existed).
@@ -451,15 +491,12 @@ func (s *Store) unpackBlob(ctx context.Context, rc io.Reader, in layerIn, work s
 	if err := os.Mkdir(diffDir, 0o755); err != nil {
 		return nil, err
 	}
-	bw, err := s.newBlobWriter()
+	bw, err := s.layerBlobWriter(rc, in)
 	if err != nil {
 		return nil, err
 	}
 	defer bw.abort()
-	if in.BlobVerified && in.Blob != "" {
-		bw.h = nil // the source checks the digest itself (go-containerregistry does for remote blobs)
-	}
-	dh, err := unpackPipeline(ctx, rc, bw, diffDir)
+	dh, plain, err := unpackPipeline(ctx, rc, bw, diffDir)
 	if err != nil {
 		return nil, err
 	}
@@ -467,75 +504,57 @@ func (s *Store) unpackBlob(ctx context.Context, rc io.Reader, in layerIn, work s
 	if in.DiffID != "" && diffID != in.DiffID {
 		return nil, fmt.Errorf("layer diffID mismatch: expected %s, got %s", in.DiffID, diffID)
 	}
-	blob, err := bw.commit(s, in.Blob)
+	want := in.Blob
+	if plain { // the blob is the tar: its digest is the diffID
+		if want != "" && want != diffID {
+			return nil, fmt.Errorf("blob digest mismatch: expected %s, got %s", want, diffID)
+		}
+		want = diffID
+	}
+	blob, err := bw.commit(s, want)
 	if err != nil {
 		return nil, err
 	}
-	mt := in.MediaType
-	if mt == "" {
-		if blob == diffID {
-			mt = mediaTypeOCILayer
-		} else {
-			mt = mediaTypeOCILayerGzip
+	return s.writeLayerRecord(work, &layerRecord{DiffID: diffID, Blob: blob, BlobSize: bw.n, MediaType: in.MediaType, TarSize: dh.n})
+}
+
+// layerBlobWriter is where unpackBlob keeps the blob: a link to the file
+// itself when in.Linkable, else a copy; hashed unless the source verifies it.
+func (s *Store) layerBlobWriter(rc io.Reader, in layerIn) (*blobWriter, error) {
+	var bw *blobWriter
+	if f, ok := rc.(*os.File); ok && in.Linkable {
+		bw = linkBlobWriter(f)
+	} else {
+		var err error
+		if bw, err = s.newBlobWriter(); err != nil {
+			return nil, err
 		}
 	}
-	size, err := DirSize(diffDir)
+	if in.BlobVerified && in.Blob != "" {
+		bw.h = nil // the source checks the digest itself (go-containerregistry does for remote blobs)
+	}
+	return bw, nil
+}
+
+// writeLayerRecord completes rec (media type, content size) and writes it
+// as work/layer.json.
+func (s *Store) writeLayerRecord(work string, rec *layerRecord) (*layerRecord, error) {
+	if rec.MediaType == "" {
+		rec.MediaType = mediaTypeOCILayerGzip
+		if rec.Blob == rec.DiffID {
+			rec.MediaType = mediaTypeOCILayer
+		}
+	}
+	size, err := DirSize(filepath.Join(work, "diff"))
 	if err != nil {
 		return nil, err
 	}
-	rec := &layerRecord{DiffID: diffID, Blob: blob, BlobSize: bw.n, MediaType: mt, TarSize: dh.n, Size: size}
+	rec.Size = size
 	b, _ := json.Marshal(rec)
 	if err := os.WriteFile(filepath.Join(work, "layer.json"), b, 0o600); err != nil {
 		return nil, err
 	}
 	return rec, nil
-}
-
-// unpackPipeline runs four stages in their own goroutines, so that hashing,
-// decompressing and writing files overlap:
-//
-//	blob stream → (saved to blob, hashed) | decompress | (hashed, counted) | unpack into dir
-//
-// It returns the hash and size of the uncompressed tar (the diffID).
-func unpackPipeline(ctx context.Context, rc io.Reader, blob io.Writer, dir string) (*countingHash, error) {
-	dh := &countingHash{h: sha256.New()}
-	rawR, rawW := io.Pipe()
-	plainR, plainW := io.Pipe()
-	tarR, tarW := io.Pipe()
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 256<<10)
-		_, err := io.CopyBuffer(io.MultiWriter(blob, rawW), rc, buf)
-		rawW.CloseWithError(err)
-	}()
-	go func() {
-		defer wg.Done()
-		plain, err := archive.DecompressStream(rawR)
-		if err == nil {
-			buf := make([]byte, 256<<10)
-			_, err = io.CopyBuffer(plainW, plain, buf)
-			plain.Close()
-		}
-		if err == nil {
-			// the blob may go on after the end of the compressed stream (rare): keep it all
-			_, err = io.Copy(io.Discard, rawR)
-		}
-		rawR.CloseWithError(err) // stops the first stage too on error
-		plainW.CloseWithError(err)
-	}()
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 256<<10)
-		_, err := io.CopyBuffer(io.MultiWriter(dh, tarW), plainR, buf)
-		plainR.CloseWithError(err)
-		tarW.CloseWithError(err)
-	}()
-	uerr := unpackLayer(ctx, tarR, dir)
-	tarR.CloseWithError(errors.Join(uerr, io.ErrClosedPipe))
-	wg.Wait()
-	return dh, uerr
 }
 
 // unpackLayer extracts an uncompressed layer tar into dir (see archive.Apply:

@@ -1,0 +1,78 @@
+package image
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand"
+	"testing"
+)
+
+// TestRoomyPipeKeepsOrderAndEnds: bytes written in pieces of every size
+// come out in order, and the reader sees the writer's close (EOF, or its
+// error after the last byte).
+func TestRoomyPipeKeepsOrderAndEnds(t *testing.T) {
+	want := make([]byte, 3*pipeChunk+12345)
+	rand.New(rand.NewSource(2)).Read(want)
+	for _, closeErr := range []error{nil, errors.New("registry went away")} {
+		r, w := newRoomyPipe(2)
+		go func() {
+			rest := want
+			for i := 1; len(rest) > 0; i = i*3 + 1 {
+				n := min(i, len(rest))
+				w.Write(rest[:n])
+				rest = rest[n:]
+			}
+			w.CloseWithError(closeErr)
+		}()
+		got, err := io.ReadAll(r)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("read %d bytes, not the %d written in order", len(got), len(want))
+		}
+		if err != closeErr {
+			t.Fatalf("end of stream: %v, want %v", err, closeErr)
+		}
+	}
+}
+
+// TestRoomyPipeTeeFailureSticks: when the tee (the blob file) fails, that
+// error is what every later Read returns and what the writer gets, so no
+// stage goes on with a chunk missing (a full disk once unpacked an empty
+// layer this way).
+func TestRoomyPipeTeeFailureSticks(t *testing.T) {
+	r, w := newRoomyPipe(1)
+	full := errors.New("no space left on device")
+	r.tee = &failOnce{err: full} // a later chunk would fit: it must not be read
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; i < 10 && err == nil; i++ { // more than the pipe holds
+			_, err = w.Write(make([]byte, pipeChunk))
+		}
+		w.CloseWithError(err)
+		werr <- err
+	}()
+	buf := make([]byte, 100)
+	for i := 0; i < 3; i++ {
+		if n, err := r.Read(buf); n != 0 || err != full {
+			t.Fatalf("read %d after the tee failed: %d bytes, %v; want 0, %v", i, n, err, full)
+		}
+	}
+	if err := <-werr; err != full {
+		t.Fatalf("writer: %v, want %v", err, full)
+	}
+}
+
+// failOnce fails its first write only.
+type failOnce struct {
+	err    error
+	failed bool
+}
+
+func (f *failOnce) Write(b []byte) (int, error) {
+	if !f.failed {
+		f.failed = true
+		return 0, f.err
+	}
+	return len(b), nil
+}
