@@ -317,9 +317,13 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*l
 	if err != nil {
 		return nil, err
 	}
+	linkEnv, err := d.linkEnv(c) // links.go: an exec sees the legacy links' variables too, as in docker
+	if err != nil {
+		return nil, err
+	}
 	p := libcontainer.Process{
 		Args:      req.Cmd,
-		Env:       execEnv(cfg.Env, cfg.Hostname, req.Env),
+		Env:       execEnv(append(linkEnv, cfg.Env...), cfg.Hostname, req.Env),
 		Cwd:       firstOf(req.WorkingDir, cfg.WorkingDir),
 		User:      firstOf(req.User, cfg.User),
 		Terminal:  req.Tty,

@@ -42,6 +42,7 @@ func (d *Daemon) InspectContainer(ref string) (*container.InspectResponse, error
 	if hc.LogConfig.Type == "" { // a record made before create filled it in
 		hc.LogConfig.Type = defaultLogDriver
 	}
+	hc.Links = inspectLinks(c.Name, hc.Links) // links.go: docker's "/name:/me/alias"
 	r := &container.InspectResponse{
 		ID:      c.ID,
 		Created: timeString(c.Created),

@@ -155,6 +155,11 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 		return nil, "", err
 	}
 	d.addPeerHosts(c) // names of the containers on its user-defined network (networks.go)
+	// links.go: the variables legacy links on the default bridge give
+	linkEnv, err := d.linkEnv(c)
+	if err != nil {
+		return nil, "", err
+	}
 	mounts := append(in.mounts,
 		libcontainer.Mount{Source: c.HostnamePath, Destination: "/etc/hostname"},
 		libcontainer.Mount{Source: c.HostsPath, Destination: "/etc/hosts"},
@@ -168,7 +173,7 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 		},
 		Process: libcontainer.Process{
 			Args:          append([]string{c.Path}, c.Args...),
-			Env:           withDefaultEnv(cfg.Env, hostname, cfg.Tty),
+			Env:           withDefaultEnv(append(linkEnv, cfg.Env...), hostname, cfg.Tty),
 			Cwd:           cfg.WorkingDir,
 			User:          cfg.User,
 			Terminal:      cfg.Tty,

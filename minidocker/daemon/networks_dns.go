@@ -28,17 +28,7 @@ func (d *Daemon) checkNameOptions(hc *container.HostConfig) error {
 			return err
 		}
 	}
-	mode := parseNetMode(hc.NetworkMode)
-	for _, l := range hc.Links {
-		if mode.kind != "bridge" || mode.arg == network.DefaultNetwork {
-			return errdefs.Invalid("--link is supported on user-defined networks only (legacy links on the default bridge, with their environment variables, are not)")
-		}
-		name, _ := parseLink(l)
-		if _, err := d.GetContainer(name); err != nil {
-			return errdefs.Invalid("could not get container for %s", name)
-		}
-	}
-	return nil
+	return d.checkLinks(hc) // links.go
 }
 
 // parseExtraHost reads "name:ip" (or docker's newer "name=ip"); the IP may
@@ -158,7 +148,7 @@ func upstreamFor(m *network.Manager, id string, rc resolvConf) []string {
 // container and, on a user-defined network, starts its DNS server.
 func (d *Daemon) setupNames(c *Container) error {
 	c.mu.Lock()
-	hc, names, id := c.HostConfig, c.networkNames(), c.ID
+	hc, names, id, name := c.HostConfig, c.networkNames(), c.ID, c.Name
 	resolvPath, hostsPath := c.ResolvConfPath, c.HostsPath
 	c.mu.Unlock()
 	rc := resolvConfOf(hc)
@@ -178,7 +168,7 @@ func (d *Daemon) setupNames(c *Container) error {
 			return err
 		}
 	}
-	lines, err := d.extraHostsLines(hc, ep)
+	lines, err := d.extraHostsLines(name, hc, ep)
 	if err != nil || len(lines) == 0 {
 		return err
 	}
@@ -187,7 +177,7 @@ func (d *Daemon) setupNames(c *Container) error {
 }
 
 // extraHostsLines are the /etc/hosts lines of --add-host and --link.
-func (d *Daemon) extraHostsLines(hc *container.HostConfig, ep *network.Endpoint) ([]string, error) {
+func (d *Daemon) extraHostsLines(me string, hc *container.HostConfig, ep *network.Endpoint) ([]string, error) {
 	var lines []string
 	for _, h := range hc.ExtraHosts {
 		name, ip, _ := parseExtraHost(h)
@@ -200,16 +190,24 @@ func (d *Daemon) extraHostsLines(hc *container.HostConfig, ep *network.Endpoint)
 		lines = append(lines, ip+"\t"+name)
 	}
 	for _, l := range hc.Links {
-		name, alias := parseLink(l)
-		other, err := d.GetContainer(name)
+		other, oep, err := d.linkedContainer(me, l) // links.go
 		if err != nil {
-			return nil, errdefs.Invalid("could not get container for %s", name)
+			return nil, err
 		}
-		oep, ok := d.networks.Endpoint(other.ID)
-		if !ok || !other.IsRunning() {
-			return nil, errdefs.Conflict("Cannot link to a non running container: /%s AS %s", other.Name, alias)
+		// docker's line: the alias, the linked container's hostname, and
+		// its name unless the alias is the name
+		name, alias := parseLink(l)
+		other.mu.Lock()
+		hostname := other.Config.Hostname
+		other.mu.Unlock()
+		if hostname == "" {
+			hostname = stringid.TruncateID(other.ID)
 		}
-		lines = append(lines, fmt.Sprintf("%s\t%s %s %s", oep.IP, alias, other.Name, stringid.TruncateID(other.ID)))
+		names := alias + " " + hostname
+		if alias != name {
+			names += " " + name
+		}
+		lines = append(lines, oep.IP.String()+"\t"+names)
 	}
 	return lines, nil
 }

@@ -247,3 +247,51 @@ func TestInternalNetwork(t *testing.T) {
 		t.Fatalf("rules of the removed network are left:\n%s", filter)
 	}
 }
+
+// TestLegacyLinks: --link on the default bridge gives the linking
+// container docker's variables (<ALIAS>_PORT..., _NAME, _ENV_...) and a
+// hosts line for the linked one, inspect shows docker's Links, and a link
+// to a missing or stopped container gets dockerd's error.
+func TestLegacyLinks(t *testing.T) {
+	d := preload.StartDaemon(t)
+	t.Cleanup(func() { d.Docker("rm", "-f", "lsrv", "lcli", "lstop", "lbad") })
+	refused(t, d, "could not get container for nosuch: No such container: nosuch", "run", "--link", "nosuch:x", "busybox", "true")
+	mustDocker(t, d, "run", "-d", "--name", "lsrv", "--hostname", "srvhost", "-e", "FOO=bar", "--expose", "80", "--expose", "81", "--expose", "53/udp", "busybox", "sleep", "300")
+	ip := mustDocker(t, d, "inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", "lsrv")
+	mustDocker(t, d, "run", "-d", "--name", "lcli", "--link", "lsrv:db", "-e", "DB_ENV_FOO=mine", "busybox", "sleep", "300")
+
+	env := "\n" + mustDocker(t, d, "exec", "lcli", "env") + "\n"
+	for _, want := range []string{
+		"DB_PORT=tcp://" + ip + ":80",
+		"DB_PORT_80_TCP=tcp://" + ip + ":80", "DB_PORT_80_TCP_ADDR=" + ip, "DB_PORT_80_TCP_PORT=80", "DB_PORT_80_TCP_PROTO=tcp",
+		"DB_PORT_81_TCP=tcp://" + ip + ":81",
+		"DB_PORT_80_TCP_START=tcp://" + ip + ":80", "DB_PORT_80_TCP_PORT_START=80",
+		"DB_PORT_80_TCP_END=tcp://" + ip + ":81", "DB_PORT_80_TCP_PORT_END=81",
+		"DB_PORT_53_UDP=udp://" + ip + ":53", "DB_PORT_53_UDP_PROTO=udp",
+		"DB_NAME=/lcli/db",
+		"DB_ENV_FOO=mine", // the container's own variable wins
+	} {
+		if !strings.Contains(env, "\n"+want+"\n") {
+			t.Errorf("lcli's environment lacks %s:%s", want, env)
+		}
+	}
+	if strings.Contains(env, "DB_ENV_PATH=") || strings.Contains(env, "DB_ENV_FOO=bar") {
+		t.Errorf("lcli's environment:%s", env)
+	}
+	if hosts := mustDocker(t, d, "exec", "lcli", "cat", "/etc/hosts"); !strings.Contains(hosts+"\n", ip+"\tdb srvhost lsrv\n") {
+		t.Errorf("lcli's /etc/hosts has no line for the link:\n%s", hosts)
+	}
+	mustDocker(t, d, "exec", "lcli", "ping", "-c", "1", "-W", "5", "db")
+	if got := mustDocker(t, d, "inspect", "-f", "{{json .HostConfig.Links}}", "lcli"); got != `["/lsrv:/lcli/db"]` {
+		t.Errorf("inspect Links: %s", got)
+	}
+	if out := d.MustCLI("run", "--rm", "--link", "lsrv", "busybox", "env"); !strings.Contains(out, "LSRV_PORT=tcp://"+ip+":80") {
+		t.Errorf("our CLI's run --link: %s", out)
+	}
+
+	mustDocker(t, d, "create", "--name", "lstop", "busybox", "true")
+	r := d.Docker("run", "--name", "lbad", "--link", "lstop:x", "busybox", "true")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "Cannot link to a non running container: /lstop AS /lbad/x") {
+		t.Errorf("a link to a stopped container: %d %q", r.Code, r.Stderr)
+	}
+}

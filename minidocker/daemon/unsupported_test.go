@@ -62,7 +62,7 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.ExtraHosts":      "TestNetworkConnectAndDNS",
 	"HostConfig.Dns":             "networks_dns.go (no test of its own yet)",
 	"HostConfig.DnsOptions":      "networks_dns.go (no test of its own yet)",
-	"HostConfig.Links":           "networks_dns.go (no test of its own yet)",
+	"HostConfig.Links":           "TestLegacyLinks",
 	"HostConfig.Memory":          "TestContainerMemoryLimitOOM",
 	"HostConfig.MemorySwap":      "TestMemorySwap",
 	"HostConfig.NanoCpus":        "TestCPUQuota",
