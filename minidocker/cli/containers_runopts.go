@@ -27,6 +27,7 @@ type RunOptionFlags struct {
 	IPC        string   `name:"ipc" help:"IPC mode to use (private, shareable, none, host, container:<name|id>)."`
 	PID        string   `name:"pid" help:"PID namespace to use (host, container:<name|id>)."`
 	UTS        string   `name:"uts" help:"UTS namespace to use (host)."`
+	Userns     string   `name:"userns" help:"User namespace to use (host: not the daemon's --userns-remap)."`
 	Device     []string `sep:"none" help:"Add a host device to the container (host[:container][:permissions], permissions made of r, w, m)."`
 	// DeviceCgroupRule is checked here as docker's CLI checks it, and
 	// again by the daemon, which also bounds the numbers.
@@ -41,6 +42,7 @@ func (f *RunOptionFlags) apply(cfg *container.Config, hc *container.HostConfig) 
 	}
 	cfg.Domainname, hc.GroupAdd = f.Domainname, f.GroupAdd
 	hc.IpcMode, hc.PidMode, hc.UTSMode = container.IpcMode(f.IPC), container.PidMode(f.PID), container.UTSMode(f.UTS)
+	hc.UsernsMode = container.UsernsMode(f.Userns)
 	for _, dev := range f.Device {
 		m, err := parseDevice(dev)
 		if err != nil {
