@@ -75,12 +75,13 @@ vm -modules overlay \
 	-run 'OOMKill|Pid1IsTheCommand|NamespacesAndExec|ExitCodes|CleanupLeavesNothing|FailedStartLeavesNothing' \
 	./minidocker/libcontainer || status=1
 # …and the lab's memory-limit proof through a whole daemon (docker run -m → 137, OOMKilled),
+# the device cgroup's BPF program (TestConfinementDevices),
 # and seccomp on v2: there an exec cannot clone3 into the cgroup under the filter, so
 # libcontainer moves the child at its execve instead (the docker CLI checks `info`).
 vm -m 1024 -modules overlay,bridge -minidocker \
 	-add build/busybox.tar:/busybox.tar -env MINIDOCKER_BUSYBOX_TAR=/busybox.tar \
 	-add "$(command -v docker)":/bin/docker \
-	-run 'TestContainerMemoryLimitOOM|TestContainerCgroupFiles|TestConfinementSeccomp' ./labs/04-dockerfile || status=1
+	-run 'TestContainerMemoryLimitOOM|TestContainerCgroupFiles|TestConfinementSeccomp|TestConfinementDevices' ./labs/04-dockerfile || status=1
 
 passed=$(grep -c -- '--- PASS' "$log" || true)
 failed=$(( $(grep -c -- '--- FAIL' "$log" || true) + $(grep -cE '^FAIL.*\[(build|setup) failed\]' "$log" || true) ))
