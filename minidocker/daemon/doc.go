@@ -21,8 +21,9 @@
 // The api package turns HTTP into calls on *Daemon; nothing here knows HTTP.
 // volumes.go and mounts.go tie containers to volumes (package volume), binds
 // and tmpfs; networks_connect.go and networks_dns.go put a container on
-// several networks and give it names (--network-alias, --add-host, the
-// embedded DNS server of package network).
+// several networks and give it names (--network-alias, --add-host, --ip,
+// the embedded DNS server of package network); links.go is --link on the
+// default bridge (docker's variables); networks_filters.go is network ls.
 // containers_pause.go freezes and thaws a container (docker pause) and
 // containers_update.go changes the limits of a running one (docker update);
 // containers_export.go is docker export and docker diff; prune.go is

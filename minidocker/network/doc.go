@@ -110,7 +110,13 @@
 // so that finishes in the background (the IP is reused only afterwards;
 // Wait blocks until it is done).
 //
-// Not done: IPv6, network connect/disconnect (one network per container),
-// docker's embedded DNS for names on user networks (HostsFile writes the
-// container's own names only), inter-network isolation rules.
+// # Fixed addresses and internal networks
+//
+// AttachRequest.IP asks for one address (--ip); CheckStaticIP tells at
+// create whether the network may give it (only one whose subnet the user
+// chose, as in docker), static_ip.go. A network made with
+// NetworkSpec.Internal gets isolation rules instead of the ordinary ones
+// (iptables.go), and its endpoints no default route and no ports.
+//
+// Not done: IPv6, link-local addresses.
 package network
