@@ -56,6 +56,12 @@ type Resources struct {
 	CPUPeriod  uint64 // µs, 0 → 100000
 	PidsLimit  int64  // 0 = unlimited (negative too, as docker's -1)
 	CPUShares  int64  // relative CPU weight, docker's --cpu-shares; 0 → the kernel's default (1024)
+	// CpusetCpus and CpusetMems are docker's --cpuset-cpus and
+	// --cpuset-mems ("0-1,3"); "" = all the parent has (cpuset.go).
+	CpusetCpus, CpusetMems string
+	// BlkioWeight is docker's --blkio-weight (10..1000); 0 = not set,
+	// the file is left alone (cpuset.go).
+	BlkioWeight uint16
 }
 
 // DefaultCPUPeriod is the CFS period used when Resources.CPUPeriod is 0.
@@ -245,6 +251,9 @@ func (c *Cgroup) uniqueDirs() []string {
 // Set writes every limit of r, so that Set on a reused cgroup also lifts
 // limits that r does not ask for.
 func (c *Cgroup) Set(r Resources) error {
+	if err := c.setCpusetAndBlkio(r); err != nil { // cpuset.go
+		return err
+	}
 	if c.version == V2 {
 		return c.setV2(r)
 	}

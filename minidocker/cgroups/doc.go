@@ -23,6 +23,9 @@
 //     into devices.deny and devices.allow; v2 has no such files and runs a
 //     small eBPF program instead, assembled here by hand and attached to the
 //     cgroup's directory with bpf(2). It goes when the directory goes.
+//  9. cpuset.go: --cpuset-cpus/--cpuset-mems (a v1 cpuset group is born
+//     empty and is filled from its parent) and --blkio-weight (only where
+//     the kernel has a weight file: BFQ, or v2's iocost).
 //
 // # v1, v2 and the hybrid
 //

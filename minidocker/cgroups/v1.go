@@ -15,11 +15,10 @@ import (
 )
 
 // v1Controllers are the v1 hierarchies a container gets a directory in:
-// the three that carry limits, cpuacct for CPU usage, freezer for KillAll,
-// devices for the device allow list (devices.go).
-// cpuset is left out on purpose: a new cpuset group starts with no CPUs and
-// would have to be filled from its parent first, for nothing we use.
-var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "freezer", "devices"}
+// the ones that carry limits, cpuacct for CPU usage, freezer for KillAll,
+// devices for the device allow list (devices.go). A new cpuset group
+// starts with no CPUs: createV1 fills it from its parent (cpuset.go).
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "pids", "freezer", "devices", "cpuset", "blkio"}
 
 var (
 	v1MountsMu    sync.Mutex
@@ -96,7 +95,7 @@ func (c *Cgroup) createV1() error {
 			return err
 		}
 	}
-	return nil
+	return c.fillCpusetV1() // cpuset.go
 }
 
 // SwapLimitSupported reports whether --memory-swap can be enforced: v1 needs

@@ -9,8 +9,9 @@ import (
 )
 
 // v2Controllers are enabled in each ancestor's cgroup.subtree_control so
-// that the container's directory gets memory.*, cpu.* and pids.* files.
-var v2Controllers = []string{"memory", "cpu", "pids"}
+// that the container's directory gets memory.*, cpu.*, pids.*, cpuset.*
+// and io.* files.
+var v2Controllers = []string{"memory", "cpu", "pids", "cpuset", "io"}
 
 // createV2 makes the directory and, from the root down to the parent,
 // enables our controllers for the children. A v2 cgroup may only hand a

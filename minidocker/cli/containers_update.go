@@ -90,10 +90,10 @@ func (c *UpdateCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		for _, w := range res.Warnings {
-			fmt.Fprintln(g.stderr, w)
-		}
 		fmt.Fprintln(g.stdout, id)
+		for _, w := range res.Warnings { // docker prints them on stdout, after the name
+			fmt.Fprintln(g.stdout, w)
+		}
 		return nil
 	})
 }

@@ -50,6 +50,10 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 	if err != nil {
 		return "", nil, err
 	}
+	warnings, err = checkCpusetAndBlkio(&hc.Resources) // resources_cpuset.go
+	if err != nil {
+		return "", nil, err
+	}
 	// rmi must not delete the image between here and the container's
 	// being in the store (lock order: doc.go)
 	d.imageUse.RLock()
@@ -94,7 +98,7 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 		return "", nil, err
 	}
 	d.containerEvent(c, "create")
-	return c.ID, []string{}, nil
+	return c.ID, append([]string{}, warnings...), nil
 }
 
 // checkCreateRequest is what can be refused from the request alone.
@@ -405,11 +409,14 @@ func validateRestartPolicy(rp container.RestartPolicy) error {
 func resourcesOf(hc *container.HostConfig) (cgroups.Resources, error) {
 	ncpu := runtime.NumCPU()
 	r := cgroups.Resources{
-		Memory:     hc.Memory,
-		MemorySwap: hc.MemorySwap,
-		CPUQuota:   hc.CPUQuota,
-		CPUPeriod:  uint64(hc.CPUPeriod),
-		CPUShares:  hc.CPUShares,
+		Memory:      hc.Memory,
+		MemorySwap:  hc.MemorySwap,
+		CPUQuota:    hc.CPUQuota,
+		CPUPeriod:   uint64(hc.CPUPeriod),
+		CPUShares:   hc.CPUShares,
+		CpusetCpus:  hc.CpusetCpus,
+		CpusetMems:  hc.CpusetMems,
+		BlkioWeight: hc.BlkioWeight,
 	}
 	if hc.NanoCPUs != 0 {
 		if hc.CPUQuota != 0 || hc.CPUPeriod != 0 {

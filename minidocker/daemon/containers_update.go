@@ -19,6 +19,10 @@ func (d *Daemon) UpdateContainer(ref string, req container.UpdateConfig) (warnin
 	if err := refuseUnsupportedUpdate(req.Resources); err != nil { // unsupported.go
 		return nil, err
 	}
+	warnings, err = checkCpusetAndBlkio(&req.Resources) // resources_cpuset.go
+	if err != nil {
+		return nil, err
+	}
 	c, err := d.GetContainer(ref)
 	if err != nil {
 		return nil, err
@@ -46,7 +50,7 @@ func (d *Daemon) UpdateContainer(ref string, req container.UpdateConfig) (warnin
 	if err := c.save(); err != nil {
 		return nil, cannotUpdate(c.ID, err)
 	}
-	return []string{}, nil
+	return append([]string{}, warnings...), nil
 }
 
 // cannotUpdate is dockerd's wrapping of every update error; the kind stays.
@@ -85,6 +89,15 @@ func mergeUpdate(hc *container.HostConfig, req container.UpdateConfig) error {
 	}
 	if r.CPUQuota != 0 {
 		cur.CPUQuota = r.CPUQuota
+	}
+	if r.CpusetCpus != "" {
+		cur.CpusetCpus = r.CpusetCpus
+	}
+	if r.CpusetMems != "" {
+		cur.CpusetMems = r.CpusetMems
+	}
+	if r.BlkioWeight != 0 {
+		cur.BlkioWeight = r.BlkioWeight
 	}
 	if r.PidsLimit != nil {
 		// 0 and any negative number mean "unlimited" in an update

@@ -3,6 +3,8 @@ package daemon_test
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,7 +97,10 @@ func TestUpdateResourcesLive(t *testing.T) {
 		want   string
 	}{
 		{[]string{"update", "--memory", "1k", "up"}, 400, `{"Memory":1024,"MemorySwap":-1}`, "Minimum memory limit allowed is 6MB"},
-		{[]string{"update", "--cpuset-cpus", "0", "up"}, 400, `{"CpusetCpus":"0"}`, "minidocker does not support updating CpusetCpus yet"},
+		{[]string{"update", "--cpuset-cpus", "0-x", "up"}, 400, `{"CpusetCpus":"0-x"}`, "Invalid value 0-x for cpuset cpus: invalid format: 0-x"},
+		{[]string{"update", "--cpuset-cpus", "8000", "up"}, 400, `{"CpusetCpus":"8000"}`, "Requested CPUs are not available - requested 8000, available: "},
+		{[]string{"update", "--cpuset-mems", "8000", "up"}, 400, `{"CpusetMems":"8000"}`, "Requested memory nodes are not available - requested 8000, available: "},
+		{[]string{"update", "--cpu-rt-runtime", "10", "up"}, 400, `{"CpuRealtimeRuntime":10}`, "minidocker does not support updating CpuRealtimeRuntime yet"},
 		{[]string{"update", "--cpu-period", "50000", "up"}, 409, `{"CpuPeriod":50000}`, "Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set"},
 		{[]string{"update", "--restart", "sometimes", "up"}, 400, `{"RestartPolicy":{"Name":"sometimes"}}`, "invalid restart policy: unknown policy 'sometimes'"},
 		{[]string{"update", "--memory", "32m", "nosuch"}, 404, `{"Memory":33554432}`, "No such container: nosuch"},
@@ -126,5 +131,82 @@ func TestUpdateResourcesLive(t *testing.T) {
 	mustDocker(t, d, "start", "up")
 	if got := memoryLimit(t, d, id); got != "50331648" || got == before {
 		t.Fatalf("memory limit of an updated stopped container once started: %s", got)
+	}
+}
+
+// allowedList is PID 1's Cpus_allowed_list or Mems_allowed_list, as the
+// kernel enforces it inside the container.
+func allowedList(t *testing.T, d *testutil.Daemon, name, field string) string {
+	t.Helper()
+	out := mustDocker(t, d, "exec", name, "grep", field, "/proc/1/status")
+	_, v, _ := strings.Cut(out, ":")
+	return strings.TrimSpace(v)
+}
+
+// TestCpusetAndBlkioWeight: --cpuset-cpus and --cpuset-mems pin the
+// container (the kernel's Cpus_allowed_list of PID 1 says so) at run and
+// through update of a running container; bad lists are refused in
+// dockerd's words and make nothing; --blkio-weight is written where the
+// kernel has a weight file, and elsewhere discarded with dockerd's warning.
+func TestCpusetAndBlkioWeight(t *testing.T) {
+	d := preload.StartDaemon(t)
+	mustDocker(t, d, "run", "-d", "--name", "pinned", "--net", "none", "--cpuset-cpus", "0", "--cpuset-mems", "0", "busybox", "sleep", "600")
+	if got := allowedList(t, d, "pinned", "Cpus_allowed_list"); got != "0" {
+		t.Fatalf("Cpus_allowed_list of run --cpuset-cpus 0: %q", got)
+	}
+	if got := allowedList(t, d, "pinned", "Mems_allowed_list"); got != "0" {
+		t.Fatalf("Mems_allowed_list of run --cpuset-mems 0: %q", got)
+	}
+	last := strconv.Itoa(runtime.NumCPU() - 1)
+	mustDocker(t, d, "update", "--cpuset-cpus", last, "pinned")
+	if got := allowedList(t, d, "pinned", "Cpus_allowed_list"); got != last {
+		t.Fatalf("Cpus_allowed_list after update --cpuset-cpus %s: %q", last, got)
+	}
+	// an exec'd process joins the same cpuset
+	if out := mustDocker(t, d, "exec", "pinned", "grep", "Cpus_allowed_list", "/proc/self/status"); !strings.HasSuffix(out, "\t"+last) && !strings.HasSuffix(out, " "+last) {
+		t.Fatalf("exec's Cpus_allowed_list: %q", out)
+	}
+	if got := strings.TrimSpace(mustDocker(t, d, "inspect", "-f", "{{.HostConfig.CpusetCpus}} {{.HostConfig.CpusetMems}}", "pinned")); got != last+" 0" {
+		t.Fatalf("inspect after update: %q", got)
+	}
+	// a container without a cpuset has every CPU
+	if out := mustDocker(t, d, "run", "--rm", "--net", "none", "busybox", "grep", "Cpus_allowed_list", "/proc/self/status"); !strings.HasSuffix(out, "0-"+last) && runtime.NumCPU() > 1 {
+		t.Fatalf("Cpus_allowed_list without --cpuset-cpus: %q", out)
+	}
+
+	if cgroups.BlkioWeightSupported() {
+		mustDocker(t, d, "update", "--blkio-weight", "300", "pinned")
+		if got := strings.TrimSpace(mustDocker(t, d, "inspect", "-f", "{{.HostConfig.BlkioWeight}}", "pinned")); got != "300" {
+			t.Fatalf("BlkioWeight after update: %s", got)
+		}
+	} else {
+		const warning = "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+		r := d.Docker("run", "-d", "--name", "weighted", "--net", "none", "--blkio-weight", "300", "busybox", "sleep", "600")
+		if r.Code != 0 || !strings.Contains(r.Stderr, warning) {
+			t.Fatalf("run --blkio-weight without the kernel's support: exit %d %q", r.Code, r.Stderr)
+		}
+		if r := d.Docker("update", "--blkio-weight", "300", "pinned"); r.Code != 0 || r.Stdout != "pinned\n"+warning+"\n" {
+			t.Fatalf("update --blkio-weight without the kernel's support: exit %d %q", r.Code, r.Combined())
+		}
+		if got := d.MustCLI("update", "--blkio-weight", "300", "pinned"); got != "pinned\n"+warning+"\n" {
+			t.Fatalf("our update --blkio-weight without the kernel's support: %q", got)
+		}
+		if got := strings.TrimSpace(mustDocker(t, d, "inspect", "-f", "{{.HostConfig.BlkioWeight}}", "weighted", "pinned")); got != "0\n0" {
+			t.Fatalf("a discarded weight is not recorded: %q", got)
+		}
+	}
+	d.RemoveAllContainers() // a refusal is checked by an empty ps -a
+	for _, c := range []struct{ flag, value, want string }{
+		{"--cpuset-cpus", "1-0", "Invalid value 1-0 for cpuset cpus: invalid format: 1-0"},
+		{"--cpuset-cpus", "8000", "Requested CPUs are not available - requested 8000, available: "},
+		{"--cpuset-mems", "a", "Invalid value a for cpuset mems: invalid format: a"},
+		{"--cpuset-cpus", "0-99999", "value of out range, maximum is 8192"},
+	} {
+		t.Run(c.flag+"="+c.value, func(t *testing.T) {
+			refused(t, d, c.want, "run", "--net", "none", c.flag, c.value, "busybox", "true")
+		})
+	}
+	if cgroups.BlkioWeightSupported() {
+		refused(t, d, "Range of blkio weight is from 10 to 1000", "run", "--net", "none", "--blkio-weight", "5", "busybox", "true")
 	}
 }

@@ -25,7 +25,8 @@
 // the embedded DNS server of package network); links.go is --link on the
 // default bridge (docker's variables); networks_filters.go is network ls.
 // containers_pause.go freezes and thaws a container (docker pause) and
-// containers_update.go changes the limits of a running one (docker update);
+// containers_update.go changes the limits of a running one (docker update;
+// resources_cpuset.go checks --cpuset-* and --blkio-weight as dockerd does);
 // containers_export.go is docker export and docker diff; prune.go is
 // container and network prune, disk_usage.go the sizes of ps -s, inspect -s
 // and system df.

@@ -38,7 +38,6 @@ var unsupportedCreateFields = []string{
 	"HostConfig.MaskedPaths",
 	"HostConfig.ReadonlyPaths",
 	"HostConfig.CgroupParent",
-	"HostConfig.BlkioWeight",
 	"HostConfig.BlkioWeightDevice",
 	"HostConfig.BlkioDeviceReadBps",
 	"HostConfig.BlkioDeviceWriteBps",
@@ -46,8 +45,6 @@ var unsupportedCreateFields = []string{
 	"HostConfig.BlkioDeviceWriteIOps",
 	"HostConfig.CpuRealtimePeriod",
 	"HostConfig.CpuRealtimeRuntime",
-	"HostConfig.CpusetCpus",
-	"HostConfig.CpusetMems",
 	"HostConfig.DeviceRequests",
 	"HostConfig.MemoryReservation",
 	"HostConfig.MemorySwappiness",
@@ -170,7 +167,8 @@ func isSet(name string, v reflect.Value) bool {
 // minidocker applies to a running container's cgroup (containers_update.go);
 // RestartPolicy, outside Resources, is applied too. Any other field set in
 // the request is refused.
-var updatableResources = []string{"Memory", "MemorySwap", "CpuShares", "CpuPeriod", "CpuQuota", "NanoCpus", "PidsLimit"}
+var updatableResources = []string{"Memory", "MemorySwap", "CpuShares", "CpuPeriod", "CpuQuota", "NanoCpus", "PidsLimit",
+	"CpusetCpus", "CpusetMems", "BlkioWeight"}
 
 // refuseUnsupportedUpdate fails on the first Resources field of an update
 // that minidocker would not apply, in the order of the struct.

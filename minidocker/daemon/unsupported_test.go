@@ -83,6 +83,9 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.UTSMode":           "TestNamespaceModes",
 	"HostConfig.Devices":           "TestDevices, TestConfinementDevices",
 	"HostConfig.DeviceCgroupRules": "TestDevices, TestConfinementDevices",
+	"HostConfig.CpusetCpus":        "TestCpusetAndBlkioWeight",
+	"HostConfig.CpusetMems":        "TestCpusetAndBlkioWeight",
+	"HostConfig.BlkioWeight":       "TestCpusetAndBlkioWeight (a weight file needs BFQ: else discarded with dockerd's warning)",
 }
 
 // TestEveryCreateFieldIsAppliedOrRefused walks every field of the API's
