@@ -1,7 +1,6 @@
 package image
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -25,7 +24,17 @@ func (p Platform) String() string {
 	return s
 }
 
-var platformPart = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// isPlatformPart reports whether s is one part of "os/arch/variant":
+// letters, digits, '_' and '-' (checked by hand: a regular expression
+// compiled at package init costs every process start).
+func isPlatformPart(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // knownOS and archAliases are the names docker's platform parser knows on
 // their own ("linux", "arm64") and the other spellings it folds into them.
@@ -44,7 +53,7 @@ func ParsePlatform(s string) (Platform, error) {
 		return Platform{}, errdefs.Invalid("%q: cannot parse platform specifier: invalid argument", s)
 	}
 	for _, p := range parts {
-		if !platformPart.MatchString(p) {
+		if !isPlatformPart(p) {
 			return Platform{}, errdefs.Invalid("%q: invalid platform component %q: invalid argument", s, p)
 		}
 	}
