@@ -32,7 +32,8 @@
 // mounts_linux.go for the root file system and pivot_root, console_linux.go
 // for the container's terminal, execns_linux.go
 // for setns, security_linux.go and caps_linux.go for capabilities and
-// seccomp, and jsonlog.go for docker's json-file log.
+// seccomp, and jsonlog.go for docker's json-file log. shimruntime_linux.go
+// says how the shim keeps its memory small (when its collector runs).
 //
 // The daemon's contract:
 //

@@ -26,7 +26,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -105,7 +104,7 @@ type attacher struct {
 // container made, or why not) goes back on the control socket.
 func runShim() {
 	trace("shim: main")
-	debug.SetGCPercent(20)
+	shimStartupGC()
 	report := os.NewFile(shimControlFd, "control")
 	syscall.CloseOnExec(shimControlFd)
 	bundle, claimed, err := awaitClaim(report)
@@ -124,6 +123,7 @@ func runShim() {
 	}
 	json.NewEncoder(report).Encode(shimResponse{Pid: s.pid})
 	report.Close()
+	shimSteadyGC()
 	s.run()
 	os.Exit(0)
 }
