@@ -76,6 +76,11 @@ func deviceProgram(rules []DeviceRule) []bpfInsn {
 	}
 	for _, r := range rules {
 		prog = append(prog, ruleBlock(r)...)
+		if r.Type == "a" {
+			// it allows everything: what follows could never run, and
+			// the verifier refuses a program with unreachable code
+			return prog
+		}
 	}
 	return append(prog, insn(opMovImm, 0, 0, 0, 0), insn(opExit, 0, 0, 0, 0))
 }

@@ -180,14 +180,16 @@ func TestDeviceRules(t *testing.T) {
 
 // TestDeviceProgramGoesWithTheCgroup: on the unified hierarchy (the whole
 // tree on v2, the side tree of a hybrid) the attached program confines a
-// process, and removing the cgroup frees the program: nothing leaks.
+// process; attaching again replaces it (AllowAll, whose program ends early:
+// the verifier refuses unreachable code); removing the cgroup frees the
+// programs: nothing leaks.
 func TestDeviceProgramGoesWithTheCgroup(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := unifiedTestDir(t)
 	if err := attachDeviceProgram(dir, DefaultDeviceRules()); err != nil {
 		t.Fatal(err)
 	}
-	id := attachedProgram(t, dir)
+	first := attachedProgram(t, dir)
 	p := &deviceProbe{t: t, dir: newDeviceNodes(t)}
 	p.h = startHelper(t, "devices", -1)
 	if err := writeFile(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(p.h.cmd.Process.Pid)); err != nil {
@@ -196,6 +198,17 @@ func TestDeviceProgramGoesWithTheCgroup(t *testing.T) {
 	p.h.start(t)
 	p.h.expect(t, "running")
 	p.want("default", [][2]string{{"open DIR/null w", "ok"}, {"open DIR/loop r", eperm}})
+	// attaching again replaces the program (a cgroup reused after a crash)
+	if err := attachDeviceProgram(dir, []DeviceRule{AllowAll}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.ask("open " + p.dir + "/loop r"); got == eperm {
+		t.Errorf("AllowAll: open loop r: %s", got)
+	}
+	id := attachedProgram(t, dir)
+	if id == first {
+		t.Errorf("program %d still attached after the new one", id)
+	}
 	p.h.stdin.Close()
 	if _, ok := p.h.wait(10 * time.Second); !ok {
 		t.Fatal("the helper did not end")
@@ -205,9 +218,9 @@ func TestDeviceProgramGoesWithTheCgroup(t *testing.T) {
 	}
 	// the kernel frees the cgroup, and with it the program, asynchronously
 	deadline := time.Now().Add(20 * time.Second)
-	for programExists(id) {
+	for programExists(id) || programExists(first) {
 		if time.Now().After(deadline) {
-			t.Fatalf("device program %d still exists after its cgroup was removed", id)
+			t.Fatalf("device programs %d, %d: one still exists after its cgroup was removed", first, id)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
