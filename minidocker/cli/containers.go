@@ -56,6 +56,10 @@ type ContainerFlags struct {
 	MemorySwap    string   `name:"memory-swap" help:"Swap limit equal to memory plus swap: '-1' to enable unlimited swap."`
 	CPUs          float64  `name:"cpus" help:"Number of CPUs."`
 	PidsLimit     *int64   `name:"pids-limit" help:"Tune container pids limit (set -1 for unlimited)."`
+	CPUShares     int64    `name:"cpu-shares" short:"c" help:"CPU shares (relative weight)."`
+	CpusetCpus    string   `name:"cpuset-cpus" help:"CPUs in which to allow execution (0-3, 0,1)."`
+	CpusetMems    string   `name:"cpuset-mems" help:"MEMs in which to allow execution (0-3, 0,1)."`
+	BlkioWeight   uint16   `name:"blkio-weight" help:"Block IO (relative weight), between 10 and 1000, or 0 to disable."`
 	Restart       string   `default:"no" help:"Restart policy to apply when a container exits."`
 	Network       string   `name:"network" aliases:"net" default:"default" help:"Connect a container to a network."`
 	Publish       []string `short:"p" sep:"none" help:"Publish a container's port(s) to the host."`
@@ -137,8 +141,9 @@ func (f *ContainerFlags) containerConfig(attach bool) (*container.Config, error)
 	return cfg, nil
 }
 
-// resources reads the limits (-m, --memory-swap, --cpus, --pids-limit) and the restart
-// policy, with docker's sizes and words.
+// resources reads the limits (-m, --memory-swap, --cpus, --pids-limit,
+// --cpu-shares, --cpuset-*, --blkio-weight) and the restart policy, with
+// docker's sizes and words.
 func (f *ContainerFlags) resources(hc *container.HostConfig) error {
 	var err error
 	if f.Memory != "" {
@@ -157,6 +162,7 @@ func (f *ContainerFlags) resources(hc *container.HostConfig) error {
 		hc.NanoCPUs = int64(f.CPUs * 1e9)
 	}
 	hc.PidsLimit = f.PidsLimit
+	hc.CPUShares, hc.CpusetCpus, hc.CpusetMems, hc.BlkioWeight = f.CPUShares, f.CpusetCpus, f.CpusetMems, f.BlkioWeight
 	hc.RestartPolicy, err = parseRestart(f.Restart)
 	return err
 }

@@ -157,6 +157,14 @@ func TestCpusetAndBlkioWeight(t *testing.T) {
 	if got := allowedList(t, d, "pinned", "Mems_allowed_list"); got != "0" {
 		t.Fatalf("Mems_allowed_list of run --cpuset-mems 0: %q", got)
 	}
+	// our CLI's run takes the same flags
+	d.MustCLI("run", "-d", "--name", "ours", "--net", "none", "--cpuset-cpus", "0", "--cpu-shares", "512", "busybox", "sleep", "600")
+	if got := allowedList(t, d, "ours", "Cpus_allowed_list"); got != "0" {
+		t.Fatalf("Cpus_allowed_list of our run --cpuset-cpus 0: %q", got)
+	}
+	if got := strings.TrimSpace(mustDocker(t, d, "inspect", "-f", "{{.HostConfig.CpuShares}}", "ours")); got != "512" {
+		t.Fatalf("our run --cpu-shares 512: %s", got)
+	}
 	last := strconv.Itoa(runtime.NumCPU() - 1)
 	mustDocker(t, d, "update", "--cpuset-cpus", last, "pinned")
 	if got := allowedList(t, d, "pinned", "Cpus_allowed_list"); got != last {
