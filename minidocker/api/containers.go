@@ -37,6 +37,7 @@ type containerBackend interface {
 	RestartContainer(ref string, timeout *int, signal string) error
 	KillContainer(ref, signal string) error
 	RemoveContainer(ref string, force, volumes bool) error
+	RemoveLink(name string) error
 	RenameContainer(ref, newName string) error
 	ResizeContainer(ref string, h, w uint) error
 	ContainerWait(ctx context.Context, ref, condition string) (<-chan container.WaitResponse, error)
@@ -67,6 +68,8 @@ func (s containerRouter) register(rt *router) {
 	rt.handle("POST", "/containers/{id}/resize", s.resizeContainer)
 	rt.handle("POST", "/containers/{id}/rename", s.renameContainer)
 	rt.handle("DELETE", "/containers/{id}", s.removeContainer)
+	// `rm --link /me/alias` sends DELETE /containers//me/alias?link=1
+	rt.handle("DELETE", "/containers/{id...}", s.removeContainer)
 	rt.handle("GET", "/containers/{id}/logs", s.containerLogs)
 	rt.handle("GET", "/containers/{name}/archive", s.getContainerArchive) // and HEAD
 	rt.handle("PUT", "/containers/{name}/archive", s.putContainerArchive)
@@ -182,6 +185,9 @@ func (s containerRouter) killContainer(w http.ResponseWriter, r *http.Request, v
 }
 
 func (s containerRouter) removeContainer(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+	if boolValue(r, "link") { // `rm --link /me/alias`: the link goes, no container does
+		return noContent(w, s.backend.RemoveLink(v["id"]))
+	}
 	return noContent(w, s.backend.RemoveContainer(v["id"], boolValue(r, "force"), boolValue(r, "v")))
 }
 

@@ -86,6 +86,7 @@ func (c *KillCmd) Run(g *Globals) error {
 type RmCmd struct {
 	Force      bool     `short:"f" help:"Force the removal of a running container (uses SIGKILL)."`
 	Volumes    bool     `short:"v" help:"Remove anonymous volumes associated with the container."`
+	Link       bool     `short:"l" help:"Remove the specified link."`
 	Containers []string `arg:"" name:"container"`
 }
 
@@ -96,7 +97,7 @@ func (c *RmCmd) Run(g *Globals) error {
 		return err
 	}
 	return g.each(c.Containers, func(id string) error {
-		if _, err := cli.ContainerRemove(g.ctx, id, client.ContainerRemoveOptions{Force: c.Force, RemoveVolumes: c.Volumes}); err != nil {
+		if _, err := cli.ContainerRemove(g.ctx, id, client.ContainerRemoveOptions{Force: c.Force, RemoveVolumes: c.Volumes, RemoveLinks: c.Link}); err != nil {
 			return err
 		}
 		fmt.Fprintln(g.stdout, id)

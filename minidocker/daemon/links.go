@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -165,4 +166,27 @@ func tcpFirst(a, b mobynet.Port) int {
 		return strings.Compare(string(a.Proto()), string(b.Proto()))
 	}
 	return int(a.Num()) - int(b.Num())
+}
+
+// RemoveLink is `docker rm --link /me/alias`: me's link called alias goes
+// from its record. Like docker, it does not touch the running container
+// (its variables are fixed at start); from its next start it has no link.
+func (d *Daemon) RemoveLink(name string) error {
+	me, alias := path.Split("/" + strings.TrimPrefix(name, "/"))
+	me = strings.Trim(me, "/")
+	if me == "" {
+		return errdefs.Conflict("Conflict, cannot remove the default link name of the container")
+	}
+	c, err := d.GetContainer(me)
+	if err != nil {
+		return errdefs.NotFound("Cannot get parent /%s for link name %s", me, name)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := slices.IndexFunc(c.HostConfig.Links, func(l string) bool { _, a := parseLink(l); return a == alias })
+	if i < 0 {
+		return errdefs.NotFound("No such container: %s", name)
+	}
+	c.HostConfig.Links = slices.Delete(slices.Clone(c.HostConfig.Links), i, i+1)
+	return c.save()
 }

@@ -250,8 +250,9 @@ func TestInternalNetwork(t *testing.T) {
 
 // TestLegacyLinks: --link on the default bridge gives the linking
 // container docker's variables (<ALIAS>_PORT..., _NAME, _ENV_...) and a
-// hosts line for the linked one, inspect shows docker's Links, and a link
-// to a missing or stopped container gets dockerd's error.
+// hosts line for the linked one, inspect shows docker's Links, rm --link
+// removes one, and a link to a missing or stopped container gets dockerd's
+// error.
 func TestLegacyLinks(t *testing.T) {
 	d := preload.StartDaemon(t)
 	t.Cleanup(func() { d.Docker("rm", "-f", "lsrv", "lcli", "lstop", "lbad") })
@@ -289,6 +290,24 @@ func TestLegacyLinks(t *testing.T) {
 		t.Errorf("our CLI's run --link: %s", out)
 	}
 
+	// rm --link takes the link from the record; the next start has none
+	if r := d.Docker("rm", "--link", "lcli"); r.Code == 0 || !strings.Contains(r.Stderr, "cannot remove the default link name of the container") {
+		t.Errorf("rm --link lcli: %d %q", r.Code, r.Stderr)
+	}
+	mustDocker(t, d, "rm", "--link", "/lcli/db")
+	if got := mustDocker(t, d, "inspect", "-f", "{{json .HostConfig.Links}}", "lcli"); got != "null" && got != "[]" {
+		t.Errorf("inspect Links after rm --link: %s", got)
+	}
+	mustDocker(t, d, "restart", "-t", "0", "lcli")
+	if env := mustDocker(t, d, "exec", "lcli", "env"); strings.Contains(env, "DB_NAME=") {
+		t.Errorf("the removed link still sets variables:\n%s", env)
+	}
+	d.MustCLI("rm", "-f", "lcli") // our CLI's rm --link
+	mustDocker(t, d, "run", "-d", "--name", "lcli", "--link", "lsrv:db2", "busybox", "sleep", "300")
+	d.MustCLI("rm", "--link", "/lcli/db2")
+	if got := mustDocker(t, d, "inspect", "-f", "{{json .HostConfig.Links}}", "lcli"); got != "null" && got != "[]" {
+		t.Errorf("inspect Links after our rm --link: %s", got)
+	}
 	mustDocker(t, d, "create", "--name", "lstop", "busybox", "true")
 	r := d.Docker("run", "--name", "lbad", "--link", "lstop:x", "busybox", "true")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "Cannot link to a non running container: /lstop AS /lbad/x") {
