@@ -145,34 +145,42 @@ func logRotationOf(lc container.LogConfig) (libcontainer.LogRotation, error) {
 }
 
 // logTagInfo is what a container's log attributes are made of, and the
-// data of the tag template (the method names are docker's).
+// data of the tag template: the fields and methods are those of dockerd's
+// logger.Info, so a template written for docker works here.
 type logTagInfo struct {
-	FullID, ContainerName, ImageFull, ImageRef string
-	Cmd                                        []string // entrypoint and arguments
-	Env                                        []string
-	Labels                                     map[string]string
+	ContainerID         string
+	ContainerName       string // with docker's leading "/"
+	ContainerEntrypoint string // the program PID 1 runs
+	ContainerArgs       []string
+	ContainerImageID    string // sha256:…
+	ContainerImageName  string // as the container was created from it
+	ContainerEnv        []string
+	ContainerLabels     map[string]string
+	DaemonName          string
 }
 
 // ID is the short container ID.
-func (i logTagInfo) ID() string { return shortID(i.FullID) }
+func (i logTagInfo) ID() string { return shortID(i.ContainerID) }
+
+// FullID is the container ID.
+func (i logTagInfo) FullID() string { return i.ContainerID }
 
 // Name is the container's name without "/".
-func (i logTagInfo) Name() string { return i.ContainerName }
+func (i logTagInfo) Name() string { return strings.TrimPrefix(i.ContainerName, "/") }
 
 // Command is the entrypoint and its arguments, space separated.
-func (i logTagInfo) Command() string { return strings.Join(i.Cmd, " ") }
+func (i logTagInfo) Command() string {
+	return strings.Join(append([]string{i.ContainerEntrypoint}, i.ContainerArgs...), " ")
+}
 
 // ImageID is the short ID of the container's image.
-func (i logTagInfo) ImageID() string { return shortID(i.ImageFull) }
+func (i logTagInfo) ImageID() string { return shortID(i.ContainerImageID) }
 
 // ImageFullID is the ID of the container's image, sha256:….
-func (i logTagInfo) ImageFullID() string { return i.ImageFull }
+func (i logTagInfo) ImageFullID() string { return i.ContainerImageID }
 
 // ImageName is the image as the container was created from it.
-func (i logTagInfo) ImageName() string { return i.ImageRef }
-
-// DaemonName is the name docker gives its daemon in tags.
-func (i logTagInfo) DaemonName() string { return "docker" }
+func (i logTagInfo) ImageName() string { return i.ContainerImageName }
 
 // Hostname is the host's name.
 func (i logTagInfo) Hostname() (string, error) { return os.Hostname() }
@@ -205,11 +213,11 @@ var logTagFuncs = template.FuncMap{
 // With a zero info it only checks the options (at create).
 func logAttrsOf(opts map[string]string, info logTagInfo) (map[string]string, error) {
 	attrs := map[string]string{}
-	if err := addSelected(attrs, info.Labels, opts["labels"], opts["labels-regex"]); err != nil {
+	if err := addSelected(attrs, info.ContainerLabels, opts["labels"], opts["labels-regex"]); err != nil {
 		return nil, err
 	}
 	env := map[string]string{}
-	for _, e := range info.Env {
+	for _, e := range info.ContainerEnv {
 		if k, v, ok := strings.Cut(e, "="); ok {
 			env[k] = v
 		}
@@ -258,7 +266,7 @@ func expandLogTag(tmpl string, info logTagInfo) (string, error) {
 	if err != nil {
 		return "", errdefs.Invalid("%v", err)
 	}
-	if info.FullID == "" {
+	if info.ContainerID == "" {
 		return "", nil // create: the template parses, that is all
 	}
 	var b bytes.Buffer
@@ -280,8 +288,9 @@ func applyLogOptions(c *Container, cfg *container.Config, lc container.LogConfig
 		return err
 	}
 	c.mu.Lock()
-	info := logTagInfo{FullID: c.ID, ContainerName: c.Name, ImageFull: c.ImageID, ImageRef: cfg.Image,
-		Cmd: append([]string{c.Path}, c.Args...), Env: cfg.Env, Labels: cfg.Labels}
+	info := logTagInfo{ContainerID: c.ID, ContainerName: "/" + c.Name, ContainerEntrypoint: c.Path, ContainerArgs: c.Args,
+		ContainerImageID: c.ImageID, ContainerImageName: cfg.Image, ContainerEnv: cfg.Env, ContainerLabels: cfg.Labels,
+		DaemonName: "docker"}
 	c.mu.Unlock()
 	spec.LogAttrs, err = logAttrsOf(lc.Config, info)
 	return err
