@@ -47,6 +47,12 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	defer func() {
 		if retErr != nil {
 			c.failPendingAttaches(retErr)
+			if hc.AutoRemove {
+				// docker removes a --rm container whose start failed, for
+				// any reason: `docker run --rm` waits for the removal. It
+				// runs once this start's undo is done (it takes c.op).
+				go d.removeContainer(c, true)
+			}
 		}
 	}()
 	in, err := d.startInputs(c, hc)
@@ -68,7 +74,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	if err := libcontainer.WriteSpec(bundle, spec); err != nil {
 		return err
 	}
-	return d.launch(c, hc.AutoRemove, ip, began)
+	return d.launch(c, ip, began)
 }
 
 // claimStart checks under the record's lock that the container may start.
@@ -206,7 +212,7 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 // launch starts the shim on the written bundle, hands the attaches that
 // came before start their streams (so the first line of output reaches
 // them), says "go", and records the running state.
-func (d *Daemon) launch(c *Container, autoRemove bool, ip string, began time.Time) error {
+func (d *Daemon) launch(c *Container, ip string, began time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
@@ -225,7 +231,7 @@ func (d *Daemon) launch(c *Container, autoRemove bool, ip string, began time.Tim
 		p.ch <- attachResult{conn: conn, err: err}
 	}
 	if err := shim.Start(ctx); err != nil {
-		d.recordStartFailure(ctx, c, shim, autoRemove, err)
+		d.recordStartFailure(ctx, c, shim, err)
 		return startError(err)
 	}
 	t2 := time.Now()
@@ -250,8 +256,8 @@ func (d *Daemon) launch(c *Container, autoRemove bool, ip string, began time.Tim
 // recordStartFailure forgets the shim of a start that failed. When the
 // process never ran (a StartError: no such command, not executable),
 // docker keeps the container "created" with the exit code (127, 126) and
-// the error, and --rm still removes it.
-func (d *Daemon) recordStartFailure(ctx context.Context, c *Container, shim *libcontainer.Shim, autoRemove bool, err error) {
+// the error (and startContainer removes a --rm one).
+func (d *Daemon) recordStartFailure(ctx context.Context, c *Container, shim *libcontainer.Shim, err error) {
 	var se *libcontainer.StartError
 	if !errors.As(err, &se) {
 		c.mu.Lock()
@@ -268,11 +274,6 @@ func (d *Daemon) recordStartFailure(ctx context.Context, c *Container, shim *lib
 	close(c.exitCh)
 	c.exitCh = make(chan struct{})
 	c.mu.Unlock()
-	if autoRemove {
-		// removeContainer takes c.op, so it runs once startContainer's
-		// undo is done
-		go d.removeContainer(c, true)
-	}
 }
 
 // startError gives a start failure docker's class: a command that cannot

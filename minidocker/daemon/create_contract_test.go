@@ -1,10 +1,15 @@
 package daemon_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/minidocker/minidocker/minidocker/testutil"
 	"github.com/minidocker/minidocker/minidocker/testutil/preload"
 )
 
@@ -53,5 +58,29 @@ func TestCreateRefusesBadEnvAndPlatform(t *testing.T) {
 	}
 	if out := mustRun(t, d, "ps", "-aq"); out != "" {
 		t.Fatalf("refused creates left containers: %q", out)
+	}
+}
+
+// TestRunRmWhoseStartFailsEnds: `docker run --rm` waits until the
+// container is removed; when the start fails before the process is made
+// (here: joining the IPC namespace of a container that is not running),
+// dockerd removes the container all the same, so the CLI reports the
+// error and ends. (It hung forever: the record stayed "created".)
+func TestRunRmWhoseStartFailsEnds(t *testing.T) {
+	d := preload.StartDaemon(t)
+	mustRun(t, d, "create", "--name", "donor", "--ipc", "shareable", "busybox", "true")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testutil.DockerCLI(t), "-H", d.Host, "run", "--rm", "--ipc", "container:donor", "busybox", "true")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("docker run --rm did not end after its start failed:\n%s", out)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 125 || !strings.Contains(string(out), "is not running") {
+		t.Errorf("docker run --rm --ipc container:donor: %v\n%s", err, out)
+	}
+	if r := d.Docker("ps", "-a", "--format", "{{.Names}}"); r.Stdout != "donor\n" {
+		t.Errorf("the failed --rm container was kept: %q %s", r.Stdout, r.Stderr)
 	}
 }
