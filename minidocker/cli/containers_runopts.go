@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 	"sync"
@@ -123,6 +124,9 @@ func parseDevice(spec string) (container.DeviceMapping, error) {
 	m.PathOnHost = parts[0]
 	if m.PathInContainer == "" {
 		m.PathInContainer = m.PathOnHost
+	}
+	if !path.IsAbs(m.PathInContainer) {
+		return m, fmt.Errorf("invalid argument %q for \"--device\" flag: %s is not an absolute path", spec, m.PathInContainer)
 	}
 	return m, nil
 }
