@@ -28,8 +28,9 @@
 // # The layer pipeline
 //
 // unpackPipeline (pipeline.go) reads a layer blob once, in three goroutines
-// joined by pipes that hold 4 MiB each, so that a stage briefly held up (a
-// file being created, a busy CPU) does not stall the others:
+// joined by pipes that hold 2 MiB each (chunks reused from layer to layer),
+// so that a stage briefly held up (a file being created, a busy CPU) does
+// not stall the others:
 //
 //	fetch:      registry body, blob digest checked by go-containerregistry
 //	              │

@@ -30,7 +30,7 @@ func unpackPipeline(ctx context.Context, rc io.Reader, blob *blobWriter, dir str
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		_, err := io.CopyBuffer(rawW, onlyReader{rc}, make([]byte, pipeChunk))
+		_, err := rawW.ReadFrom(rc)
 		rawW.CloseWithError(err)
 	}()
 	go func() {
@@ -46,11 +46,13 @@ func unpackPipeline(ctx context.Context, rc io.Reader, blob *blobWriter, dir str
 	err = unpackLayer(ctx, tarR, dir)
 	tarR.CloseWithError(errors.Join(err, io.ErrClosedPipe))
 	wg.Wait()
+	rawR.release()
+	tarR.release()
 	return dh, plain, err
 }
 
-// pipeDepth is how many chunks each pipe of the layer pipeline holds (4 MiB).
-const pipeDepth = 16
+// pipeDepth is how many chunks each pipe of the layer pipeline holds (2 MiB).
+const pipeDepth = 8
 
 // decompressTo writes the uncompressed stream of the blob raw to w, telling
 // kind the format first, then reads what follows the end of a compressed
@@ -69,11 +71,6 @@ func decompressTo(w io.Writer, raw io.Reader, kind func(archive.Compression)) er
 	_, err = io.Copy(io.Discard, raw)
 	return err
 }
-
-// onlyReader is an io.Reader and nothing else: io.CopyBuffer then reads
-// into the buffer it is given (an *os.File's WriteTo would copy through
-// 32 KiB reads of its own).
-type onlyReader struct{ io.Reader }
 
 // pipeChunk is the size of the buffers a roomyPipe hands from its writer
 // to its reader.
@@ -99,11 +96,15 @@ type roomyPipe struct {
 	rerr error // why the reader closed; read after done is closed
 }
 
+// chunkPool keeps the chunks of finished pipes: fresh ones would cost a
+// page fault per 4 KiB on every layer.
+var chunkPool = sync.Pool{New: func() any { return make([]byte, 0, pipeChunk) }}
+
 // newRoomyPipe returns the two ends of a pipe holding up to depth chunks.
 func newRoomyPipe(depth int) (*roomyPipeReader, *roomyPipeWriter) {
 	p := &roomyPipe{full: make(chan []byte, depth), free: make(chan []byte, depth+1), done: make(chan struct{})}
 	for i := 0; i < depth+1; i++ {
-		p.free <- make([]byte, 0, pipeChunk)
+		p.free <- chunkPool.Get().([]byte)
 	}
 	return &roomyPipeReader{p: p}, &roomyPipeWriter{p}
 }
@@ -132,6 +133,36 @@ func (w *roomyPipeWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// ReadFrom reads r straight into the chunks (one copy less than Write)
+// until r ends, which is not an error; it fails as Write does once the
+// reader has closed.
+func (w *roomyPipeWriter) ReadFrom(r io.Reader) (int64, error) {
+	p := w.p
+	var total int64
+	for {
+		if p.fill == nil {
+			select {
+			case p.fill = <-p.free:
+			case <-p.done:
+				return total, p.rerr
+			}
+		}
+		n, err := r.Read(p.fill[len(p.fill):cap(p.fill)])
+		p.fill, total = p.fill[:len(p.fill)+n], total+int64(n)
+		if len(p.fill) == cap(p.fill) {
+			if serr := w.send(); serr != nil {
+				return total, serr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func (w *roomyPipeWriter) send() error {
@@ -211,4 +242,29 @@ func (r *roomyPipeReader) CloseWithError(err error) error {
 		close(r.p.done)
 	})
 	return nil
+}
+
+// release gives the pipe's chunks back to chunkPool. Call it only when
+// both ends are done with the pipe (the writer has closed it).
+func (r *roomyPipeReader) release() {
+	p := r.p
+	put := func(b []byte) {
+		if b != nil {
+			chunkPool.Put(b[:0]) // boxing the slice header costs little next to its 256 KiB
+		}
+	}
+	put(p.fill)
+	put(p.buf)
+	p.fill, p.buf, p.cur = nil, nil, nil
+	for b := range p.full {
+		put(b)
+	}
+	for {
+		select {
+		case b := <-p.free:
+			put(b)
+		default:
+			return
+		}
+	}
 }

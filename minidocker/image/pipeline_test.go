@@ -3,9 +3,11 @@ package image
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"testing"
+	"testing/iotest"
 )
 
 // TestRoomyPipeKeepsOrderAndEnds: bytes written in pieces of every size
@@ -33,6 +35,26 @@ func TestRoomyPipeKeepsOrderAndEnds(t *testing.T) {
 			t.Fatalf("end of stream: %v, want %v", err, closeErr)
 		}
 	}
+}
+
+// TestRoomyPipeReadFrom: ReadFrom (the fetch stage's way in) delivers a
+// reader's bytes in order and ends the stream cleanly at its EOF.
+func TestRoomyPipeReadFrom(t *testing.T) {
+	want := make([]byte, 2*pipeChunk+777)
+	rand.New(rand.NewSource(3)).Read(want)
+	r, w := newRoomyPipe(1)
+	go func() {
+		n, err := w.ReadFrom(iotest.HalfReader(bytes.NewReader(want)))
+		if n != int64(len(want)) || err != nil {
+			err = fmt.Errorf("ReadFrom: %d bytes, %v", n, err)
+		}
+		w.CloseWithError(err)
+	}()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %d of %d bytes in order, error %v", len(got), len(want), err)
+	}
+	r.release()
 }
 
 // TestRoomyPipeTeeFailureSticks: when the tee (the blob file) fails, that
