@@ -36,6 +36,9 @@ type ApplyOptions struct {
 	NoOverwriteDirNonDir bool
 	// NoLchown keeps the extracting user as owner (the CLI's side of cp).
 	NoLchown bool
+	// MapIDs, if set, gives the owner on disk of each entry from its
+	// owner in the archive (cp into a remapped container: 0 → 100000).
+	MapIDs func(uid, gid int) (int, int)
 	// RebaseFrom, RebaseTo rename entries whose first component is
 	// RebaseFrom ("/" matches every entry) to start with RebaseTo instead:
 	// how docker cp gives the copy the destination's name.
@@ -405,7 +408,11 @@ func (a *applier) chown(name string, hdr *tar.Header) error {
 	if a.opts.NoLchown {
 		return nil
 	}
-	err := a.root.Lchown(name, hdr.Uid, hdr.Gid)
+	uid, gid := hdr.Uid, hdr.Gid
+	if a.opts.MapIDs != nil {
+		uid, gid = a.opts.MapIDs(uid, gid)
+	}
+	err := a.root.Lchown(name, uid, gid)
 	if err != nil && a.rootless && errors.Is(err, unix.EPERM) {
 		return nil
 	}

@@ -31,6 +31,9 @@ type WriteOptions struct {
 	// RootOwned writes every entry as owned by 0:0 (a build context, as
 	// the docker CLI sends it).
 	RootOwned bool
+	// MapIDs, if set, gives each entry's owner in the archive from its
+	// owner on disk (a remapped container's files: host 100000 → 0).
+	MapIDs func(uid, gid int) (int, int)
 	// Exclude, if set, is asked about every entry below the top (rel is
 	// slash-separated, relative to it): skip leaves the entry out; prune
 	// also leaves out everything below a directory (.dockerignore).
@@ -194,6 +197,8 @@ func (t *treeWriter) header(p, sub string, fi fs.FileInfo) (*tar.Header, error) 
 	hdr.Format = tar.FormatPAX
 	if t.opts.RootOwned {
 		hdr.Uid, hdr.Gid = 0, 0
+	} else if t.opts.MapIDs != nil {
+		hdr.Uid, hdr.Gid = t.opts.MapIDs(hdr.Uid, hdr.Gid)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
 		key := [2]uint64{st.Dev, st.Ino}

@@ -87,4 +87,5 @@ type CommitRequest struct {
 	Container        string                          // legacy "container": the intermediate container ID
 	ContainerConfig  *container.Config               // legacy "container_config": the step's run config
 	OS, Architecture string                          // platform of a FROM scratch image
+	MapIDs           func(uid, gid int) (int, int)   // owners in the layer from the upper dir's (a remapped RUN)
 }

@@ -28,6 +28,10 @@ type ContainerRun struct {
 	// function that releases it (called after the container is gone). nil
 	// means a namespace of its own with only lo (docker's --network none).
 	Network func(ctx context.Context, spec RunSpec) (libcontainer.Network, func(), error)
+	// UserNamespace, when set, runs each step remapped (the daemon's
+	// --userns-remap): the upper dir is its root's, the step's directory
+	// searchable by it.
+	UserNamespace *libcontainer.UserNamespace
 }
 
 // Run is Backend.Run. The bundle (spec, shim socket) lives beside the
@@ -68,6 +72,12 @@ func (r ContainerRun) Run(ctx context.Context, spec RunSpec) (code int, err erro
 		Hostname: spec.Hostname,
 		Network:  netw,
 		Cgroup:   libcontainer.Cgroup{Parent: r.CgroupParent, Name: spec.ID},
+	}
+	if ns := r.UserNamespace; ns != nil {
+		rs.UserNamespace = ns
+		if err := openToRemappedRoot(spec, ns); err != nil {
+			return 0, err
+		}
 	}
 	if err := libcontainer.WriteSpec(bundle, rs); err != nil {
 		return 0, err
@@ -127,4 +137,13 @@ func demuxStd(r io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+}
+
+// openToRemappedRoot gives a remapped step's root its upper dir and lets
+// it reach the merged dir (init opens it as that root).
+func openToRemappedRoot(spec RunSpec, ns *libcontainer.UserNamespace) error {
+	if err := os.Chown(spec.UpperDir, int(ns.RootUID()), int(ns.RootGID())); err != nil {
+		return err
+	}
+	return os.Chmod(filepath.Dir(spec.MergedDir), 0o711)
 }

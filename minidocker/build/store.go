@@ -18,6 +18,9 @@ type StoreBackend struct {
 	Registry func() image.RegistryOptions
 	// RunStep is Backend.Run (usually ContainerRun.Run).
 	RunStep func(ctx context.Context, spec RunSpec) (int, error)
+	// MapIDs, if set, maps the owners of every step's upper dir into its
+	// layer (remapped RUN steps wrote host 100000 for 0).
+	MapIDs func(uid, gid int) (int, int)
 }
 
 // GetImage resolves ref in the image store and returns it as the builder's Image.
@@ -64,6 +67,9 @@ func (b *StoreBackend) LayerDirs(ctx context.Context, id string) ([]string, erro
 
 // Commit turns a step's upper directory into a layer and an image on parent.
 func (b *StoreBackend) Commit(ctx context.Context, parent, upper string, req CommitRequest) (string, error) {
+	if req.MapIDs == nil {
+		req.MapIDs = b.MapIDs
+	}
 	return b.Store.CommitLayer(ctx, parent, upper, image.CommitOptions(req))
 }
 

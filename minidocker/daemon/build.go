@@ -106,14 +106,21 @@ func (d *Daemon) BuildImage(ctx context.Context, contextTar io.Reader, auth *ima
 	unpacked := time.Now()
 	opts.StateDir = d.buildDir()
 	runner := build.ContainerRun{
-		LayerDirs:    d.images.LayerDirs,
-		CgroupParent: d.cfg.CgroupParent,
-		Network:      d.buildNetwork,
+		LayerDirs:     d.images.LayerDirs,
+		CgroupParent:  d.cfg.CgroupParent,
+		Network:       d.buildNetwork,
+		UserNamespace: d.remap, // userns.go: RUN is remapped too, as in dockerd
 	}
 	be := &build.StoreBackend{
 		Store:    d.images,
 		Registry: func() image.RegistryOptions { return d.RegistryOptions(auth) },
 		RunStep:  runner.Run,
+	}
+	if d.remap != nil {
+		be.MapIDs = d.remap.ContainerIDs
+		if err := openBuildDirs(d.buildDir()); err != nil {
+			return "", err
+		}
 	}
 	id, err := build.Build(ctx, be, ctxDir, opts)
 	slog.Debug("build", "id", id, "err", err, "unpack", unpacked.Sub(start), "build", time.Since(unpacked))

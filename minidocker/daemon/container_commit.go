@@ -74,6 +74,7 @@ func (d *Daemon) Commit(ctx context.Context, opts CommitOptions) (string, error)
 		Author:          opts.Author,
 		Container:       cid,
 		ContainerConfig: &cfg,
+		MapIDs:          d.archiveIDs(c), // userns.go
 	})
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", cid[:12], err)

@@ -154,7 +154,7 @@ func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write f
 	d.containerEvent(c, "archive-path")
 	return st, func(w io.Writer) error {
 		defer release()
-		return archive.WriteTree(context.Background(), root, t.rel, w, archive.WriteOptions{Name: t.name})
+		return archive.WriteTree(context.Background(), root, t.rel, w, archive.WriteOptions{Name: t.name, MapIDs: d.archiveIDs(c)})
 	}, nil
 }
 
@@ -184,7 +184,7 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 	if !fi.IsDir() {
 		return errdefs.Invalid("extraction point is not a directory")
 	}
-	opts := archive.ApplyOptions{InScope: true, NoOverwriteDirNonDir: noOverwriteDirNonDir}
+	opts := archive.ApplyOptions{InScope: true, NoOverwriteDirNonDir: noOverwriteDirNonDir, MapIDs: d.diskIDs(c)}
 	if _, err = archive.Apply(context.Background(), root, rel, r, opts); err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func (d *Daemon) ContainerExport(ref string) (write func(io.Writer) error, err e
 	}
 	return func(w io.Writer) error {
 		defer release()
-		err := archive.WriteTree(context.Background(), root, ".", w, archive.WriteOptions{})
+		err := archive.WriteTree(context.Background(), root, ".", w, archive.WriteOptions{MapIDs: d.archiveIDs(c)})
 		if err == nil {
 			d.containerEvent(c, "export")
 		}

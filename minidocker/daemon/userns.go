@@ -13,7 +13,10 @@ package daemon
 // container's upper dir and /etc files, new volumes' _data, and search
 // permission (0711) on the directories on the way to them. The image
 // layers stay as they are, owned by host root: the shim mounts them
-// idmapped (libcontainer/userns_linux.go).
+// idmapped (libcontainer/userns_linux.go). What the container writes is
+// the remapped uids' on disk, so whatever turns its files into an archive
+// (commit, export, cp out, a RUN step's layer) maps them back (100000 → 0,
+// archiveIDs), and cp in maps the other way (diskIDs).
 
 import (
 	"fmt"
@@ -237,6 +240,36 @@ func (d *Daemon) usernsOf(hc *container.HostConfig) *libcontainer.UserNamespace 
 		return nil
 	}
 	return d.remap
+}
+
+// archiveIDs maps the owners of a remapped container's files from disk
+// to an archive (host 100000 → 0: commit, export, cp out); nil when the
+// container is not remapped.
+func (d *Daemon) archiveIDs(c *Container) func(uid, gid int) (int, int) {
+	if ns := d.usernsOf(c.HostConfig); ns != nil {
+		return ns.ContainerIDs
+	}
+	return nil
+}
+
+// diskIDs maps the owners in an archive to a remapped container's disk
+// (0 → host 100000: cp in); nil when the container is not remapped.
+func (d *Daemon) diskIDs(c *Container) func(uid, gid int) (int, int) {
+	if ns := d.usernsOf(c.HostConfig); ns != nil {
+		return ns.HostIDs
+	}
+	return nil
+}
+
+// openBuildDirs lets the remapped root of RUN steps reach their
+// directories (the builder makes them 0700).
+func openBuildDirs(buildDir string) error {
+	for _, dir := range []string{buildDir, filepath.Join(buildDir, "tmp")} {
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // validateUserns refuses, as dockerd does, what a remapped container

@@ -1,6 +1,10 @@
 package daemon_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,6 +85,8 @@ func TestUsernsRemap(t *testing.T) {
 		}
 	}
 
+	assertArchivesUnshifted(t, d, id, root)
+
 	r := d.Docker("exec", id, "true")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "exec into a container with --userns-remap") {
 		t.Errorf("exec in a remapped container: exit %d, %q; want a clear refusal", r.Code, r.Stderr)
@@ -108,4 +114,63 @@ func waitForLog(t *testing.T, d *testutil.Daemon, id, line string) {
 		d.MustCLI("inspect", "-f", "{{.State.Status}}", id) // paces the loop without a sleep
 	}
 	t.Fatalf("%s never logged %q: %s", id, line, d.MustCLI("logs", id))
+}
+
+// assertArchivesUnshifted: what leaves a remapped container (cp out,
+// export, commit) has the owners seen inside (0), not the host's
+// (remapped); what cp puts in is the remapped root's on the host.
+func assertArchivesUnshifted(t *testing.T, d *testutil.Daemon, id string, remapped int) {
+	t.Helper()
+	ownerInTar := func(tarball []byte, name string) int {
+		tr := tar.NewReader(bytes.NewReader(tarball))
+		for {
+			hdr, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				t.Fatalf("%s is not in the archive", name)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimPrefix(hdr.Name, "./") == name {
+				return hdr.Uid
+			}
+		}
+	}
+	if uid := ownerInTar([]byte(dockerOK(t, d, "cp", id+":/made", "-")), "made"); uid != 0 {
+		t.Errorf("docker cp out: /made is uid %d in the tar, want 0", uid)
+	}
+	if uid := ownerInTar([]byte(dockerOK(t, d, "export", id)), "made"); uid != 0 {
+		t.Errorf("docker export: /made is uid %d in the tar, want 0", uid)
+	}
+	dockerOK(t, d, "commit", id, "remapped:committed")
+	out := dockerOK(t, d, "run", "--rm", "--userns", "host", "remapped:committed", "stat", "-c", "%u", "/made")
+	if out != "0\n" {
+		t.Errorf("committed /made seen by the host's root: uid %q, want 0", out)
+	}
+	dockerOK(t, d, "rmi", "remapped:committed")
+
+	src := filepath.Join(t.TempDir(), "copied")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dockerOK(t, d, "cp", src, id+":/copied")
+	if uid, _ := ownerOf(t, filepath.Join(d.DataRoot, "containers", id, "diff", "copied")); uid != remapped {
+		t.Errorf("docker cp in: /copied is uid %d on the host, want %d", uid, remapped)
+	}
+}
+
+// TestUsernsRemapBuild: a RUN step runs remapped too (its uid_map is
+// dockremap's), and its layer holds the owners seen inside (0), not the
+// host's: the image's root sees its files as root's.
+func TestUsernsRemapBuild(t *testing.T) {
+	d, root := startRemappedDaemon(t)
+	r := d.CLIInput("FROM busybox\nRUN tr -s ' ' </proc/self/uid_map | sed 's/^ //' > /map && touch /made\n", "build", "-q", "-t", "remapped:built", "-")
+	if r.Code != 0 {
+		t.Fatalf("build: %s\n%s", r.Combined(), d.Log())
+	}
+	out := dockerOK(t, d, "run", "--rm", "--userns", "host", "remapped:built", "sh", "-c", "cat /map; stat -c %u:%g /made")
+	if want := "0 " + strconv.Itoa(root) + " 65536\n0:0\n"; out != want {
+		t.Errorf("built image: %q, want %q", out, want)
+	}
+	dockerOK(t, d, "rmi", "remapped:built")
 }

@@ -31,6 +31,9 @@ type CommitOptions struct {
 	ContainerConfig *container.Config
 	// Platform of an image made from scratch (no parent): defaults linux/GOARCH.
 	OS, Architecture string
+	// MapIDs, if set, gives the layer's owners from the upper dir's (a
+	// container with --userns-remap wrote them as host 100000…).
+	MapIDs func(uid, gid int) (int, int)
 }
 
 // DockerVersion is what new configs record in docker_version.
@@ -92,7 +95,7 @@ func (s *Store) CommitLayer(ctx context.Context, parentImageID, upperDir string,
 		}
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
-		if err := DiffUpperDir(ctx, upperDir, tmp); err != nil {
+		if err := DiffUpperDir(ctx, upperDir, tmp, opts.MapIDs); err != nil {
 			return "", err
 		}
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -115,12 +118,13 @@ func (s *Store) CommitLayer(ctx context.Context, parentImageID, upperDir string,
 }
 
 // DiffUpperDir writes the OCI layer tar of an overlay upper directory to w:
-// whiteouts and opaque directories become their OCI entries.
-func DiffUpperDir(ctx context.Context, upperDir string, w io.Writer) error {
+// whiteouts and opaque directories become their OCI entries; mapIDs (nil:
+// none) maps the owners of a remapped container's files back.
+func DiffUpperDir(ctx context.Context, upperDir string, w io.Writer, mapIDs func(uid, gid int) (int, int)) error {
 	root, err := os.OpenRoot(upperDir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	return archive.WriteTree(ctx, root, ".", w, archive.WriteOptions{OverlayWhiteouts: true})
+	return archive.WriteTree(ctx, root, ".", w, archive.WriteOptions{OverlayWhiteouts: true, MapIDs: mapIDs})
 }

@@ -278,7 +278,7 @@ func TestCommitLayer(t *testing.T) {
 	unix.Unmount(merged, 0)
 
 	var buf bytes.Buffer
-	if err := DiffUpperDir(ctx, upper, &buf); err != nil {
+	if err := DiffUpperDir(ctx, upper, &buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	names := map[string]bool{}

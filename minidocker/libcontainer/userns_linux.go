@@ -54,6 +54,32 @@ func (u *UserNamespace) RootUID() uint32 { return hostID(u.UIDMap, 0) }
 // RootGID is the host gid that is root's group in the container.
 func (u *UserNamespace) RootGID() uint32 { return hostID(u.GIDMap, 0) }
 
+// HostIDs maps a container's uid and gid to the host's (an archive
+// copied into the container: 0 → 100000). Ids the maps do not cover stay.
+func (u *UserNamespace) HostIDs(uid, gid int) (int, int) {
+	return mapID(u.UIDMap, uid, true), mapID(u.GIDMap, gid, true)
+}
+
+// ContainerIDs maps host ids back to the container's (its upper dir
+// turned into a layer or an archive: 100000 → 0). Ids outside the ranges
+// stay: they are the image layers' own, which are stored unshifted.
+func (u *UserNamespace) ContainerIDs(uid, gid int) (int, int) {
+	return mapID(u.UIDMap, uid, false), mapID(u.GIDMap, gid, false)
+}
+
+func mapID(m []IDMap, id int, toHost bool) int {
+	for _, e := range m {
+		from, to := int64(e.ContainerID), int64(e.HostID)
+		if !toHost {
+			from, to = to, from
+		}
+		if int64(id) >= from && int64(id)-from < int64(e.Size) {
+			return int(to + int64(id) - from)
+		}
+	}
+	return id
+}
+
 func hostID(m []IDMap, id uint32) uint32 {
 	for _, e := range m {
 		if id >= e.ContainerID && id-e.ContainerID < e.Size {
