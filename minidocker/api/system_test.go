@@ -66,6 +66,7 @@ func TestInfoReportsTheHost(t *testing.T) {
 		CgroupVersion  string
 		DockerRootDir  string
 		OSType         string
+		MemoryLimit    bool
 		RegistryConfig struct{ InsecureRegistryCIDRs []string }
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &info))
@@ -74,6 +75,7 @@ func TestInfoReportsTheHost(t *testing.T) {
 	assert.NotEmpty(t, info.KernelVersion)
 	assert.Equal(t, d.DataRoot, info.DockerRootDir)
 	assert.Contains(t, []string{"1", "2"}, info.CgroupVersion)
+	assert.True(t, info.MemoryLimit, "-m is applied (the memory controller), so info must say so")
 	assert.Equal(t, []string{"127.0.0.0/8", "::1/128"}, info.RegistryConfig.InsecureRegistryCIDRs)
 }
 

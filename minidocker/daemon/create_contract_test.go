@@ -14,7 +14,8 @@ import (
 )
 
 // TestCreateRefusesBadEnvAndPlatform: POST /containers/create answers
-// what dockerd answers for an Env entry without a name (400; the docker
+// what dockerd answers for --volumes-from a missing container and a
+// relative tmpfs target (400), an Env entry without a name (400; the docker
 // CLI refuses those itself, so the request goes raw, as docker-py or
 // dockerode would send it) and for a platform that is malformed (400) or
 // not the image's (404, with dockerd's words, through the docker CLI).
@@ -28,6 +29,8 @@ func TestCreateRefusesBadEnvAndPlatform(t *testing.T) {
 	}{
 		{"", `{"Image":"busybox","Env":["=x"]}`, http.StatusBadRequest, "invalid environment variable: =x"},
 		{"", `{"Image":"busybox","Env":["A=1",""]}`, http.StatusBadRequest, "invalid environment variable: "},
+		{"", `{"Image":"busybox","HostConfig":{"VolumesFrom":["nosuch"]}}`, http.StatusBadRequest, "No such container: nosuch"},
+		{"", `{"Image":"busybox","HostConfig":{"Tmpfs":{"relative":""}}}`, http.StatusBadRequest, "it must be an absolute path"},
 		{"?platform=linux///", `{"Image":"busybox"}`, http.StatusBadRequest, "invalid argument"},
 		{"?platform=bogus", `{"Image":"busybox"}`, http.StatusBadRequest, "unknown operating system or architecture"},
 		{"?platform=windows/amd64", `{"Image":"busybox"}`, http.StatusNotFound, "does not match the specified platform (windows/amd64)"},
