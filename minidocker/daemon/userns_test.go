@@ -98,6 +98,8 @@ func TestUsernsRemap(t *testing.T) {
 	refused(t, d, "privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode", "run", "--privileged", "busybox", "true")
 	refused(t, d, "cannot share the host's network namespace when user namespaces are enabled", "run", "--net", "host", "busybox", "true")
 	refused(t, d, "cannot share the host PID namespace when user namespaces are enabled", "run", "--pid", "host", "busybox", "true")
+	refused(t, d, "minidocker does not support healthchecks with --userns-remap yet", "run", "--health-cmd", "true", "busybox", "true")
+	refused(t, d, "minidocker does not support --device with --userns-remap yet", "run", "--device", "/dev/null:/dev/x", "busybox", "true")
 	out = dockerOK(t, d, "run", "--rm", "--userns", "host", "--privileged", "busybox", "sh", "-c", `tr -s ' ' </proc/self/uid_map | sed 's/^ //'`)
 	if out != "0 0 4294967295\n" {
 		t.Errorf("--userns=host: uid_map %q, want the host's", out)
