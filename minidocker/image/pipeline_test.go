@@ -1,11 +1,14 @@
 package image
 
 import (
+	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
@@ -97,4 +100,63 @@ func (f *failOnce) Write(b []byte) (int, error) {
 		return 0, f.err
 	}
 	return len(b), nil
+}
+
+// ociArchive is an OCI image layout tar with one uncompressed layer, which
+// its manifest names, and its file is named, by layerDigest.
+func ociArchive(t *testing.T, layer []byte, layerDigest string) []byte {
+	t.Helper()
+	cfg := []byte(`{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["` + digestOf(layer) + `"]}}`)
+	man := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + digestOf(cfg) + `","size":` + fmt.Sprint(len(cfg)) + `},` +
+		`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"` + layerDigest + `","size":` + fmt.Sprint(len(layer)) + `}]}`)
+	idx := []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + digestOf(man) + `","size":` + fmt.Sprint(len(man)) + `}]}`)
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	add := func(name string, data []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+		tw.Write(data)
+	}
+	add("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	add("index.json", idx)
+	for _, blob := range [][]byte{cfg, man} {
+		add("blobs/sha256/"+strings.TrimPrefix(digestOf(blob), "sha256:"), blob)
+	}
+	add("blobs/sha256/"+strings.TrimPrefix(layerDigest, "sha256:"), layer)
+	tw.Close()
+	return b.Bytes()
+}
+
+// TestLoadPlainLayerChecksItsBlobDigest: an uncompressed layer is hashed
+// once on load (its blob digest is its diffID), so a manifest that names it
+// by another digest must still be refused, leaving no image and no layer;
+// with the right digest the spooled file becomes the stored blob.
+func TestLoadPlainLayerChecksItsBlobDigest(t *testing.T) {
+	var lb bytes.Buffer
+	tw := tar.NewWriter(&lb)
+	tw.WriteHeader(&tar.Header{Name: "hello.txt", Mode: 0o644, Size: 6, Typeflag: tar.TypeReg})
+	tw.Write([]byte("hello\n"))
+	tw.Close()
+	layer := lb.Bytes()
+
+	s := newStore(t)
+	wrong := "sha256:" + strings.Repeat("ab", 32)
+	_, err := s.Load(context.Background(), bytes.NewReader(ociArchive(t, layer, wrong)), nil)
+	if err == nil || !strings.Contains(err.Error(), "blob digest mismatch") {
+		t.Fatalf("load with a wrong layer digest: %v, want a blob digest mismatch", err)
+	}
+	if l, _ := s.List(true); len(l) != 0 {
+		t.Errorf("images stored: %v", l)
+	}
+	if s.HasLayer(digestOf(layer)) {
+		t.Error("the layer was stored")
+	}
+
+	if _, err := s.Load(context.Background(), bytes.NewReader(ociArchive(t, layer, digestOf(layer))), nil); err != nil {
+		t.Fatal(err)
+	}
+	blob, err := s.readBlob(digestOf(layer))
+	if err != nil || !bytes.Equal(blob, layer) {
+		t.Fatalf("stored blob: %d bytes, %v; want the layer's %d bytes", len(blob), err, len(layer))
+	}
 }
