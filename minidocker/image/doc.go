@@ -67,14 +67,16 @@
 //     (Store.SyncWrites turns it on): on ext4 an fsync right after unpacking
 //     waits for all the new file data, which tripled the pull time.
 //
-// Measured (BenchmarkPullStore vs BenchmarkPullCraneOCI, 2 vCPU VM, 50 MB
-// layer, in-process registry): our pull with unpack takes about 3-4× a
-// no-unpack OCI copy; the difference is gunzip plus hashing the 50 MB
-// uncompressed stream for the diffID plus writing the files. End to end
-// (scripts/bench.d/03-images.sh: `minidocker pull` through the daemon from
-// `minidocker registry serve` vs `crane pull --format=oci`, 50 MB of random
-// data, busy 2 vCPU machine) the ratio is 1.27-1.29×; docker 20.10 measured
-// 1.98× on the same kind of machine.
+// Measured (scripts/bench.d/03-images.sh: `minidocker pull` through the
+// daemon from `minidocker registry serve` vs `crane pull --format=oci`,
+// 50 MB of random data, 2 vCPU machine shared with a load average of
+// 17-30, so wall times move a lot and CPU times less): before the
+// pipeline above, pull took 1.22x crane's wall time and 1.42x its CPU time
+// and load 1279 ms; after it, 0.97-1.11x wall, 1.26-1.37x CPU, and load
+// 492-800 ms with about 40% less daemon CPU (one copy and one hash less
+// per layer). Of the daemon's CPU in a pull, a third is sha256 (the blob
+// digest and the diffID, both required), a sixth writing files.
+// BenchmarkStoreLayerGzip measures the pipeline alone, without network.
 //
 // gzip is github.com/klauspost/compress/gzip (same format, same API):
 // compressing a layer for push runs far faster than compress/gzip (a 50 MB
