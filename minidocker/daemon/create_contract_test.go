@@ -87,3 +87,27 @@ func TestRunRmWhoseStartFailsEnds(t *testing.T) {
 		t.Errorf("the failed --rm container was kept: %q %s", r.Stdout, r.Stderr)
 	}
 }
+
+// TestCreateOnTwoNetworks: docker CLI 28 sends every --network of a run in
+// one create (two EndpointsConfig entries, API 1.44), and the container
+// starts with an interface on each, its name resolved on both (the CLI
+// gives --network-alias to the first network only, as docker does).
+func TestCreateOnTwoNetworks(t *testing.T) {
+	d := preload.StartDaemon(t)
+	for _, n := range []string{"left", "right"} {
+		if r := d.Docker("network", "create", n); r.Code != 0 {
+			t.Fatalf("network create %s: %s", n, r.Stderr)
+		}
+	}
+	if r := d.Docker("run", "-d", "--name", "both", "--network", "left", "--network", "right", "--network-alias", "twice", "busybox", "sleep", "600"); r.Code != 0 {
+		t.Fatalf("docker run on two networks: %d %s", r.Code, r.Stderr)
+	}
+	if r := d.Docker("exec", "both", "ls", "/sys/class/net"); r.Stdout != "eth0\neth1\nlo\n" {
+		t.Errorf("interfaces: %q %s", r.Stdout, r.Stderr)
+	}
+	for _, q := range [][2]string{{"left", "both"}, {"right", "both"}, {"left", "twice"}} {
+		if r := d.Docker("run", "--rm", "--network", q[0], "busybox", "nslookup", q[1]); r.Code != 0 {
+			t.Errorf("%s on %s: %d %s%s", q[1], q[0], r.Code, r.Stdout, r.Stderr)
+		}
+	}
+}
