@@ -111,3 +111,25 @@ func TestCreateOnTwoNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkAliasResolvesOnAUserNetwork: on a user-defined network a --link
+// alias is a DNS name that the embedded server answers for the linking
+// container only, as docker's does (it was only an /etc/hosts line, which
+// nslookup and other DNS clients do not read).
+func TestLinkAliasResolvesOnAUserNetwork(t *testing.T) {
+	d := preload.StartDaemon(t)
+	if r := d.Docker("network", "create", "linked"); r.Code != 0 {
+		t.Fatalf("network create: %s", r.Stderr)
+	}
+	if r := d.Docker("run", "-d", "--name", "target", "--network", "linked", "busybox", "sleep", "600"); r.Code != 0 {
+		t.Fatalf("run target: %s", r.Stderr)
+	}
+	ip := strings.TrimSpace(d.Docker("inspect", "--format", "{{.NetworkSettings.Networks.linked.IPAddress}}", "target").Stdout)
+	r := d.Docker("run", "--rm", "--network", "linked", "--link", "target:db", "busybox", "nslookup", "db")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Address: "+ip) {
+		t.Errorf("nslookup db from the linking container: %d %s%s (want %s)", r.Code, r.Stdout, r.Stderr, ip)
+	}
+	if r := d.Docker("run", "--rm", "--network", "linked", "busybox", "nslookup", "db"); r.Code == 0 {
+		t.Errorf("a container without the link resolves its alias:\n%s", r.Stdout)
+	}
+}

@@ -131,6 +131,7 @@ func (d *Daemon) resumeNames(c *Container) {
 		if err := d.networks.StartResolver(id, upstreamFor(d.networks, id, resolvConfOf(hc))); err != nil {
 			slog.Warn("restarting a container's DNS server", "id", stringid.TruncateID(id), "err", err)
 		}
+		d.networks.SetLinkAliases(id, linkAliases(hc))
 	}
 }
 
@@ -142,6 +143,17 @@ func upstreamFor(m *network.Manager, id string, rc resolvConf) []string {
 		return nil
 	}
 	return rc.nameservers
+}
+
+// linkAliases are the container's --link options as alias → container
+// name, for its DNS server.
+func linkAliases(hc *container.HostConfig) map[string]string {
+	out := map[string]string{}
+	for _, l := range hc.Links {
+		name, alias := parseLink(l)
+		out[strings.ToLower(alias)] = name
+	}
+	return out
 }
 
 // setupNames writes resolv.conf and the extra hosts lines of a starting
@@ -158,6 +170,7 @@ func (d *Daemon) setupNames(c *Container) error {
 		if err := d.networks.StartResolver(id, upstreamFor(d.networks, id, rc)); err != nil {
 			return err
 		}
+		d.networks.SetLinkAliases(id, linkAliases(hc))
 		rc.nameservers = []string{network.DNSAddress}
 		if !strings.Contains(strings.Join(rc.options, " "), "ndots:") {
 			rc.options = append(rc.options, "ndots:0")

@@ -24,7 +24,8 @@ import (
 //   - A records for the names, aliases and short IDs of the containers on
 //     the networks the asking container is on (all of them, for a name
 //     several containers share: Compose's service name when scaled);
-//   - PTR records for their addresses.
+//   - PTR records for their addresses;
+//   - the aliases of the asker's own --link options (SetLinkAliases).
 //
 // A name of a container on a network the asker is not on is not answered.
 // A name without a dot that nobody here has is NXDOMAIN at once (never
@@ -37,6 +38,7 @@ const DNSAddress = "127.0.0.11"
 type resolver struct {
 	servers  []*dns.Server
 	upstream []string
+	links    map[string]string // --link alias → container name, for this asker only
 }
 
 // StartResolver starts the embedded DNS server in the namespace of the
@@ -80,6 +82,17 @@ func (m *Manager) StartResolver(containerID string, upstream []string) error {
 	m.mu.Unlock()
 	old.stop()
 	return nil
+}
+
+// SetLinkAliases gives the container's DNS server the aliases of its
+// --link options on a user-defined network (alias → container name): like
+// docker's, they are names only this container resolves.
+func (m *Manager) SetLinkAliases(containerID string, links map[string]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.resolvers[containerID]; r != nil {
+		r.links = links
+	}
 }
 
 // StopResolver stops the container's DNS server, if it has one.
@@ -163,6 +176,9 @@ func (m *Manager) askerNetworks(containerID string) map[string]bool {
 func (m *Manager) lookup(containerID, name string) (ips []netip.Addr, known bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if r := m.resolvers[containerID]; r != nil && r.links[name] != "" {
+		name = strings.ToLower(r.links[name])
+	}
 	nets := m.askerNetworks(containerID)
 	for _, ep := range m.eps {
 		if !nets[ep.NetworkID] || m.nets[ep.NetworkID] == nil || m.nets[ep.NetworkID].Default {
