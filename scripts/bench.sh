@@ -16,15 +16,19 @@ export BENCH_DIR=$(mktemp -d /tmp/mdbench.XXXXXX)
 export MDH=unix://$BENCH_DIR/md.sock
 export BENCH_RESULTS=$BENCH_DIR/results.txt
 
+# Names of its own, so that two benches on one machine cannot remove each
+# other's bridge (a daemon deletes its bridge when it exits).
+BENCH_TAG=$(printf '%04x' $((RANDOM)))
+BENCH_CGROUP=minidocker-bench-$BENCH_TAG
 "$MD" -H "$MDH" daemon --config-file /dev/null --data-root "$BENCH_DIR/data" --exec-root "$BENCH_DIR/exec" \
-	--pidfile "$BENCH_DIR/md.pid" --bridge mdbench0 --bip 10.66.254.1/24 --iptables-chain MDBENCH \
-	--cgroup-parent minidocker-bench --remove-network-on-exit >"$BENCH_DIR/daemon.log" 2>&1 &
+	--pidfile "$BENCH_DIR/md.pid" --bridge "mdb$BENCH_TAG" --bip "10.66.$((200 + RANDOM % 50)).1/24" \
+	--iptables-chain "MDB$BENCH_TAG" --cgroup-parent "$BENCH_CGROUP" --remove-network-on-exit >"$BENCH_DIR/daemon.log" 2>&1 &
 export DAEMON_PID=$!
 cleanup() {
 	for id in $("$MD" -H "$MDH" ps -aq 2>/dev/null); do "$MD" -H "$MDH" rm -f "$id" >/dev/null 2>&1 || true; done
 	kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null || true
 	rm -rf "$BENCH_DIR"
-	rmdir /sys/fs/cgroup/*/minidocker-bench /sys/fs/cgroup/minidocker-bench 2>/dev/null || true
+	rmdir /sys/fs/cgroup/*/"$BENCH_CGROUP" /sys/fs/cgroup/"$BENCH_CGROUP" 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 200); do "$MD" -H "$MDH" version >/dev/null 2>&1 && break; sleep 0.05; done

@@ -82,6 +82,12 @@ vm -m 1024 -modules overlay,bridge -minidocker \
 	-add build/busybox.tar:/busybox.tar -env MINIDOCKER_BUSYBOX_TAR=/busybox.tar \
 	-add "$(command -v docker)":/bin/docker \
 	-run 'TestContainerMemoryLimitOOM|TestContainerCgroupFiles|TestConfinementSeccomp|TestConfinementDevices' ./labs/04-dockerfile || status=1
+# …and the daemon's live resource updates, cpusets and OOM events on v2 (the
+# cpuset and io controllers are switched on for children there).
+vm -m 1024 -modules overlay,bridge -minidocker \
+	-add build/busybox.tar:/busybox.tar -env MINIDOCKER_BUSYBOX_TAR=/busybox.tar \
+	-add "$(command -v docker)":/bin/docker \
+	-run 'TestUpdateResourcesLive|TestCpusetAndBlkioWeight|TestEventsOfContainerOperations' ./minidocker/daemon || status=1
 
 passed=$(grep -c -- '--- PASS' "$log" || true)
 failed=$(( $(grep -c -- '--- FAIL' "$log" || true) + $(grep -cE '^FAIL.*\[(build|setup) failed\]' "$log" || true) ))

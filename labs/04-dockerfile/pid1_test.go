@@ -19,15 +19,14 @@
 //	  -add build/busybox.tar:/busybox.tar -env MINIDOCKER_BUSYBOX_TAR=/busybox.tar \
 //	  -run 'TestContainerMemoryLimitOOM|TestContainerCgroupFiles' -v ./labs/04-dockerfile
 //
-// The guest has busybox and no iptables, so the daemon is started with
-// --iptables=false when no iptables binary is found (pid1Daemon).
+// The guest has busybox and no iptables, so testutil starts the daemon with
+// --iptables=false when no iptables binary is found.
 package dockerfile
 
 import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -48,11 +47,7 @@ import (
 func pid1Daemon(t *testing.T) *testutil.Daemon {
 	t.Helper()
 	testutil.RequireRoot(t)
-	var extra []string
-	if _, err := exec.LookPath("iptables"); err != nil {
-		extra = append(extra, "--iptables=false") // the cgroup-v2 VM: busybox only
-	}
-	return preload.StartDaemon(t, extra...)
+	return preload.StartDaemon(t) // without iptables (the cgroup-v2 VM), with --iptables=false
 }
 
 // pid1Run is `run --rm --net none ARGS…` that must succeed; its stdout.

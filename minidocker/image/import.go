@@ -224,4 +224,3 @@ func pairs(s string, legacy bool, env []string) ([][2]string, error) {
 	}
 	return out, nil
 }
-
