@@ -104,7 +104,7 @@ type attacher struct {
 // container made, or why not) goes back on the control socket.
 func runShim() {
 	trace("shim: main")
-	shimStartupGC()
+	shimGC()
 	report := os.NewFile(shimControlFd, "control")
 	syscall.CloseOnExec(shimControlFd)
 	bundle, claimed, err := awaitClaim(report)
@@ -123,7 +123,6 @@ func runShim() {
 	}
 	json.NewEncoder(report).Encode(shimResponse{Pid: s.pid})
 	report.Close()
-	shimSteadyGC()
 	s.run()
 	os.Exit(0)
 }
