@@ -254,6 +254,9 @@ func (d *Daemon) checkNetworking(cfg *container.Config, hc *container.HostConfig
 	}
 	if mode.arg != network.DefaultNetwork {
 		insp, err := d.networks.InspectNetwork(mode.arg)
+		if errdefs.IsNotFound(err) {
+			return nil // the start says so (networkNameAtCreate)
+		}
 		if err != nil {
 			return err
 		}

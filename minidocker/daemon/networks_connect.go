@@ -130,13 +130,13 @@ func (d *Daemon) checkEndpoints(hc *container.HostConfig, nc *mobynet.Networking
 		return nil, nil
 	}
 	out := map[string]*EndpointConfig{}
-	primary, err := d.networkName(mode.arg)
+	primary, err := d.networkNameAtCreate(mode.arg)
 	if err != nil {
 		return nil, err
 	}
 	out[primary] = &EndpointConfig{}
 	for ref, es := range given {
-		name, err := d.networkName(ref)
+		name, err := d.networkNameAtCreate(ref)
 		if err != nil {
 			return nil, err
 		}
@@ -161,6 +161,18 @@ func withoutCopiedLinks(es *mobynet.EndpointSettings, links []string) *mobynet.E
 	copied := *es
 	copied.Links = nil
 	return &copied
+}
+
+// networkNameAtCreate is networkName, except that a network that does not
+// exist (yet) is kept by the name given: dockerd creates the container and
+// fails its start ("network x not found", 404). A 404 from create would
+// make the docker CLI believe the image is missing and pull it.
+func (d *Daemon) networkNameAtCreate(ref string) (string, error) {
+	name, err := d.networkName(ref)
+	if errdefs.IsNotFound(err) {
+		return ref, nil
+	}
+	return name, err
 }
 
 // networkName is the name of the bridge network called or with ID ref.

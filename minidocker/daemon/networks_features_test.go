@@ -314,3 +314,28 @@ func TestLegacyLinks(t *testing.T) {
 		t.Errorf("a link to a stopped container: %d %q", r.Code, r.Stderr)
 	}
 }
+
+// TestUnknownNetworkFailsTheStart: dockerd creates a container whose
+// network does not exist yet and fails its start with a 404. A 404 from
+// create would make the docker CLI take the image for missing and try to
+// pull it from Docker Hub, so this test talks to the API only.
+func TestUnknownNetworkFailsTheStart(t *testing.T) {
+	d := preload.StartDaemon(t)
+	code, msg := apiPost(t, d, "/containers/create?name=late", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"NetworkMode":"later"}}`)
+	if code != 201 {
+		t.Fatalf("create on a network that does not exist: %d %s, want 201 as dockerd", code, msg)
+	}
+	code, msg = apiPost(t, d, "/containers/late/start", "")
+	if code != 404 || msg != "network later not found" {
+		t.Fatalf("start: %d %q, want 404 %q", code, msg, "network later not found")
+	}
+	if st := d.Inspect("late")["State"].(map[string]any)["Status"]; st != "created" {
+		t.Fatalf("after the failed start the container is %v, want created", st)
+	}
+	d.MustCLI("network", "create", "later")
+	if code, msg = apiPost(t, d, "/containers/late/start", ""); code != 204 {
+		t.Fatalf("start once the network exists: %d %s", code, msg)
+	}
+	d.MustCLI("rm", "-f", "late")
+	d.MustCLI("network", "rm", "later")
+}
