@@ -312,6 +312,9 @@ func (bd *builder) from(ctx context.Context, s *dockerfile.Stage) (*stage, error
 	if base == "" {
 		return nil, errdefs.Invalid("base name (%s) should not be blank", s.BaseName)
 	}
+	if err := bd.checkStagePlatform(s.Platform); err != nil {
+		return nil, err
+	}
 	if strings.EqualFold(base, "scratch") {
 		st.img = dockerspec.DockerOCIImage{}
 		st.img.OS = "linux"
@@ -340,6 +343,35 @@ func (bd *builder) from(ctx context.Context, s *dockerfile.Stage) (*stage, error
 		}
 	}
 	return st, nil
+}
+
+// checkStagePlatform accepts FROM --platform only when it names this
+// machine's platform: the builder runs RUN steps here, without emulation,
+// and pulls only this platform.
+func (bd *builder) checkStagePlatform(platform string) error {
+	if platform == "" {
+		return nil
+	}
+	p, _, err := bd.lex.ProcessWord(platform, shell.EnvsFromSlice(bd.args.globals()))
+	if err != nil {
+		return errdefs.Invalid("%v", err)
+	}
+	switch strings.ToLower(p) {
+	case "", "linux", "linux/" + runtime.GOARCH:
+		return nil
+	}
+	return errdefs.Invalid("FROM --platform=%s: this builder builds for linux/%s only", p, runtime.GOARCH)
+}
+
+// buildKitOnly refuses a COPY or ADD flag that only BuildKit implements, in
+// the words of docker's legacy builder (the one minidocker's builder is).
+func buildKitOnly(flags map[string]bool) error {
+	for _, name := range []string{"link", "parents", "exclude", "checksum", "keep-git-dir", "unpack"} {
+		if flags[name] {
+			return errdefs.Invalid("the --%s option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to set up BuildKit", name)
+		}
+	}
+	return nil
 }
 
 func (bd *builder) getOrPull(ctx context.Context, ref string) (Image, error) {
@@ -417,8 +449,15 @@ func (bd *builder) dispatch(ctx context.Context, st *stage, cmd dockerfile.Comma
 	case *dockerfile.WorkdirCommand:
 		return bd.workdir(ctx, st, c)
 	case *dockerfile.CopyCommand:
+		if err := buildKitOnly(map[string]bool{"link": c.Link, "parents": c.Parents, "exclude": len(c.Excludes) > 0}); err != nil {
+			return err
+		}
 		return bd.copy(ctx, st, copyReq{name: "COPY", sd: c.SourcesAndDest, from: c.From, chown: c.Chown, chmod: c.Chmod})
 	case *dockerfile.AddCommand:
+		if err := buildKitOnly(map[string]bool{"link": c.Link, "exclude": len(c.Excludes) > 0, "checksum": c.Checksum != "",
+			"keep-git-dir": c.KeepGitDir != nil, "unpack": c.Unpack != nil}); err != nil {
+			return err
+		}
 		return bd.copy(ctx, st, copyReq{name: "ADD", sd: c.SourcesAndDest, chown: c.Chown, chmod: c.Chmod, add: true})
 	case *dockerfile.RunCommand:
 		return bd.runStep(ctx, st, c)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -300,6 +301,14 @@ func TestErrors(t *testing.T) {
 		{"FROM busybox\nCOPY nomatch* /\n", "COPY failed: no source files were specified"},
 		{"", "the Dockerfile (Dockerfile) cannot be empty"},
 		{"FROM busybox\nEXPOSE 80/xyz\n", "invalid proto: xyz"},
+		// BuildKit's flags, refused as docker's legacy builder refuses them
+		{"FROM busybox\nCOPY --link a /\n", "the --link option requires BuildKit"},
+		{"FROM busybox\nCOPY --parents a /\n", "the --parents option requires BuildKit"},
+		{"FROM busybox\nCOPY --exclude=b a /\n", "the --exclude option requires BuildKit"},
+		{"FROM busybox\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 a /\n", "the --checksum option requires BuildKit"},
+		{"FROM busybox\nADD --keep-git-dir=true a /\n", "the --keep-git-dir option requires BuildKit"},
+		{"FROM busybox\nADD --unpack=false a /\n", "the --unpack option requires BuildKit"},
+		{"FROM --platform=linux/s390x busybox\n", "FROM --platform=linux/s390x: this builder builds for linux/"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
@@ -334,6 +343,10 @@ func TestErrors(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(st, "tmp")); len(ents) != 0 {
 		t.Errorf("left behind: %v", ents)
+	}
+	dir = writeCtx(t, map[string]string{"Dockerfile": "ARG P=linux/" + runtime.GOARCH + "\nFROM --platform=$P busybox\n"})
+	if _, _, err := doBuild(t, f, dir, Options{}); err != nil {
+		t.Errorf("FROM --platform naming this machine's platform: %v", err)
 	}
 	dir = writeCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN --mount=type=cache,target=/x true\n"})
 	if _, _, err := doBuild(t, f, dir, Options{}); err == nil || !strings.HasPrefix(err.Error(), "the --mount option requires BuildKit") {
