@@ -203,16 +203,7 @@ func TestLogRotation(t *testing.T) {
 	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {
 		t.Fatalf("a fourth file is kept: %v", err)
 	}
-	all := collect(t, path, LogOptions{Tail: -1})
-	if len(all) < 20 || string(all[len(all)-1].Log) != "line 199\n" {
-		t.Fatalf("all: %d entries, last %q", len(all), all[len(all)-1].Log)
-	}
-	first := n - len(all)
-	for i, e := range all {
-		if want := fmt.Sprintf("line %03d\n", first+i); string(e.Log) != want {
-			t.Fatalf("entry %d is %q, want %q: the files are not read oldest first", i, e.Log, want)
-		}
-	}
+	all := readsOldestFirst(t, path, n)
 	for _, tail := range []int{0, 1, 5, 13, 14, 15, 25, len(all), len(all) + 10} {
 		got := collect(t, path, LogOptions{Tail: tail})
 		want := all[len(all)-min(tail, len(all)):]
@@ -320,16 +311,7 @@ func TestLogRotationCompressed(t *testing.T) {
 			t.Fatalf("%s exists: %v", name, err)
 		}
 	}
-	all := collect(t, path, LogOptions{Tail: -1})
-	if len(all) < 20 || string(all[len(all)-1].Log) != "line 199\n" {
-		t.Fatalf("all: %d entries, last %q", len(all), all[len(all)-1].Log)
-	}
-	first := n - len(all)
-	for i, e := range all {
-		if want := fmt.Sprintf("line %03d\n", first+i); string(e.Log) != want {
-			t.Fatalf("entry %d is %q, want %q", i, e.Log, want)
-		}
-	}
+	all := readsOldestFirst(t, path, n)
 	if got := collect(t, path, LogOptions{Tail: len(all) - 2}); len(got) != len(all)-2 || string(got[0].Log) != string(all[2].Log) {
 		t.Errorf("tail %d: %d entries", len(all)-2, len(got))
 	}
@@ -382,4 +364,22 @@ func TestLogBufferDropsWhenFull(t *testing.T) {
 			t.Fatalf("entry %d is %q, want %q", i, e, want)
 		}
 	}
+}
+
+// readsOldestFirst reads every entry of a rotated log (written as "line
+// 000" … "line 199") and checks that the kept ones come oldest first and end
+// with the last line written.
+func readsOldestFirst(t *testing.T, path string, n int) []LogEntry {
+	t.Helper()
+	all := collect(t, path, LogOptions{Tail: -1})
+	if len(all) < 20 || string(all[len(all)-1].Log) != "line 199\n" {
+		t.Fatalf("all: %d entries, last %q", len(all), all[len(all)-1].Log)
+	}
+	first := n - len(all)
+	for i, e := range all {
+		if want := fmt.Sprintf("line %03d\n", first+i); string(e.Log) != want {
+			t.Fatalf("entry %d is %q, want %q: the files are not read oldest first", i, e.Log, want)
+		}
+	}
+	return all
 }
