@@ -36,9 +36,9 @@ func TestContainerGroup(t *testing.T) {
 	assert.Equal(t, "box\n", d.MustCLI("container", "update", "-m", "64m", "--memory-swap", "128m", "--restart", "on-failure:2", "box"))
 	assert.Equal(t, "67108864 134217728 on-failure 2\n", d.MustCLI("container", "inspect", "-f",
 		"{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}", "box"))
-	r = d.CLI("update", "--cpuset-cpus", "0", "box")
+	r = d.CLI("update", "--memory-reservation", "32m", "box")
 	assert.Equal(t, 1, r.Code, "a limit the daemon does not apply is refused, not ignored")
-	assert.Equal(t, d.Docker("update", "--cpuset-cpus", "0", "box").Stderr, r.Stderr)
+	assert.Equal(t, d.Docker("update", "--memory-reservation", "32m", "box").Stderr, r.Stderr)
 
 	r = d.CLI("container", "inspect", "busybox")
 	assert.Equal(t, 1, r.Code, "container inspect does not fall back to images")

@@ -377,7 +377,6 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-p", "8080:80/xyz"}, "invalid proto: xyz"},
 		{[]string{"-p", fmt.Sprintf("127.0.0.1:%d:80", port)}, fmt.Sprintf("Bind for 127.0.0.1:%d failed: port is already allocated", port)},
 		{[]string{"-p", fmt.Sprintf("%d:80", port)}, fmt.Sprintf("Bind for 0.0.0.0:%d failed: port is already allocated", port)},
-		{[]string{"--net", "bogus"}, "network bogus not found"},
 		{[]string{"--net", "container:nosuch"}, "No such container: nosuch"},
 	} {
 		r := d.CLI(append(append([]string{"run", "-d"}, c.args...), "busybox", "sleep", "300")...)
@@ -385,6 +384,17 @@ func TestBadInput(t *testing.T) {
 		assert.Contains(t, r.Stderr, c.want, "%v", c.args)
 	}
 	assert.Equal(t, before, d.MustCLI("ps", "-aq"), "no container record was left by a refused run")
+	// A network that does not exist is found missing at start, as in
+	// dockerd: the container is created, its start fails, and the record
+	// stays "Created" (with --rm it is removed).
+	r := d.CLI("run", "-d", "--name", "early", "--net", "bogus", "busybox", "sleep", "300")
+	assert.Equal(t, 125, r.Code)
+	assert.Contains(t, r.Stderr, "network bogus not found")
+	assert.Equal(t, "created\n", d.MustCLI("inspect", "-f", "{{.State.Status}}", "early"))
+	d.MustCLI("rm", "early")
+	r = d.CLI("run", "--rm", "--net", "bogus", "busybox", "true")
+	assert.Equal(t, 125, r.Code)
+	assert.Equal(t, before, d.MustCLI("ps", "-aq"), "run --rm on a missing network leaves no record")
 	out, _ := exec.Command("iptables-save", "-t", "nat").Output()
 	assert.Equal(t, 1, countDNAT(string(out), d.Chain), "only the holder's rule")
 	ports, _ := os.ReadDir("/sys/class/net/" + d.Bridge + "/brif")
@@ -393,7 +403,7 @@ func TestBadInput(t *testing.T) {
 	// networks: overlap, in use, predefined, unknown
 	sub := testutil.FreeSubnet(t, 24)
 	d.MustCLI("network", "create", "--subnet", sub.String(), "labnet")
-	r := d.CLI("network", "create", "--subnet", netip.PrefixFrom(sub.Addr(), 25).String(), "labnet2")
+	r = d.CLI("network", "create", "--subnet", netip.PrefixFrom(sub.Addr(), 25).String(), "labnet2")
 	assert.Equal(t, 1, r.Code)
 	assert.Contains(t, r.Stderr, "Pool overlaps with other one on this address space")
 	r = d.CLI("network", "create", "--subnet", sub.String(), "labnet")
