@@ -323,7 +323,7 @@ func (c *Cgroup) Procs() ([]int, error) {
 	for _, d := range c.uniqueDirs() {
 		pids, err := readPids(filepath.Join(d, "cgroup.procs"))
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+			if removed(err) {
 				continue
 			}
 			return nil, err
@@ -337,6 +337,14 @@ func (c *Cgroup) Procs() ([]int, error) {
 	}
 	sort.Ints(out)
 	return out, nil
+}
+
+// removed says that a control file's cgroup is gone: ENOENT once the
+// directory is removed, ENODEV when it was removed between the open and the
+// read (the container's shim removes its cgroup as soon as PID 1 has died,
+// which may be while the daemon's KillAll is still reading).
+func removed(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }
 
 // KillTimeout bounds how long KillAll waits for the cgroup to become empty.
@@ -377,7 +385,10 @@ func (c *Cgroup) killOnce() error {
 	if c.version == V2 && useCgroupKill {
 		kill := filepath.Join(c.dir, "cgroup.kill")
 		if exists(kill) {
-			return writeFile(kill, "1")
+			if err := writeFile(kill, "1"); err != nil && !removed(err) {
+				return err
+			}
+			return nil
 		}
 	}
 	thaw := c.freeze()
