@@ -27,6 +27,7 @@ import (
 	"github.com/moby/sys/signal"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
+	"github.com/minidocker/minidocker/minidocker/image"
 	"github.com/minidocker/minidocker/minidocker/network"
 	"github.com/minidocker/minidocker/minidocker/stringid"
 )
@@ -356,11 +357,17 @@ func (bd *builder) checkStagePlatform(platform string) error {
 	if err != nil {
 		return errdefs.Invalid("%v", err)
 	}
-	switch strings.ToLower(p) {
-	case "", "linux", "linux/" + runtime.GOARCH:
+	if p == "" {
 		return nil
 	}
-	return errdefs.Invalid("FROM --platform=%s: this builder builds for linux/%s only", p, runtime.GOARCH)
+	want, err := image.ParsePlatform(p)
+	if err != nil {
+		return err
+	}
+	if !want.Matches(image.Platform{OS: "linux", Architecture: runtime.GOARCH}) {
+		return errdefs.Invalid("FROM --platform=%s: this builder builds for linux/%s only", p, runtime.GOARCH)
+	}
+	return nil
 }
 
 // buildKitOnly refuses a COPY or ADD flag that only BuildKit implements, in

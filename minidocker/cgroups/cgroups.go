@@ -414,7 +414,7 @@ func (c *Cgroup) killOnce() error {
 // Destroy kills every process and removes the cgroup's directories. It is
 // idempotent: destroying a destroyed cgroup succeeds.
 func (c *Cgroup) Destroy() error {
-	if err := c.KillAll(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := c.KillAll(); err != nil && !removed(err) {
 		return err
 	}
 	return c.rmdirs()
