@@ -311,6 +311,7 @@ func hostDevice(path string) (libcontainer.Device, error) {
 	}
 	return libcontainer.Device{
 		Mode: st.Mode, Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev), UID: st.Uid, GID: st.Gid,
+		HostPath: resolved, // bound, not made, in a user namespace
 	}, nil
 }
 

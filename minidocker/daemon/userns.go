@@ -273,9 +273,10 @@ func openBuildDirs(buildDir string) error {
 }
 
 // validateUserns refuses, as dockerd does, what a remapped container
-// cannot have: the host's privileges, network or PID namespace. Devices
-// are refused too (a user namespace cannot mknod, and minidocker does
-// not bind them yet), and healthchecks, which are execs.
+// cannot have: the host's privileges, network or PID namespace; and
+// healthchecks, which are execs. (--device works: init binds the host's
+// node, since a user namespace cannot mknod, and the device cgroup rule
+// applies as without remapping.)
 func (d *Daemon) validateUserns(cfg *container.Config, hc *container.HostConfig) error {
 	if d.usernsOf(hc) == nil {
 		return nil
@@ -289,8 +290,6 @@ func (d *Daemon) validateUserns(cfg *container.Config, hc *container.HostConfig)
 		return errdefs.Invalid("cannot share the host's network namespace when user namespaces are enabled")
 	case hc.PidMode == "host":
 		return errdefs.Invalid("cannot share the host PID namespace when user namespaces are enabled")
-	case len(hc.Devices) > 0:
-		return errdefs.Invalid("minidocker does not support --device with --userns-remap yet (run the container with --userns=host)")
 	}
 	return nil
 }

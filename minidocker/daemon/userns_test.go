@@ -99,10 +99,28 @@ func TestUsernsRemap(t *testing.T) {
 	refused(t, d, "cannot share the host's network namespace when user namespaces are enabled", "run", "--net", "host", "busybox", "true")
 	refused(t, d, "cannot share the host PID namespace when user namespaces are enabled", "run", "--pid", "host", "busybox", "true")
 	refused(t, d, "minidocker does not support healthchecks with --userns-remap yet", "run", "--health-cmd", "true", "busybox", "true")
-	refused(t, d, "minidocker does not support --device with --userns-remap yet", "run", "--device", "/dev/null:/dev/x", "busybox", "true")
+	assertRemappedDevices(t, d)
 	out = dockerOK(t, d, "run", "--rm", "--userns", "host", "--privileged", "busybox", "sh", "-c", `tr -s ' ' </proc/self/uid_map | sed 's/^ //'`)
 	if out != "0 0 4294967295\n" {
 		t.Errorf("--userns=host: uid_map %q, want the host's", out)
+	}
+}
+
+// assertRemappedDevices: --device works in a remapped container, where
+// mknod is refused: the host's node is bound at the container's path (over
+// the bound /dev/null too), and the device cgroup still enforces its
+// permissions (fuse: not in docker's default list, harmless to open).
+func assertRemappedDevices(t *testing.T, d *testutil.Daemon) {
+	t.Helper()
+	out := dockerOK(t, d, "run", "--rm", "--net", "none", "--device", "/dev/zero:/dev/myzero", "--device", "/dev/zero:/dev/null",
+		"busybox", "sh", "-c", "head -c 3 /dev/myzero | od -An -tx1; head -c 2 /dev/null | wc -c")
+	if out != " 00 00 00\n2\n" {
+		t.Errorf("remapped --device /dev/zero:/dev/myzero and over /dev/null: %q, want 3 zero bytes and 2 bytes", out)
+	}
+	out = dockerOK(t, d, "run", "--rm", "--net", "none", "--device", "/dev/fuse:/dev/f:r", "busybox", "sh", "-c",
+		"exec 3</dev/f && echo read-open; (exec 4>/dev/f) 2>&1 && echo write-open; true")
+	if out != "read-open\nsh: can't create /dev/f: Operation not permitted\n" {
+		t.Errorf("remapped --device /dev/fuse:/dev/f:r:\n%s", out)
 	}
 }
 

@@ -66,7 +66,7 @@ func setupRootfs(s *Spec) error {
 	if err := mountDevShm(root, s); err != nil { // runopts_linux.go
 		return err
 	}
-	if err := makeDevices(root, s.Devices); err != nil {
+	if err := makeDevices(root, s.Devices, s.UserNamespace != nil); err != nil {
 		return err
 	}
 	if err := mountUserMounts(root, s.Mounts); err != nil {

@@ -81,14 +81,24 @@ func mountDevShm(root *os.Root, s *Spec) error {
 }
 
 // makeDevices makes the --device nodes in the container (root), after
-// /dev is mounted; a node already there (/dev/null) is replaced.
-func makeDevices(root *os.Root, devices []Device) error {
+// /dev is mounted; a node already there (/dev/null) is replaced. In a
+// user namespace (inUserns) mknod is refused: the host's node is bound
+// instead, with its own owner and mode (userns_linux.go), as runc does.
+func makeDevices(root *os.Root, devices []Device, inUserns bool) error {
 	for _, d := range devices {
 		dir, err := openIn(root, filepath.Dir(d.Path), false)
 		if err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
 		dfd, name := int(dir.Fd()), filepath.Base(d.Path)
+		if inUserns {
+			err = bindHostNode(dfd, name, d.HostPath)
+			dir.Close()
+			if err != nil {
+				return fmt.Errorf("device %s: %w", d.Path, err)
+			}
+			continue
+		}
 		unix.Unlinkat(dfd, name, 0)
 		err = unix.Mknodat(dfd, name, d.Mode, int(unix.Mkdev(d.Major, d.Minor)))
 		if err == nil {

@@ -75,9 +75,11 @@ type Spec struct {
 }
 
 // Device is one --device: a node made at Path in the container with the
-// host node's type, numbers, mode and owner.
+// host node's type, numbers, mode and owner. In a user namespace, where
+// mknod is refused, the host's node at HostPath is bound there instead.
 type Device struct {
 	Path         string
+	HostPath     string `json:",omitempty"`
 	Mode         uint32 // type and permission bits, as stat(2) gives them
 	Major, Minor uint32
 	UID, GID     uint32

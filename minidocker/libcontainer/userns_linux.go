@@ -185,17 +185,36 @@ func unmountAll(paths []string) {
 }
 
 // bindDevNode makes /dev/<name> (dfd: the container's /dev) a bind mount
-// of the host's node: a user namespace may not mknod, so this is how runc
-// makes a rootless or remapped container's devices.
+// of the host's node.
 func bindDevNode(dfd int, name string) error {
-	fd, err := unix.Openat(dfd, name, unix.O_CREAT|unix.O_RDONLY|unix.O_CLOEXEC, 0o666)
+	if err := bindHostNode(dfd, name, "/dev/"+name); err != nil {
+		return fmt.Errorf("/dev/%s: %w", name, err)
+	}
+	return nil
+}
+
+// bindHostNode makes name (in the directory dfd) a bind mount of the
+// host's device node at hostPath: a user namespace may not mknod, so this
+// is how runc makes a rootless or remapped container's devices. A node
+// bound there already (a --device over /dev/null) is unmounted first: a
+// mount point cannot be unlinked. It runs before pivot_root, while the
+// host's /dev is still in sight.
+func bindHostNode(dfd int, name, hostPath string) error {
+	if old, err := unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0); err == nil {
+		unix.Unmount(fmt.Sprintf("/proc/self/fd/%d", old), unix.MNT_DETACH) // EINVAL when not a mount
+		unix.Close(old)
+		if err := unix.Unlinkat(dfd, name, 0); err != nil && err != unix.ENOENT {
+			return fmt.Errorf("replace %s: %w", name, err)
+		}
+	}
+	fd, err := unix.Openat(dfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_RDONLY|unix.O_CLOEXEC, 0o666)
 	if err != nil {
-		return fmt.Errorf("create /dev/%s: %w", name, err)
+		return fmt.Errorf("create %s: %w", name, err)
 	}
 	defer unix.Close(fd)
 	target := fmt.Sprintf("/proc/self/fd/%d", fd)
-	if err := unix.Mount("/dev/"+name, target, "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind /dev/%s: %w", name, err)
+	if err := unix.Mount(hostPath, target, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", hostPath, err)
 	}
 	return nil
 }
