@@ -92,7 +92,7 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 	if len(req.Cmd) == 0 {
 		return "", errdefs.Invalid("No exec command specified")
 	}
-	if d.usernsOf(c.HostConfig) != nil { // userns.go
+	if c.UserNamespace != nil { // userns.go
 		return "", errdefs.Invalid("minidocker does not support exec into a container with --userns-remap yet (run the container with --userns=host)")
 	}
 	if _, err := detachkeys.Parse(req.DetachKeys); err != nil {

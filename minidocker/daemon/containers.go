@@ -63,6 +63,14 @@ type Container struct {
 	// Endpoints are the bridge networks it is on, by name (networks_connect.go).
 	Endpoints map[string]*EndpointConfig
 
+	// UserNamespace is the user namespace the container was created with
+	// (the daemon's --userns-remap unless --userns=host; nil: none). Its
+	// upper dir and volumes belong to those ids, so it is never started
+	// under another setting (userns.go). UsernsRecorded tells a record
+	// from before this field, recorded once at daemon start.
+	UserNamespace  *libcontainer.UserNamespace `json:",omitempty"`
+	UsernsRecorded bool                        `json:",omitempty"`
+
 	op           sync.Mutex         // serialises start, stop, restart, rm
 	shim         *libcontainer.Shim // the running container's shim (nil when not running)
 	exitCh       chan struct{}      // closed when the current (or next) run ends; then replaced
@@ -224,6 +232,9 @@ func (d *Daemon) initContainers() error {
 		c.Dir, c.BundleDir = dir, filepath.Join(d.bundlesDir(), c.ID)
 		if !c.ImageConfigMerged {
 			d.mergeOldRecord(c)
+		}
+		if !c.UsernsRecorded {
+			d.recordOldUserns(c) // userns.go
 		}
 		c.exitCh, c.removeCh = make(chan struct{}), make(chan struct{})
 		d.containers.byID[c.ID] = c

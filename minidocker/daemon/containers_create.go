@@ -84,6 +84,8 @@ func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []stri
 		ImageID:     imageID,
 		// merged: the record carries what it needs of the image
 		ImageConfigMerged: true,
+		UserNamespace:     d.usernsOf(hc), // userns.go: kept for every start
+		UsernsRecorded:    true,
 		State:             ContainerState{Status: "created"},
 		exitCh:            make(chan struct{}),
 		removeCh:          make(chan struct{}),

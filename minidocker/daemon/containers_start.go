@@ -119,6 +119,9 @@ type startInputs struct {
 }
 
 func (d *Daemon) startInputs(c *Container, hc *container.HostConfig) (in startInputs, err error) {
+	if err := d.checkRecordedUserns(c, hc); err != nil { // userns.go
+		return in, err
+	}
 	if in.res, err = resourcesOf(hc); err != nil {
 		return in, err
 	}
@@ -201,7 +204,7 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 	if err := d.applyRunOptions(c, cfg, hc, spec); err != nil { // runopts.go
 		return nil, "", err
 	}
-	if spec.UserNamespace = d.usernsOf(hc); spec.UserNamespace != nil {
+	if spec.UserNamespace = c.UserNamespace; spec.UserNamespace != nil {
 		if err := chownForUserns(c, spec.UserNamespace); err != nil { // userns.go
 			return nil, "", err
 		}

@@ -18,6 +18,14 @@
 // --device-cgroup-rule and --privileged into the device cgroup's list).
 // userns.go is --userns-remap: dockerd's user and range lookup (dockremap
 // made when missing), its refusals, and the files the remapped root must own.
+// A container keeps the maps it was created with (Container.UserNamespace):
+// its upper dir, hosts files and new volumes belong to them, so a daemon
+// restarted under another setting refuses to start it and says why, rather
+// than run a remapped container as the host's root or a host-root container
+// with files its remapped root cannot write. (dockerd keeps one data root
+// per range, where such a container is simply not seen; minidocker's image
+// layers are idmapped, so there is one store for every setting.) Commit,
+// export and cp always map with the recorded maps.
 // The api package turns HTTP into calls on *Daemon; nothing here knows HTTP.
 // volumes.go and mounts.go tie containers to volumes (package volume), binds
 // and tmpfs; networks_connect.go and networks_dns.go put a container on

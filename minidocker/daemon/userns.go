@@ -20,9 +20,11 @@ package daemon
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -242,11 +244,54 @@ func (d *Daemon) usernsOf(hc *container.HostConfig) *libcontainer.UserNamespace 
 	return d.remap
 }
 
+// checkRecordedUserns refuses to start a container under a remapping
+// other than the one it was created with (a daemon restarted with another
+// --userns-remap, or without). Its files on disk belong to the ids it was
+// created with, and the daemon's setting is a promise about every
+// container it runs: a container made as the host's root must not run
+// under a daemon that remaps, and one made remapped must not become the
+// host's root. dockerd keeps a separate root per remapping, where such a
+// container is invisible; minidocker shares the image store (idmapped
+// layers) and says why instead.
+func (d *Daemon) checkRecordedUserns(c *Container, hc *container.HostConfig) error {
+	recorded, now := c.UserNamespace, d.usernsOf(hc)
+	if sameUserns(recorded, now) {
+		return nil
+	}
+	return errdefs.Conflict("container %s was created %s and this daemon would start it %s: "+
+		"its files belong to the ids it was created with (start the daemon with the --userns-remap it was created under, or remove the container)",
+		c.Name, describeUserns(recorded), describeUserns(now))
+}
+
+func sameUserns(a, b *libcontainer.UserNamespace) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return slices.Equal(a.UIDMap, b.UIDMap) && slices.Equal(a.GIDMap, b.GIDMap)
+}
+
+func describeUserns(ns *libcontainer.UserNamespace) string {
+	if ns == nil {
+		return "without --userns-remap (root is the host's root)"
+	}
+	return fmt.Sprintf("with --userns-remap (root is host uid %d)", ns.RootUID())
+}
+
+// recordOldUserns gives a record from before UserNamespace existed the
+// remapping it was made under, as that code did: the daemon's current one.
+func (d *Daemon) recordOldUserns(c *Container) {
+	c.UserNamespace, c.UsernsRecorded = d.usernsOf(c.HostConfig), true
+	if err := c.save(); err != nil {
+		slog.Warn("saving a container record after recording its user namespace", "id", c.ID, "err", err)
+	}
+}
+
 // archiveIDs maps the owners of a remapped container's files from disk
 // to an archive (host 100000 → 0: commit, export, cp out); nil when the
-// container is not remapped.
+// container is not remapped. The recorded maps are the ones its files
+// were written with, whatever the daemon's setting is now.
 func (d *Daemon) archiveIDs(c *Container) func(uid, gid int) (int, int) {
-	if ns := d.usernsOf(c.HostConfig); ns != nil {
+	if ns := c.UserNamespace; ns != nil {
 		return ns.ContainerIDs
 	}
 	return nil
@@ -255,7 +300,7 @@ func (d *Daemon) archiveIDs(c *Container) func(uid, gid int) (int, int) {
 // diskIDs maps the owners in an archive to a remapped container's disk
 // (0 → host 100000: cp in); nil when the container is not remapped.
 func (d *Daemon) diskIDs(c *Container) func(uid, gid int) (int, int) {
-	if ns := d.usernsOf(c.HostConfig); ns != nil {
+	if ns := c.UserNamespace; ns != nil {
 		return ns.HostIDs
 	}
 	return nil

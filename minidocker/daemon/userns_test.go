@@ -124,6 +124,24 @@ func assertRemappedDevices(t *testing.T, d *testutil.Daemon) {
 	}
 }
 
+// tarOwner is the uid of name in a tar archive.
+func tarOwner(t *testing.T, tarball []byte, name string) int {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(tarball))
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			t.Fatalf("%s is not in the archive", name)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimPrefix(hdr.Name, "./") == name {
+			return hdr.Uid
+		}
+	}
+}
+
 // waitForLog waits (bounded) until the container's log has line.
 func waitForLog(t *testing.T, d *testutil.Daemon, id, line string) {
 	t.Helper()
@@ -141,21 +159,7 @@ func waitForLog(t *testing.T, d *testutil.Daemon, id, line string) {
 // (remapped); what cp puts in is the remapped root's on the host.
 func assertArchivesUnshifted(t *testing.T, d *testutil.Daemon, id string, remapped int) {
 	t.Helper()
-	ownerInTar := func(tarball []byte, name string) int {
-		tr := tar.NewReader(bytes.NewReader(tarball))
-		for {
-			hdr, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				t.Fatalf("%s is not in the archive", name)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.TrimPrefix(hdr.Name, "./") == name {
-				return hdr.Uid
-			}
-		}
-	}
+	ownerInTar := func(tarball []byte, name string) int { return tarOwner(t, tarball, name) }
 	if uid := ownerInTar([]byte(dockerOK(t, d, "cp", id+":/made", "-")), "made"); uid != 0 {
 		t.Errorf("docker cp out: /made is uid %d in the tar, want 0", uid)
 	}
@@ -193,4 +197,51 @@ func TestUsernsRemapBuild(t *testing.T) {
 		t.Errorf("built image: %q, want %q", out, want)
 	}
 	dockerOK(t, d, "rmi", "remapped:built")
+}
+
+// TestUsernsRemapKeptAcrossRestarts: a container keeps the user namespace
+// it was created with when the daemon restarts under another setting. Made
+// remapped, it is not started by a daemon without --userns-remap (it would
+// run as the host's root), though export still maps its files back to 0;
+// made without, it is not started by a remapping daemon (its files are the
+// host root's), by hand or by its restart policy; each starts again under
+// the setting it was made with.
+func TestUsernsRemapKeptAcrossRestarts(t *testing.T) {
+	d, root := startRemappedDaemon(t)
+	remapArgs := d.Args
+	uidMap := `tr -s ' ' </proc/self/uid_map | sed 's/^ //'`
+	dockerOK(t, d, "create", "--name", "remapped", "busybox", "sh", "-c", "touch /made; "+uidMap)
+	remappedMap := "0 " + strconv.Itoa(root) + " 65536\n"
+	if out := dockerOK(t, d, "start", "-a", "remapped"); out != remappedMap {
+		t.Fatalf("remapped container: uid_map %q, want %q", out, remappedMap)
+	}
+
+	d.Stop()
+	d.Args = nil
+	d.Start()
+	wantRemapped := "container remapped was created with --userns-remap (root is host uid " + strconv.Itoa(root) +
+		") and this daemon would start it without --userns-remap (root is the host's root)"
+	if r := d.Docker("start", "remapped"); r.Code == 0 || !strings.Contains(r.Stderr, wantRemapped) {
+		t.Errorf("remapped container under a daemon without remap: exit %d, %q; want %q", r.Code, r.Stderr, wantRemapped)
+	}
+	if uid := tarOwner(t, []byte(dockerOK(t, d, "export", "remapped")), "made"); uid != 0 {
+		t.Errorf("export under a daemon without remap: /made is uid %d in the tar, want 0 (the recorded maps)", uid)
+	}
+	dockerOK(t, d, "create", "--name", "plain", "busybox", "sh", "-c", uidMap)
+	dockerOK(t, d, "run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done")
+
+	d.Stop()
+	d.Args = remapArgs
+	d.Start()
+	wantPlain := "was created without --userns-remap (root is the host's root) and this daemon would start it with --userns-remap (root is host uid " + strconv.Itoa(root) + ")"
+	if r := d.Docker("start", "plain"); r.Code == 0 || !strings.Contains(r.Stderr, wantPlain) {
+		t.Errorf("plain container under a remapping daemon: exit %d, %q; want %q", r.Code, r.Stderr, wantPlain)
+	}
+	// the daemon's start ran the restart policy before it answered
+	if out := dockerOK(t, d, "inspect", "-f", "{{.State.Running}}", "always"); out != "false\n" || !strings.Contains(d.Log(), wantPlain) {
+		t.Errorf("--restart always container made without remap, after a restart with it: running %q; want false and %q logged", out, wantPlain)
+	}
+	if out := dockerOK(t, d, "start", "-a", "remapped"); out != remappedMap {
+		t.Errorf("remapped container back under its remap: uid_map %q, want %q", out, remappedMap)
+	}
 }
