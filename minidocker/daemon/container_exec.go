@@ -2,9 +2,11 @@ package daemon
 
 // docker exec: a second process in a running container. The daemon keeps
 // an exec record (created by POST /containers/{id}/exec, run by POST
-// /exec/{id}/start, read by GET /exec/{id}/json); libcontainer.Exec does the
-// real work: setns into PID 1's ipc, uts, net, pid and mnt namespaces and
-// its cgroup, then fork/exec (runtime/execns_linux.go).
+// /exec/{id}/start, read by GET /exec/{id}/json); the shim handle's Exec does
+// the real work: setns into PID 1's ipc, uts, net, pid and mnt namespaces
+// and its cgroup, then fork/exec (libcontainer/execns_linux.go); under
+// --userns-remap the container's userns-helper does it from inside the
+// container's user namespace (libcontainer/usernshelper_linux.go).
 
 import (
 	"context"
@@ -91,9 +93,6 @@ func (d *Daemon) ExecCreate(ref string, req container.ExecCreateRequest) (string
 	}
 	if len(req.Cmd) == 0 {
 		return "", errdefs.Invalid("No exec command specified")
-	}
-	if c.UserNamespace != nil { // userns.go
-		return "", errdefs.Invalid("minidocker does not support exec into a container with --userns-remap yet (run the container with --userns=host)")
 	}
 	if _, err := detachkeys.Parse(req.DetachKeys); err != nil {
 		return "", errdefs.Invalid("Invalid escape keys (%s) provided", req.DetachKeys)
@@ -345,7 +344,7 @@ func (d *Daemon) execRun(e *Exec, stdin io.Reader, stdout, stderr io.Writer) (*l
 	if !req.AttachStderr {
 		stderr = nil
 	}
-	proc, err := libcontainer.Exec(context.Background(), shim.Pid, p, libcontainer.ExecIO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	proc, err := shim.Exec(context.Background(), p, libcontainer.ExecIO{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 	if err != nil {
 		var se *libcontainer.StartError
 		if errors.As(err, &se) {

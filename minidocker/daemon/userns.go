@@ -318,17 +318,15 @@ func openBuildDirs(buildDir string) error {
 }
 
 // validateUserns refuses, as dockerd does, what a remapped container
-// cannot have: the host's privileges, network or PID namespace; and
-// healthchecks, which are execs. (--device works: init binds the host's
-// node, since a user namespace cannot mknod, and the device cgroup rule
-// applies as without remapping.)
-func (d *Daemon) validateUserns(cfg *container.Config, hc *container.HostConfig) error {
+// cannot have: the host's privileges, network or PID namespace. (--device
+// works: init binds the host's node, since a user namespace cannot mknod,
+// and the device cgroup rule applies as without remapping; exec and
+// healthchecks go through the container's userns-helper.)
+func (d *Daemon) validateUserns(_ *container.Config, hc *container.HostConfig) error {
 	if d.usernsOf(hc) == nil {
 		return nil
 	}
 	switch {
-	case cfg.Healthcheck != nil && len(cfg.Healthcheck.Test) > 0 && cfg.Healthcheck.Test[0] != "NONE":
-		return errdefs.Invalid("minidocker does not support healthchecks with --userns-remap yet: they are execs (run the container with --userns=host)")
 	case hc.Privileged:
 		return errdefs.Invalid("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode")
 	case hc.NetworkMode == "host":

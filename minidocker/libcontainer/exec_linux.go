@@ -31,7 +31,6 @@ type ExecProcess struct {
 	// Pid is the process's pid as the host sees it.
 	Pid int
 
-	proc    *os.Process
 	console *os.File
 	copies  sync.WaitGroup
 	done    chan struct{}
@@ -64,9 +63,9 @@ func Exec(ctx context.Context, initPid int, p Process, stdio ExecIO) (*ExecProce
 		ends.closeOurs()
 		return nil, err
 	}
-	e.proc, e.Pid = proc, proc.Pid
+	e.Pid = proc.Pid
 	e.copyStdio(ends, stdio)
-	go e.reap()
+	go e.reap(func() (int, error) { return waitChild(proc) })
 	return e, nil
 }
 
@@ -169,19 +168,25 @@ func (e *ExecProcess) copyStdio(x *execStdio, stdio ExecIO) {
 	}()
 }
 
-// reap waits for the process and its output, and records the exit code.
-func (e *ExecProcess) reap() {
-	ps, err := e.proc.Wait()
+// reap waits for the process (waitExit: its exit code) and its output,
+// and records the exit code.
+func (e *ExecProcess) reap(waitExit func() (int, error)) {
+	code, err := waitExit()
 	e.copies.Wait()
 	if e.console != nil {
 		e.console.Close()
 	}
-	if err != nil {
-		e.err = err
-	} else {
-		e.code = exitCodeOf(ps)
-	}
+	e.code, e.err = code, err
 	close(e.done)
+}
+
+// waitChild waits for a child of this process and returns its exit code.
+func waitChild(proc *os.Process) (int, error) {
+	ps, err := proc.Wait()
+	if err != nil {
+		return 0, err
+	}
+	return exitCodeOf(ps), nil
 }
 
 func exitCodeOf(ps *os.ProcessState) int {

@@ -325,7 +325,17 @@ func mustTraceExec(cg *cgroupTarget, p *Process, filtered bool, uid uint32) bool
 // startExecChild forks and execs the process from the prepared thread and,
 // when traced, finishes it at its execve stop.
 func startExecChild(p *Process, cg *cgroupTarget, traced bool, procsFd int, path string, argv, env []string, files []*os.File) (*os.Process, error) {
-	sys := execProcAttr(p, cg, traced)
+	var finish func(pid int) error
+	if traced {
+		finish = func(pid int) error { return joinStopped(pid, procsFd, p.Rlimits) }
+	}
+	return forkExecChild(p, execProcAttr(p, cg, traced), path, argv, env, files, finish)
+}
+
+// forkExecChild forks and execs the process with sys; finish, when not
+// nil, completes a child stopped at its execve (sys.Ptrace) and lets it
+// go. A child that could not be finished is killed: it never runs.
+func forkExecChild(p *Process, sys *syscall.SysProcAttr, path string, argv, env []string, files []*os.File, finish func(pid int) error) (*os.Process, error) {
 	cwd := cwdOf(p)
 	if _, err := os.Stat(cwd); err != nil {
 		return nil, startErr("chdir to cwd (%q) set in config.json failed: no such file or directory", cwd)
@@ -338,10 +348,14 @@ func startExecChild(p *Process, cg *cgroupTarget, traced bool, procsFd int, path
 		}
 		return nil, execError(p.Args[0], err)
 	}
-	if traced {
-		if err := joinStopped(proc.Pid, procsFd, p.Rlimits); err != nil {
+	if finish != nil {
+		if err := finish(proc.Pid); err != nil {
 			proc.Kill()
 			proc.Wait()
+			var se *StartError
+			if errors.As(err, &se) {
+				return nil, se
+			}
 			return nil, startErr("exec: %v", err)
 		}
 	}
@@ -370,12 +384,8 @@ func execProcAttr(p *Process, cg *cgroupTarget, traced bool) *syscall.SysProcAtt
 // lets it go: it runs its first instruction inside the container's cgroup
 // and limits. Must run on the thread that forked it (the tracer).
 func joinStopped(pid, procsFd int, rlimits []Rlimit) error {
-	var ws unix.WaitStatus
-	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
-		return fmt.Errorf("wait for the exec stop: %w", err)
-	}
-	if !ws.Stopped() {
-		return fmt.Errorf("the process ended before it ran (status %v)", ws)
+	if err := waitExecStop(pid); err != nil {
+		return err
 	}
 	if procsFd >= 0 {
 		if _, err := unix.Write(procsFd, []byte(fmt.Sprint(pid))); err != nil {
@@ -386,4 +396,16 @@ func joinStopped(pid, procsFd int, rlimits []Rlimit) error {
 		return err
 	}
 	return unix.PtraceDetach(pid)
+}
+
+// waitExecStop waits until the traced child pid stops at its execve.
+func waitExecStop(pid int) error {
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+		return fmt.Errorf("wait for the exec stop: %w", err)
+	}
+	if !ws.Stopped() {
+		return fmt.Errorf("the process ended before it ran (status %v)", ws)
+	}
+	return nil
 }

@@ -9,7 +9,9 @@ import (
 const (
 	roleShim = "shim" // minidocker shim (fd 3: control socket, spareshim_linux.go)
 	roleInit = "init" // minidocker init (fd 3: sync socket)
-
+	// minidocker userns-helper: clones init and serves exec in a user
+	// namespace (fd 3: control socket, fd 4: exec listener; usernshelper_linux.go)
+	roleUsernsHelper = "userns-helper"
 )
 
 // RunReexecEntrypoint runs one of the binary's hidden roles (the shim and the
@@ -32,6 +34,8 @@ func RunReexecEntrypoint() bool {
 		runShim()
 	case roleInit:
 		runInit()
+	case roleUsernsHelper:
+		runUsernsHelper()
 	default:
 		return false
 	}

@@ -71,7 +71,9 @@ type shim struct {
 	cmd         *exec.Cmd
 	pid         int
 	syncSock    *os.File
-	consoleSock *os.File // init sends the pty master on it (Terminal)
+	consoleSock *os.File  // init sends the pty master on it (Terminal)
+	helper      *exec.Cmd // user namespace only: init's cloner, exec's server (usernshelper_linux.go)
+	helperCtl   *os.File  // the helper ends when this closes
 
 	// console is the pty master (Terminal): set, under mu, once init has
 	// sent it; consoleReady is closed then, or when it will never come.
@@ -128,6 +130,7 @@ func runShim() {
 }
 
 func (s *shim) cleanupFailedCreate() {
+	s.stopUsernsHelper()
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
@@ -319,7 +322,7 @@ func (s *shim) startInit(stdio *initStdio) error {
 	}
 	cmd.SysProcAttr.Cloneflags = withSharedNamespaces(cmd.SysProcAttr.Cloneflags, s.spec) // runopts_linux.go
 	if s.spec.UserNamespace != nil {
-		cloneIntoUserNamespace(cmd.SysProcAttr, s.spec.UserNamespace) // userns_linux.go
+		return s.startInitThroughHelper(cmd) // usernshelper_linux.go
 	}
 	if s.cg != nil {
 		if fd, ok := s.cg.DirFD(); ok {
@@ -343,9 +346,6 @@ func (s *shim) startInit(stdio *initStdio) error {
 		if err := s.cg.AddProcess(s.pid); err != nil {
 			return fmt.Errorf("join cgroup: %w", err)
 		}
-	}
-	if s.spec.UserNamespace != nil {
-		return s.premountRootfs()
 	}
 	return nil
 }
@@ -415,6 +415,7 @@ func (s *shim) run() {
 	}
 	ps := <-waitc
 	trace("shim: init exited")
+	s.stopUsernsHelper()
 	s.mu.Lock() // not while start is still reading init's answer
 	s.syncSock.Close()
 	if s.consoleSock != nil {

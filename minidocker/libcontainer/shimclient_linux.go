@@ -360,7 +360,7 @@ func Cleanup(bundleDir string) error {
 	if err := unmountShareableShm(bundleDir); err != nil { // runopts_linux.go
 		errs = append(errs, err)
 	}
-	for _, f := range []string{SocketFile, ShimPidFile, InitPidFile, ExitFile, ShimLogFile, SpecFile + ".tmp", ExitFile + ".tmp"} {
+	for _, f := range []string{SocketFile, UsernsExecSocket, ShimPidFile, InitPidFile, ExitFile, ShimLogFile, SpecFile + ".tmp", ExitFile + ".tmp"} {
 		if err := os.Remove(bundleFile(bundleDir, f)); err != nil && !os.IsNotExist(err) {
 			errs = append(errs, err)
 		}

@@ -1,11 +1,18 @@
 package libcontainer
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // testRemapRoot is the host uid and gid of the containers' root in these
@@ -88,4 +95,64 @@ func assertNoIdmappedMountsLeft(t *testing.T, lowers []string) {
 			t.Errorf("%s is still a mount point on the host", l)
 		}
 	}
+}
+
+// Exec in a user namespace goes through the container's userns-helper:
+// the process is root of the container's user namespace, in all of PID
+// 1's namespaces, gets its rlimits and exit code, and a missing command
+// is docker's 127; several at once are served.
+func TestExecInUserNamespace(t *testing.T) {
+	spec, bundle := newUsernsSpec(t, "sleep", "1000")
+	c := create(t, spec, bundle)
+	if err := c.start(); err != nil {
+		t.Fatal(err)
+	}
+	script := "id -u; ulimit -n; "
+	for _, n := range append([]string{"user"}, nsNames...) {
+		script += "readlink /proc/self/ns/" + n + "; "
+	}
+	want := "0\n100\n"
+	for _, n := range append([]string{"user"}, nsNames...) {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", c.shim.Pid, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += l + "\n"
+	}
+	errc := make(chan error, 5)
+	for i := 0; i < 5; i++ {
+		go func() {
+			out, errs, code, err := shimExecOut(t, c, Process{Args: []string{"sh", "-c", script + "exit 3"}, Rlimits: []Rlimit{{Type: unix.RLIMIT_NOFILE, Soft: 100, Hard: 100}}})
+			if err == nil && (code != 3 || out != want) {
+				err = fmt.Errorf("exec: exit %d, %q (stderr %q), want 3, %q", code, out, errs, want)
+			}
+			errc <- err
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+	_, _, _, err := shimExecOut(t, c, Process{Args: []string{"nosuchcommand"}})
+	var se *StartError
+	if !errors.As(err, &se) || se.Code != 127 {
+		t.Errorf("exec of a missing command: %v, want a StartError with code 127", err)
+	}
+}
+
+// shimExecOut is execOut through Shim.Exec, which picks the helper for a
+// container in a user namespace.
+func shimExecOut(t *testing.T, c *testContainer, p Process) (string, string, int, error) {
+	t.Helper()
+	p.Env = c.spec.Process.Env
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	e, err := c.shim.Exec(ctx, p, ExecIO{Stdout: &out, Stderr: &errb})
+	if err != nil {
+		return "", "", 0, err
+	}
+	code, err := e.Wait(ctx)
+	return out.String(), errb.String(), code, err
 }

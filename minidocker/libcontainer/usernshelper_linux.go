@@ -1,0 +1,509 @@
+package libcontainer
+
+// The user-namespace helper ("minidocker userns-helper"): how exec works in
+// a container with a user namespace (--userns-remap), without cgo.
+//
+// An exec must join the container's user namespace, and the kernel
+// refuses setns(CLONE_NEWUSER) to a multithreaded process: every Go
+// process, the daemon included (runc joins it in C, before its Go runtime
+// starts). So a process is born in that user namespace instead, and stays:
+//
+//	shim ── clone(NEWUSER, maps) ──▶ userns-helper (root of the container's
+//	  ▲                                │ user namespace, outside its PID
+//	  │ parent of init                 │ namespace: `ps` inside never sees it)
+//	  │                                │ clone(NEWNS|NEWPID|…|CLONE_PARENT)
+//	  └──────────────────────────────  ▼
+//	                                 init ── execve ──▶ CMD = PID 1
+//
+//   - The helper clones init with the other namespace flags and
+//     CLONE_PARENT, so init is the shim's child as without a user
+//     namespace: the shim reaps it and records its status as always.
+//   - The helper then serves exec requests on <bundle>/userns-exec.sock,
+//     which the shim made (host root's, mode 0600: only the daemon can
+//     connect). The daemon sends the Process as one JSON line and the
+//     stdio descriptors with it (SCM_RIGHTS). The helper, root of the
+//     namespace that owns the container's mnt, pid, net, ipc and uts
+//     namespaces, runs today's exec steps on a throwaway thread: setns
+//     into those (not into the ones it was born in: a joined network
+//     namespace belongs to the host), resolve the user, confine, fork.
+//   - It cannot write the host's cgroup files (it is host uid 100000), so
+//     the child stops at its execve (ptrace), the helper sends its pid,
+//     the daemon (host root) moves it into the container's cgroup and
+//     answers, and the helper lets it run (usernsexec_linux.go).
+//   - The exec'd process is the helper's child, so the helper waits for it
+//     and sends its exit code on the same connection.
+//   - The helper reads its control socket to the shim: the shim closes it
+//     when PID 1 has exited, and a killed shim closes it too, so the
+//     helper never outlives its container. A killed helper only ends
+//     exec: the container runs on (init is not its child).
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// UsernsExecSocket is the helper's socket in the bundle (user namespaces only).
+const UsernsExecSocket = "userns-exec.sock"
+
+// The helper's descriptors, as the shim starts it: 0-2 are init's stdio.
+const (
+	helperControlFd  = 3 // socket to the shim: init's pid, then EOF = the end
+	helperListenerFd = 4 // the exec socket's listener
+	helperInitFds    = 5 // init's own fds 3… (sync, console) start here
+)
+
+// helperReport is what the helper tells the shim once init is cloned.
+type helperReport struct {
+	Pid   int    `json:",omitempty"`
+	Error string `json:",omitempty"`
+}
+
+// startInitThroughHelper is startInit with a user namespace: cmd is init's
+// command, flags and all; the helper is started in its place, in the new
+// user namespace, and clones init. Init waits for "go" in its namespaces
+// and cgroup when this returns, its root mounted (premountRootfs).
+func (s *shim) startInitThroughHelper(cmd *exec.Cmd) error {
+	ctl, ctlChild, err := socketPair("userns-helper")
+	if err != nil {
+		return err
+	}
+	defer ctlChild.Close()
+	listener, err := s.execListenerFile()
+	if err != nil {
+		ctl.Close()
+		return err
+	}
+	defer listener.Close()
+	helper := helperCommand(cmd, ctlChild, listener, s.spec.UserNamespace)
+	if joins := namespaceJoins(s.spec); len(joins) > 0 {
+		err = startInNetns(helper, joins) // the helper, then init, inherit them
+	} else {
+		err = helper.Start()
+	}
+	if err != nil {
+		ctl.Close()
+		return fmt.Errorf("start the user namespace helper: %w", err)
+	}
+	s.helper, s.helperCtl = helper, ctl
+	go helper.Wait() // reap it whenever it ends
+	pid, err := readHelperReport(ctl)
+	if err != nil {
+		return err
+	}
+	proc, err := os.FindProcess(pid) // our child, through CLONE_PARENT
+	if err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	s.cmd, s.pid = &exec.Cmd{Process: proc}, pid
+	trace("shim: init started by the userns helper")
+	if s.cg != nil {
+		if err := s.cg.AddProcess(pid); err != nil {
+			return fmt.Errorf("join cgroup: %w", err)
+		}
+	}
+	return s.premountRootfs()
+}
+
+// execListenerFile makes <bundle>/userns-exec.sock (root's, 0600) and
+// returns its listening descriptor, for the helper to accept on.
+func (s *shim) execListenerFile() (*os.File, error) {
+	ln, err := listenUnix(bundleFile(s.bundle, UsernsExecSocket))
+	if err != nil {
+		return nil, fmt.Errorf("listen on the exec socket: %w", err)
+	}
+	defer ln.Close() // the file is a copy; the socket stays (no unlink)
+	return ln.(*net.UnixListener).File()
+}
+
+// helperCommand is init's command turned into the helper's: the same
+// binary, stdio and environment, cloned into the user namespace only;
+// init's clone flags go as an argument.
+func helperCommand(init *exec.Cmd, ctl, listener *os.File, u *UserNamespace) *exec.Cmd {
+	env := make([]string, 0, len(init.Env))
+	for _, kv := range init.Env {
+		if kv != roleEnv+"="+roleInit {
+			env = append(env, kv)
+		}
+	}
+	h := &exec.Cmd{
+		Path:        init.Path,
+		Args:        []string{init.Args[0], roleUsernsHelper, strconv.FormatUint(uint64(init.SysProcAttr.Cloneflags), 10)},
+		Env:         append(env, roleEnv+"="+roleUsernsHelper),
+		Stdin:       init.Stdin,
+		Stdout:      init.Stdout,
+		Stderr:      init.Stderr,
+		ExtraFiles:  append([]*os.File{ctl, listener}, init.ExtraFiles...),
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	cloneIntoUserNamespace(h.SysProcAttr, u) // userns_linux.go
+	return h
+}
+
+// readHelperReport reads init's pid, or why the helper could not clone it.
+func readHelperReport(ctl *os.File) (int, error) {
+	line, err := bufio.NewReader(ctl).ReadBytes('\n')
+	if err != nil {
+		return 0, fmt.Errorf("start init: the user namespace helper ended: %v", err)
+	}
+	var r helperReport
+	if err := json.Unmarshal(line, &r); err != nil {
+		return 0, fmt.Errorf("start init: bad report from the user namespace helper: %v", err)
+	}
+	if r.Error != "" || r.Pid <= 0 {
+		return 0, fmt.Errorf("start init: %s", r.Error)
+	}
+	return r.Pid, nil
+}
+
+// stopUsernsHelper ends the helper (PID 1 has exited, or the create
+// failed): its exec'd processes died with the PID namespace.
+func (s *shim) stopUsernsHelper() {
+	if s.helper == nil {
+		return
+	}
+	s.helperCtl.Close()
+	s.helper.Process.Kill()
+	os.Remove(bundleFile(s.bundle, UsernsExecSocket))
+}
+
+// runUsernsHelper is the helper's life: clone init, report its pid, then
+// serve execs until the shim closes the control socket.
+func runUsernsHelper() {
+	debug.SetGCPercent(100) // init's environment turns the collector off; a helper lives long
+	ctl := os.NewFile(helperControlFd, "control")
+	flags, err := strconv.ParseUint(os.Args[2], 10, 64)
+	var pid int
+	if err == nil {
+		pid, err = cloneInit(uintptr(flags))
+	}
+	if err != nil {
+		json.NewEncoder(ctl).Encode(helperReport{Error: err.Error()})
+		os.Exit(1)
+	}
+	json.NewEncoder(ctl).Encode(helperReport{Pid: pid})
+	if err := dropInitFds(); err != nil {
+		os.Exit(1)
+	}
+	ln, err := net.FileListener(os.NewFile(helperListenerFd, "exec-listener"))
+	if err != nil {
+		os.Exit(1)
+	}
+	go serveHelperExecs(ln)
+	io.Copy(io.Discard, ctl) // until the shim closes it, or dies
+	os.Exit(0)
+}
+
+// cloneInit starts init with the container's other namespaces, as a
+// child of the shim (CLONE_PARENT), with the helper's fds 0-2 and 5… as
+// its 0-2 and 3….
+func cloneInit(flags uintptr) (int, error) {
+	var extra []*os.File
+	for fd := helperInitFds; ; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			break
+		}
+		extra = append(extra, os.NewFile(uintptr(fd), "init-fd"))
+	}
+	env := []string{roleEnv + "=" + roleInit}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, roleEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	proc, err := os.StartProcess("/proc/self/exe", []string{os.Args[0], roleInit}, &os.ProcAttr{
+		Env:   env,
+		Files: append([]*os.File{os.Stdin, os.Stdout, os.Stderr}, extra...),
+		Sys:   &syscall.SysProcAttr{Setsid: true, Cloneflags: flags | unix.CLONE_PARENT},
+	})
+	for _, f := range extra {
+		f.Close()
+	}
+	if err != nil {
+		return 0, err
+	}
+	pid := proc.Pid
+	proc.Release() // the shim's child, not ours
+	return pid, nil
+}
+
+// dropInitFds points the helper's 0-2 at /dev/null: they are init's
+// stdio, and the shim sees the end of init's output only once every copy
+// of the pipes' write ends is closed.
+func dropInitFds() error {
+	null, err := unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(null)
+	for fd := 0; fd <= 2; fd++ {
+		if err := unix.Dup3(null, fd, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// helperExecRequest is the daemon's exec request: the first JSON line,
+// sent with the process's stdin, stdout and stderr (SCM_RIGHTS).
+type helperExecRequest struct {
+	InitPid int
+	Process Process
+}
+
+// helperExecReply is one JSON line of the helper's answers: Pid (stopped
+// at its execve: move it into the cgroup), then Started or an Error
+// (Code: 126, 127 or 125), then Exit.
+type helperExecReply struct {
+	Pid     int    `json:",omitempty"`
+	Started bool   `json:",omitempty"`
+	Exit    *int   `json:",omitempty"`
+	Error   string `json:",omitempty"`
+	Code    int    `json:",omitempty"`
+}
+
+// helperExecAck is the daemon's answer to Pid: the child is in the
+// container's cgroup (or Error: it is not, kill it).
+type helperExecAck struct {
+	Joined bool   `json:",omitempty"`
+	Error  string `json:",omitempty"`
+}
+
+func serveHelperExecs(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go serveHelperExec(c.(*net.UnixConn))
+	}
+}
+
+// serveHelperExec runs one exec request and reports it on c.
+func serveHelperExec(c *net.UnixConn) {
+	defer c.Close()
+	req, files, err := readExecRequest(c)
+	if err != nil {
+		writeHelperReply(c, helperExecReply{Error: "exec: " + err.Error(), Code: 125})
+		return
+	}
+	in := bufio.NewReader(c)
+	joinCgroup := func(pid int) error { return askCgroupJoin(c, in, pid) }
+	var proc *os.Process
+	OnThrowawayThread(func() { proc, err = forkInUserns(req.InitPid, &req.Process, files, joinCgroup) })
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		reply := helperExecReply{Error: err.Error(), Code: 125}
+		var se *StartError
+		if errors.As(err, &se) {
+			reply.Error, reply.Code = se.Message, se.Code
+		}
+		writeHelperReply(c, reply)
+		return
+	}
+	writeHelperReply(c, helperExecReply{Started: true})
+	code, err := waitChild(proc)
+	if err != nil {
+		code = 255
+	}
+	writeHelperReply(c, helperExecReply{Exit: &code})
+}
+
+// readExecRequest reads the request line and the three stdio descriptors
+// that came with its first byte.
+func readExecRequest(c *net.UnixConn) (helperExecRequest, []*os.File, error) {
+	var req helperExecRequest
+	var line, oob []byte
+	buf, oobBuf := make([]byte, 64*1024), make([]byte, unix.CmsgSpace(3*4))
+	for len(line) == 0 || line[len(line)-1] != '\n' {
+		n, oobn, _, _, err := c.ReadMsgUnix(buf, oobBuf)
+		if oobn > 0 {
+			oob = append(oob, oobBuf[:oobn]...)
+		}
+		if err != nil || n == 0 {
+			closeRights(oob)
+			return req, nil, fmt.Errorf("read the request: %v", err)
+		}
+		line = append(line, buf[:n]...)
+	}
+	files, err := rightsFiles(oob, 3)
+	if err != nil {
+		return req, nil, err
+	}
+	if err := json.Unmarshal(line, &req); err != nil {
+		closeAll(files)
+		return req, nil, fmt.Errorf("bad request: %v", err)
+	}
+	return req, files, nil
+}
+
+// rightsFiles turns the SCM_RIGHTS of oob into want files.
+func rightsFiles(oob []byte, want int) ([]*os.File, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	var fds []int
+	for i := range msgs {
+		got, perr := unix.ParseUnixRights(&msgs[i])
+		if perr == nil {
+			fds = append(fds, got...)
+		}
+	}
+	files := make([]*os.File, len(fds))
+	for i, fd := range fds {
+		unix.CloseOnExec(fd)
+		files[i] = os.NewFile(uintptr(fd), "exec-stdio")
+	}
+	if err != nil || len(files) != want {
+		closeAll(files)
+		return nil, fmt.Errorf("expected %d stdio descriptors, got %d", want, len(files))
+	}
+	return files, nil
+}
+
+func closeRights(oob []byte) {
+	if files, err := rightsFiles(oob, -1); err == nil {
+		closeAll(files)
+	}
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+func writeHelperReply(c net.Conn, r helperExecReply) error {
+	b, _ := json.Marshal(r)
+	_, err := c.Write(append(b, '\n'))
+	return err
+}
+
+// askCgroupJoin sends the stopped child's pid to the daemon and waits
+// until it has moved it into the container's cgroup.
+func askCgroupJoin(c net.Conn, in *bufio.Reader, pid int) error {
+	if err := writeHelperReply(c, helperExecReply{Pid: pid}); err != nil {
+		return err
+	}
+	line, err := in.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("the daemon went away before the process joined the cgroup")
+	}
+	var ack helperExecAck
+	if err := json.Unmarshal(line, &ack); err != nil || !ack.Joined {
+		return fmt.Errorf("join cgroup: %s", ack.Error)
+	}
+	return nil
+}
+
+// forkInUserns is forkInContainer for the helper: this thread enters the
+// container's namespaces (the user namespace it is in already), takes on
+// the process's user and confinement and forks the child, stopped at its
+// execve until the daemon put it into the cgroup (joinCgroup).
+func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pid int) error) (*os.Process, error) {
+	if len(files) != 3 || len(p.Args) == 0 {
+		return nil, startErr("exec: bad request")
+	}
+	last := lastCap() // before joining the container's mount namespace
+	if err := enterNamespacesOf(initPid); err != nil {
+		return nil, err
+	}
+	path, argv, env, u, serr := prepareExec(p)
+	if serr != nil {
+		return nil, serr
+	}
+	if p.Terminal {
+		if err := giveTerminal(int(files[0].Fd()), u.Uid); err != nil {
+			return nil, startErr("exec: %v", err)
+		}
+	}
+	filter, err := seccompFilter(&p.Security)
+	if err != nil {
+		return nil, startErr("exec: %v", err)
+	}
+	if err := confine(&p.Security, filter, last, func() error { return setCredentials(u) }); err != nil {
+		return nil, startErr("exec: %v", err)
+	}
+	finish := func(pid int) error {
+		if err := waitExecStop(pid); err != nil {
+			return err
+		}
+		if err := joinCgroup(pid); err != nil {
+			return err
+		}
+		if err := setChildRlimits(pid, p.Rlimits); err != nil { // runopts_linux.go
+			return err
+		}
+		return unix.PtraceDetach(pid)
+	}
+	return forkExecChild(p, execProcAttr(p, &cgroupTarget{v2fd: -1}, true), path, argv, env, files, finish)
+}
+
+// enterNamespacesOf moves this thread into the namespaces of initPid that
+// it is not in yet: those init was cloned with. The others (a network
+// namespace the daemon made, --ipc container:…) the helper was born in,
+// and it could not join them again: the host's user namespace owns them.
+func enterNamespacesOf(initPid int) error {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return startErr("exec: unshare(CLONE_FS): %v", err)
+	}
+	fds := make([]int, 0, len(nsKinds))
+	defer func() { closeFds(fds) }()
+	var flags []int
+	for _, k := range nsKinds { // open them all first: after mnt, /proc is another
+		theirs := fmt.Sprintf("/proc/%d/ns/%s", initPid, k.name)
+		if sameFile(theirs, "/proc/thread-self/ns/"+k.name) {
+			continue
+		}
+		fd, err := unix.Open(theirs, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return startErr("exec: open %s namespace of %d: %v", k.name, initPid, err)
+		}
+		fds, flags = append(fds, fd), append(flags, k.flag)
+	}
+	for i, fd := range fds {
+		if err := unix.Setns(fd, flags[i]); err != nil {
+			return startErr("exec: setns %s: %v", nsName(flags[i]), err)
+		}
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return startErr("exec: %v", err)
+	}
+	return nil
+}
+
+func closeFds(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+func nsName(flag int) string {
+	for _, k := range nsKinds {
+		if k.flag == flag {
+			return k.name
+		}
+	}
+	return strconv.Itoa(flag)
+}
+
+// sameFile reports whether a and b are the same inode (namespaces: the
+// same namespace).
+func sameFile(a, b string) bool {
+	var sa, sb unix.Stat_t
+	if unix.Stat(a, &sa) != nil || unix.Stat(b, &sb) != nil {
+		return false
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
