@@ -64,15 +64,8 @@ func (d *Daemon) checkEndpointSettings(netName string, es *mobynet.EndpointSetti
 	if es == nil {
 		return &EndpointConfig{}, nil
 	}
-	switch {
-	case es.IPAMConfig != nil && len(es.IPAMConfig.LinkLocalIPs) > 0:
-		return nil, errdefs.Invalid("network %s: link-local addresses (--link-local-ip) are not supported", netName)
-	case len(es.Links) > 0:
-		return nil, errdefs.Invalid("network %s: links in an endpoint's settings are not supported; use --link or aliases", netName)
-	case len(es.DriverOpts) > 0:
-		return nil, errdefs.Invalid("network %s: driver options are not supported", netName)
-	case es.GwPriority != 0:
-		return nil, errdefs.Invalid("network %s: --gw-priority is not supported", netName)
+	if err := refuseEndpointExtras(netName, es); err != nil {
+		return nil, err
 	}
 	if len(es.Aliases) > 0 && (netName == network.DefaultNetwork) {
 		return nil, errdefs.Invalid("network-scoped alias is supported only for containers in user defined networks")
@@ -88,6 +81,44 @@ func (d *Daemon) checkEndpointSettings(netName string, es *mobynet.EndpointSetti
 		cfg.IPv4Address = es.IPAMConfig.IPv4Address
 	}
 	return cfg, nil
+}
+
+// refuseEndpointExtras refuses the endpoint settings minidocker has no
+// use for on any network, rather than ignore them.
+func refuseEndpointExtras(netName string, es *mobynet.EndpointSettings) error {
+	switch {
+	case es.IPAMConfig != nil && len(es.IPAMConfig.LinkLocalIPs) > 0:
+		return errdefs.Invalid("network %s: link-local addresses (--link-local-ip) are not supported", netName)
+	case len(es.Links) > 0:
+		return errdefs.Invalid("network %s: links in an endpoint's settings are not supported; use --link or aliases", netName)
+	case len(es.DriverOpts) > 0:
+		return errdefs.Invalid("network %s: driver options are not supported", netName)
+	case es.GwPriority != 0:
+		return errdefs.Invalid("network %s: --gw-priority is not supported", netName)
+	}
+	return nil
+}
+
+// checkModeEndpoint checks the settings given for a network mode that is
+// no bridge (host, none, container:<id>): there is no interface of the
+// container's own to give an address, an alias or a MAC to, so dockerd
+// refuses them, in these words.
+func checkModeEndpoint(netName string, es *mobynet.EndpointSettings) error {
+	if es == nil {
+		return nil
+	}
+	if err := refuseEndpointExtras(netName, es); err != nil {
+		return err
+	}
+	switch {
+	case len(es.MacAddress) > 0:
+		return errdefs.Invalid("conflicting options: mac-address and the network mode")
+	case es.IPAMConfig != nil && (es.IPAMConfig.IPv4Address.IsValid() || es.IPAMConfig.IPv6Address.IsValid()):
+		return errdefs.Invalid("invalid endpoint settings:\nuser specified IP address is supported on user defined networks only")
+	case len(es.Aliases) > 0:
+		return errdefs.Invalid("network-scoped alias is supported only for containers in user defined networks")
+	}
+	return nil
 }
 
 // checkStaticAddresses refuses a --ip the network cannot give and any
@@ -123,8 +154,8 @@ func (d *Daemon) checkEndpoints(hc *container.HostConfig, nc *mobynet.Networking
 			if n != string(hc.NetworkMode) && n != mode.kind {
 				return nil, errdefs.Invalid("container cannot be connected to network %s: its network mode is %s", n, hc.NetworkMode)
 			}
-			if es != nil && len(es.MacAddress) > 0 { // no interface of its own to give it to
-				return nil, errdefs.Invalid("conflicting options: mac-address and the network mode")
+			if err := checkModeEndpoint(n, withoutCopiedLinks(es, hc.Links)); err != nil {
+				return nil, err
 			}
 		}
 		return nil, nil

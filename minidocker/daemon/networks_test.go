@@ -7,6 +7,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	mobynet "github.com/moby/moby/api/types/network"
 
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
 )
 
@@ -74,6 +75,40 @@ func TestPortBindings(t *testing.T) {
 			_, err := portBindings(&container.HostConfig{PortBindings: mobynet.PortMap{p80: {c.pb}}}, nil)
 			if err == nil || err.Error()[:len(c.want)] != c.want {
 				t.Errorf("%+v: got %v, want %q", c.pb, err, c.want)
+			}
+		})
+	}
+}
+
+// TestModeEndpointSettings: endpoint settings given for --net host, none or
+// container:<id> are refused, never ignored: there is no interface of the
+// container's own to give them to (dockerd's words where it has some), and
+// the docker CLI's copy of --link is not one of them.
+func TestModeEndpointSettings(t *testing.T) {
+	ip := netip.MustParseAddr("10.1.1.5")
+	for name, tc := range map[string]struct {
+		mode string
+		es   *mobynet.EndpointSettings
+		want string
+	}{
+		"ip on none":         {"none", &mobynet.EndpointSettings{IPAMConfig: &mobynet.EndpointIPAMConfig{IPv4Address: ip}}, "invalid endpoint settings:\nuser specified IP address is supported on user defined networks only"},
+		"ip on host":         {"host", &mobynet.EndpointSettings{IPAMConfig: &mobynet.EndpointIPAMConfig{IPv4Address: ip}}, "invalid endpoint settings:\nuser specified IP address is supported on user defined networks only"},
+		"alias on none":      {"none", &mobynet.EndpointSettings{Aliases: []string{"x"}}, "network-scoped alias is supported only for containers in user defined networks"},
+		"link-local on none": {"none", &mobynet.EndpointSettings{IPAMConfig: &mobynet.EndpointIPAMConfig{LinkLocalIPs: []netip.Addr{netip.MustParseAddr("169.254.1.1")}}}, "network none: link-local addresses (--link-local-ip) are not supported"},
+		"driver opts":        {"host", &mobynet.EndpointSettings{DriverOpts: map[string]string{"a": "b"}}, "network host: driver options are not supported"},
+		"container mode":     {"container:web", &mobynet.EndpointSettings{Aliases: []string{"x"}}, "network-scoped alias is supported only for containers in user defined networks"},
+		"copied links":       {"host", &mobynet.EndpointSettings{Links: []string{"db:db"}}, ""},
+		"nothing":            {"none", &mobynet.EndpointSettings{}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hc := &container.HostConfig{NetworkMode: container.NetworkMode(tc.mode), Links: []string{"db:db"}}
+			nc := &mobynet.NetworkingConfig{EndpointsConfig: map[string]*mobynet.EndpointSettings{tc.mode: tc.es}}
+			_, err := (&Daemon{}).checkEndpoints(hc, nc)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || err.Error() != tc.want || !errdefs.IsInvalid(err)):
+				t.Errorf("got %v, want a 400 %q", err, tc.want)
 			}
 		})
 	}
