@@ -2,10 +2,14 @@ package daemon
 
 import (
 	"net/netip"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
 	mobynet "github.com/moby/moby/api/types/network"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/network"
@@ -112,4 +116,73 @@ func TestModeEndpointSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endpointFields sorts every field of a create's endpoint settings
+// (NetworkingConfig.EndpointsConfig): applied on a user network (with the
+// test that proves it), refused on every network, or operational data,
+// which inspect fills and dockerd ignores in a request too.
+var endpointFields = map[string]string{
+	"IPAMConfig.IPv4Address":  "applied: TestStaticIP",
+	"Aliases":                 "applied: TestNetworkConnectAndDNS",
+	"MacAddress":              "applied: TestMacAddress",
+	"IPAMConfig.IPv6Address":  "refused",
+	"IPAMConfig.LinkLocalIPs": "refused",
+	"Links":                   "refused", // but for the docker CLI's copy of --link
+	"DriverOpts":              "refused",
+	"GwPriority":              "refused",
+	"NetworkID":               "operational",
+	"EndpointID":              "operational",
+	"Gateway":                 "operational",
+	"IPAddress":               "operational",
+	"IPPrefixLen":             "operational",
+	"IPv6Gateway":             "operational",
+	"GlobalIPv6Address":       "operational",
+	"GlobalIPv6PrefixLen":     "operational",
+	"DNSNames":                "operational",
+}
+
+// TestEveryEndpointFieldIsAppliedOrRefused walks the endpoint settings as
+// TestEveryCreateFieldIsAppliedOrRefused walks Config and HostConfig: a
+// field the API gains fails here until someone decides. A refused field is
+// refused on a user network; every field that is not operational is
+// refused for --net none, which has no interface to give it to.
+func TestEveryEndpointFieldIsAppliedOrRefused(t *testing.T) {
+	fields := endpointSettingFields(&mobynet.EndpointSettings{})
+	for name := range fields {
+		assert.Contains(t, endpointFields, name, "endpoint field %s must be sorted: applied, refused or operational", name)
+	}
+	for name, kind := range endpointFields {
+		es := &mobynet.EndpointSettings{}
+		v, ok := endpointSettingFields(es)[name]
+		require.True(t, ok, "endpointFields names a field the API does not have: %s", name)
+		setNonZero(v)
+		modeErr := checkModeEndpoint("none", es)
+		if kind == "operational" {
+			assert.NoError(t, modeErr, name)
+			continue
+		}
+		assert.True(t, errdefs.IsInvalid(modeErr), "%s on --net none: %v, want a 400", name, modeErr)
+		if kind == "refused" { // (an applied one would need the network manager)
+			_, userErr := (&Daemon{}).checkEndpointSettings("usernet", es)
+			assert.True(t, errdefs.IsInvalid(userErr), "%s on a user network: %v, want a 400", name, userErr)
+		}
+	}
+}
+
+// endpointSettingFields maps each field of es to its value, walking into
+// IPAMConfig (made, so that its fields can be set).
+func endpointSettingFields(es *mobynet.EndpointSettings) map[string]reflect.Value {
+	es.IPAMConfig = &mobynet.EndpointIPAMConfig{}
+	out := map[string]reflect.Value{}
+	collectFields(out, "", reflect.ValueOf(es).Elem())
+	delete(out, ".IPAMConfig")
+	collectFields(out, "IPAMConfig", reflect.ValueOf(es.IPAMConfig).Elem())
+	for name, v := range out {
+		if strings.HasPrefix(name, ".") {
+			delete(out, name)
+			out[name[1:]] = v
+		}
+	}
+	return out
 }
