@@ -15,7 +15,8 @@
 // and registry.go start the long-running server processes instead of
 // talking to one. model.go
 // picks what kong builds its parser from: only the command the line names
-// (building all of them was most of a CLI start).
+// (building all of them was most of a CLI start), or, for a word that is no
+// command, name-only stubs of the commands kong could suggest instead.
 //
 // The API client is minidocker/client, a thin one of our own with the
 // method names of docker's (github.com/moby/moby/client): every minidocker

@@ -12,7 +12,8 @@ import (
 // (issue 14's process start). A command line names one command, so parse
 // builds kong's model from a struct made for it (model below): the global
 // flags and the one command named, or only the commands' names when the line
-// names none (kong needs those for its error and its "did you mean"). Help
+// names none (kong needs those for its error and its "did you mean"; for a
+// word that is no command, only the names kong could suggest). Help
 // for the whole CLI, which lists every subcommand, still gets the full CLI.
 
 // topCommand is a command of the CLI's first level: its names and where its
@@ -25,7 +26,7 @@ type topCommand struct {
 // topCommands lists the first-level commands of CLI, as kong names them:
 // the name tag or the field's name in lower case with dashes, plus aliases.
 func topCommands() []topCommand {
-	var cmds []topCommand
+	cmds := make([]topCommand, 0, 64) // room for all of them (46 today) in one allocation
 	var walk func(t reflect.Type)
 	walk = func(t reflect.Type) {
 		for i := range t.NumField() {
@@ -55,6 +56,7 @@ func topCommands() []topCommand {
 // dashed is kong's default command name: "ImagePrune" → "image-prune".
 func dashed(s string) string {
 	var b strings.Builder
+	b.Grow(len(s) + 4)
 	for i, r := range s {
 		if i > 0 && unicode.IsUpper(r) && !unicode.IsUpper(rune(s[i-1])) {
 			b.WriteByte('-')
@@ -80,12 +82,69 @@ func model(args []string) (any, *Globals) {
 			}
 		}
 	}
-	// No command named: kong only needs the names, to say what it expected.
+	// No command named: kong only needs the names, to say what it expected
+	// or which one the word is close to. The stubs carry no help text, so kong
+	// has nothing to parse or interpolate beyond the names.
+	if name != "" {
+		cmds = suggestable(name, cmds)
+	}
 	stubs := make([]reflect.StructField, len(cmds))
 	for i, cmd := range cmds {
-		stubs[i] = reflect.StructField{Name: cmd.field.Name, Type: reflect.TypeFor[struct{}](), Tag: cmd.field.Tag}
+		stubs[i] = reflect.StructField{Name: cmd.field.Name, Type: reflect.TypeFor[struct{}](), Tag: stubTag(cmd)}
 	}
 	return withCommands(stubs...)
+}
+
+// stubTag is the tag of a command's stub: what kong's errors read (the
+// names, and whether the command is hidden from them), nothing else.
+func stubTag(cmd topCommand) reflect.StructTag {
+	tag := `cmd:"" name:"` + cmd.names[0] + `"`
+	if len(cmd.names) > 1 {
+		tag += ` aliases:"` + strings.Join(cmd.names[1:], ",") + `"`
+	}
+	if _, ok := cmd.field.Tag.Lookup("hidden"); ok {
+		tag += ` hidden:""`
+	}
+	return reflect.StructTag(tag)
+}
+
+// suggestable keeps the commands kong's "unexpected argument WORD, did you
+// mean ..." can name: those whose name starts with word or is within two
+// edits of it. The others play no part in that error, and each command kong
+// builds a node for costs it a few kilobytes of allocations (and the process
+// a page fault or so) on a line that only prints an error.
+func suggestable(word string, cmds []topCommand) []topCommand {
+	var keep []topCommand
+	for _, cmd := range cmds {
+		if strings.HasPrefix(cmd.names[0], word) || editDistance(cmd.names[0], word) <= 2 {
+			keep = append(keep, cmd)
+		}
+	}
+	return keep
+}
+
+// editDistance is the Levenshtein distance between a and b in runes, the
+// measure kong's suggestions use.
+func editDistance(sa, sb string) int {
+	a, b := []rune(sa), []rune(sb)
+	// prev and cur are two rows of the usual table: the distances from a's
+	// first i-1 and i runes to each prefix of b.
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			substitute := prev[j-1]
+			if a[i-1] != b[j-1] {
+				substitute++
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, substitute)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // withCommands makes a struct of the global flags and the given command

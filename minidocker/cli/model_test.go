@@ -30,6 +30,8 @@ func TestModelParsesLikeTheFullCLI(t *testing.T) {
 		"", "-D", "nosuchcmd", "pss", "imag", "--bogus", "-H", "-H unix:///x", "image", "image frob", "image ls -q",
 		"network", "volume ls", "run", "run -d busybox true", "ps -a", "ps --bogus", "-D ps -q", "--host=unix:///y info",
 		"-H unix:///z -D version", "registry", "registry serve", "daemon --bogus", "rm", "exec -it c sh", "ps extra",
+		// words that are no command: kong suggests by prefix and by edit distance (in runes)
+		"psx", "biuld", "contaner", "i", "im", "rn", "imagesss", "ïmages", "volumez", "x", "-D netwrk", "topp a",
 	}
 	for _, cmd := range topCommands() {
 		lines = append(lines, cmd.names[0], cmd.names[0]+" --no-such-flag", "-D "+cmd.names[len(cmd.names)-1]+" a b c d")
