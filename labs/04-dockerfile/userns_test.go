@@ -4,7 +4,8 @@
 // root in a container is 0 inside and 100000+ outside, and what the host's
 // root may do through a container — write a root-only host file, mount a
 // disk file system, make a disk's device node — is refused to
-// the remapped root even with the capabilities and without seccomp.
+// the remapped root even with the capabilities and without seccomp. An
+// exec'd process is that same remapped root.
 package dockerfile
 
 import (
@@ -66,4 +67,19 @@ func TestUserNamespaceRemap(t *testing.T) {
 	assert.Equal(t, remapped, uid, "the same file, made by root inside, belongs to dockremap's first subordinate uid")
 	assert.True(t, remapped >= 100000, "%d", remapped)
 	assert.True(t, strings.Contains(d.MustCLI("info"), "  userns\n"), "info lists userns under Security Options")
+
+	// exec joins the same user namespace (through the container's
+	// userns-helper): root inside, refused the host's root-only file, and
+	// what it makes is the remapped uid's on the host
+	host := t.TempDir()
+	require.NoError(t, os.Chmod(filepath.Dir(host), 0o711))
+	require.NoError(t, os.Chmod(host, 0o777))
+	require.NoError(t, os.WriteFile(filepath.Join(host, "root-only"), []byte("x\n"), 0o644))
+	id := strings.TrimSpace(d.MustCLI("run", "-d", "--net", "none", "-v", host+":/host", "busybox", "sleep", "300"))
+	out = d.MustCLI("exec", id, "sh", "-c", "id -u; echo more >> /host/root-only && echo write-ok || echo write-refused; touch /host/exec-made")
+	assert.Equal(t, "0\nwrite-refused\n", out, "an exec'd process is the remapped root too")
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(filepath.Join(host, "exec-made"), &st))
+	assert.Equal(t, remapped, int(st.Uid), "the file an exec'd root made")
+	d.MustCLI("rm", "-f", id)
 }

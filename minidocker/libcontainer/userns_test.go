@@ -99,7 +99,7 @@ func assertNoIdmappedMountsLeft(t *testing.T, lowers []string) {
 
 // Exec in a user namespace goes through the container's userns-helper:
 // the process is root of the container's user namespace, in all of PID
-// 1's namespaces, gets its rlimits and exit code, and a missing command
+// 1's namespaces and its cgroup, gets its rlimits and exit code, and a missing command
 // is docker's 127; several at once are served.
 func TestExecInUserNamespace(t *testing.T) {
 	spec, bundle := newUsernsSpec(t, "sleep", "1000")
@@ -111,6 +111,7 @@ func TestExecInUserNamespace(t *testing.T) {
 	for _, n := range append([]string{"user"}, nsNames...) {
 		script += "readlink /proc/self/ns/" + n + "; "
 	}
+	script += "cat /proc/self/cgroup; "
 	want := "0\n100\n"
 	for _, n := range append([]string{"user"}, nsNames...) {
 		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", c.shim.Pid, n))
@@ -119,6 +120,11 @@ func TestExecInUserNamespace(t *testing.T) {
 		}
 		want += l + "\n"
 	}
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", c.shim.Pid)) // the daemon moved it there
+	if err != nil {
+		t.Fatal(err)
+	}
+	want += string(cg)
 	errc := make(chan error, 5)
 	for i := 0; i < 5; i++ {
 		go func() {
@@ -134,7 +140,7 @@ func TestExecInUserNamespace(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	_, _, _, err := shimExecOut(t, c, Process{Args: []string{"nosuchcommand"}})
+	_, _, _, err = shimExecOut(t, c, Process{Args: []string{"nosuchcommand"}})
 	var se *StartError
 	if !errors.As(err, &se) || se.Code != 127 {
 		t.Errorf("exec of a missing command: %v, want a StartError with code 127", err)
