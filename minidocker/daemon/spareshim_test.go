@@ -18,10 +18,14 @@ import (
 // (the container's shim is the process that was the spare) and a new
 // spare follows; a kill -9 of the daemon ends the unclaimed spare (EOF on
 // its control socket) while the claimed one runs on with its container;
-// the daemon's stop ends the spare too.
+// the daemon's stop ends the spare too. Each spare shim holds a spare
+// init, already in its namespaces: the container's PID 1 is that process,
+// and it too is neither a container nor a leftover, and ends with its
+// unclaimed shim.
 func TestSpareShimIsClaimedAndDiesWithItsDaemon(t *testing.T) {
 	d := preload.StartDaemon(t)
 	spare := waitSpareShim(t, d, 0)
+	spareInit := waitSpareInit(t, spare)
 	if ids := strings.Fields(d.MustCLI("ps", "-aq")); len(ids) > 0 {
 		t.Fatalf("ps lists %v with only a spare shim started", ids)
 	}
@@ -30,13 +34,19 @@ func TestSpareShimIsClaimedAndDiesWithItsDaemon(t *testing.T) {
 		t.Fatalf("the fault checks count the spare shim: %v", bad)
 	}
 	d.MustCLI("run", "-d", "--net", "none", "--name", "held", "busybox", "sleep", "300")
-	if shim := shimOf(t, d.ContainerPid("held")); shim != spare {
+	pid1 := d.ContainerPid("held")
+	if shim := shimOf(t, pid1); shim != spare {
 		t.Errorf("the container's shim is %d, not the spare %d", shim, spare)
 	}
+	if pid1 != spareInit {
+		t.Errorf("the container's PID 1 is %d, not the spare init %d", pid1, spareInit)
+	}
 	next := waitSpareShim(t, d, spare)
+	nextInit := waitSpareInit(t, next)
 
 	d.Kill9()
 	testutil.Eventually(t, 10*time.Second, "the unclaimed spare ends with its daemon", func() bool { return !alive(next) })
+	testutil.Eventually(t, 10*time.Second, "the unclaimed spare's init ends with it", func() bool { return !alive(nextInit) })
 	if !alive(spare) {
 		t.Fatalf("the claimed shim %d ended with the daemon", spare)
 	}
@@ -46,6 +56,41 @@ func TestSpareShimIsClaimedAndDiesWithItsDaemon(t *testing.T) {
 	d.MustCLI("rm", "-f", "held")
 	d.Stop()
 	testutil.Eventually(t, 10*time.Second, "the spare ends when its daemon stops", func() bool { return !alive(again) })
+}
+
+// waitSpareInit waits for the spare init of a spare shim: its child
+// "minidocker init spare", in / and in namespaces other than ours.
+func waitSpareInit(t *testing.T, shim int) int {
+	t.Helper()
+	found := 0
+	testutil.Eventually(t, 20*time.Second, "a spare init of the spare shim", func() bool {
+		found = spareInitOf(shim)
+		return found > 0
+	})
+	ours, _ := os.Readlink("/proc/self/ns/pid")
+	if theirs, _ := os.Readlink("/proc/" + strconv.Itoa(found) + "/ns/pid"); theirs == ours || theirs == "" {
+		t.Fatalf("the spare init %d is in our PID namespace (%q)", found, theirs)
+	}
+	return found
+}
+
+// spareInitOf is the spare init child of a shim (0: none). The kernel
+// lists children per thread, and any Go thread may have forked it.
+func spareInitOf(shim int) int {
+	var kids []string
+	lists, _ := filepath.Glob("/proc/" + strconv.Itoa(shim) + "/task/*/children")
+	for _, l := range lists {
+		b, _ := os.ReadFile(l)
+		kids = append(kids, strings.Fields(string(b))...)
+	}
+	for _, f := range kids {
+		cmd, _ := os.ReadFile("/proc/" + f + "/cmdline")
+		if strings.HasSuffix(string(cmd), "\x00init\x00spare\x00") {
+			pid, _ := strconv.Atoi(f)
+			return pid
+		}
+	}
+	return 0
 }
 
 // waitSpareShim waits for the daemon's spare shim other than not: a child

@@ -10,7 +10,8 @@
 //
 //	daemon ── CreateShim ──▶ minidocker shim (a spare, claimed)      (spareshim_linux.go, shim_linux.go)
 //	                           │ clone(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWNET]),
-//	                           │ into the cgroup, waits for "go"
+//	                           │ ahead of need (a spare init) or on claim,
+//	                           │ into the cgroup, waits for "go"     (spareinit_linux.go)
 //	                           ▼                    ▲ pty master (-t), SCM_RIGHTS
 //	                         minidocker init ──execve──▶ CMD = PID 1   (init_linux.go, mounts_linux.go,
 //	                                                                    console_linux.go)
@@ -77,6 +78,18 @@
 //     unclaimed daemon, yet a claimed one must outlive the daemon: so not
 //     a parent-death signal, but EOF on the control socket, which it reads
 //     only until claimed (a daemon's kill -9 closes its end too).
+//   - Inits are started ahead of need too (spareinit_linux.go): a spare
+//     shim starts its init at once, cloned into the namespaces of the
+//     common case (mount, PID, UTS, IPC, network), blocked on its sync
+//     socket. A claim whose spec asks for exactly those (or joins a
+//     network namespace: init setns()es into it, sent as an fd) moves it
+//     into the cgroup before it reads a byte of spec, then sends it its
+//     stdio; all that is per container is done from the spec after "go",
+//     as for any init. Any other spec (user namespace, shared --pid,
+//     --ipc, --uts, --net host) discards it and starts init on claim
+//     (claimOrStartInit is the one place that decides). The pages the
+//     spare's Go runtime touched before the move stay charged to the
+//     daemon's cgroup; exec drops them anyway.
 //   - The create/start split (CreateShim + Start) is docker's and
 //     containerd's: `docker run` attaches before it starts, so the very
 //     first line of output reaches the terminal.

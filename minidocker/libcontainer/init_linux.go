@@ -35,13 +35,19 @@ func runInit() {
 	trace("init: main")
 	syscall.CloseOnExec(initSyncFd)
 	syscall.CloseOnExec(initConsoleFd) // there with a Terminal only: harmless otherwise
+	var serr *StartError
+	if len(os.Args) > 2 && os.Args[2] == spareInitArg {
+		serr = waitAsSpare() // spareinit_linux.go: until claimed
+	}
 	sync := os.NewFile(initSyncFd, "sync")
 	var cfg initConfig
 	if err := json.NewDecoder(sync).Decode(&cfg); err != nil {
 		os.Exit(1) // the shim went away before "go"
 	}
 	trace("init: go")
-	serr := initContainer(&cfg.Spec)
+	if serr == nil {
+		serr = initContainer(&cfg.Spec)
+	}
 	json.NewEncoder(sync).Encode(serr)
 	os.Exit(serr.Code)
 }

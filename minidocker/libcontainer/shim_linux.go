@@ -75,6 +75,8 @@ type shim struct {
 	helper      *exec.Cmd // user namespace only: init's cloner, exec's server (usernshelper_linux.go)
 	helperCtl   *os.File  // the helper ends when this closes
 
+	spareInit *spareInit // started ahead of need, until claimed (spareinit_linux.go)
+
 	// console is the pty master (Terminal): set, under mu, once init has
 	// sent it; consoleReady is closed then, or when it will never come.
 	console      *os.File
@@ -109,11 +111,16 @@ func runShim() {
 	shimGC()
 	report := os.NewFile(shimControlFd, "control")
 	syscall.CloseOnExec(shimControlFd)
+	spare := startSpareInit() // spareinit_linux.go
+	warmJSON(&Spec{})
 	bundle, claimed, err := awaitClaim(report)
 	if !claimed {
+		if spare != nil {
+			spare.discard()
+		}
 		os.Exit(0) // the daemon went away, or let its spare go
 	}
-	s := &shim{bundle: bundle, attachers: map[*attacher]struct{}{}, exited: make(chan struct{}), consoleReady: make(chan struct{})}
+	s := &shim{bundle: bundle, attachers: map[*attacher]struct{}{}, exited: make(chan struct{}), consoleReady: make(chan struct{}), spareInit: spare}
 	if err != nil {
 		json.NewEncoder(report).Encode(shimResponse{Error: "shim: " + err.Error(), Code: 125})
 		os.Exit(1)
@@ -131,6 +138,9 @@ func runShim() {
 
 func (s *shim) cleanupFailedCreate() {
 	s.stopUsernsHelper()
+	if s.spareInit != nil {
+		s.spareInit.discard()
+	}
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
@@ -160,7 +170,7 @@ func (s *shim) create() error {
 		return err
 	}
 	defer stdio.close()
-	if err := s.startInit(stdio); err != nil {
+	if err := s.claimOrStartInit(stdio); err != nil { // spareinit_linux.go
 		return err
 	}
 	if s.ln, err = listenUnix(socketPath(s.bundle)); err != nil {
