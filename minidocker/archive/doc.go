@@ -12,7 +12,10 @@
 //     ones. Note the order of the metadata calls: owner, then extended
 //     attributes (chown clears file capabilities), then mode (chown clears
 //     setuid), then times.
-//   - write.go: WriteTree, the one writer (the reverse of Apply).
+//   - write.go: WriteTree, the one writer (the reverse of Apply). With
+//     MapIDs (a --userns-remap container's files) it maps owners back, and
+//     the namespaced file capability a remapped root writes back to the
+//     plain one images carry (archiveCapability).
 //   - changes.go: OverlayChanges, `docker diff` read from an overlay upper
 //     directory (whiteouts are deletions, opaque directories hide).
 //   - compression.go: DecompressStream, the one place a stream's gzip, zstd

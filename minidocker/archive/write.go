@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -218,7 +219,7 @@ func (t *treeWriter) file(p string, hdr *tar.Header) error {
 		return err
 	}
 	defer f.Close()
-	addCapability(f, hdr)
+	addCapability(f, hdr, t.opts.MapIDs)
 	if err := t.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
@@ -297,7 +298,7 @@ func isOpaque(d *os.File) bool {
 // addCapability carries the file capabilities of f into hdr. Other
 // attributes stay behind, as with docker: overlay's own ones must never
 // reach a layer.
-func addCapability(f *os.File, hdr *tar.Header) {
+func addCapability(f *os.File, hdr *tar.Header, mapIDs func(uid, gid int) (int, int)) {
 	b := make([]byte, 256)
 	n, err := unix.Fgetxattr(int(f.Fd()), xattrCapability, b)
 	if err != nil || n <= 0 {
@@ -306,7 +307,38 @@ func addCapability(f *os.File, hdr *tar.Header) {
 	if hdr.PAXRecords == nil {
 		hdr.PAXRecords = map[string]string{}
 	}
-	hdr.PAXRecords[paxXattr+xattrCapability] = string(b[:n])
+	hdr.PAXRecords[paxXattr+xattrCapability] = string(archiveCapability(b[:n], mapIDs))
+}
+
+// The layout of security.capability (linux/capability.h): a little-endian
+// magic whose top byte is the revision, then the capability sets; the
+// namespaced revision 3 adds the host uid of the root it applies under.
+const (
+	capRevisionMask = 0xFF000000
+	capRevision2    = 0x02000000
+	capRevision3    = 0x03000000
+	capSizeV2       = 20
+	capSizeV3       = 24
+)
+
+// archiveCapability is the capability value an archive gets. A root in a
+// user namespace (a --userns-remap container, a remapped RUN step) can
+// only write the namespaced form, naming its host uid (100000): mapIDs
+// maps that back as it maps owners, and a capability of the archive's root
+// becomes the plain form every image carries, which applies wherever the
+// image runs. Without mapIDs, or for any other value, the bytes stay.
+func archiveCapability(v []byte, mapIDs func(uid, gid int) (int, int)) []byte {
+	if mapIDs == nil || len(v) != capSizeV3 || binary.LittleEndian.Uint32(v)&capRevisionMask != capRevision3 {
+		return v
+	}
+	root, _ := mapIDs(int(binary.LittleEndian.Uint32(v[capSizeV2:])), 0)
+	out := append([]byte(nil), v...)
+	if root != 0 {
+		binary.LittleEndian.PutUint32(out[capSizeV2:], uint32(root))
+		return out
+	}
+	binary.LittleEndian.PutUint32(out, binary.LittleEndian.Uint32(v)&^capRevisionMask|capRevision2)
+	return out[:capSizeV2]
 }
 
 type zeroReader struct{}
