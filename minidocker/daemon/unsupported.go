@@ -28,7 +28,6 @@ var unsupportedCreateFields = []string{
 	"Config.OnBuild",
 	"Config.Shell",
 
-	"HostConfig.ContainerIDFile",
 	"HostConfig.VolumeDriver",
 	"HostConfig.Annotations",
 	"HostConfig.Cgroup",

@@ -38,6 +38,7 @@ var appliedCreateFields = map[string]string{
 	"Config.Healthcheck":  "TestHealthcheckTurnsUnhealthyAfterRetries",
 
 	"HostConfig.Binds":           "TestBindMounts",
+	"HostConfig.ContainerIDFile": "TestContainerIDFile (the client writes the file; dockerd only keeps the field)",
 	"HostConfig.CpuShares":       "TestUpdateResourcesLive",
 	"HostConfig.LogConfig.Type":  "TestEveryCreateFieldIsAppliedOrRefused (json-file only)",
 	"HostConfig.NetworkMode":     "TestNetworkModes",
