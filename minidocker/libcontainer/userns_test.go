@@ -162,3 +162,24 @@ func shimExecOut(t *testing.T, c *testContainer, p Process) (string, string, int
 	code, err := e.Wait(ctx)
 	return out.String(), errb.String(), code, err
 }
+
+// The CMD of a container in a user namespace holds the same descriptors
+// as one without: nothing of the userns-helper (its exec socket, its Go
+// runtime's files) leaks through init.
+func TestUserNamespaceCmdGetsNoHelperFds(t *testing.T) {
+	fdsOfPid1 := func(c *testContainer) string {
+		out, errs, code, err := shimExecOut(t, c, Process{Args: []string{"ls", "/proc/1/fd"}})
+		if err != nil || code != 0 {
+			t.Fatalf("ls /proc/1/fd: %v %d %s", err, code, errs)
+		}
+		return out
+	}
+	spec, bundle := newUsernsSpec(t, "sleep", "1000")
+	c := create(t, spec, bundle)
+	if err := c.start(); err != nil {
+		t.Fatal(err)
+	}
+	if remapped, plain := fdsOfPid1(c), fdsOfPid1(startSleeper(t, nil)); remapped != plain {
+		t.Errorf("PID 1's descriptors in a user namespace:\n%s\nwithout one:\n%s", remapped, plain)
+	}
+}

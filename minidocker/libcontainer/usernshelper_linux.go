@@ -129,7 +129,7 @@ func (s *shim) execListenerFile() (*os.File, error) {
 
 // helperCommand is init's command turned into the helper's: the same
 // binary, stdio and environment, cloned into the user namespace only;
-// init's clone flags go as an argument.
+// init's clone flags and its number of extra files go as arguments.
 func helperCommand(init *exec.Cmd, ctl, listener *os.File, u *UserNamespace) *exec.Cmd {
 	env := make([]string, 0, len(init.Env))
 	for _, kv := range init.Env {
@@ -139,7 +139,7 @@ func helperCommand(init *exec.Cmd, ctl, listener *os.File, u *UserNamespace) *ex
 	}
 	h := &exec.Cmd{
 		Path:        init.Path,
-		Args:        []string{init.Args[0], roleUsernsHelper, strconv.FormatUint(uint64(init.SysProcAttr.Cloneflags), 10)},
+		Args:        []string{init.Args[0], roleUsernsHelper, strconv.FormatUint(uint64(init.SysProcAttr.Cloneflags), 10), strconv.Itoa(len(init.ExtraFiles))},
 		Env:         append(env, roleEnv+"="+roleUsernsHelper),
 		Stdin:       init.Stdin,
 		Stdout:      init.Stdout,
@@ -182,11 +182,16 @@ func (s *shim) stopUsernsHelper() {
 // serve execs until the shim closes the control socket.
 func runUsernsHelper() {
 	shimGC() // one per container, as long-lived as the shim: the same memory rules (shimruntime_linux.go)
+	// none of the helper's own descriptors may reach init, nor the CMD
+	for fd := helperControlFd; fd <= helperListenerFd; fd++ {
+		syscall.CloseOnExec(fd)
+	}
 	ctl := os.NewFile(helperControlFd, "control")
-	flags, err := strconv.ParseUint(os.Args[2], 10, 64)
 	var pid int
-	if err == nil {
-		pid, err = cloneInit(uintptr(flags))
+	flags, err := strconv.ParseUint(os.Args[2], 10, 64)
+	extra, err2 := strconv.Atoi(os.Args[3])
+	if err = errors.Join(err, err2); err == nil {
+		pid, err = cloneInit(uintptr(flags), extra)
 	}
 	if err != nil {
 		json.NewEncoder(ctl).Encode(helperReport{Error: err.Error()})
@@ -207,14 +212,13 @@ func runUsernsHelper() {
 }
 
 // cloneInit starts init with the container's other namespaces, as a
-// child of the shim (CLONE_PARENT), with the helper's fds 0-2 and 5… as
-// its 0-2 and 3….
-func cloneInit(flags uintptr) (int, error) {
+// child of the shim (CLONE_PARENT), with the helper's fds 0-2 and the n
+// from 5 on as its 0-2 and 3…. (Not every open descriptor from 5 on: the
+// Go runtime of the helper opens files of its own.)
+func cloneInit(flags uintptr, n int) (int, error) {
 	var extra []*os.File
-	for fd := helperInitFds; ; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			break
-		}
+	for fd := helperInitFds; fd < helperInitFds+n; fd++ {
+		syscall.CloseOnExec(fd) // its copy in init is made by dup2, without the flag
 		extra = append(extra, os.NewFile(uintptr(fd), "init-fd"))
 	}
 	env := []string{roleEnv + "=" + roleInit}
