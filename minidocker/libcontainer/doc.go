@@ -169,5 +169,7 @@
 //     and one more round trip).
 //   - The shim drops the start-up pages of the (large) binary once it is
 //     running (trim_linux.go): the per-container cost is what its loop
-//     touches, about 4.2 MiB instead of 11 MiB.
+//     touches, about 3 MiB of RSS (1.7 MiB PSS) instead of 11 MiB. It
+//     does not force a collection to return its heap's free pages: the
+//     collector's memory would cost more than the garbage it frees.
 package libcontainer

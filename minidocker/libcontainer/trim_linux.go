@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"bufio"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -12,17 +11,20 @@ import (
 
 // trimMemory shrinks the shim's resident set once its start-up is over. A
 // shim lives as long as its container, and there is one per container, so
-// it matters (containerd-shim is ~13 MiB, conmon ~2 MiB). Two parts:
+// it matters (containerd-shim is ~13 MiB, conmon ~2 MiB).
 //
-//   - the Go heap: return freed memory to the kernel;
-//   - the binary: one static binary carries the CLI, daemon, registry and
-//     builder too, and Go's start-up (runtime and package inits) touches
-//     pages all over it. Those are read-only file pages, shared with the
-//     page cache: MADV_DONTNEED only drops this process's mappings of them;
-//     what the shim's loop still needs faults back in from the page cache.
-//     Writable mappings (.data, .bss, heap) are never touched.
+// One static binary carries the CLI, daemon, registry and builder too, and
+// Go's start-up (runtime and package inits) touches pages all over it.
+// Those are read-only file pages, shared with the page cache: MADV_DONTNEED
+// only drops this process's mappings of them; what the shim's loop still
+// needs faults back in from the page cache. Writable mappings (.data, .bss,
+// heap) are never touched.
+//
+// The Go heap is left alone: returning its free pages (debug.FreeOSMemory)
+// takes a collection first, and the collector's own memory, mapped for good
+// (shimruntime_linux.go), is more than the start-up garbage it frees. Five
+// idle shims measured 2.17-2.27 MiB of PSS with it, 1.75-1.87 MiB without.
 func trimMemory() {
-	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return
