@@ -7,6 +7,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/moby/moby/api/types/registry"
 
@@ -86,6 +89,9 @@ func buildOptions(r *http.Request) (build.Options, error) {
 	if q.Get("remote") != "" {
 		return build.Options{}, errdefs.Invalid("remote build contexts are not supported: send the context as a tar")
 	}
+	if err := refuseUnsupportedBuildParams(q); err != nil {
+		return build.Options{}, err
+	}
 	opts := build.Options{
 		Tags:       q["t"],
 		Dockerfile: q.Get("dockerfile"),
@@ -109,6 +115,40 @@ func buildOptions(r *http.Request) (build.Options, error) {
 		}
 	}
 	return opts, nil
+}
+
+// unsupportedBuildParams are the query parameters of POST /build that the
+// classic builder here does not apply, each with the `docker build` flag
+// that sends it and the values besides "" that ask for nothing. The docker
+// CLI sends one only when its flag is given, so any other value is
+// refused, never ignored.
+var unsupportedBuildParams = []struct{ param, flag, unset string }{
+	{"extrahosts", "--add-host", ""}, {"ulimits", "--ulimit", "[] null"}, {"shmsize", "--shm-size", "0"},
+	{"memory", "--memory", "0"}, {"memswap", "--memory-swap", "0"}, {"cpushares", "--cpu-shares", "0"},
+	{"cpuperiod", "--cpu-period", "0"}, {"cpuquota", "--cpu-quota", "0"}, {"cpusetcpus", "--cpuset-cpus", ""},
+	{"cpusetmems", "--cpuset-mems", ""}, {"cgroupparent", "--cgroup-parent", ""}, {"cachefrom", "--cache-from", "[] null"},
+	{"squash", "--squash", "0 false"}, {"platform", "--platform (FROM --platform works)", ""}, {"outputs", "--output", "[] null"},
+}
+
+// refuseUnsupportedBuildParams fails on the first build option the
+// builder would not honour. forcerm is honoured (RUN's containers never
+// outlive their step, failed or not); rm=0 asks to keep them, which there
+// is nothing to do for; securityopt and isolation get dockerd's answers.
+func refuseUnsupportedBuildParams(q url.Values) error {
+	for _, p := range unsupportedBuildParams {
+		if v := q.Get(p.param); v != "" && !slices.Contains(strings.Fields(p.unset), v) {
+			return errdefs.Invalid("minidocker does not support docker build %s yet", p.flag)
+		}
+	}
+	switch {
+	case q.Get("rm") == "0" || q.Get("rm") == "false":
+		return errdefs.Invalid("minidocker does not support docker build --rm=false yet: its RUN steps leave no intermediate container to keep")
+	case q.Get("securityopt") != "":
+		return errdefs.Invalid("the daemon on this platform does not support --security-opt to build")
+	case q.Get("isolation") != "" && q.Get("isolation") != "default":
+		return errdefs.Invalid("unsupported isolation: %q", q.Get("isolation"))
+	}
+	return nil
 }
 
 // buildAuth picks the credential for FROM's pulls from X-Registry-Config

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 func TestBuildOptionsFromQuery(t *testing.T) {
@@ -50,5 +52,41 @@ func TestBuildAuthHeader(t *testing.T) {
 	r.Header.Set("X-Registry-Config", two)
 	if buildAuth(r) != nil {
 		t.Error("two credentials: which one? anonymous")
+	}
+}
+
+// TestBuildOptionsRefusedNotIgnored: every docker build option the classic
+// builder here does not apply is refused with a 400 naming the flag,
+// never ignored; the values that ask for nothing (what a client sends
+// without the flag) pass.
+func TestBuildOptionsRefusedNotIgnored(t *testing.T) {
+	for query, want := range map[string]string{
+		"extrahosts=a:1.2.3.4":                          "minidocker does not support docker build --add-host yet",
+		`ulimits=[{"Name":"nofile","Hard":1,"Soft":1}]`: "minidocker does not support docker build --ulimit yet",
+		"shmsize=33554432":                              "minidocker does not support docker build --shm-size yet",
+		"memory=67108864":                               "minidocker does not support docker build --memory yet",
+		"memswap=-1":                                    "minidocker does not support docker build --memory-swap yet",
+		"cpushares=5":                                   "minidocker does not support docker build --cpu-shares yet",
+		"cpuperiod=1000":                                "minidocker does not support docker build --cpu-period yet",
+		"cpuquota=500":                                  "minidocker does not support docker build --cpu-quota yet",
+		"cpusetcpus=0":                                  "minidocker does not support docker build --cpuset-cpus yet",
+		"cpusetmems=0":                                  "minidocker does not support docker build --cpuset-mems yet",
+		"cgroupparent=x":                                "minidocker does not support docker build --cgroup-parent yet",
+		`cachefrom=["busybox"]`:                         "minidocker does not support docker build --cache-from yet",
+		"squash=1":                                      "minidocker does not support docker build --squash yet",
+		"platform=linux/amd64":                          "minidocker does not support docker build --platform (FROM --platform works) yet",
+		"outputs=x":                                     "minidocker does not support docker build --output yet",
+		"rm=0":                                          "minidocker does not support docker build --rm=false yet: its RUN steps leave no intermediate container to keep",
+		"securityopt=seccomp=unconfined":                "the daemon on this platform does not support --security-opt to build",
+		"isolation=hyperv":                              `unsupported isolation: "hyperv"`,
+	} {
+		_, err := buildOptions(httptest.NewRequest("POST", "/build?"+query, nil))
+		if err == nil || err.Error() != want || !errdefs.IsInvalid(err) {
+			t.Errorf("%s: %v, want a 400 %q", query, err, want)
+		}
+	}
+	nothing := "/build?memory=0&memswap=0&cpushares=0&shmsize=0&cachefrom=[]&ulimits=null&extrahosts=&squash=0&rm=1&forcerm=1&isolation=default"
+	if _, err := buildOptions(httptest.NewRequest("POST", nothing, nil)); err != nil {
+		t.Errorf("the values that ask for nothing: %v", err)
 	}
 }

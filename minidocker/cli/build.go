@@ -37,7 +37,7 @@ type BuildCmd struct {
 	Labels    []string `name:"label" placeholder:"K=V" help:"Set metadata for an image (repeatable)."`
 	Pull      bool     `help:"Always attempt to pull a newer version of the image."`
 	Network   string   `placeholder:"MODE" help:"Networking mode for the RUN instructions (default bridge)."`
-	Rm        bool     `default:"true" negatable:"" help:"Remove intermediate containers after a successful build (always: the classic builder here keeps none)."`
+	Rm        bool     `default:"true" negatable:"" help:"Remove intermediate containers after a successful build (always: the classic builder here keeps none, so --no-rm is refused)."`
 	Path      string   `arg:"" name:"path" help:"Build context: a directory, or - to read a tar or a Dockerfile from stdin."`
 }
 
