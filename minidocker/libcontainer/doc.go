@@ -11,7 +11,8 @@
 //	daemon ── CreateShim ──▶ minidocker shim (a spare, claimed)      (spareshim_linux.go, shim_linux.go)
 //	                           │ clone(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWNET]),
 //	                           │ ahead of need (a spare init) or on claim,
-//	                           │ into the cgroup, waits for "go"     (spareinit_linux.go)
+//	                           │ into the cgroup, gets its spec, builds
+//	                           │ the root, waits for "go"            (spareinit_linux.go)
 //	                           ▼                    ▲ pty master (-t), SCM_RIGHTS
 //	                         minidocker init ──execve──▶ CMD = PID 1   (init_linux.go, mounts_linux.go,
 //	                                                                    console_linux.go)
@@ -92,7 +93,10 @@
 //     daemon's cgroup; exec drops them anyway.
 //   - The create/start split (CreateShim + Start) is docker's and
 //     containerd's: `docker run` attaches before it starts, so the very
-//     first line of output reaches the terminal.
+//     first line of output reaches the terminal. As with runc create,
+//     init gets its spec at the create and builds the root then, while
+//     the daemon attaches and asks for the start; "go" leaves it only the
+//     rlimits and the exec (an error before "go" is reported at "go").
 //   - init is this Go binary, not a C shim: everything init does happens
 //     in namespaces it was born in (clone flags), so Go's threads are no
 //     problem. Joining an existing netns (Network.Mode "join") is done by

@@ -8,10 +8,17 @@ package libcontainer
 // Terminal: console_linux.go), and execve's the CMD, which so becomes PID 1. The sync socket is
 // close-on-exec: the shim reading EOF means the exec worked; a failure is
 // sent back as a JSON StartError.
+//
+// As with runc's create and start, the spec comes when the shim has made
+// the container and "go" only at the start: init builds the root while
+// the daemon attaches and asks for the start, and what is left after "go"
+// is the rlimits and the exec. A failure before "go" is kept and reported
+// at "go", so a start still sees its error (and the shim its status).
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"syscall"
@@ -24,7 +31,8 @@ const initSyncFd = 3
 // capLast is the kernel's highest capability number.
 var capLast = unix.CAP_LAST_CAP
 
-// initConfig is what the shim sends init as "go".
+// initConfig is what the shim sends init once it is in its cgroup; "go"
+// (initGo) follows at the start.
 type initConfig struct {
 	Spec Spec
 }
@@ -41,12 +49,20 @@ func runInit() {
 	}
 	sync := os.NewFile(initSyncFd, "sync")
 	var cfg initConfig
-	if err := json.NewDecoder(sync).Decode(&cfg); err != nil {
+	dec := json.NewDecoder(sync)
+	if err := dec.Decode(&cfg); err != nil {
+		os.Exit(1) // the shim went away before it sent the spec
+	}
+	trace("init: spec")
+	if serr == nil {
+		serr = initContainer(&cfg.Spec)
+	}
+	if !awaitGo(io.MultiReader(dec.Buffered(), sync)) {
 		os.Exit(1) // the shim went away before "go"
 	}
 	trace("init: go")
 	if serr == nil {
-		serr = initContainer(&cfg.Spec)
+		serr = execContainer(&cfg.Spec.Process)
 	}
 	json.NewEncoder(sync).Encode(serr)
 	os.Exit(serr.Code)
@@ -56,7 +72,25 @@ func startErr(format string, a ...any) *StartError {
 	return &StartError{Code: 125, Message: fmt.Sprintf(format, a...)}
 }
 
-// initContainer returns only on failure.
+// initGo is the shim's "go": the one byte after the spec.
+const initGo = 'g'
+
+// awaitGo waits for the shim's "go" (past the newline that ends the
+// spec's JSON line); false: the shim went away.
+func awaitGo(r io.Reader) bool {
+	var b [1]byte
+	for {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return false
+		}
+		if b[0] != '\n' {
+			return b[0] == initGo
+		}
+	}
+}
+
+// initContainer builds the container around init, before "go": sysctls,
+// root, terminal, names, lo.
 func initContainer(s *Spec) *StartError {
 	p := &s.Process
 	if len(p.Args) == 0 {
@@ -91,6 +125,13 @@ func initContainer(s *Spec) *StartError {
 			return startErr("bring up lo: %v", err)
 		}
 	}
+	return nil
+}
+
+// execContainer is init's part after "go"; it returns only on failure.
+// The rlimits come last: a low RLIMIT_NPROC must not stop the Go runtime
+// from making a thread while init waits.
+func execContainer(p *Process) *StartError {
 	if err := setRlimits(p.Rlimits); err != nil {
 		return startErr("%v", err)
 	}

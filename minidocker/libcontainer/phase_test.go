@@ -2,10 +2,17 @@ package libcontainer
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/testutil"
 )
 
 // TestTracePhases prints where a container's start-up time goes with
@@ -37,4 +44,40 @@ func TestTracePhases(t *testing.T) {
 	b = append(b, l...)
 	Cleanup(bundle)
 	t.Logf("%s client: done\n%s", time.Now().Format("15:04:05.000000"), b)
+}
+
+// As runc's create does, a created container has its root built before
+// the start: init has pivoted into it while it waits for "go" (its root
+// is no longer the host's), and the CMD has not run (no process but init
+// in the container). A failure before "go" still reaches the start.
+func TestRootIsBuiltBeforeTheStart(t *testing.T) {
+	spec, bundle := newSpec(t, "sh", "-c", "echo ran")
+	c := create(t, spec, bundle)
+	var host unix.Stat_t
+	if err := unix.Stat("/", &host); err != nil {
+		t.Fatal(err)
+	}
+	root := fmt.Sprintf("/proc/%d/root/", c.shim.Pid)
+	testutil.Eventually(t, 10*time.Second, "init's root is the container's before the start", func() bool {
+		var st unix.Stat_t
+		return unix.Stat(root, &st) == nil && (st.Dev != host.Dev || st.Ino != host.Ino)
+	})
+	if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c.shim.Pid)); !strings.Contains(string(cmd), "init") {
+		t.Errorf("PID 1 is %q before the start, want the waiting init", cmd)
+	}
+	if err := c.start(); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.wait(); st.ExitCode != 0 {
+		t.Fatalf("exit %+v", st)
+	}
+
+	spec, bundle = newSpec(t, "true")
+	spec.Mounts = []Mount{{Source: "/no/such/source", Destination: "/mnt"}}
+	c = create(t, spec, bundle)
+	err := c.start()
+	var se *StartError
+	if !errors.As(err, &se) || !strings.Contains(se.Message, "/no/such/source") {
+		t.Fatalf("a mount that fails before go: start says %v, want its StartError", err)
+	}
 }

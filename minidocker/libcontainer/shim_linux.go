@@ -173,6 +173,10 @@ func (s *shim) create() error {
 	if err := s.claimOrStartInit(stdio); err != nil { // spareinit_linux.go
 		return err
 	}
+	// init builds the root while the daemon attaches and starts (init_linux.go)
+	if err := json.NewEncoder(s.syncSock).Encode(initConfig{Spec: *s.spec}); err != nil {
+		return fmt.Errorf("start init: send its spec: %w", err)
+	}
 	if s.ln, err = listenUnix(socketPath(s.bundle)); err != nil {
 		return fmt.Errorf("listen on the shim socket: %w", err)
 	}
@@ -680,7 +684,7 @@ func (s *shim) start() shimResponse {
 	trace("shim: start")
 	res := &shimResponse{Pid: s.pid}
 	s.startResult = res
-	if err := json.NewEncoder(s.syncSock).Encode(initConfig{Spec: *s.spec}); err != nil {
+	if _, err := s.syncSock.Write([]byte{initGo}); err != nil {
 		res.Error, res.Code = "start container: "+err.Error(), 125
 		return *res
 	}
