@@ -45,7 +45,7 @@ type containerBackend interface {
 	ContainerLogs(ctx context.Context, ref string, opts daemon.LogsOptions, fn func(libcontainer.LogEntry) error) error
 	ContainerStatPath(ref, path string) (container.PathStat, error)
 	ContainerArchive(ref, path string) (container.PathStat, func(io.Writer) error, error)
-	ContainerExtractToDir(ref, path string, noOverwriteDirNonDir bool, r io.Reader) error
+	ContainerExtractToDir(ref, path string, noOverwriteDirNonDir, copyUIDGID bool, r io.Reader) error
 	ContainerTop(ref, psArgs string) (container.TopResponse, error)
 	ContainerStats(ctx context.Context, ref string, stream, oneShot bool, emit func(*container.StatsResponse) error) error
 	Commit(ctx context.Context, opts daemon.CommitOptions) (string, error)

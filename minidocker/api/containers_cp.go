@@ -43,7 +43,7 @@ func (s containerRouter) putContainerArchive(w http.ResponseWriter, r *http.Requ
 	if p == "" {
 		return errdefs.Invalid("Path cannot be empty")
 	}
-	if err := s.backend.ContainerExtractToDir(vars["name"], p, boolValue(r, "noOverwriteDirNonDir"), r.Body); err != nil {
+	if err := s.backend.ContainerExtractToDir(vars["name"], p, boolValue(r, "noOverwriteDirNonDir"), boolValue(r, "copyUIDGID"), r.Body); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -49,6 +49,7 @@ import (
 	"syscall"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/sys/user"
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/archive"
@@ -159,8 +160,10 @@ func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write f
 }
 
 // ContainerExtractToDir answers PUT /containers/{id}/archive: the tar is
-// unpacked into the directory p (which must exist) of the container.
-func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool, r io.Reader) error {
+// unpacked into the directory p (which must exist) of the container, with
+// the archive's owners, or with copyUIDGID (docker cp -a) the container
+// user's (copyOwner).
+func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir, copyUIDGID bool, r io.Reader) error {
 	c, err := d.GetContainer(ref)
 	if err != nil {
 		return err
@@ -185,11 +188,50 @@ func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir bool,
 		return errdefs.Invalid("extraction point is not a directory")
 	}
 	opts := archive.ApplyOptions{InScope: true, NoOverwriteDirNonDir: noOverwriteDirNonDir, MapIDs: d.diskIDs(c)}
+	if copyUIDGID {
+		if opts.MapIDs, err = copyOwner(c, root, opts.MapIDs); err != nil {
+			return err
+		}
+	}
 	if _, err = archive.Apply(context.Background(), root, rel, r, opts); err != nil {
 		return err
 	}
 	d.containerEvent(c, "extract-to-dir")
 	return nil
+}
+
+// copyOwner is the owner docker cp -a gives what it copies into c: the
+// user the container runs as (Config.User), looked up in the container's
+// own /etc/passwd and /etc/group (dockerd looks the name up on the host,
+// where it may not exist), then mapped to the disk (toDisk: a remapped
+// container's). A container that runs as root by default keeps the
+// archive's owners, as with dockerd.
+func copyOwner(c *Container, root *os.Root, toDisk func(uid, gid int) (int, int)) (func(uid, gid int) (int, int), error) {
+	c.Lock()
+	spec := c.Config.User
+	c.Unlock()
+	if spec == "" {
+		return toDisk, nil
+	}
+	var passwd, group io.Reader // absent (or leaving the root): numeric ids only
+	if f, err := root.Open("etc/passwd"); err == nil {
+		defer f.Close()
+		passwd = f
+	}
+	if f, err := root.Open("etc/group"); err == nil {
+		defer f.Close()
+		group = f
+	}
+	eu, err := user.GetExecUser(spec, &user.ExecUser{}, passwd, group)
+	if err != nil {
+		return nil, errdefs.Invalid("cannot copy as the container's user %s: %v", spec, err)
+	}
+	return func(int, int) (int, int) {
+		if toDisk != nil {
+			return toDisk(eu.Uid, eu.Gid)
+		}
+		return eu.Uid, eu.Gid
+	}, nil
 }
 
 // containerFS opens the container's root directory (see the file
