@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -243,10 +244,13 @@ func (m *Manager) readRecords() error {
 	}); err != nil {
 		return fmt.Errorf("network: reading networks: %w", err)
 	}
-	if err := readJSONDir(m.epDir(), func(_ string, data []byte) error {
+	if err := readJSONDir(m.epDir(), func(name string, data []byte) error {
 		var e Endpoint
 		if err := json.Unmarshal(data, &e); err != nil {
-			return err
+			// only a power loss cuts one short (they are not fsynced:
+			// writeJSON), and it took the endpoint's kernel side too
+			slog.Warn("network: dropping an unreadable endpoint record", "file", name, "err", err)
+			return os.Remove(filepath.Join(m.epDir(), name))
 		}
 		m.eps[e.key()] = &e
 		return nil
@@ -270,7 +274,7 @@ func (m *Manager) ensureDefaultNetwork(gwPrefix netip.Prefix) error {
 	if def == nil {
 		want.ID = stringid.GenerateRandomID()
 		want.Created = time.Now().UTC()
-		if err := writeJSON(filepath.Join(m.netDir(), want.ID+".json"), want); err != nil {
+		if err := writeJSON(filepath.Join(m.netDir(), want.ID+".json"), want, true); err != nil {
 			return err
 		}
 		m.nets[want.ID] = want
@@ -279,7 +283,7 @@ func (m *Manager) ensureDefaultNetwork(gwPrefix netip.Prefix) error {
 	if def.Bridge != want.Bridge || def.Subnet != want.Subnet || def.Gateway != want.Gateway {
 		m.teardownNetwork(def)
 		def.Bridge, def.Subnet, def.Gateway = want.Bridge, want.Subnet, want.Gateway
-		return writeJSON(filepath.Join(m.netDir(), def.ID+".json"), def)
+		return writeJSON(filepath.Join(m.netDir(), def.ID+".json"), def, true)
 	}
 	return nil
 }
@@ -449,7 +453,7 @@ func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 	for _, r := range rs {
 		ep.Ports = append(ep.Ports, r.b)
 	}
-	if err := writeJSON(m.epFile(ep.key()), ep); err != nil {
+	if err := writeJSON(m.epFile(ep.key()), ep, false); err != nil {
 		return nil, err
 	}
 	m.eps[ep.key()] = ep
@@ -809,7 +813,7 @@ func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
 			ep.Interface = name
 		}
 	}
-	if err := writeJSON(m.epFile(ep.key()), ep); err != nil {
+	if err := writeJSON(m.epFile(ep.key()), ep, false); err != nil {
 		m.mu.Unlock()
 		return nil, err
 	}

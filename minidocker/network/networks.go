@@ -70,7 +70,7 @@ func (m *Manager) CreateNetwork(spec NetworkSpec) (string, error) {
 		m.teardownNetwork(n)
 		return "", err
 	}
-	if err := writeJSON(filepath.Join(m.netDir(), id+".json"), n); err != nil {
+	if err := writeJSON(filepath.Join(m.netDir(), id+".json"), n, true); err != nil {
 		m.teardownNetwork(n)
 		return "", err
 	}

@@ -639,6 +639,20 @@ func TestReconcileAfterReboot(t *testing.T) {
 		t.Error("stale endpoint kept")
 	}
 	e.assertClean(t)
+	// endpoint records are not fsynced (their kernel side dies with a
+	// reboot too): one a power loss cut short is dropped, not fatal
+	m2.Close()
+	cut := filepath.Join(e.cfg.StateDir, "endpoints", "c"+testutil.RandomHex(8)+".json")
+	if err := os.WriteFile(cut, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if m2, err = New(e.cfg); err != nil {
+		t.Fatalf("a daemon with an endpoint record cut short by a power loss: %v", err)
+	}
+	e.m = m2
+	if _, err := os.Stat(cut); !os.IsNotExist(err) {
+		t.Errorf("the cut-short endpoint record is still there (%v)", err)
+	}
 	d2, err := m2.Attach(context.Background(), AttachRequest{ContainerID: d.ContainerID, Ports: d.Ports})
 	if err != nil {
 		t.Fatalf("re-attach with the same ID and port: %v", err)

@@ -8,8 +8,12 @@ import (
 )
 
 // writeJSON stores v at path atomically: a temp file in the same directory,
-// fsync, then rename. A crash leaves either the old or the new file.
-func writeJSON(path string, v any) error {
+// then rename. A crash of the daemon leaves either the old or the new
+// file. durable adds an fsync, so that the file also survives a power
+// loss: a network's record must; an endpoint's need not, since what it
+// describes (netns, veth, rules, ports) does not survive a reboot either,
+// and an fsync is a millisecond or more on every container start.
+func writeJSON(path string, v any, durable bool) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
@@ -18,7 +22,7 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, append(data, '\n'), atomicfile.Options{Sync: true})
+	return atomicfile.Write(path, append(data, '\n'), atomicfile.Options{Sync: durable})
 }
 
 // readJSONDir decodes every *.json file of dir with fn; half-written temp
