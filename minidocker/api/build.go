@@ -127,12 +127,13 @@ var unsupportedBuildParams = []struct{ param, flag, unset string }{
 	{"memory", "--memory", "0"}, {"memswap", "--memory-swap", "0"}, {"cpushares", "--cpu-shares", "0"},
 	{"cpuperiod", "--cpu-period", "0"}, {"cpuquota", "--cpu-quota", "0"}, {"cpusetcpus", "--cpuset-cpus", ""},
 	{"cpusetmems", "--cpuset-mems", ""}, {"cgroupparent", "--cgroup-parent", ""}, {"cachefrom", "--cache-from", "[] null"},
-	{"squash", "--squash", "0 false"}, {"platform", "--platform (FROM --platform works)", ""}, {"outputs", "--output", "[] null"},
+	{"squash", "--squash", "0 false"}, {"outputs", "--output", "[] null"},
 }
 
 // refuseUnsupportedBuildParams fails on the first build option the
 // builder would not honour. forcerm is honoured (RUN's containers never
-// outlive their step, failed or not); rm=0 asks to keep them, which there
+// outlive their step, failed or not), and so is a platform that is this
+// machine's; rm=0 asks to keep them, which there
 // is nothing to do for; securityopt and isolation get dockerd's answers.
 func refuseUnsupportedBuildParams(q url.Values) error {
 	for _, p := range unsupportedBuildParams {
@@ -147,6 +148,8 @@ func refuseUnsupportedBuildParams(q url.Values) error {
 		return errdefs.Invalid("the daemon on this platform does not support --security-opt to build")
 	case q.Get("isolation") != "" && q.Get("isolation") != "default":
 		return errdefs.Invalid("unsupported isolation: %q", q.Get("isolation"))
+	case q.Get("platform") != "":
+		return build.CheckPlatform("--platform", q.Get("platform"))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/minidocker/minidocker/minidocker/errdefs"
@@ -74,7 +75,8 @@ func TestBuildOptionsRefusedNotIgnored(t *testing.T) {
 		"cgroupparent=x":                                "minidocker does not support docker build --cgroup-parent yet",
 		`cachefrom=["busybox"]`:                         "minidocker does not support docker build --cache-from yet",
 		"squash=1":                                      "minidocker does not support docker build --squash yet",
-		"platform=linux/amd64":                          "minidocker does not support docker build --platform (FROM --platform works) yet",
+		"platform=linux/s390x":                          "--platform=linux/s390x: this builder builds for linux/" + runtime.GOARCH + " only",
+		"platform=linux/a/b/c":                          `"linux/a/b/c": cannot parse platform specifier: invalid argument`,
 		"outputs=x":                                     "minidocker does not support docker build --output yet",
 		"rm=0":                                          "minidocker does not support docker build --rm=false yet: its RUN steps leave no intermediate container to keep",
 		"securityopt=seccomp=unconfined":                "the daemon on this platform does not support --security-opt to build",
@@ -85,7 +87,8 @@ func TestBuildOptionsRefusedNotIgnored(t *testing.T) {
 			t.Errorf("%s: %v, want a 400 %q", query, err, want)
 		}
 	}
-	nothing := "/build?memory=0&memswap=0&cpushares=0&shmsize=0&cachefrom=[]&ulimits=null&extrahosts=&squash=0&rm=1&forcerm=1&isolation=default"
+	// ... and so does this machine's own platform, which changes nothing
+	nothing := "/build?memory=0&memswap=0&cpushares=0&shmsize=0&cachefrom=[]&ulimits=null&extrahosts=&squash=0&rm=1&forcerm=1&isolation=default&platform=linux/" + runtime.GOARCH
 	if _, err := buildOptions(httptest.NewRequest("POST", nothing, nil)); err != nil {
 		t.Errorf("the values that ask for nothing: %v", err)
 	}

@@ -360,12 +360,20 @@ func (bd *builder) checkStagePlatform(platform string) error {
 	if p == "" {
 		return nil
 	}
-	want, err := image.ParsePlatform(p)
+	return CheckPlatform("FROM --platform", p)
+}
+
+// CheckPlatform accepts a build platform (FROM --platform, or docker build
+// --platform, named by flag) only when it is this machine's: the builder
+// runs RUN steps here, without emulation, and pulls only this platform, so
+// for this machine's platform the flag changes nothing.
+func CheckPlatform(flag, platform string) error {
+	want, err := image.ParsePlatform(platform)
 	if err != nil {
 		return err
 	}
 	if !want.Matches(image.Platform{OS: "linux", Architecture: runtime.GOARCH}) {
-		return errdefs.Invalid("FROM --platform=%s: this builder builds for linux/%s only", p, runtime.GOARCH)
+		return errdefs.Invalid("%s=%s: this builder builds for linux/%s only", flag, platform, runtime.GOARCH)
 	}
 	return nil
 }
