@@ -130,6 +130,9 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 	if req.Driver != "" && req.Driver != "bridge" {
 		return "", errdefs.NotFound("plugin %q not found", req.Driver)
 	}
+	if err := refuseUnsupportedNetworkOptions(req); err != nil {
+		return "", err
+	}
 	if req.Internal && !d.cfg.IPTablesEnabled() {
 		// its isolation is made of iptables rules
 		return "", errdefs.Invalid("internal networks need iptables, which is disabled in the daemon's settings (--iptables=false)")
@@ -157,6 +160,46 @@ func (d *Daemon) CreateNetwork(req mobynet.CreateRequest) (string, error) {
 		d.networkEvent("create", id, req.Name, "")
 	}
 	return id, err
+}
+
+// refuseUnsupportedNetworkOptions refuses what a request to create a
+// network asks for that the bridge driver here does not do, rather than
+// make a network that lacks it: driver and IPAM options, IPv6 (or no
+// IPv4), IP ranges and auxiliary addresses, another IPAM driver, and the
+// swarm ingress and config-only kinds of network. Attachable passes: it
+// concerns swarm's networks only, and dockerd takes it on a local one
+// without effect too (docker-compose 1.x sets it on every network).
+func refuseUnsupportedNetworkOptions(req mobynet.CreateRequest) error {
+	unsupported := func(what string) error { return errdefs.Invalid("minidocker does not support %s yet", what) }
+	switch {
+	case len(req.Options) > 0:
+		return unsupported("network driver options (--opt)")
+	case req.EnableIPv6 != nil && *req.EnableIPv6:
+		return unsupported("IPv6 networks (--ipv6)")
+	case req.EnableIPv4 != nil && !*req.EnableIPv4:
+		return unsupported("networks without IPv4 (--ipv4=false)")
+	case req.Scope != "" && req.Scope != "local":
+		return unsupported(fmt.Sprintf("the %q network scope (only local)", req.Scope))
+	case req.Ingress:
+		return unsupported("swarm ingress networks (--ingress)")
+	case req.ConfigOnly || req.ConfigFrom != nil:
+		return unsupported("config-only networks (--config-only, --config-from)")
+	case req.IPAM == nil:
+		return nil
+	case req.IPAM.Driver != "" && req.IPAM.Driver != "default":
+		return errdefs.NotFound("plugin %q not found", req.IPAM.Driver)
+	case len(req.IPAM.Options) > 0:
+		return unsupported("IPAM driver options (--ipam-opt)")
+	}
+	for _, c := range req.IPAM.Config {
+		if c.IPRange.IsValid() {
+			return unsupported("--ip-range")
+		}
+		if len(c.AuxAddress) > 0 {
+			return unsupported("--aux-address")
+		}
+	}
+	return nil
 }
 
 // RemoveNetwork is `docker network rm`.
