@@ -209,7 +209,9 @@ func tmpfsMount(spec mount.Mount, bad func(string, ...any) error) (MountPoint, e
 			opts = append(opts, fmt.Sprintf("size=%d", o.SizeBytes))
 		}
 		if o.Mode != 0 {
-			opts = append(opts, fmt.Sprintf("mode=%o", o.Mode.Perm()))
+			// the API's mode is the octal number given (tmpfs-mode=1770),
+			// sticky and set-id bits included, not Go's FileMode flags
+			opts = append(opts, fmt.Sprintf("mode=%o", uint32(o.Mode)&0o7777))
 		}
 		for _, kv := range o.Options {
 			opts = append(opts, strings.Join(kv, "="))

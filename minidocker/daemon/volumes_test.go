@@ -97,7 +97,8 @@ func TestAnonymousVolumes(t *testing.T) {
 	mustDocker(t, d, "volume", "rm", "named")
 }
 
-// TestMounts: --mount bind (read-only), volume and tmpfs, --tmpfs, and the
+// TestMounts: --mount bind (read-only), volume and tmpfs (its mode keeps
+// the sticky bit), --tmpfs, and the
 // refusals, which leave no container and no volume behind.
 func TestMounts(t *testing.T) {
 	d := preload.StartDaemon(t)
@@ -106,10 +107,10 @@ func TestMounts(t *testing.T) {
 	out := mustDocker(t, d, "run", "--rm", "--net", "none",
 		"--mount", "type=bind,src="+src+",dst=/b,readonly",
 		"--mount", "type=volume,src=mv,dst=/v",
-		"--mount", "type=tmpfs,dst=/t,tmpfs-size=1m",
+		"--mount", "type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1770",
 		"--tmpfs", "/t2:size=2m",
 		"busybox", "sh", "-c", "cat /b/f; touch /b/x 2>/dev/null || echo ro; touch /v/x && echo rw; grep -E ' /t2? ' /proc/mounts | cut -d' ' -f1-4")
-	want := "host\nro\nrw\ntmpfs /t tmpfs rw,nosuid,nodev,relatime,size=1024k\ntmpfs /t2 tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k"
+	want := "host\nro\nrw\ntmpfs /t tmpfs rw,nosuid,nodev,relatime,size=1024k,mode=1770\ntmpfs /t2 tmpfs rw,nosuid,nodev,noexec,relatime,size=2048k"
 	if out != want {
 		t.Fatalf("mounts:\n%s\nwant:\n%s", out, want)
 	}
