@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Building kong's parser reflects over every flag of every command and
@@ -116,11 +117,21 @@ func stubTag(cmd topCommand) reflect.StructTag {
 func suggestable(word string, cmds []topCommand) []topCommand {
 	var keep []topCommand
 	for _, cmd := range cmds {
-		if strings.HasPrefix(cmd.names[0], word) || editDistance(cmd.names[0], word) <= 2 {
+		if strings.HasPrefix(cmd.names[0], word) || withinTwoEdits(cmd.names[0], word) {
 			keep = append(keep, cmd)
 		}
 	}
 	return keep
+}
+
+// withinTwoEdits reports whether a and b are at most two edits apart. Each
+// edit changes the length by one rune at most, so names whose lengths differ
+// by more than two are not compared rune by rune.
+func withinTwoEdits(a, b string) bool {
+	if d := utf8.RuneCountInString(a) - utf8.RuneCountInString(b); d > 2 || d < -2 {
+		return false
+	}
+	return editDistance(a, b) <= 2
 }
 
 // editDistance is the Levenshtein distance between a and b in runes, the
