@@ -53,6 +53,12 @@ func TestUsernsRemapExec(t *testing.T) {
 		}
 	}
 
+	// --privileged: every capability, of the container's user namespace
+	hostCaps := statusField(t, os.Getpid(), "CapBnd:")
+	if out := dockerOK(t, d, "exec", "--privileged", id, "sh", "-c", "grep CapEff /proc/self/status"); !strings.HasSuffix(out, hostCaps+"\n") {
+		t.Errorf("exec --privileged: %q, want CapEff %s", out, hostCaps)
+	}
+
 	dockerOK(t, d, "exec", id, "touch", "/tmp/ok")
 	testutil.Eventually(t, 30*time.Second, "healthy", func() bool { return healthStatus(t, d, id) == "healthy" })
 

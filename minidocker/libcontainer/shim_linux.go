@@ -71,9 +71,8 @@ type shim struct {
 	cmd         *exec.Cmd
 	pid         int
 	syncSock    *os.File
-	consoleSock *os.File  // init sends the pty master on it (Terminal)
-	helper      *exec.Cmd // user namespace only: init's cloner, exec's server (usernshelper_linux.go)
-	helperCtl   *os.File  // the helper ends when this closes
+	consoleSock *os.File      // init sends the pty master on it (Terminal)
+	helper      *usernsHelper // user namespace only: init's cloner, exec's server (usernshelper_linux.go)
 
 	spareInit *spareInit // started ahead of need, until claimed (spareinit_linux.go)
 

@@ -8,7 +8,6 @@ package libcontainer
 // cgroup while the process waits at its execve.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,8 +57,8 @@ func execThroughHelper(ctx context.Context, bundle string, initPid int, p Proces
 // the exit code comes.
 type helperExec struct {
 	conn *net.UnixConn
-	in   *bufio.Reader
-	pid  int
+	in   *fdLines
+	pid  int // in our PID namespace
 }
 
 // askHelper sends the request and the process's stdio, puts the stopped
@@ -74,8 +73,10 @@ func askHelper(ctx context.Context, bundle string, initPid int, p *Process, ends
 	if err != nil {
 		return nil, fmt.Errorf("exec in a user namespace: the container's userns-helper does not answer (%v)", err)
 	}
-	h := &helperExec{conn: c.(*net.UnixConn), in: bufio.NewReader(c)}
+	uc := c.(*net.UnixConn)
+	h := &helperExec{conn: uc, in: fdLinesOfConn(uc)}
 	if err := h.run(initPid, p, ends.child); err != nil {
+		h.in.closeFds()
 		c.Close()
 		return nil, err
 	}
@@ -96,8 +97,14 @@ func (h *helperExec) run(initPid int, p *Process, files []*os.File) error {
 	if err != nil {
 		return err
 	}
+	if !r.Stopped {
+		return fmt.Errorf("exec in a user namespace: unexpected answer from the userns-helper")
+	}
 	ack := helperExecAck{Joined: true}
-	if err := moveIntoCgroupOf(r.Pid, initPid); err != nil {
+	if h.pid, err = h.in.pidOfFd(); err == nil {
+		err = moveIntoCgroupOf(h.pid, initPid)
+	}
+	if err != nil {
 		ack = helperExecAck{Error: err.Error()}
 	}
 	b, _ := json.Marshal(ack)
@@ -116,18 +123,11 @@ func (h *helperExec) run(initPid int, p *Process, files []*os.File) error {
 // reply reads the helper's next answer; an Error is a *StartError.
 func (h *helperExec) reply() (helperExecReply, error) {
 	var r helperExecReply
-	line, err := h.in.ReadBytes('\n')
-	if err != nil {
-		return r, fmt.Errorf("exec in a user namespace: the container's userns-helper went away")
-	}
-	if err := json.Unmarshal(line, &r); err != nil {
-		return r, fmt.Errorf("exec in a user namespace: bad answer from the userns-helper: %v", err)
+	if err := h.in.next(&r); err != nil {
+		return r, fmt.Errorf("exec in a user namespace: no answer from the container's userns-helper (%v)", err)
 	}
 	if r.Error != "" {
 		return r, &StartError{Code: r.Code, Message: r.Error}
-	}
-	if r.Pid > 0 {
-		h.pid = r.Pid
 	}
 	return r, nil
 }
@@ -135,6 +135,7 @@ func (h *helperExec) reply() (helperExecReply, error) {
 // waitExit waits for the helper's report of the exit code.
 func (h *helperExec) waitExit() (int, error) {
 	defer h.conn.Close()
+	defer h.in.closeFds()
 	r, err := h.reply()
 	if err != nil {
 		return 0, err

@@ -27,9 +27,13 @@ package libcontainer
 //     into those (not into the ones it was born in: a joined network
 //     namespace belongs to the host), resolve the user, confine, fork.
 //   - It cannot write the host's cgroup files (it is host uid 100000), so
-//     the child stops at its execve (ptrace), the helper sends its pid,
-//     the daemon (host root) moves it into the container's cgroup and
+//     the child stops at its execve (ptrace), the helper sends a pidfd of
+//     it, the daemon (host root) moves it into the container's cgroup and
 //     answers, and the helper lets it run (usernsexec_linux.go).
+//   - Processes go between the helper and others as pidfds, never as
+//     numbers: a pid is a number in one PID namespace, and the helper's
+//     is not always the shim's and the daemon's (--pid container:…). The
+//     receiver reads the pid in its own namespace from the pidfd's fdinfo.
 //   - The exec'd process is the helper's child, so the helper waits for it
 //     and sends its exit code on the same connection.
 //   - The helper reads its control socket to the shim: the shim closes it
@@ -38,7 +42,7 @@ package libcontainer
 //     exec: the container runs on (init is not its child).
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,9 +68,12 @@ const (
 	helperInitFds    = 5 // init's own fds 3… (sync, console) start here
 )
 
-// helperReport is what the helper tells the shim once init is cloned.
+// helperReport is what the helper tells the shim once init is cloned:
+// OK with init's pidfd (SCM_RIGHTS), or an Error. Never a pid number: the
+// helper's are those of its PID namespace, which is another container's
+// with --pid container:….
 type helperReport struct {
-	Pid   int    `json:",omitempty"`
+	OK    bool   `json:",omitempty"`
 	Error string `json:",omitempty"`
 }
 
@@ -96,8 +103,11 @@ func (s *shim) startInitThroughHelper(cmd *exec.Cmd) error {
 		ctl.Close()
 		return fmt.Errorf("start the user namespace helper: %w", err)
 	}
-	s.helper, s.helperCtl = helper, ctl
-	go helper.Wait() // reap it whenever it ends
+	s.helper = &usernsHelper{ctl: ctl, proc: helper.Process, reaped: make(chan struct{})}
+	go func() { // reap it whenever it ends
+		helper.Wait()
+		close(s.helper.reaped)
+	}()
 	pid, err := readHelperReport(ctl)
 	if err != nil {
 		return err
@@ -151,34 +161,46 @@ func helperCommand(init *exec.Cmd, ctl, listener *os.File, u *UserNamespace) *ex
 	return h
 }
 
-// readHelperReport reads init's pid, or why the helper could not clone it.
+// readHelperReport reads init's pid (in the shim's PID namespace), or why
+// the helper could not clone it.
 func readHelperReport(ctl *os.File) (int, error) {
-	line, err := bufio.NewReader(ctl).ReadBytes('\n')
-	if err != nil {
-		return 0, fmt.Errorf("start init: the user namespace helper ended: %v", err)
-	}
+	in := fdLinesOfFile(ctl)
+	defer in.closeFds()
 	var r helperReport
-	if err := json.Unmarshal(line, &r); err != nil {
-		return 0, fmt.Errorf("start init: bad report from the user namespace helper: %v", err)
+	if err := in.next(&r); err != nil {
+		return 0, fmt.Errorf("start init: no report from the user namespace helper: %v", err)
 	}
-	if r.Error != "" || r.Pid <= 0 {
+	if r.Error != "" || !r.OK {
 		return 0, fmt.Errorf("start init: %s", r.Error)
 	}
-	return r.Pid, nil
+	return in.pidOfFd()
+}
+
+// usernsHelper is the shim's hold on its helper.
+type usernsHelper struct {
+	ctl    *os.File // the helper ends when this closes
+	proc   *os.Process
+	reaped chan struct{}
 }
 
 // stopUsernsHelper ends the helper (PID 1 has exited, or the create
-// failed): its exec'd processes died with the PID namespace.
+// failed; its exec'd processes died with the PID namespace) and reaps
+// it: a helper the shim left unreaped would be a zombie for the init of
+// its PID namespace to reap.
 func (s *shim) stopUsernsHelper() {
 	if s.helper == nil {
 		return
 	}
-	s.helperCtl.Close()
-	s.helper.Process.Kill()
+	s.helper.ctl.Close()
+	s.helper.proc.Kill()
+	select {
+	case <-s.helper.reaped:
+	case <-time.After(2 * time.Second): // SIGKILL is not refused; this is only a bound
+	}
 	os.Remove(bundleFile(s.bundle, UsernsExecSocket))
 }
 
-// runUsernsHelper is the helper's life: clone init, report its pid, then
+// runUsernsHelper is the helper's life: clone init, send its pidfd, then
 // serve execs until the shim closes the control socket.
 func runUsernsHelper() {
 	shimGC() // one per container, as long-lived as the shim: the same memory rules (shimruntime_linux.go)
@@ -187,17 +209,20 @@ func runUsernsHelper() {
 		syscall.CloseOnExec(fd)
 	}
 	ctl := os.NewFile(helperControlFd, "control")
-	var pid int
+	pidfd := -1
 	flags, err := strconv.ParseUint(os.Args[2], 10, 64)
 	extra, err2 := strconv.Atoi(os.Args[3])
 	if err = errors.Join(err, err2); err == nil {
-		pid, err = cloneInit(uintptr(flags), extra)
+		pidfd, err = cloneInit(uintptr(flags), extra)
 	}
 	if err != nil {
 		json.NewEncoder(ctl).Encode(helperReport{Error: err.Error()})
 		os.Exit(1)
 	}
-	json.NewEncoder(ctl).Encode(helperReport{Pid: pid})
+	if err := sendLine(int(ctl.Fd()), helperReport{OK: true}, pidfd); err != nil {
+		os.Exit(1)
+	}
+	unix.Close(pidfd)
 	if err := dropInitFds(); err != nil {
 		os.Exit(1)
 	}
@@ -213,9 +238,10 @@ func runUsernsHelper() {
 
 // cloneInit starts init with the container's other namespaces, as a
 // child of the shim (CLONE_PARENT), with the helper's fds 0-2 and the n
-// from 5 on as its 0-2 and 3…. (Not every open descriptor from 5 on: the
-// Go runtime of the helper opens files of its own.)
-func cloneInit(flags uintptr, n int) (int, error) {
+// from 5 on as its 0-2 and 3…, and returns a pidfd of it. (Not every open
+// descriptor from 5 on: the Go runtime of the helper opens files of its own.)
+func cloneInit(flags uintptr, n int) (pidfd int, err error) {
+	pidfd = -1
 	var extra []*os.File
 	for fd := helperInitFds; fd < helperInitFds+n; fd++ {
 		syscall.CloseOnExec(fd) // its copy in init is made by dup2, without the flag
@@ -230,17 +256,19 @@ func cloneInit(flags uintptr, n int) (int, error) {
 	proc, err := os.StartProcess("/proc/self/exe", []string{os.Args[0], roleInit}, &os.ProcAttr{
 		Env:   env,
 		Files: append([]*os.File{os.Stdin, os.Stdout, os.Stderr}, extra...),
-		Sys:   &syscall.SysProcAttr{Setsid: true, Cloneflags: flags | unix.CLONE_PARENT},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Cloneflags: flags | unix.CLONE_PARENT, PidFD: &pidfd},
 	})
 	for _, f := range extra {
 		f.Close()
 	}
 	if err != nil {
-		return 0, err
+		return -1, err
 	}
-	pid := proc.Pid
 	proc.Release() // the shim's child, not ours
-	return pid, nil
+	if pidfd < 0 {
+		return -1, errors.New("no pidfd for init (Linux 5.3+)")
+	}
+	return pidfd, nil
 }
 
 // dropInitFds points the helper's 0-2 at /dev/null: they are init's
@@ -267,18 +295,18 @@ type helperExecRequest struct {
 	Process Process
 }
 
-// helperExecReply is one JSON line of the helper's answers: Pid (stopped
-// at its execve: move it into the cgroup), then Started or an Error
-// (Code: 126, 127 or 125), then Exit.
+// helperExecReply is one JSON line of the helper's answers: Stopped, with
+// the child's pidfd (it waits at its execve: move it into the cgroup),
+// then Started or an Error (Code: 126, 127 or 125), then Exit.
 type helperExecReply struct {
-	Pid     int    `json:",omitempty"`
+	Stopped bool   `json:",omitempty"`
 	Started bool   `json:",omitempty"`
 	Exit    *int   `json:",omitempty"`
 	Error   string `json:",omitempty"`
 	Code    int    `json:",omitempty"`
 }
 
-// helperExecAck is the daemon's answer to Pid: the child is in the
+// helperExecAck is the daemon's answer to Stopped: the child is in the
 // container's cgroup (or Error: it is not, kill it).
 type helperExecAck struct {
 	Joined bool   `json:",omitempty"`
@@ -304,13 +332,20 @@ func serveHelperExecs(ln net.Listener) {
 // serveHelperExec runs one exec request and reports it on c.
 func serveHelperExec(c *net.UnixConn) {
 	defer c.Close()
-	req, files, err := readExecRequest(c)
+	in := fdLinesOfConn(c)
+	defer in.closeFds()
+	var req helperExecRequest
+	err := in.next(&req)
+	files := in.takeFiles("exec-stdio")
+	if err == nil && len(files) != 3 {
+		err = fmt.Errorf("expected 3 stdio descriptors, got %d", len(files))
+	}
 	if err != nil {
-		writeHelperReply(c, helperExecReply{Error: "exec: " + err.Error(), Code: 125})
+		closeAll(files)
+		writeHelperReply(c, helperExecReply{Error: "exec: bad request: " + err.Error(), Code: 125})
 		return
 	}
-	in := bufio.NewReader(c)
-	joinCgroup := func(pid int) error { return askCgroupJoin(c, in, pid) }
+	joinCgroup := func(pidfd int) error { return askCgroupJoin(c, in, pidfd) }
 	var proc *os.Process
 	OnThrowawayThread(func() { proc, err = forkInUserns(req.InitPid, &req.Process, files, joinCgroup) })
 	for _, f := range files {
@@ -333,62 +368,6 @@ func serveHelperExec(c *net.UnixConn) {
 	writeHelperReply(c, helperExecReply{Exit: &code})
 }
 
-// readExecRequest reads the request line and the three stdio descriptors
-// that came with its first byte.
-func readExecRequest(c *net.UnixConn) (helperExecRequest, []*os.File, error) {
-	var req helperExecRequest
-	var line, oob []byte
-	buf, oobBuf := make([]byte, 64*1024), make([]byte, unix.CmsgSpace(3*4))
-	for len(line) == 0 || line[len(line)-1] != '\n' {
-		n, oobn, _, _, err := c.ReadMsgUnix(buf, oobBuf)
-		if oobn > 0 {
-			oob = append(oob, oobBuf[:oobn]...)
-		}
-		if err != nil || n == 0 {
-			closeRights(oob)
-			return req, nil, fmt.Errorf("read the request: %v", err)
-		}
-		line = append(line, buf[:n]...)
-	}
-	files, err := rightsFiles(oob, 3)
-	if err != nil {
-		return req, nil, err
-	}
-	if err := json.Unmarshal(line, &req); err != nil {
-		closeAll(files)
-		return req, nil, fmt.Errorf("bad request: %v", err)
-	}
-	return req, files, nil
-}
-
-// rightsFiles turns the SCM_RIGHTS of oob into want files.
-func rightsFiles(oob []byte, want int) ([]*os.File, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	var fds []int
-	for i := range msgs {
-		got, perr := unix.ParseUnixRights(&msgs[i])
-		if perr == nil {
-			fds = append(fds, got...)
-		}
-	}
-	files := make([]*os.File, len(fds))
-	for i, fd := range fds {
-		unix.CloseOnExec(fd)
-		files[i] = os.NewFile(uintptr(fd), "exec-stdio")
-	}
-	if err != nil || len(files) != want {
-		closeAll(files)
-		return nil, fmt.Errorf("expected %d stdio descriptors, got %d", want, len(files))
-	}
-	return files, nil
-}
-
-func closeRights(oob []byte) {
-	if files, err := rightsFiles(oob, -1); err == nil {
-		closeAll(files)
-	}
-}
-
 func closeAll(files []*os.File) {
 	for _, f := range files {
 		f.Close()
@@ -401,18 +380,18 @@ func writeHelperReply(c net.Conn, r helperExecReply) error {
 	return err
 }
 
-// askCgroupJoin sends the stopped child's pid to the daemon and waits
-// until it has moved it into the container's cgroup.
-func askCgroupJoin(c net.Conn, in *bufio.Reader, pid int) error {
-	if err := writeHelperReply(c, helperExecReply{Pid: pid}); err != nil {
+// askCgroupJoin sends the stopped child's pidfd to the daemon and waits
+// until it has moved the child into the container's cgroup.
+func askCgroupJoin(c *net.UnixConn, in *fdLines, pidfd int) error {
+	b, _ := json.Marshal(helperExecReply{Stopped: true})
+	if _, _, err := c.WriteMsgUnix(append(b, '\n'), unix.UnixRights(pidfd), nil); err != nil {
 		return err
 	}
-	line, err := in.ReadBytes('\n')
-	if err != nil {
+	var ack helperExecAck
+	if err := in.next(&ack); err != nil {
 		return fmt.Errorf("the daemon went away before the process joined the cgroup")
 	}
-	var ack helperExecAck
-	if err := json.Unmarshal(line, &ack); err != nil || !ack.Joined {
+	if !ack.Joined {
 		return fmt.Errorf("join cgroup: %s", ack.Error)
 	}
 	return nil
@@ -422,7 +401,7 @@ func askCgroupJoin(c net.Conn, in *bufio.Reader, pid int) error {
 // container's namespaces (the user namespace it is in already), takes on
 // the process's user and confinement and forks the child, stopped at its
 // execve until the daemon put it into the cgroup (joinCgroup).
-func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pid int) error) (*os.Process, error) {
+func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pidfd int) error) (*os.Process, error) {
 	if len(files) != 3 || len(p.Args) == 0 {
 		return nil, startErr("exec: bad request")
 	}
@@ -446,11 +425,15 @@ func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pid
 	if err := confine(&p.Security, filter, last, func() error { return setCredentials(u) }); err != nil {
 		return nil, startErr("exec: %v", err)
 	}
+	pidfd := -1
+	sys := execProcAttr(p, &cgroupTarget{v2fd: -1}, true)
+	sys.PidFD = &pidfd
 	finish := func(pid int) error {
+		defer unix.Close(pidfd)
 		if err := waitExecStop(pid); err != nil {
 			return err
 		}
-		if err := joinCgroup(pid); err != nil {
+		if err := joinCgroup(pidfd); err != nil {
 			return err
 		}
 		if err := setChildRlimits(pid, p.Rlimits); err != nil { // runopts_linux.go
@@ -458,7 +441,7 @@ func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pid
 		}
 		return unix.PtraceDetach(pid)
 	}
-	return forkExecChild(p, execProcAttr(p, &cgroupTarget{v2fd: -1}, true), path, argv, env, files, finish)
+	return forkExecChild(p, sys, path, argv, env, files, finish)
 }
 
 // enterNamespacesOf moves this thread into the namespaces of initPid that
@@ -517,4 +500,124 @@ func sameFile(a, b string) bool {
 		return false
 	}
 	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
+
+// fdLines reads JSON lines from a unix socket and keeps the descriptors
+// that come with them (SCM_RIGHTS), which a bufio.Reader would drop.
+type fdLines struct {
+	recv func(b, oob []byte) (n, oobn int, err error)
+	buf  []byte
+	fds  []int
+}
+
+func fdLinesOfConn(c *net.UnixConn) *fdLines {
+	return &fdLines{recv: func(b, oob []byte) (int, int, error) {
+		n, oobn, _, _, err := c.ReadMsgUnix(b, oob)
+		return n, oobn, err
+	}}
+}
+
+func fdLinesOfFile(f *os.File) *fdLines {
+	return &fdLines{recv: func(b, oob []byte) (int, int, error) {
+		for {
+			n, oobn, _, _, err := unix.Recvmsg(int(f.Fd()), b, oob, unix.MSG_CMSG_CLOEXEC)
+			if err != unix.EINTR {
+				return n, oobn, err
+			}
+		}
+	}}
+}
+
+// next reads the next line into v.
+func (l *fdLines) next(v any) error {
+	for {
+		if i := bytes.IndexByte(l.buf, '\n'); i >= 0 {
+			line := l.buf[:i]
+			l.buf = l.buf[i+1:]
+			return json.Unmarshal(line, v)
+		}
+		b, oob := make([]byte, 64<<10), make([]byte, unix.CmsgSpace(4*4))
+		n, oobn, err := l.recv(b, oob)
+		l.keepRights(oob[:oobn])
+		l.buf = append(l.buf, b[:n]...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.EOF
+		}
+	}
+}
+
+func (l *fdLines) keepRights(oob []byte) {
+	msgs, _ := unix.ParseSocketControlMessage(oob)
+	for i := range msgs {
+		fds, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			unix.CloseOnExec(fd)
+		}
+		l.fds = append(l.fds, fds...)
+	}
+}
+
+// takeFiles hands over the descriptors received so far.
+func (l *fdLines) takeFiles(name string) []*os.File {
+	files := make([]*os.File, len(l.fds))
+	for i, fd := range l.fds {
+		files[i] = os.NewFile(uintptr(fd), name)
+	}
+	l.fds = nil
+	return files
+}
+
+// pidOfFd takes the one pidfd received and returns the pid it stands
+// for in our PID namespace.
+func (l *fdLines) pidOfFd() (int, error) {
+	files := l.takeFiles("pidfd")
+	defer closeAll(files)
+	if len(files) != 1 {
+		return 0, fmt.Errorf("expected a pidfd, got %d descriptors", len(files))
+	}
+	return pidOfPidfd(int(files[0].Fd()))
+}
+
+func (l *fdLines) closeFds() {
+	closeAll(l.takeFiles(""))
+}
+
+// pidOfPidfd reads the pid a pidfd refers to, as this process's PID
+// namespace numbers it (the kernel translates; the sender's number would
+// be of its own namespace).
+func pidOfPidfd(fd int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", fd))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			pid, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || pid <= 0 {
+				return 0, fmt.Errorf("the process is gone or not in our PID namespace (pidfd pid %q)", strings.TrimSpace(v))
+			}
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("fd %d is not a pidfd", fd)
+}
+
+// sendLine sends v as one JSON line on the unix socket sock, with fd
+// (SCM_RIGHTS) when it is not -1.
+func sendLine(sock int, v any, fd int) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	return unix.Sendmsg(sock, append(b, '\n'), oob, nil, 0)
 }
