@@ -112,9 +112,14 @@ type ExecResizeOptions ContainerResizeOptions
 // ExecResizeResult is empty.
 type ExecResizeResult struct{}
 
-// ExecResize sets the size of an exec's TTY.
+// ExecResize sets the size of an exec's TTY. The path is /exec/…, not
+// /execs/… (post's plural form of a kind).
 func (c *Client) ExecResize(ctx context.Context, execID string, o ExecResizeOptions) (ExecResizeResult, error) {
-	return ExecResizeResult{}, c.post(ctx, "exec", execID, "/resize", sizeQuery(o.Height, o.Width))
+	id, err := checkID("exec", execID)
+	if err != nil {
+		return ExecResizeResult{}, err
+	}
+	return ExecResizeResult{}, c.call(ctx, request{method: http.MethodPost, path: "/exec/" + id + "/resize", query: sizeQuery(o.Height, o.Width)}, nil)
 }
 
 // ExecInspectOptions is GET /exec/{id}/json.

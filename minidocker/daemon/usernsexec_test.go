@@ -187,3 +187,17 @@ func procLink(t *testing.T, pid int, name string) string {
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
+
+// TestUsernsRemapExecTTY: exec -ti in a remapped container, on a real
+// pseudo-terminal, through both CLIs: a /dev/pts terminal of the caller's
+// size that follows a resize, stdin typed into it, and the exit code.
+func TestUsernsRemapExecTTY(t *testing.T) {
+	d, _ := startRemappedDaemon(t)
+	id := strings.TrimSpace(dockerOK(t, d, "run", "-d", "busybox", "sleep", "300"))
+	for _, bin := range []string{d.Bin, testutil.DockerCLI(t)} {
+		out, code := runInPty(t, []string{"stty size; tty; echo $((6*7))\r", "WAIT:42", "RESIZE", "exit 5\r"}, bin, "-H", d.Host, "exec", "-ti", id, "sh")
+		if code != 5 || !strings.Contains(out, "30 100") || !strings.Contains(out, "/dev/pts/") {
+			t.Errorf("%s exec -ti: exit %d, output %q", filepath.Base(bin), code, out)
+		}
+	}
+}
