@@ -168,9 +168,10 @@
 //     the host: the very thing remapping prevents); a new helper per exec
 //     cannot join an existing user namespace either; forking from PID 1
 //     would put the helper in the container's `ps`. The cost: one helper
-//     per remapped container (about 2.8 MiB PSS, trimmed as the shim is)
-//     and an exec of 7-9 ms instead of 4-8 ms here (the stop at execve
-//     and one more round trip).
+//     per remapped container (1.6 MiB PSS idle, under 4 MiB after a
+//     burst of execs: the shim's memory rules and trim) and an exec a few
+//     ms slower (here 7-9 ms against 4-8 on a quiet host, 10-14 against
+//     7-10 on a busy one: the stop at execve and one more round trip).
 //   - The shim drops the start-up pages of the (large) binary once it is
 //     running (trim_linux.go): the per-container cost is what its loop
 //     touches, about 3 MiB of RSS (1.7 MiB PSS) instead of 11 MiB. It
