@@ -63,7 +63,7 @@ const UsernsExecSocket = "userns-exec.sock"
 
 // The helper's descriptors, as the shim starts it: 0-2 are init's stdio.
 const (
-	helperControlFd  = 3 // socket to the shim: init's pid, then EOF = the end
+	helperControlFd  = 3 // socket to the shim: init's pidfd, then EOF = the end
 	helperListenerFd = 4 // the exec socket's listener
 	helperInitFds    = 5 // init's own fds 3… (sync, console) start here
 )
