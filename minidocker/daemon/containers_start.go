@@ -204,6 +204,7 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 	if err := d.applyRunOptions(c, cfg, hc, spec); err != nil { // runopts.go
 		return nil, "", err
 	}
+	systemPathsOf(hc, spec) // security.go
 	if spec.UserNamespace = c.UserNamespace; spec.UserNamespace != nil {
 		if err := chownForUserns(c, spec.UserNamespace); err != nil { // userns.go
 			return nil, "", err

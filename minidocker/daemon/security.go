@@ -77,8 +77,27 @@ func validateSecurity(hc *container.HostConfig) error {
 	if _, err := libcontainer.NormalizeCapabilities(hc.CapDrop); err != nil {
 		return errdefs.Invalid("invalid CapDrop: %v", err)
 	}
+	// --security-opt systempaths=unconfined sends both lists empty (see
+	// systemPathsOf); lists of paths of one's own are not supported
+	for _, f := range []struct {
+		name  string
+		paths []string
+	}{{"MaskedPaths", hc.MaskedPaths}, {"ReadonlyPaths", hc.ReadonlyPaths}} {
+		if len(f.paths) > 0 {
+			return errdefs.Invalid("minidocker does not support HostConfig.%s other than [] (--security-opt systempaths=unconfined) yet", f.name)
+		}
+	}
 	_, err := containerSecurity(hc)
 	return err
+}
+
+// systemPathsOf applies --security-opt systempaths=unconfined, which the
+// client sends as empty MaskedPaths and ReadonlyPaths (nil means docker's
+// default lists): /proc and /sys keep what docker hides or makes
+// read-only.
+func systemPathsOf(hc *container.HostConfig, spec *libcontainer.Spec) {
+	spec.UnmaskPaths = hc.MaskedPaths != nil
+	spec.WritableProcPaths = hc.ReadonlyPaths != nil
 }
 
 // containerSecurity is what confines the processes of a container with hc.

@@ -34,8 +34,6 @@ var unsupportedCreateFields = []string{
 	"HostConfig.OomScoreAdj",
 	"HostConfig.StorageOpt",
 	"HostConfig.Umask",
-	"HostConfig.MaskedPaths",
-	"HostConfig.ReadonlyPaths",
 	"HostConfig.CgroupParent",
 	"HostConfig.BlkioWeightDevice",
 	"HostConfig.BlkioDeviceReadBps",
@@ -144,13 +142,9 @@ func jsonName(f reflect.StructField) string {
 
 // isSet says whether a request asks for something with this field. Empty
 // lists and maps, and pointers to a zero value (OomKillDisable: false),
-// ask for nothing; MemorySwappiness -1 is docker's "unset"; MaskedPaths
-// and ReadonlyPaths set to an empty list do ask (no masked paths).
+// ask for nothing; MemorySwappiness -1 is docker's "unset".
 func isSet(name string, v reflect.Value) bool {
-	switch {
-	case name == "HostConfig.MaskedPaths" || name == "HostConfig.ReadonlyPaths":
-		return !v.IsNil()
-	case name == "HostConfig.MemorySwappiness":
+	if name == "HostConfig.MemorySwappiness" {
 		return !v.IsNil() && v.Elem().Int() != -1
 	}
 	switch v.Kind() {

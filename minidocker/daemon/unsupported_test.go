@@ -54,6 +54,8 @@ var appliedCreateFields = map[string]string{
 	"HostConfig.PublishAllPorts": "TestPublishAll",
 	"HostConfig.ReadonlyRootfs":  "TestConfinementReadOnly",
 	"HostConfig.SecurityOpt":     "TestConfinementNoNewPrivileges, TestConfinementSeccomp",
+	"HostConfig.MaskedPaths":     "TestSystemPathsUnconfined ([] only: systempaths=unconfined)",
+	"HostConfig.ReadonlyPaths":   "TestSystemPathsUnconfined ([] only: systempaths=unconfined)",
 	"HostConfig.Tmpfs":           "TestConfinementReadOnly",
 	"HostConfig.UsernsMode":      "TestUsernsRemap (host only: opts out of --userns-remap)",
 	"HostConfig.Runtime":         "TestEveryCreateFieldIsAppliedOrRefused (runc only)",

@@ -60,7 +60,7 @@ func setupRootfs(s *Spec) error {
 	}
 	defer root.Close()
 
-	if err := mountSystemDirs(root, s.Privileged); err != nil {
+	if err := mountSystemDirs(root, s); err != nil {
 		return err
 	}
 	if err := mountDevShm(root, s); err != nil { // runopts_linux.go
@@ -88,7 +88,8 @@ func setupRootfs(s *Spec) error {
 // mountSystemDirs mounts /proc, /dev and /sys, and hides what a container
 // must not touch; --privileged keeps /sys writable, copies the host's
 // devices and hides nothing, as docker does.
-func mountSystemDirs(root *os.Root, privileged bool) error {
+func mountSystemDirs(root *os.Root, s *Spec) error {
+	privileged := s.Privileged
 	if err := mountIn(root, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", false); err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func mountSystemDirs(root *os.Root, privileged bool) error {
 	if privileged {
 		return nil
 	}
-	return maskPaths(root)
+	return maskPaths(root, !s.UnmaskPaths, !s.WritableProcPaths)
 }
 
 // mountUserMounts makes the container's bind mounts, volumes and tmpfs
@@ -377,7 +378,21 @@ var (
 	readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
 )
 
-func maskPaths(root *os.Root) error {
+// maskPaths hides maskedPaths (mask) and makes readonlyPaths read-only
+// (readOnly): both, unless --security-opt systempaths=unconfined.
+func maskPaths(root *os.Root, mask, readOnly bool) error {
+	if mask {
+		if err := hidePaths(root); err != nil {
+			return err
+		}
+	}
+	if readOnly {
+		return readOnlyPaths(root)
+	}
+	return nil
+}
+
+func hidePaths(root *os.Root) error {
 	for _, p := range maskedPaths {
 		name := strings.TrimPrefix(p, "/")
 		fi, err := root.Lstat(name)
@@ -398,6 +413,10 @@ func maskPaths(root *os.Root) error {
 			return fmt.Errorf("mask %s: %w", p, err)
 		}
 	}
+	return nil
+}
+
+func readOnlyPaths(root *os.Root) error {
 	for _, p := range readonlyPaths {
 		name := strings.TrimPrefix(p, "/")
 		fi, err := root.Lstat(name)

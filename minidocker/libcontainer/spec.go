@@ -36,6 +36,12 @@ type Spec struct {
 	// host's devices in /dev, /sys read-write, no masked or read-only
 	// /proc paths. (Its capabilities and seccomp are in Process.Security.)
 	Privileged bool
+	// UnmaskPaths and WritableProcPaths are empty MaskedPaths and
+	// ReadonlyPaths in docker's HostConfig (--security-opt
+	// systempaths=unconfined): the /proc and /sys paths docker hides, or
+	// makes read-only, stay as the kernel shows them (maskPaths).
+	UnmaskPaths       bool `json:",omitempty"`
+	WritableProcPaths bool `json:",omitempty"`
 	// ReadonlyRootfs mounts the container's root read-only (--read-only);
 	// the mounts on it (/etc/hosts, volumes, tmpfs) keep their own mode.
 	ReadonlyRootfs bool
