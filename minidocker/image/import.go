@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -13,13 +14,14 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/minidocker/minidocker/minidocker/dockerfile"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 )
 
 // Import is `docker import`: the rootfs tar (plain or gzip) in r becomes a
 // one-layer image, configured by Dockerfile-like changes
 // (`CMD ["sh"]`, `ENV K=V`, `WORKDIR`, `ENTRYPOINT`, `EXPOSE`, `LABEL`,
-// `USER`, `VOLUME`, `STOPSIGNAL`, `ONBUILD`). Its history says
+// `USER`, `VOLUME`, `STOPSIGNAL`, `ONBUILD`, `HEALTHCHECK`). Its history says
 // "Imported from -" (or message, as `-m` does). ref ("" for none) tags it.
 // It returns the image ID.
 func (s *Store) Import(ctx context.Context, r io.Reader, ref string, changes []string, message string) (string, error) {
@@ -118,10 +120,27 @@ func applyChange(c *dockerspec.DockerOCIImageConfig, instr, rest string) error {
 		err = applyExpose(c, rest)
 	case "VOLUME":
 		err = applyVolume(c, rest)
+	case "HEALTHCHECK":
+		err = applyHealthcheck(c, instr+" "+rest)
 	default:
 		return errdefs.Invalid("%s is not a valid change command", instr)
 	}
 	return err
+}
+
+// applyHealthcheck reads HEALTHCHECK as a Dockerfile's (its --interval…
+// flags, NONE, CMD in both forms), with the Dockerfile parser.
+func applyHealthcheck(c *dockerspec.DockerOCIImageConfig, text string) error {
+	cmd, err := dockerfile.ParseTrigger(text)
+	if err != nil {
+		return err
+	}
+	hc, ok := cmd.(*dockerfile.HealthCheckCommand)
+	if !ok {
+		return fmt.Errorf("not a HEALTHCHECK instruction")
+	}
+	c.Healthcheck = hc.Health
+	return nil
 }
 
 func applyPairs(c *dockerspec.DockerOCIImageConfig, instr, rest string) error {

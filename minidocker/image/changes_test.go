@@ -1,0 +1,31 @@
+package image
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+
+	"github.com/minidocker/minidocker/minidocker/errdefs"
+)
+
+// TestHealthcheckChange: commit and import take HEALTHCHECK as dockerd
+// does, read as a Dockerfile's (flags, both CMD forms, NONE); a bad one is
+// a 400.
+func TestHealthcheckChange(t *testing.T) {
+	var c dockerspec.DockerOCIImageConfig
+	if err := ApplyChanges(&c, []string{"HEALTHCHECK --interval=5s --retries=2 CMD wget -q localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	h := c.Healthcheck
+	if h == nil || !slices.Equal(h.Test, []string{"CMD-SHELL", "wget -q localhost"}) || h.Interval != 5*time.Second || h.Retries != 2 {
+		t.Fatalf("healthcheck %+v", h)
+	}
+	if err := ApplyChanges(&c, []string{"HEALTHCHECK NONE"}); err != nil || !slices.Equal(c.Healthcheck.Test, []string{"NONE"}) {
+		t.Errorf("HEALTHCHECK NONE: %v %+v", err, c.Healthcheck)
+	}
+	if err := ApplyChanges(&c, []string{"HEALTHCHECK --bogus=1 CMD true"}); !errdefs.IsInvalid(err) {
+		t.Errorf("bad HEALTHCHECK: %v, want a 400", err)
+	}
+}
