@@ -203,6 +203,20 @@ func TestConfinementThroughDockerCLI(t *testing.T) {
 	r = docker("busybox", "unshare", "-U", "true")
 	assert.NotEqual(t, 0, r.Code)
 	assert.Contains(t, r.Combined(), "Operation not permitted")
+	// --cap-add: the same syscall refused, then allowed
+	r = docker("busybox", "ip", "link", "add", "br8", "type", "bridge")
+	assert.Contains(t, r.Combined(), "Operation not permitted", "no NET_ADMIN by default")
+	r = docker("--cap-add", "NET_ADMIN", "busybox", "ip", "link", "add", "br8", "type", "bridge")
+	assert.Equal(t, 0, r.Code, "--cap-add NET_ADMIN: %s", r.Combined())
+	// seccomp=<file>: the docker CLI reads the profile and sends its JSON
+	profile := filepath.Join(t.TempDir(), "no-mkdir.json")
+	require.NoError(t, os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644))
+	r = docker("--security-opt", "seccomp="+profile, "busybox", "mkdir", "/made")
+	assert.NotEqual(t, 0, r.Code)
+	assert.Contains(t, r.Combined(), "Operation not permitted", "the profile refuses mkdir")
+	// systempaths=unconfined: /proc/sys is no longer a read-only mount
+	r = docker("--security-opt", "systempaths=unconfined", "busybox", "grep", "-c", " /proc/sys ", "/proc/self/mountinfo")
+	assert.Equal(t, "0\n", r.Stdout, r.Combined())
 
 	// a field minidocker does not implement is refused, not ignored
 	r = d.Docker("create", "--oom-kill-disable", "busybox")
