@@ -163,6 +163,11 @@ func (s imageRouter) imageCreate(w http.ResponseWriter, r *http.Request, _ map[s
 	if src := q.Get("fromSrc"); src != "" {
 		return s.imageImport(w, r)
 	}
+	if p := q.Get("platform"); p != "" {
+		if err := image.CheckPullPlatform(p); err != nil {
+			return err
+		}
+	}
 	auth, err := registryAuth(r)
 	if err != nil {
 		return err

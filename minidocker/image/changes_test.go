@@ -29,3 +29,19 @@ func TestHealthcheckChange(t *testing.T) {
 		t.Errorf("bad HEALTHCHECK: %v, want a 400", err)
 	}
 }
+
+// TestCheckPullPlatform: a pull's --platform that names the platform Pull
+// fetches (linux/amd64) passes; another is refused, not ignored.
+func TestCheckPullPlatform(t *testing.T) {
+	for _, ok := range []string{"linux/amd64", "linux", "LINUX/x86_64"} {
+		if err := CheckPullPlatform(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"linux/arm64", "windows/amd64", "linux/arm/v7"} {
+		err := CheckPullPlatform(bad)
+		if !errdefs.IsInvalid(err) || err.Error() != "minidocker pulls linux/amd64 images only: --platform "+bad+" is not supported yet" {
+			t.Errorf("%s: %v, want a 400", bad, err)
+		}
+	}
+}

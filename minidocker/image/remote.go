@@ -142,7 +142,7 @@ func (o RegistryOptions) endpoint(ctx context.Context, reg name.Registry, insecu
 		remote.WithTransport(obs),
 		remote.WithAuth(o.authenticator(reg)),
 		remote.WithUserAgent(ua),
-		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}),
+		remote.WithPlatform(v1.Platform{OS: PullPlatform.OS, Architecture: PullPlatform.Architecture}),
 	}
 	return e, nil
 }
@@ -256,6 +256,23 @@ func remoteError(err error, named reference.Named) error {
 }
 
 // ---- pull ----
+
+// PullPlatform is the platform Pull takes from a multi-platform index; a
+// pull for another (--platform) is refused (CheckPullPlatform).
+var PullPlatform = Platform{OS: "linux", Architecture: "amd64"}
+
+// CheckPullPlatform refuses a pull's "platform" parameter that names
+// another platform than the one Pull fetches, rather than ignore it.
+func CheckPullPlatform(platform string) error {
+	want, err := ParsePlatform(platform)
+	if err != nil {
+		return err
+	}
+	if !want.Matches(PullPlatform) {
+		return errdefs.Invalid("minidocker pulls %s images only: --platform %s is not supported yet", PullPlatform, platform)
+	}
+	return nil
+}
 
 // Pull is `docker pull`: it fetches ref (linux/amd64 from a multi-platform
 // index) with its layers in parallel, skipping layers already stored
