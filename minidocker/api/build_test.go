@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"testing"
@@ -91,5 +92,20 @@ func TestBuildOptionsRefusedNotIgnored(t *testing.T) {
 	nothing := "/build?memory=0&memswap=0&cpushares=0&shmsize=0&cachefrom=[]&ulimits=null&extrahosts=&squash=0&rm=1&forcerm=1&isolation=default&platform=linux/" + runtime.GOARCH
 	if _, err := buildOptions(httptest.NewRequest("POST", nothing, nil)); err != nil {
 		t.Errorf("the values that ask for nothing: %v", err)
+	}
+}
+
+// TestWithoutPlatform: an image endpoint that cannot choose among
+// platforms refuses a "platform" parameter with a 400 instead of ignoring
+// it, and runs as before without one.
+func TestWithoutPlatform(t *testing.T) {
+	called := 0
+	h := withoutPlatform("save", func(http.ResponseWriter, *http.Request, map[string]string) error { called++; return nil })
+	err := h(httptest.NewRecorder(), httptest.NewRequest("GET", `/images/get?names=busybox&platform={"os":"linux","architecture":"arm64"}`, nil), nil)
+	if !errdefs.IsInvalid(err) || err.Error() != "minidocker does not support docker save --platform yet" || called != 0 {
+		t.Errorf("with a platform: %v (handler called %d times), want a 400", err, called)
+	}
+	if err := h(httptest.NewRecorder(), httptest.NewRequest("GET", "/images/get?names=busybox", nil), nil); err != nil || called != 1 {
+		t.Errorf("without: %v, called %d", err, called)
 	}
 }

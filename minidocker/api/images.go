@@ -43,14 +43,14 @@ type imageRouter struct{ backend imageBackend }
 func (s imageRouter) register(rt *router) {
 	rt.handle("GET", "/images/json", s.imageList)
 	rt.handle("POST", "/images/create", s.imageCreate)
-	rt.handle("POST", "/images/load", s.imageLoad)
-	rt.handle("GET", "/images/get", s.imageSave)
+	rt.handle("POST", "/images/load", withoutPlatform("load", s.imageLoad))
+	rt.handle("GET", "/images/get", withoutPlatform("save", s.imageSave))
 	rt.handle("POST", "/images/prune", s.imagePrune)
 	rt.handle("POST", "/auth", s.auth)
-	rt.handle("GET", "/images/{name...}/json", s.imageInspect)
-	rt.handle("GET", "/images/{name...}/history", s.imageHistory)
-	rt.handle("GET", "/images/{name...}/get", s.imageSave)
-	rt.handle("POST", "/images/{name...}/push", s.imagePush)
+	rt.handle("GET", "/images/{name...}/json", withoutPlatform("image inspect", s.imageInspect))
+	rt.handle("GET", "/images/{name...}/history", withoutPlatform("history", s.imageHistory))
+	rt.handle("GET", "/images/{name...}/get", withoutPlatform("save", s.imageSave))
+	rt.handle("POST", "/images/{name...}/push", withoutPlatform("push", s.imagePush))
 	rt.handle("POST", "/images/{name...}/tag", s.imageTag)
 	rt.handle("DELETE", "/images/{name...}", s.imageDelete)
 }
@@ -177,8 +177,25 @@ func (s imageRouter) imageCreate(w http.ResponseWriter, r *http.Request, _ map[s
 	return pw.finish(err)
 }
 
+// withoutPlatform refuses the "platform" parameter of the endpoints that
+// read or write images already chosen (docker's --platform of save, load,
+// push, import, image inspect and history): the store keeps one image per
+// name, of one platform, and does not choose among platforms; ignoring
+// the parameter would hand back another platform's image without a word.
+func withoutPlatform(command string, h HandlerFunc) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, v map[string]string) error {
+		if r.URL.Query().Get("platform") != "" {
+			return errdefs.Invalid("minidocker does not support docker %s --platform yet", command)
+		}
+		return h(w, r, v)
+	}
+}
+
 func (s imageRouter) imageImport(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	if q.Get("platform") != "" {
+		return errdefs.Invalid("minidocker does not support docker import --platform yet")
+	}
 	if src := q.Get("fromSrc"); src != "-" {
 		return errdefs.Invalid("import from a URL is not supported (offline); use fromSrc=- with the tar as the body")
 	}
