@@ -10,6 +10,7 @@ import (
 
 	"github.com/minidocker/minidocker/minidocker/testutil"
 	"github.com/minidocker/minidocker/minidocker/testutil/preload"
+	"golang.org/x/sys/unix"
 )
 
 // Issue 14: the daemon keeps one shim started ahead of need, so a start
@@ -137,4 +138,25 @@ func parentOf(statPath string) int {
 	}
 	ppid, _ := strconv.Atoi(fields[1])
 	return ppid
+}
+
+// A spare init is older than its container, and so are the host's mounts
+// it could have copied: a mount made on the host after the spare started
+// (an admin's, a volume's, a shareable /dev/shm) must still be what the
+// container sees, as with an init started on claim.
+func TestSpareInitSeesHostMountsMadeAfterIt(t *testing.T) {
+	d := preload.StartDaemon(t)
+	waitSpareInit(t, waitSpareShim(t, d, 0))
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	if err := os.WriteFile(filepath.Join(dir, "made-later"), []byte("on the tmpfs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := d.MustCLI("run", "--rm", "--net", "none", "-v", dir+":/d", "busybox", "cat", "/d/made-later")
+	if out != "on the tmpfs\n" {
+		t.Errorf("the container read %q from a mount the host made after its spare init started", out)
+	}
 }

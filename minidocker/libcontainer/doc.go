@@ -81,8 +81,10 @@
 //     only until claimed (a daemon's kill -9 closes its end too).
 //   - Inits are started ahead of need too (spareinit_linux.go): a spare
 //     shim starts its init at once, cloned into the namespaces of the
-//     common case (mount, PID, UTS, IPC, network), blocked on its sync
-//     socket. A claim whose spec asks for exactly those (or joins a
+//     common case (PID, UTS, IPC, network), blocked on its sync socket.
+//     Its mount namespace is made on the claim, not at birth: a copy of
+//     the host's mounts made earlier would miss every mount made since
+//     (a shareable /dev/shm, a volume, an admin's mount). A claim whose spec asks for exactly those (or joins a
 //     network namespace: init setns()es into it, sent as an fd) moves it
 //     into the cgroup before it reads a byte of spec, then sends it its
 //     stdio; all that is per container is done from the spec after "go",

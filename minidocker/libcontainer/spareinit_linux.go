@@ -3,10 +3,11 @@ package libcontainer
 // Inits started ahead of need. Like the shim, init is this Go binary: its
 // runtime start-up and package inits cost as much as the rest of a
 // container's start. So a spare shim starts its init at once, before it
-// is claimed: already cloned into new mount, PID, UTS, IPC and network
-// namespaces (the common case), with /dev/null as stdio, blocked on its
-// sync socket. When the claim's spec asks for exactly those namespaces
-// (claimOrStartInit), the shim takes that init instead of starting one:
+// is claimed: already cloned into new PID, UTS, IPC and network
+// namespaces (the common case; its mount namespace is made on the claim),
+// with /dev/null as stdio, blocked on its sync socket. When the claim's
+// spec asks for exactly those namespaces (claimOrStartInit), the shim
+// takes that init instead of starting one:
 //
 //  1. it moves it into the container's cgroup, before init has read a
 //     byte of its spec, so nothing the container does escapes its limits;
@@ -48,11 +49,21 @@ type spareInit struct {
 }
 
 // spareInitFlags are the namespaces a spare init is born in: those of a
-// container with nothing shared and network mode none.
+// container with nothing shared and network mode none, all but the mount
+// namespace. A mount namespace is a copy of the host's mounts as they are
+// when it is made, and host mounts made later do not reach the copy (the
+// host's / here is not a shared mount): a spare born with one would not
+// see the tmpfs of a --ipc shareable container's /dev/shm, a volume the
+// daemon mounted, or a directory the admin mounted after the spare
+// started. So init makes its mount namespace on the claim (waitAsSpare).
 func spareInitFlags() uintptr {
 	flags, _ := namespaceFlags(Network{Mode: "none"})
-	return flags
+	return flags &^ unix.CLONE_NEWNS
 }
+
+// spareInitFits is the namespace flags a spec must ask for to take the
+// spare: the spare's, plus the mount namespace it makes on the claim.
+func spareInitFits() uintptr { return spareInitFlags() | unix.CLONE_NEWNS }
 
 // startSpareInit starts an init that waits for its container (nil when
 // it could not: the claim then starts one as before). Its fds 0-2 and 4
@@ -110,7 +121,7 @@ func fitsSpareInit(spec *Spec) bool {
 	default:
 		return false
 	}
-	return withSharedNamespaces(spareInitFlags(), spec) == spareInitFlags()
+	return withSharedNamespaces(spareInitFits(), spec) == spareInitFits()
 }
 
 // claimOrStartInit gives the container its init: the spare one when the
@@ -207,6 +218,13 @@ func waitAsSpare() *StartError {
 		unix.Close(fd)
 	}
 	trace("init: claimed")
+	// The mount namespace, copied now (spareInitFlags says why not at
+	// birth). unshare gives only this thread its copy, with a root and
+	// working directory of its own; it is the thread that builds the root
+	// and execs the CMD, and the exec takes the namespace along.
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return startErr("new mount namespace: %v", err)
+	}
 	for _, ns := range fds[nstdio:] {
 		defer unix.Close(ns)
 		if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
