@@ -25,7 +25,9 @@
 // child) and then serves exec from inside that user namespace
 // (usernshelper_linux.go; the daemon's side: usernsexec_linux.go). The
 // shim mounts init's root itself, from idmapped layers, in init's mount
-// namespace (userns_linux.go).
+// namespace (userns_linux.go). Init, which may not mknod there, binds the
+// host's node for /dev's standard devices and for each --device
+// (bindHostNode); the device cgroup still decides what may be opened.
 //
 // A fourth role: with --init, /sbin/docker-init (this binary, mounted in)
 // is PID 1 and runs the CMD as its child (reaper_linux.go).
