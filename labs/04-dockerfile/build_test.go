@@ -545,7 +545,7 @@ func TestBuildAPIStream(t *testing.T) {
 // the build; the step's container (process, cgroup) and scratch dirs go.
 func TestBuildClientGoesAway(t *testing.T) {
 	d := buildDaemon(t)
-	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
+	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN " + buildSleepStep(d) + "\n"})
 	cmd := exec.Command(d.Bin, "-H", d.Host, "build", dir)
 	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -559,6 +559,7 @@ func TestBuildClientGoesAway(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	require.NotEmpty(t, buildStepCgroups(d), "the RUN step runs in a cgroup under the daemon's parent")
+	require.True(t, buildSleepRuns(d), "the step's shell is seen from the host")
 	cmd.Process.Kill()
 	cmd.Wait()
 	for deadline = time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -576,7 +577,7 @@ func TestBuildClientGoesAway(t *testing.T) {
 // proves both: no process, cgroup or mount left).
 func TestBuildDaemonStops(t *testing.T) {
 	d := buildDaemon(t)
-	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
+	dir := buildCtx(t, map[string]string{"Dockerfile": "FROM busybox\nRUN " + buildSleepStep(d) + "\n"})
 	startRun := func() *exec.Cmd {
 		cmd := exec.Command(d.Bin, "-H", d.Host, "build", dir)
 		out := &testutil.SyncBuffer{}
@@ -592,6 +593,7 @@ func TestBuildDaemonStops(t *testing.T) {
 	}
 
 	cmd := startRun()
+	require.True(t, buildSleepRuns(d), "the step's shell is seen from the host")
 	d.Stop() // SIGTERM
 	cmd.Wait()
 	assert.Empty(t, buildStepCgroups(d), "the step's cgroup is gone with the daemon")
@@ -623,11 +625,20 @@ func buildStepCgroups(d *testutil.Daemon) []string {
 	return found
 }
 
+// buildSleepStep is a RUN command that prints "started" and then waits,
+// marked with a word of this daemon's own: its shell (the step's PID 1,
+// kept alive by the command after sleep) carries the word in its command
+// line, which is how buildSleepRuns finds it from the host.
+func buildSleepStep(d *testutil.Daemon) string {
+	return "echo started; sleep 300; : " + filepath.Base(d.Dir)
+}
+
+// buildSleepRuns says whether buildSleepStep's shell still runs.
 func buildSleepRuns(d *testutil.Daemon) bool {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		b, _ := os.ReadFile(p)
-		if strings.Contains(string(b), d.Dir+"/") && !strings.HasPrefix(p, fmt.Sprintf("/proc/%d/", d.Pid())) {
+		if strings.Contains(string(b), buildSleepStep(d)) {
 			return true
 		}
 	}
