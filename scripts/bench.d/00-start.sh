@@ -7,6 +7,9 @@
 # and, as profiles that hardly move under load: the binary's size, the
 # page faults of one start (perf stat, when perf is installed) and what the
 # package inits allocate (GODEBUG=inittrace=1), with the five largest.
+# Real commands cost more than nosuchcmd (kong builds their flags): `run` and
+# `ps` against a socket that does not exist parse the whole line and fail at
+# connect, so they show the CLI's own start of each, no daemon involved.
 
 START_BENCH=$BENCH_DIR/start
 mkdir -p "$START_BENCH/hello"
@@ -35,6 +38,15 @@ if command -v perf >/dev/null; then
 	faults() { perf stat -x, -e page-faults -r 20 "$@" 2>&1 >/dev/null | awk -F, '/page-faults/ {print $1}'; }
 	report "page faults of one start" "$(faults "$MD" nosuchcmd)" "" "static Go hello-world" "$(faults "$HELLO")"
 fi
+# the real CLI start of two commands (no goal): they fail at connect, hence -i
+NOSOCK="-H unix:///nonexistent.sock"
+for line in "run --rm busybox true" "ps"; do
+	report "CLI start (minidocker $line)" "$(mean_ms -i "$MD $NOSOCK $line")" ms "static Go hello-world" "$hello_ms"
+	if command -v perf >/dev/null; then
+		# shellcheck disable=SC2086 # the line is words
+		report "page faults of one start ($line)" "$(faults "$MD" $NOSOCK $line)" "" "static Go hello-world" "$(faults "$HELLO")"
+	fi
+done
 GODEBUG=inittrace=1 "$MD" nosuchcmd 2>"$START_BENCH/inittrace" >/dev/null || true
 read -r init_kb init_allocs init_pkgs < <(awk '/^init / {b += $8; a += $10; n++} END {printf "%.0f %d %d\n", b/1024, a, n}' "$START_BENCH/inittrace")
 report "package inits: $init_pkgs with work, $init_allocs allocs" "$init_kb" KiB
