@@ -318,7 +318,8 @@ func openBuildDirs(buildDir string) error {
 }
 
 // validateUserns refuses, as dockerd does, what a remapped container
-// cannot have: the host's privileges, network or PID namespace. (--device
+// cannot have: the host's privileges, network or PID namespace, and (here
+// only) another container's PID namespace. (--device
 // works: init binds the host's node, since a user namespace cannot mknod,
 // and the device cgroup rule applies as without remapping; exec and
 // healthchecks go through the container's userns-helper.)
@@ -333,6 +334,11 @@ func (d *Daemon) validateUserns(_ *container.Config, hc *container.HostConfig) e
 		return errdefs.Invalid("cannot share the host's network namespace when user namespaces are enabled")
 	case hc.PidMode == "host":
 		return errdefs.Invalid("cannot share the host PID namespace when user namespaces are enabled")
+	case hc.PidMode.IsContainer():
+		// dockerd joins the other container's user namespace too; our init
+		// gets a user namespace of its own, which owns no right to mount the
+		// other one's /proc
+		return errdefs.Invalid("minidocker does not support --pid container: with user namespaces yet; add --userns host to share another container's PID namespace")
 	}
 	return nil
 }

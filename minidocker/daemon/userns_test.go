@@ -94,11 +94,33 @@ func TestUsernsRemap(t *testing.T) {
 	refused(t, d, "privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode", "run", "--privileged", "busybox", "true")
 	refused(t, d, "cannot share the host's network namespace when user namespaces are enabled", "run", "--net", "host", "busybox", "true")
 	refused(t, d, "cannot share the host PID namespace when user namespaces are enabled", "run", "--pid", "host", "busybox", "true")
+	assertPidJoinRefused(t, d)
 	assertRemappedDevices(t, d)
 	out = dockerOK(t, d, "run", "--rm", "--userns", "host", "--privileged", "busybox", "sh", "-c", `tr -s ' ' </proc/self/uid_map | sed 's/^ //'`)
 	if out != "0 0 4294967295\n" {
 		t.Errorf("--userns=host: uid_map %q, want the host's", out)
 	}
+}
+
+// assertPidJoinRefused: --pid container: is refused under remapping,
+// before anything is made (it failed at start, mounting /proc), and works
+// with --userns host.
+func assertPidJoinRefused(t *testing.T, d *testutil.Daemon) {
+	t.Helper()
+	target := strings.TrimSpace(dockerOK(t, d, "run", "-d", "--net", "none", "busybox", "sleep", "300"))
+	r := d.Docker("run", "--net", "none", "--pid", "container:"+target, "busybox", "true")
+	want := "minidocker does not support --pid container: with user namespaces yet; add --userns host"
+	if r.Code != 125 || !strings.Contains(r.Stderr, want) {
+		t.Errorf("--pid container: under remapping: exit %d, stderr %q; want 125 and %q", r.Code, r.Stderr, want)
+	}
+	if ps := strings.Fields(dockerOK(t, d, "ps", "-aq", "--no-trunc")); len(ps) != 1 || ps[0] != target {
+		t.Errorf("the refused run left containers: %v", ps)
+	}
+	out := dockerOK(t, d, "run", "--rm", "--net", "none", "--userns", "host", "--pid", "container:"+target, "busybox", "cat", "/proc/1/comm")
+	if out != "sleep\n" {
+		t.Errorf("--userns host --pid container:: PID 1 is %q, want the target's sleep", out)
+	}
+	dockerOK(t, d, "rm", "-f", target)
 }
 
 // assertRemappedDevices: --device works in a remapped container, where
