@@ -20,13 +20,13 @@ type Globals struct {
 	Host  string `short:"H" env:"MINIDOCKER_HOST" placeholder:"unix://PATH" help:"Daemon socket to connect to (default ${default_host})."`
 	Debug bool   `short:"D" help:"Enable debug output."`
 
-	ctx    context.Context
-	client *client.Client
-	stdout io.Writer
-	stderr io.Writer
-	stdin  io.Reader
+	ctx    context.Context `kong:"-"`
+	client *client.Client  `kong:"-"`
+	stdout io.Writer       `kong:"-"`
+	stderr io.Writer       `kong:"-"`
+	stdin  io.Reader       `kong:"-"`
 
-	serveDaemon ServeDaemon // see Main
+	serveDaemon ServeDaemon `kong:"-"` // see Main
 }
 
 // CLI is every minidocker command. Each area embeds its own group so that

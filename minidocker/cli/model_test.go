@@ -77,3 +77,29 @@ func TestHelpGetsTheFullCLI(t *testing.T) {
 		t.Errorf("top-level help lacks the subcommands:\n%s", out)
 	}
 }
+
+// parseLine builds the parser for args as run does and parses them.
+func parseLine(b testing.TB, args []string) {
+	root, _ := model(args)
+	p, err := newParser(root, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := p.Parse(args); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkParse measures what building kong's model and parsing costs
+// for real command lines (issue 14: the CLI's own start).
+func BenchmarkParse(b *testing.B) {
+	for _, line := range []string{"run --rm -d -p 80:80 busybox true", "ps", "exec -it c sh"} {
+		args := strings.Fields(line)
+		b.Run(strings.Fields(line)[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				parseLine(b, args)
+			}
+		})
+	}
+}
