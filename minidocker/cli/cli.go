@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -17,7 +19,7 @@ import (
 
 // Globals are the flags every command accepts.
 type Globals struct {
-	Host  string `short:"H" env:"MINIDOCKER_HOST" placeholder:"unix://PATH" help:"Daemon socket to connect to (default ${default_host})."`
+	Host  string `short:"H" env:"MINIDOCKER_HOST" placeholder:"unix://PATH" help:"Daemon socket to connect to."` // its default: see helpValue
 	Debug bool   `short:"D" help:"Enable debug output."`
 
 	ctx    context.Context `kong:"-"`
@@ -96,11 +98,35 @@ func newParser(root any, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, 
 		kong.Name("minidocker"),
 		kong.Description("A small Docker, built to be read."),
 		kong.UsageOnError(),
-		kong.Vars{"default_host": config.DefaultHost, "config_file": config.DefaultFile},
+		vars(root),
+		kong.ValueFormatter(helpValue),
 		kong.Writers(stdout, stderr),
 		kong.Exit(exit),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	)
+}
+
+// vars are the ${variables} root's tags use: only daemon's --config-file
+// default does. kong interpolates every variable it is given into every
+// flag's strings, which for `run`'s hundred flags cost more than parsing
+// the line, so a model without daemon gets none.
+func vars(root any) kong.Vars {
+	if _, ok := reflect.TypeOf(root).Elem().FieldByName("Daemon"); ok {
+		return kong.Vars{"config_file": config.DefaultFile}
+	}
+	return kong.Vars{}
+}
+
+// helpValue is a flag's text in help: kong's, with the default socket in
+// -H's. The help tag cannot name it without a ${variable}, which would make
+// kong interpolate it on every line (see vars); this runs only for help.
+func helpValue(v *kong.Value) string {
+	if v.Flag == nil || v.Name != "host" { // the global -H is the only --host
+		return kong.DefaultHelpValueFormatter(v)
+	}
+	withDefault := *v
+	withDefault.Help = strings.TrimSuffix(v.Help, ".") + " (default " + config.DefaultHost + ")."
+	return kong.DefaultHelpValueFormatter(&withDefault)
 }
 
 // report prints err the way docker does and picks the exit code.

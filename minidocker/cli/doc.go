@@ -17,6 +17,9 @@
 // picks what kong builds its parser from: only the command the line names
 // (building all of them was most of a CLI start), or, for a word that is no
 // command, name-only stubs of the commands kong could suggest instead.
+// newParser in cli.go gives kong ${variables} only for the daemon command
+// (kong interpolates each into every flag of the line) and names -H's
+// default socket in help through helpValue instead.
 //
 // The API client is minidocker/client, a thin one of our own with the
 // method names of docker's (github.com/moby/moby/client): every minidocker

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/minidocker/minidocker/minidocker/config"
 )
 
 // parseWith parses args into root as run does, and describes the outcome:
@@ -32,6 +35,9 @@ func TestModelParsesLikeTheFullCLI(t *testing.T) {
 		"-H unix:///z -D version", "registry", "registry serve", "daemon --bogus", "rm", "exec -it c sh", "ps extra",
 		// words that are no command: kong suggests by prefix and by edit distance (in runes)
 		"psx", "biuld", "contaner", "i", "im", "rn", "imagesss", "ïmages", "volumez", "x", "-D netwrk", "topp a",
+		// the lines the bench times (no help text, no ${vars} in their model)
+		"run --rm -d -p 80:80 busybox true", "-H unix:///nonexistent.sock run --rm busybox true",
+		"-H unix:///nonexistent.sock ps", "exec -it c sh", "daemon --config-file /x", "run --net none busybox",
 	}
 	for _, cmd := range topCommands() {
 		lines = append(lines, cmd.names[0], cmd.names[0]+" --no-such-flag", "-D "+cmd.names[len(cmd.names)-1]+" a b c d")
@@ -75,6 +81,34 @@ func TestHelpGetsTheFullCLI(t *testing.T) {
 	out, _, code := runCLI("--help")
 	if code != 0 || !strings.Contains(out, "image ls (list)") || !strings.Contains(out, "network create") {
 		t.Errorf("top-level help lacks the subcommands:\n%s", out)
+	}
+}
+
+// -H's help names the default socket although its tag does not (helpValue
+// adds it, so that kong interpolates no variable on lines without help).
+func TestHostHelpNamesTheDefaultSocket(t *testing.T) {
+	for _, line := range []string{"--help", "ps --help", "run --help", "daemon --help"} {
+		out, _, code := runCLI(strings.Fields(line)...)
+		if flat := strings.Join(strings.Fields(out), " "); code != 0 || !strings.Contains(flat, "Daemon socket to connect to (default "+config.DefaultHost+") ($MINIDOCKER_HOST).") {
+			t.Errorf("%q: -H's help lacks the default socket:\n%s", line, out)
+		}
+	}
+}
+
+// daemon's --config-file defaults to config.DefaultFile, the one ${variable}
+// the tags use, which vars gives only models that have daemon.
+func TestDaemonConfigFileDefault(t *testing.T) {
+	for _, line := range []string{"daemon", "-D daemon"} {
+		args := strings.Fields(line)
+		root, globals := model(args)
+		parseWith(t, root, globals, args)
+		got := reflect.ValueOf(root).Elem().FieldByName("Daemon").FieldByName("ConfigFile").String()
+		if got != config.DefaultFile {
+			t.Errorf("%q: --config-file %q, want %q", line, got, config.DefaultFile)
+		}
+	}
+	if v := vars(&PsCmd{}); len(v) != 0 {
+		t.Errorf("vars for a model without daemon: %v", v)
 	}
 }
 
