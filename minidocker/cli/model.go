@@ -28,30 +28,69 @@ type topCommand struct {
 // the name tag or the field's name in lower case with dashes, plus aliases.
 func topCommands() []topCommand {
 	cmds := make([]topCommand, 0, 64) // room for all of them (46 today) in one allocation
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if _, ok := f.Tag.Lookup("embed"); ok {
-				walk(f.Type)
-				continue
-			}
-			if _, ok := f.Tag.Lookup("cmd"); !ok {
-				continue
-			}
-			name := f.Tag.Get("name")
-			if name == "" {
-				name = dashed(f.Name)
-			}
-			names := []string{name}
-			if a := f.Tag.Get("aliases"); a != "" {
-				names = append(names, strings.Split(a, ",")...)
-			}
-			cmds = append(cmds, topCommand{names: names, field: f})
+	eachCommand(reflect.TypeFor[CLI](), func(f reflect.StructField) bool {
+		names := []string{commandName(f)}
+		if a := f.Tag.Get("aliases"); a != "" {
+			names = append(names, strings.Split(a, ",")...)
+		}
+		cmds = append(cmds, topCommand{names: names, field: f})
+		return true
+	})
+	return cmds
+}
+
+// findCommand is the field of the first-level command called name (by its
+// name or an alias). It lists nothing on the way: a line that names a
+// command builds no topCommands.
+func findCommand(name string) (field reflect.StructField, found bool) {
+	eachCommand(reflect.TypeFor[CLI](), func(f reflect.StructField) bool {
+		found = commandName(f) == name || hasAlias(f, name)
+		field = f
+		return !found
+	})
+	return field, found
+}
+
+// hasAlias reports whether name is one of a command field's aliases.
+func hasAlias(f reflect.StructField, name string) bool {
+	aliases := f.Tag.Get("aliases")
+	if aliases == "" { // SplitSeq would yield one empty alias
+		return false
+	}
+	for alias := range strings.SplitSeq(aliases, ",") {
+		if alias == name {
+			return true
 		}
 	}
-	walk(reflect.TypeFor[CLI]())
-	return cmds
+	return false
+}
+
+// eachCommand calls yield with each command field of t, through the
+// embedded groups, until yield returns false; it reports whether it went
+// through all of them.
+func eachCommand(t reflect.Type, yield func(reflect.StructField) bool) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if _, ok := f.Tag.Lookup("embed"); ok {
+			if !eachCommand(f.Type, yield) {
+				return false
+			}
+			continue
+		}
+		if _, ok := f.Tag.Lookup("cmd"); ok && !yield(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// commandName is a command field's name as kong gives it: the name tag, or
+// the field's name with dashes.
+func commandName(f reflect.StructField) string {
+	if name := f.Tag.Get("name"); name != "" {
+		return name
+	}
+	return dashed(f.Name)
 }
 
 // dashed is kong's default command name: "ImagePrune" → "image-prune".
@@ -75,14 +114,10 @@ func model(args []string) (any, *Globals) {
 		c := &CLI{}
 		return c, &c.Globals
 	}
-	cmds := topCommands()
-	for _, cmd := range cmds {
-		for _, n := range cmd.names {
-			if n == name {
-				return withCommands(cmd.field)
-			}
-		}
+	if f, ok := findCommand(name); ok {
+		return withCommands(f)
 	}
+	cmds := topCommands()
 	// No command named: kong only needs the names, to say what it expected
 	// or which one the word is close to. The stubs carry no help text, so kong
 	// has nothing to parse or interpolate beyond the names.
