@@ -44,11 +44,26 @@ func topCommands() []topCommand {
 // command builds no topCommands.
 func findCommand(name string) (field reflect.StructField, found bool) {
 	eachCommand(reflect.TypeFor[CLI](), func(f reflect.StructField) bool {
-		found = commandName(f) == name || hasAlias(f, name)
+		found = isNamed(f, name)
 		field = f
 		return !found
 	})
 	return field, found
+}
+
+// isNamed reports whether name is a command field's name or one of its
+// aliases. Building a field's dashed name allocates, and a dashed name is at
+// least as long as the field's and starts with its letter: most fields are
+// ruled out without it (nosuchcmd is compared with every command).
+func isNamed(f reflect.StructField, name string) bool {
+	if tagName := f.Tag.Get("name"); tagName != "" {
+		if tagName == name {
+			return true
+		}
+	} else if len(name) >= len(f.Name) && strings.EqualFold(name[:1], f.Name[:1]) && dashed(f.Name) == name {
+		return true
+	}
+	return hasAlias(f, name)
 }
 
 // hasAlias reports whether name is one of a command field's aliases.

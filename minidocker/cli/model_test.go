@@ -112,6 +112,18 @@ func TestDaemonConfigFileDefault(t *testing.T) {
 	}
 }
 
+// A line that names a command finds its field without listing every
+// command: model allocates less for it than topCommands does alone.
+func TestModelOfANamedCommandListsNothing(t *testing.T) {
+	listing := testing.AllocsPerRun(20, func() { topCommands() })
+	for _, line := range []string{"run busybox", "ps", "exec c true", "-D container ls"} {
+		args := strings.Fields(line)
+		if got := testing.AllocsPerRun(20, func() { model(args) }); got >= listing {
+			t.Errorf("%q: model makes %.0f allocations, listing the commands %.0f", line, got, listing)
+		}
+	}
+}
+
 // parseLine builds the parser for args as run does and parses them.
 func parseLine(b testing.TB, args []string) {
 	root, _ := model(args)
