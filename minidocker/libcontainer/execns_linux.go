@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minidocker/minidocker/minidocker/cgroups"
+	"github.com/minidocker/minidocker/minidocker/seccomp"
 )
 
 // cgroupTarget is how a new process joins the cgroup of initPid: on v2 a
@@ -232,22 +233,11 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 	if err := enterNamespaces(nsfds); err != nil {
 		return nil, err
 	}
-	path, argv, env, u, serr := prepareExec(p)
-	if serr != nil {
-		return nil, serr
-	}
-	if p.Terminal {
-		if err := giveTerminal(int(files[0].Fd()), u.Uid); err != nil {
-			return nil, startErr("exec: %v", err)
-		}
-	}
-	// the child inherits this thread's capabilities, user, no_new_privs
-	// and seccomp filter: confine the thread itself (security_linux.go)
-	filter, err := seccompFilter(&p.Security)
+	x, err := prepareInside(p, files)
 	if err != nil {
-		return nil, startErr("exec: %v", err)
+		return nil, err
 	}
-	traced := mustTraceExec(cg, p, filter != nil, u.Uid)
+	traced := mustTraceExec(cg, p, x.filter != nil, x.user.Uid)
 	procsFd := -1
 	if traced && cg.v2fd >= 0 {
 		if procsFd, err = unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
@@ -255,10 +245,42 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 		}
 		defer unix.Close(procsFd)
 	}
-	if err := confine(&p.Security, filter, last, func() error { return setCredentials(u) }); err != nil {
+	// the child inherits this thread's capabilities, user, no_new_privs
+	// and seccomp filter: confine the thread itself (security_linux.go)
+	if err := confine(&p.Security, x.filter, last, func() error { return setCredentials(x.user) }); err != nil {
 		return nil, startErr("exec: %v", err)
 	}
-	return startExecChild(p, cg, traced, procsFd, path, argv, env, files)
+	return startExecChild(p, cg, traced, procsFd, x.path, x.argv, x.env, files)
+}
+
+// execInside is what an exec needs once its thread is in the container's
+// namespaces, for both ways in (forkInContainer, and forkInUserns in a
+// user namespace): the command and user resolved in the container's own
+// files, and the seccomp filter to confine the thread with.
+type execInside struct {
+	path      string
+	argv, env []string
+	user      execUser
+	filter    []seccomp.Instruction
+}
+
+// prepareInside resolves p inside the container (prepareExec), gives a
+// terminal to the user the command runs as, and compiles its filter.
+func prepareInside(p *Process, files []*os.File) (execInside, error) {
+	path, argv, env, u, serr := prepareExec(p)
+	if serr != nil {
+		return execInside{}, serr
+	}
+	if p.Terminal {
+		if err := giveTerminal(int(files[0].Fd()), u.Uid); err != nil {
+			return execInside{}, startErr("exec: %v", err)
+		}
+	}
+	filter, err := seccompFilter(&p.Security)
+	if err != nil {
+		return execInside{}, startErr("exec: %v", err)
+	}
+	return execInside{path: path, argv: argv, env: env, user: u, filter: filter}, nil
 }
 
 // joinCgroupsV1 moves this thread into the container's v1 cgroups, so the

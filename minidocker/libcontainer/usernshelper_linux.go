@@ -409,20 +409,11 @@ func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pid
 	if err := enterNamespacesOf(initPid); err != nil {
 		return nil, err
 	}
-	path, argv, env, u, serr := prepareExec(p)
-	if serr != nil {
-		return nil, serr
-	}
-	if p.Terminal {
-		if err := giveTerminal(int(files[0].Fd()), u.Uid); err != nil {
-			return nil, startErr("exec: %v", err)
-		}
-	}
-	filter, err := seccompFilter(&p.Security)
+	x, err := prepareInside(p, files) // execns_linux.go
 	if err != nil {
-		return nil, startErr("exec: %v", err)
+		return nil, err
 	}
-	if err := confine(&p.Security, filter, last, func() error { return setCredentials(u) }); err != nil {
+	if err := confine(&p.Security, x.filter, last, func() error { return setCredentials(x.user) }); err != nil {
 		return nil, startErr("exec: %v", err)
 	}
 	pidfd := -1
@@ -441,7 +432,7 @@ func forkInUserns(initPid int, p *Process, files []*os.File, joinCgroup func(pid
 		}
 		return unix.PtraceDetach(pid)
 	}
-	return forkExecChild(p, sys, path, argv, env, files, finish)
+	return forkExecChild(p, sys, x.path, x.argv, x.env, files, finish)
 }
 
 // enterNamespacesOf moves this thread into the namespaces of initPid that
