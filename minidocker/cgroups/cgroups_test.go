@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -490,11 +491,19 @@ func testKillAllChildren(t *testing.T) {
 		t.Errorf("procs after KillAll: %v", procs)
 	}
 	for _, k := range kids {
-		// dead: either gone or a zombie waiting for its (dead) parent's reaper
-		if s, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k)); err == nil && !strings.Contains(string(s), ") Z ") {
+		// dead: gone, a zombie waiting for its (dead) parent's reaper (Z),
+		// or being reaped at this very moment (X)
+		if s, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k)); err == nil && !isDeadState(s) {
 			t.Errorf("child %d still alive: %s", k, s)
 		}
 	}
+}
+
+// isDeadState reads the state letter of a /proc/PID/stat line, which
+// follows the last ")" (the command in parentheses may hold any byte).
+func isDeadState(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
 func BenchmarkNewSetDestroy(b *testing.B) {
