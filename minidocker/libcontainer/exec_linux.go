@@ -49,23 +49,37 @@ func Exec(ctx context.Context, initPid int, p Process, stdio ExecIO) (*ExecProce
 	if len(p.Args) == 0 {
 		return nil, &StartError{Code: 125, Message: "no command specified"}
 	}
+	return execWith(initPid, &p, stdio, func(child []*os.File) (int, func() (int, error), error) {
+		proc, err := startInContainer(initPid, &p, child)
+		if err != nil {
+			return 0, nil, err
+		}
+		return proc.Pid, func() (int, error) { return waitChild(proc) }, nil
+	})
+}
+
+// execWith is what both ways of exec share (Exec here, execThroughHelper
+// in a user namespace): check that the container still runs, open the
+// stdio, start the process (start gets the child's ends, returns its pid
+// and how to wait for its exit code), then copy the stdio and reap it.
+func execWith(initPid int, p *Process, stdio ExecIO, start func(child []*os.File) (int, func() (int, error), error)) (*ExecProcess, error) {
 	if err := syscall.Kill(initPid, 0); err != nil {
 		return nil, fmt.Errorf("runtime: container process %d is not running: %w", initPid, err)
 	}
 	e := &ExecProcess{done: make(chan struct{})}
-	ends, err := e.openStdio(initPid, &p, stdio.Stdin != nil)
+	ends, err := e.openStdio(initPid, p, stdio.Stdin != nil)
 	if err != nil {
 		return nil, err
 	}
-	proc, err := startInContainer(initPid, &p, ends.child)
+	pid, wait, err := start(ends.child)
 	ends.closeChild() // the process has its own copies
 	if err != nil {
 		ends.closeOurs()
 		return nil, err
 	}
-	e.Pid = proc.Pid
+	e.Pid = pid
 	e.copyStdio(ends, stdio)
-	go e.reap(func() (int, error) { return waitChild(proc) })
+	go e.reap(wait)
 	return e, nil
 }
 

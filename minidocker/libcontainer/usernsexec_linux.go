@@ -16,7 +16,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,24 +32,13 @@ func (s *Shim) Exec(ctx context.Context, p Process, stdio ExecIO) (*ExecProcess,
 
 // execThroughHelper is Exec for a container in a user namespace.
 func execThroughHelper(ctx context.Context, bundle string, initPid int, p Process, stdio ExecIO) (*ExecProcess, error) {
-	if err := syscall.Kill(initPid, 0); err != nil {
-		return nil, fmt.Errorf("runtime: container process %d is not running: %w", initPid, err)
-	}
-	e := &ExecProcess{done: make(chan struct{})}
-	ends, err := e.openStdio(initPid, &p, stdio.Stdin != nil)
-	if err != nil {
-		return nil, err
-	}
-	h, err := askHelper(ctx, bundle, initPid, &p, ends)
-	ends.closeChild() // the helper has its own copies
-	if err != nil {
-		ends.closeOurs()
-		return nil, err
-	}
-	e.Pid = h.pid
-	e.copyStdio(ends, stdio)
-	go e.reap(h.waitExit)
-	return e, nil
+	return execWith(initPid, &p, stdio, func(child []*os.File) (int, func() (int, error), error) {
+		h, err := askHelper(ctx, bundle, initPid, &p, child)
+		if err != nil {
+			return 0, nil, err
+		}
+		return h.pid, h.waitExit, nil
+	})
 }
 
 // helperExec is one exec the helper runs for us: its connection, on which
@@ -63,9 +51,9 @@ type helperExec struct {
 
 // askHelper sends the request and the process's stdio, puts the stopped
 // process into the container's cgroup and returns once it runs.
-func askHelper(ctx context.Context, bundle string, initPid int, p *Process, ends *execStdio) (*helperExec, error) {
+func askHelper(ctx context.Context, bundle string, initPid int, p *Process, child []*os.File) (*helperExec, error) {
 	if p.Terminal {
-		if err := giveTerminalToRemappedRoot(ends.child[0], initPid); err != nil {
+		if err := giveTerminalToRemappedRoot(child[0], initPid); err != nil {
 			return nil, err
 		}
 	}
@@ -75,7 +63,7 @@ func askHelper(ctx context.Context, bundle string, initPid int, p *Process, ends
 	}
 	uc := c.(*net.UnixConn)
 	h := &helperExec{conn: uc, in: fdLinesOfConn(uc)}
-	if err := h.run(initPid, p, ends.child); err != nil {
+	if err := h.run(initPid, p, child); err != nil {
 		h.in.closeFds()
 		c.Close()
 		return nil, err
