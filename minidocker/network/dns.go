@@ -2,23 +2,23 @@ package network
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
+	"sort"
 	"strings"
-	"time"
+	"sync"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // The embedded DNS server, docker's 127.0.0.11. A container on a
 // user-defined network gets "nameserver 127.0.0.11" in its resolv.conf and
 // a small server listening there, inside its own network namespace: the
 // sockets are made on a thread that joined the namespace (RunInNetns) and
-// then served from ordinary goroutines. Docker listens on a random port and
-// redirects 127.0.0.11:53 to it with iptables rules in the namespace; we
-// can bind port 53 itself, since the namespace's port 53 is free and the
-// daemon runs as root.
+// then served from ordinary goroutines (dns_serve.go). Docker listens on a
+// random port and redirects 127.0.0.11:53 to it with iptables rules in the
+// namespace; we can bind port 53 itself, since the namespace's port 53 is
+// free and the daemon runs as root.
 //
 // It answers, from the manager's endpoints:
 //   - A records for the names, aliases and short IDs of the containers on
@@ -31,14 +31,39 @@ import (
 // A name without a dot that nobody here has is NXDOMAIN at once (never
 // sent off the machine); anything else goes to the upstream servers (the
 // host's, or --dns), from the daemon's own namespace.
+//
+// The wire format (names, headers, records, compression) is the job of
+// golang.org/x/net/dns/dnsmessage; what this file decides is which answer
+// a question gets (respond).
 
 // DNSAddress is where containers on user-defined networks find the server.
 const DNSAddress = "127.0.0.11"
 
+// recordTTL is the time to live of our answers, in seconds (docker's 600).
+const recordTTL = 600
+
+// resolver is one container's DNS server: its sockets and what it forwards.
 type resolver struct {
-	servers  []*dns.Server
-	upstream []string
-	links    map[string]string // --link alias → container name, for this asker only
+	upstream []string          // "ip:port" servers for names that are not ours
+	links    map[string]string // --link alias → container name, for this asker only (under Manager.mu)
+
+	mu    sync.Mutex
+	udp   net.PacketConn
+	tcp   net.Listener
+	conns map[net.Conn]bool // open TCP connections, closed by stop
+}
+
+// newResolver makes a resolver that forwards to upstream, "ip" or
+// "ip:port" servers (port 53 when none is given).
+func newResolver(upstream []string) *resolver {
+	r := &resolver{conns: map[net.Conn]bool{}}
+	for _, u := range upstream {
+		if _, _, err := net.SplitHostPort(u); err != nil {
+			u = net.JoinHostPort(u, "53")
+		}
+		r.upstream = append(r.upstream, u)
+	}
+	return r
 }
 
 // StartResolver starts the embedded DNS server in the namespace of the
@@ -48,13 +73,6 @@ func (m *Manager) StartResolver(containerID string, upstream []string) error {
 	ep, ok := m.Endpoint(containerID)
 	if !ok {
 		return fmt.Errorf("container %s has no network namespace", containerID)
-	}
-	r := &resolver{}
-	for _, u := range upstream {
-		if _, _, err := net.SplitHostPort(u); err != nil {
-			u = net.JoinHostPort(u, "53")
-		}
-		r.upstream = append(r.upstream, u)
 	}
 	var pc net.PacketConn
 	var l net.Listener
@@ -71,11 +89,8 @@ func (m *Manager) StartResolver(containerID string, upstream []string) error {
 	if err != nil {
 		return fmt.Errorf("embedded DNS server: %w", err)
 	}
-	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) { m.answer(containerID, r, w, q) })
-	r.servers = []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}}
-	for _, s := range r.servers {
-		go s.ActivateAndServe()
-	}
+	r := newResolver(upstream)
+	r.serve(pc, l, func(query []byte, proto string) []byte { return m.respond(containerID, r, query, proto) })
 	m.mu.Lock()
 	old := m.resolvers[containerID]
 	m.resolvers[containerID] = r
@@ -104,61 +119,116 @@ func (m *Manager) StopResolver(containerID string) {
 	r.stop()
 }
 
-func (r *resolver) stop() {
-	if r == nil {
-		return
+// respond answers one DNS message of the container's, given and returned
+// in wire format; nil means no reply at all (a message too short to have
+// an ID, or a response rather than a query). proto ("udp" or "tcp") is how
+// the query came, which is also how it is forwarded, and UDP replies are
+// kept to the size the client can take.
+func (m *Manager) respond(containerID string, r *resolver, query []byte, proto string) []byte {
+	var q dnsmessage.Message
+	err := q.Unpack(query)
+	if len(query) < headerLen || q.Header.Response {
+		return nil
 	}
-	for _, s := range r.servers {
-		s.Shutdown()
+	reply := dnsmessage.Message{Header: replyHeader(q.Header)}
+	switch {
+	case err != nil || len(q.Questions) != 1:
+		reply.Header.RCode = dnsmessage.RCodeFormatError
+		return pack(reply, proto, udpSizeOf(q))
+	case q.Header.OpCode != 0: // only QUERY (a NOTIFY or UPDATE is not for us)
+		reply.Header.RCode = dnsmessage.RCodeNotImplemented
+		return pack(reply, proto, udpSizeOf(q))
 	}
+	question := q.Questions[0]
+	reply.Questions = q.Questions
+	reply.Answers, reply.Header.RCode = m.answers(containerID, question)
+	if reply.Header.RCode == dnsmessage.RCodeNameError && forwardable(question.Name, r.upstream) {
+		if fwd := forward(r.upstream, query, proto); fwd != nil {
+			return fwd
+		}
+		reply.Header.RCode = dnsmessage.RCodeServerFailure
+	}
+	return pack(reply, proto, udpSizeOf(q))
 }
 
-// answer serves one query of the container's.
-func (m *Manager) answer(containerID string, r *resolver, w dns.ResponseWriter, q *dns.Msg) {
-	reply := new(dns.Msg)
-	reply.SetReply(q)
-	reply.RecursionAvailable = true
-	if len(q.Question) != 1 {
-		reply.Rcode = dns.RcodeFormatError
-		w.WriteMsg(reply)
-		return
-	}
-	qn := q.Question[0]
-	name := strings.ToLower(strings.TrimSuffix(qn.Name, "."))
+// answers are the records this server has for one question, and the code
+// of the reply: NXDOMAIN for a name that is not ours.
+func (m *Manager) answers(containerID string, q dnsmessage.Question) ([]dnsmessage.Resource, dnsmessage.RCode) {
+	name := strings.ToLower(strings.TrimSuffix(q.Name.String(), "."))
+	hdr := dnsmessage.ResourceHeader{Name: q.Name, Type: q.Type, Class: dnsmessage.ClassINET, TTL: recordTTL}
 	switch ips, known := m.lookup(containerID, name); {
-	case known && qn.Qtype == dns.TypeA:
+	case known && q.Type == dnsmessage.TypeA:
+		var rrs []dnsmessage.Resource
 		for _, ip := range ips {
-			reply.Answer = append(reply.Answer, &dns.A{Hdr: dns.RR_Header{Name: qn.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 600}, A: ip.AsSlice()})
+			rrs = append(rrs, dnsmessage.Resource{Header: hdr, Body: &dnsmessage.AResource{A: ip.As4()}})
 		}
+		return rrs, dnsmessage.RCodeSuccess
 	case known:
 		// the name is ours but has no record of that type (AAAA): NOERROR, empty
-	case qn.Qtype == dns.TypePTR:
-		if host := m.reverse(containerID, qn.Name); host != "" {
-			reply.Answer = append(reply.Answer, &dns.PTR{Hdr: dns.RR_Header{Name: qn.Name, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: 600}, Ptr: dns.Fqdn(host)})
-		} else {
-			reply.Rcode = dns.RcodeNameError
+		return nil, dnsmessage.RCodeSuccess
+	case q.Type == dnsmessage.TypePTR:
+		if host, err := dnsmessage.NewName(m.reverse(containerID, q.Name.String()) + "."); err == nil && host.Length > 1 {
+			return []dnsmessage.Resource{{Header: hdr, Body: &dnsmessage.PTRResource{PTR: host}}}, dnsmessage.RCodeSuccess
 		}
-	case !strings.Contains(name, ".") || len(r.upstream) == 0:
-		reply.Rcode = dns.RcodeNameError
-	default:
-		reply = forward(r.upstream, q, w.LocalAddr().Network())
 	}
-	w.WriteMsg(reply)
+	return nil, dnsmessage.RCodeNameError
 }
 
-// forward asks the upstream servers in turn; SERVFAIL when none answers.
-func forward(upstream []string, q *dns.Msg, proto string) *dns.Msg {
-	c := &dns.Client{Net: proto, Timeout: 3 * time.Second}
-	for _, u := range upstream {
-		if resp, _, err := c.Exchange(q, u); err == nil {
-			return resp
-		} else {
-			slog.Debug("embedded DNS: upstream failed", "server", u, "err", err)
+// forwardable: a name we do not have goes to the upstream servers, unless
+// there are none or it has no dot (a container name that does not exist
+// must not leave the machine).
+func forwardable(name dnsmessage.Name, upstream []string) bool {
+	return len(upstream) > 0 && strings.Contains(strings.TrimSuffix(name.String(), "."), ".")
+}
+
+// headerLen is the size of a DNS header: a message shorter than that has
+// no ID to answer to.
+const headerLen = 12
+
+// replyHeader starts the reply to a query: same ID, opcode and flags the
+// client asked with, and recursion available (we forward).
+func replyHeader(q dnsmessage.Header) dnsmessage.Header {
+	return dnsmessage.Header{
+		ID: q.ID, Response: true, OpCode: q.OpCode,
+		RecursionDesired: q.RecursionDesired, RecursionAvailable: true,
+		CheckingDisabled: q.CheckingDisabled,
+	}
+}
+
+// udpSizeOf is the largest UDP reply the client takes: 512 bytes (RFC
+// 1035), or more if it says so in an EDNS0 OPT record, whose class field
+// carries that size (RFC 6891).
+func udpSizeOf(q dnsmessage.Message) int {
+	size := 512
+	for _, rr := range q.Additionals {
+		if rr.Header.Type == dnsmessage.TypeOPT {
+			size = max(size, int(rr.Header.Class))
 		}
 	}
-	fail := new(dns.Msg)
-	fail.SetRcode(q, dns.RcodeServerFailure)
-	return fail
+	return size
+}
+
+// pack turns the reply into wire format. Over UDP it must fit the
+// client's size: answers that do not are left out, and the TC bit tells
+// the client that it got only part and may ask again over TCP (where a
+// message may have 64 KiB).
+func pack(reply dnsmessage.Message, proto string, udpSize int) []byte {
+	limit := 65535
+	if proto == "udp" {
+		limit = udpSize
+	}
+	all := reply.Answers
+	packed := func(n int) []byte {
+		reply.Answers, reply.Header.Truncated = all[:n], n < len(all)
+		b, err := reply.Pack()
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+	// the most answers that fit (all of them, usually)
+	n := sort.Search(len(all)+1, func(n int) bool { return len(packed(n)) > limit }) - 1
+	return packed(max(n, 0))
 }
 
 // askerNetworks are the IDs of the networks the container is on.

@@ -20,7 +20,10 @@
 // A container on more networks than one (`network connect`) gets one more
 // veth per network into the same namespace (eth1, eth2...: AttachSecondary),
 // with an address but no default route. On user-defined networks dns.go runs
-// the embedded DNS server (127.0.0.11) in the container's namespace.
+// the embedded DNS server (127.0.0.11) in the container's namespace: dns.go
+// decides the answers (start at respond), dns_serve.go has the UDP and TCP
+// sockets and the forwarding to the host's resolvers, and the wire format
+// is golang.org/x/net/dns/dnsmessage's.
 //
 // IP addresses are not kept in a separate IPAM database: the endpoint records
 // (StateDir/endpoints/<id>.json, written atomically before anything is made in
