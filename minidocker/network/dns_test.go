@@ -196,7 +196,8 @@ func TestDNSTruncation(t *testing.T) {
 // falls back to TCP on a truncated reply) and to a fake upstream server:
 // names of ours are answered here, a dotted name that is not ours is
 // forwarded over the protocol it came by (a stray datagram with another ID
-// is not taken for the reply), a name without a dot never leaves, a dead
+// is not taken for the reply), and so is a PTR for an address that is not
+// one of ours; a name without a dot never leaves, a dead
 // upstream is SERVFAIL, and stop closes the sockets and open connections.
 func TestDNSServer(t *testing.T) {
 	up := startFakeUpstream(t)
@@ -230,6 +231,11 @@ func TestDNSServer(t *testing.T) {
 	ans := exchangeOrFail(t, server, dnsQuery(t, "nosuch.", dnsmessage.TypeA, 0), "udp")
 	if ans.Header.RCode != dnsmessage.RCodeNameError || up.seen.Load() != 2 {
 		t.Errorf("nosuch: %v, upstream queries %d; want NXDOMAIN from here", ans.Header.RCode, up.seen.Load())
+	}
+	// as docker does: a PTR for an address that is not a container's of ours
+	exchangeOrFail(t, server, dnsQuery(t, "1.2.0.192.in-addr.arpa.", dnsmessage.TypePTR, 0), "udp")
+	if got := up.seen.Load(); got != 3 {
+		t.Errorf("PTR 192.0.2.1: the upstream saw %d queries, want 3 (it is forwarded)", got)
 	}
 	checkDeadUpstreamAndStop(t, m, up, r, pc)
 }
