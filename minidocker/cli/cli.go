@@ -87,8 +87,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, serve ServeDa
 	globals.ctx, globals.stdout, globals.stderr, globals.stdin = ctx, stdout, stderr, stdin
 	globals.serveDaemon = serve
 	defer globals.closeClient()
-	err = kctx.Run(globals)
-	return globals.report(err)
+	cmd, ok := runnable(kctx.Selected())
+	if !ok { // TestEveryCommandRuns keeps this from happening
+		fmt.Fprintf(stderr, "minidocker: %s has no Run method\n", kctx.Command())
+		return 1
+	}
+	return globals.report(cmd.Run(globals))
 }
 
 // newParser builds kong's parser for root (see model); exit receives the

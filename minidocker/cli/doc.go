@@ -15,8 +15,12 @@
 // and registry.go start the long-running server processes instead of
 // talking to one. model.go
 // picks what kong builds its parser from: only the command the line names
-// (building all of them was most of a CLI start), or, for a word that is no
+// (building all of them was most of a CLI start), as a copy of its struct
+// without help tags when the line asks no help (kong reads every tag in
+// full, and the help was most of run's), or, for a word that is no
 // command, name-only stubs of the commands kong could suggest instead.
+// run then calls the selected command's Run itself, on a command of its
+// own type holding what kong parsed.
 // newParser in cli.go gives kong ${variables} only for the daemon command
 // (kong interpolates each into every flag of the line) and names -H's
 // default socket in help through helpValue instead.

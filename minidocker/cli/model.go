@@ -3,8 +3,11 @@ package cli
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/alecthomas/kong"
 )
 
 // Building kong's parser reflects over every flag of every command and
@@ -16,6 +19,13 @@ import (
 // names none (kong needs those for its error and its "did you mean"; for a
 // word that is no command, only the names kong could suggest). Help
 // for the whole CLI, which lists every subcommand, still gets the full CLI.
+//
+// A line that asks no help shows no help text, yet kong reads every tag in
+// full and runs its ${variable} interpolation over every help string: for
+// run's hundred and twenty flags the help was most of that reading. So the
+// command named is given to kong as a copy of its struct without help tags
+// (helpless below), and the values kong parses into the copy go back into
+// the command's own struct before its Run (runnable).
 
 // topCommand is a command of the CLI's first level: its names and where its
 // field is in CLI (through the embedded groups).
@@ -130,7 +140,7 @@ func model(args []string) (any, *Globals) {
 		return c, &c.Globals
 	}
 	if f, ok := findCommand(name); ok {
-		return withCommands(f)
+		return withCommands(reflect.StructField{Name: f.Name, Type: helpless(f.Type), Tag: withoutHelp(f.Tag)})
 	}
 	cmds := topCommands()
 	// No command named: kong only needs the names, to say what it expected
@@ -241,4 +251,107 @@ func commandWord(args []string) (name string, ok bool) {
 		}
 	}
 	return "", true
+}
+
+// realTypes maps each struct type helpless made to the type it copies.
+var realTypes sync.Map // reflect.Type → reflect.Type
+
+// helpless is a command's struct type t without help in its tags, with its
+// embedded flag groups and subcommands made the same way: the same fields
+// of the same types in the same order, so kong parses the same line into
+// it, and the values copy field by field into t (see runnable). A type
+// with an unexported field stays as it is (reflect.StructOf cannot make
+// one); kong then reads its help, as it would without this.
+func helpless(t reflect.Type) reflect.Type {
+	fields := make([]reflect.StructField, t.NumField())
+	for i := range fields {
+		f := t.Field(i)
+		if !f.IsExported() {
+			return t
+		}
+		typ := f.Type
+		if typ.Kind() == reflect.Struct && (f.Anonymous || hasTag(f, "cmd") || hasTag(f, "embed")) {
+			typ = helpless(typ)
+		}
+		fields[i] = reflect.StructField{Name: f.Name, Type: typ, Tag: withoutHelp(f.Tag), Anonymous: f.Anonymous}
+	}
+	copied := reflect.StructOf(fields)
+	realTypes.Store(copied, t)
+	return copied
+}
+
+func hasTag(f reflect.StructField, key string) bool {
+	_, ok := f.Tag.Lookup(key)
+	return ok
+}
+
+// withoutHelp is tag without its help key. A tag is key:"value" pairs
+// separated by spaces, each value a Go string literal (reflect's
+// convention, which go vet holds our tags to). It skips the values rather
+// than unquoting them, which costs more than kong's saving on short tags.
+func withoutHelp(tag reflect.StructTag) reflect.StructTag {
+	s := string(tag)
+	for i := 0; i < len(s); {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		key, value, ok := strings.Cut(s[i:], `:"`)
+		end := closingQuote(value)
+		if !ok || end < 0 {
+			return tag // not reflect's convention: kong reads it as it is
+		}
+		next := i + len(key) + len(`:"`) + end + 1
+		if key == "help" {
+			return reflect.StructTag(strings.TrimSpace(strings.TrimRight(s[:i], " ") + " " + strings.TrimLeft(s[next:], " ")))
+		}
+		i = next
+	}
+	return tag
+}
+
+// closingQuote is the index of the quote that ends a string literal whose
+// opening quote was just before s, or -1.
+func closingQuote(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++ // the escaped byte, which may be a quote
+		case '"':
+			return i
+		}
+	}
+	return -1
+}
+
+// runner is a command: each has a Run method taking the global flags
+// (TestEveryCommandRuns checks that all of them do).
+type runner interface{ Run(*Globals) error }
+
+// runnable is the command kong selected, ready to Run: the struct kong
+// parsed into, or, when that is a helpless copy, a command of the real type
+// holding the values kong parsed into the copy.
+func runnable(selected *kong.Node) (runner, bool) {
+	if selected == nil {
+		return nil, false
+	}
+	target := selected.Target
+	if real, ok := realTypes.Load(target.Type()); ok {
+		cmd := reflect.New(real.(reflect.Type))
+		copyFields(cmd.Elem(), target)
+		target = cmd.Elem()
+	}
+	r, ok := target.Addr().Interface().(runner)
+	return r, ok
+}
+
+// copyFields sets each field of dst to src's: the same field where the
+// types are the same, field by field into the structs helpless copied.
+func copyFields(dst, src reflect.Value) {
+	for i := range src.NumField() {
+		if d, s := dst.Field(i), src.Field(i); d.Type() == s.Type() {
+			d.Set(s)
+		} else {
+			copyFields(d, s)
+		}
+	}
 }

@@ -7,12 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/minidocker/minidocker/minidocker/config"
 )
 
 // parseWith parses args into root as run does, and describes the outcome:
-// the command kong selected and the global flags, or kong's error.
-func parseWith(t *testing.T, root any, globals *Globals, args []string) string {
+// the command kong selected and the global flags, or kong's error; cmd is
+// the command run would Run, with the values kong parsed (nil on error).
+func parseWith(t *testing.T, root any, globals *Globals, args []string) (outcome string, cmd runner) {
 	t.Helper()
 	p, err := newParser(root, io.Discard, io.Discard, func(int) {})
 	if err != nil {
@@ -20,14 +23,18 @@ func parseWith(t *testing.T, root any, globals *Globals, args []string) string {
 	}
 	kctx, err := p.Parse(args)
 	if err != nil {
-		return "error: " + err.Error()
+		return "error: " + err.Error(), nil
 	}
-	return "command " + kctx.Command() + " host=" + globals.Host + " debug=" + map[bool]string{true: "1", false: "0"}[globals.Debug]
+	cmd, ok := runnable(kctx.Selected())
+	if !ok {
+		t.Fatalf("%q: %s cannot Run", args, kctx.Command())
+	}
+	return "command " + kctx.Command() + " host=" + globals.Host + " debug=" + map[bool]string{true: "1", false: "0"}[globals.Debug], cmd
 }
 
 // The struct model makes for a line parses it exactly as the full CLI does:
-// the same command, the same global flags, the same error word for word
-// (kong's "did you mean" included).
+// the same command with the same values in the same type, the same global
+// flags, the same error word for word (kong's "did you mean" included).
 func TestModelParsesLikeTheFullCLI(t *testing.T) {
 	lines := []string{
 		"", "-D", "nosuchcmd", "pss", "imag", "--bogus", "-H", "-H unix:///x", "image", "image frob", "image ls -q",
@@ -38,6 +45,12 @@ func TestModelParsesLikeTheFullCLI(t *testing.T) {
 		// the lines the bench times (no help text, no ${vars} in their model)
 		"run --rm -d -p 80:80 busybox true", "-H unix:///nonexistent.sock run --rm busybox true",
 		"-H unix:///nonexistent.sock ps", "exec -it c sh", "daemon --config-file /x", "run --net none busybox",
+		// values in every embedded group of run's flags, and commands two levels down
+		"run -d --name web -e A=1 -e B=2 -v /a:/b:ro --mount type=tmpfs,target=/t --entrypoint sh -m 64m --restart always " +
+			"--cap-add NET_ADMIN --security-opt no-new-privileges --network-alias w --dns 10.0.0.1 --health-cmd true " +
+			"--init --ulimit nofile=10:20 --stop-timeout 3 busybox sh -c true",
+		"create --pids-limit 10 -p 8080:80 --add-host h:10.0.0.2 busybox", "container run -it --rm busybox",
+		"image ls -q", "network create --driver bridge n", "volume rm -f v", "container ls -a --format {{.ID}}",
 	}
 	for _, cmd := range topCommands() {
 		lines = append(lines, cmd.names[0], cmd.names[0]+" --no-such-flag", "-D "+cmd.names[len(cmd.names)-1]+" a b c d")
@@ -45,12 +58,90 @@ func TestModelParsesLikeTheFullCLI(t *testing.T) {
 	for _, line := range lines {
 		args := strings.Fields(line)
 		full := &CLI{}
-		want := parseWith(t, full, &full.Globals, args)
+		want, wantCmd := parseWith(t, full, &full.Globals, args)
 		root, globals := model(args)
-		if got := parseWith(t, root, globals, args); got != want {
+		got, gotCmd := parseWith(t, root, globals, args)
+		if got != want {
 			t.Errorf("%q:\n model %s\n full  %s", line, got, want)
 		}
+		if !reflect.DeepEqual(gotCmd, wantCmd) {
+			t.Errorf("%q: the model's command\n%#v\nthe full CLI's\n%#v", line, gotCmd, wantCmd)
+		}
 	}
+}
+
+// A line that shows no help gives kong no help text to read: the command's
+// flags, arguments and subcommands come without it. Only the global flags
+// (two, on every line) and kong's own --help keep theirs.
+func TestModelOfANamedCommandHasNoHelp(t *testing.T) {
+	for _, cmd := range topCommands() {
+		args := []string{cmd.names[0]}
+		root, _ := model(args)
+		p, err := newParser(root, io.Discard, io.Discard, func(int) {})
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		global := map[string]bool{"help": true, "host": true, "debug": true}
+		err = kong.Visit(p.Model.Node, func(node kong.Visitable, next kong.Next) error {
+			switch n := node.(type) {
+			case *kong.Node:
+				if n.Type != kong.ApplicationNode && n.Help != "" {
+					t.Errorf("%q: %s has help %q", args, n.Path(), n.Help)
+				}
+			case *kong.Value:
+				if n.Help != "" && !(n.Flag != nil && global[n.Name]) {
+					t.Errorf("%q: %s has help %q", args, n.Name, n.Help)
+				}
+			}
+			return next(nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// withoutHelp drops the help key wherever it is in a tag, and only it,
+// leaving quoted quotes and other keys as they were.
+func TestWithoutHelp(t *testing.T) {
+	for tag, want := range map[reflect.StructTag]reflect.StructTag{
+		`short:"f" help:"Format output using a Go template (e.g. '{{.State.Pid}}')."`: `short:"f"`,
+		`help:"a \"quoted\" help:\"x\" word" name:"x"`:                                `name:"x"`,
+		`cmd:"" help:"Run."  aliases:"a,b"`:                                           `cmd:"" aliases:"a,b"`,
+		`name:"helpful" default:"help:\"no\""`:                                        `name:"helpful" default:"help:\"no\""`,
+		`help:"only"`:                                                                 ``,
+		`embed:""`:                                                                    `embed:""`,
+		``:                                                                            ``,
+	} {
+		if got := withoutHelp(tag); got != want {
+			t.Errorf("withoutHelp(%s) = %s, want %s", tag, got, want)
+		}
+		if got := withoutHelp(tag); got.Get("help") != "" {
+			t.Errorf("withoutHelp(%s) kept help %q", tag, got.Get("help"))
+		}
+	}
+}
+
+// run calls the selected command's Run itself (kong's Run would call the
+// Run of every command on the way to it, with kong's bindings): so every
+// command kong can select has Run(*Globals), and no command with
+// subcommands has a Run of its own.
+func TestEveryCommandRuns(t *testing.T) {
+	p, err := newParser(&CLI{}, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(n *kong.Node)
+	walk = func(n *kong.Node) {
+		for _, child := range n.Children {
+			_, runs := child.Target.Addr().Interface().(runner)
+			if leaf := len(child.Children) == 0; runs != leaf {
+				t.Errorf("%s: has a Run method %v, is a command without subcommands %v", child.Path(), runs, leaf)
+			}
+			walk(child)
+		}
+	}
+	walk(p.Model.Node)
 }
 
 // topCommands names the commands as kong does.
@@ -101,8 +192,8 @@ func TestDaemonConfigFileDefault(t *testing.T) {
 	for _, line := range []string{"daemon", "-D daemon"} {
 		args := strings.Fields(line)
 		root, globals := model(args)
-		parseWith(t, root, globals, args)
-		got := reflect.ValueOf(root).Elem().FieldByName("Daemon").FieldByName("ConfigFile").String()
+		_, cmd := parseWith(t, root, globals, args)
+		got := cmd.(*DaemonCmd).ConfigFile
 		if got != config.DefaultFile {
 			t.Errorf("%q: --config-file %q, want %q", line, got, config.DefaultFile)
 		}
@@ -113,13 +204,13 @@ func TestDaemonConfigFileDefault(t *testing.T) {
 }
 
 // A line that names a command finds its field without listing every
-// command: model allocates less for it than topCommands does alone.
+// command: findCommand allocates less than topCommands does alone.
 func TestModelOfANamedCommandListsNothing(t *testing.T) {
 	listing := testing.AllocsPerRun(20, func() { topCommands() })
 	for _, line := range []string{"run busybox", "ps", "exec c true", "-D container ls"} {
-		args := strings.Fields(line)
-		if got := testing.AllocsPerRun(20, func() { model(args) }); got >= listing {
-			t.Errorf("%q: model makes %.0f allocations, listing the commands %.0f", line, got, listing)
+		name, _ := commandWord(strings.Fields(line))
+		if got := testing.AllocsPerRun(20, func() { findCommand(name) }); got >= listing {
+			t.Errorf("%q: findCommand makes %.0f allocations, listing the commands %.0f", line, got, listing)
 		}
 	}
 }
