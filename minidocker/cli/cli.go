@@ -68,6 +68,9 @@ func Main(args []string, serve ServeDaemon) int {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, serve ServeDaemon) int {
 	root, globals := model(args)
+	if prepare := preparation(commandType(root)); prepare != nil {
+		go prepare() // on the other core, while kong builds its parser and parses
+	}
 	exitCode := -1
 	parser, err := newParser(root, stdout, stderr, func(code int) { exitCode = code })
 	if err != nil {
@@ -93,6 +96,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, serve ServeDa
 		return 1
 	}
 	return globals.report(cmd.Run(globals))
+}
+
+// preparation is work the Run of a command of type t will need whatever
+// the line's flags say, and that can start before kong parses them: run's
+// and create's first encode of a create body is as much work as kong's
+// parse of run's line.
+func preparation(t reflect.Type) func() {
+	switch t {
+	case reflect.TypeFor[RunCmd](), reflect.TypeFor[CreateCmd]():
+		return client.PrepareContainerCreate
+	}
+	return nil
 }
 
 // newParser builds kong's parser for root (see model); exit receives the

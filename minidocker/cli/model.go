@@ -253,6 +253,21 @@ func commandWord(args []string) (name string, ok bool) {
 	return "", true
 }
 
+// commandType is the type of the command a model from model holds beside
+// the global flags (its real type, not its helpless copy); nil for the
+// full CLI and for stubs of several commands.
+func commandType(root any) reflect.Type {
+	t := reflect.TypeOf(root).Elem()
+	if t.NumField() != 2 {
+		return nil
+	}
+	command := t.Field(1).Type
+	if real, ok := realTypes.Load(command); ok {
+		return real.(reflect.Type)
+	}
+	return command
+}
+
 // realTypes maps each struct type helpless made to the type it copies.
 var realTypes sync.Map // reflect.Type → reflect.Type
 

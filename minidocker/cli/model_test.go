@@ -203,6 +203,20 @@ func TestDaemonConfigFileDefault(t *testing.T) {
 	}
 }
 
+// commandType names the command of a line's model by its own type: what
+// run picks the command's preparation by.
+func TestCommandType(t *testing.T) {
+	for line, want := range map[string]reflect.Type{
+		"run busybox": reflect.TypeFor[RunCmd](), "-D create busybox": reflect.TypeFor[CreateCmd](),
+		"ps": reflect.TypeFor[PsCmd](), "container ls": reflect.TypeFor[ContainerCmd](), "--help": nil, "": nil,
+	} {
+		root, _ := model(strings.Fields(line))
+		if got := commandType(root); got != want {
+			t.Errorf("%q: %v, want %v", line, got, want)
+		}
+	}
+}
+
 // A line that names a command finds its field without listing every
 // command: findCommand allocates less than topCommands does alone.
 func TestModelOfANamedCommandListsNothing(t *testing.T) {

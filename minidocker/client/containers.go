@@ -60,6 +60,17 @@ func (c *Client) ContainerCreate(ctx context.Context, o ContainerCreateOptions) 
 	return ContainerCreateResult{ID: res.ID, Warnings: res.Warnings}, err
 }
 
+// PrepareContainerCreate builds now what encoding/json builds on a
+// process's first ContainerCreate: an encoder for each of the ~30 struct
+// types a create body can hold (~170 fields, config and host config), made
+// the first time a type is encoded whatever the values. That costs a CLI
+// about as much as kong's parse of run's line, and depends on nothing, so a
+// caller that will create a container can run this on another goroutine
+// while it does the rest; ContainerCreate then finds the encoders made.
+func PrepareContainerCreate() {
+	_, _ = json.Marshal(container.CreateRequest{})
+}
+
 // ContainerInspectOptions is GET /containers/{id}/json.
 type ContainerInspectOptions struct {
 	Size bool // compute SizeRw and SizeRootFs
