@@ -234,6 +234,14 @@ func (d *Daemon) launch(c *Container, ip string, began time.Time) error {
 		conn, err := shim.Attach(ctx, p.stdin, p.stdout, p.stderr)
 		p.ch <- attachResult{conn: conn, err: err}
 	}
+	// the veth pair was made while the shim prepared init (AttachBegin);
+	// it must be there before the container's first instruction
+	if d.networks != nil {
+		if err := d.networks.Ready(c.ID); err != nil {
+			d.recordStartFailure(ctx, c, shim, err) // forgets the shim
+			return fmt.Errorf("failed to set up container networking: %w", err)
+		}
+	}
 	if err := shim.Start(ctx); err != nil {
 		d.recordStartFailure(ctx, c, shim, err)
 		return startError(err)

@@ -257,7 +257,8 @@ func (d *Daemon) attachNetworks(c *Container, ports []network.PortBinding) (*net
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	first, err := d.networks.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: names[0], Ports: ports, Aliases: aliases(names[0]), MacAddress: mac(names[0]), IP: ip(names[0])})
+	// the veth is made while the shim prepares init: launch waits for it
+	first, err := d.networks.AttachBegin(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: names[0], Ports: ports, Aliases: aliases(names[0]), MacAddress: mac(names[0]), IP: ip(names[0])})
 	if err != nil {
 		return nil, err
 	}

@@ -167,6 +167,11 @@ func (d *Daemon) setupNames(c *Container) error {
 	ep, attached := d.networks.Endpoint(id)
 	embedded := attached && len(names) > 0 && names[0] != network.DefaultNetwork
 	if embedded {
+		// the server binds 127.0.0.11 on the namespace's lo, which the
+		// veth work of AttachBegin brings up
+		if err := d.networks.Ready(id); err != nil {
+			return fmt.Errorf("failed to set up container networking: %w", err)
+		}
 		if err := d.networks.StartResolver(id, upstreamFor(d.networks, id, rc)); err != nil {
 			return err
 		}

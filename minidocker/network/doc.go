@@ -96,11 +96,21 @@
 //	m, err := network.New(network.Config{..., Live: isRunning}) // at start; print network.CheckHost()
 //	ports, err := network.Bindings(hc.PortBindings, exposed, hc.PublishAllPorts) // the client parsed -p
 //	err = m.CheckPorts(ports)                                 // at create
-//	ep, err := m.Attach(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: "bridge", Ports: ports})
+//	ep, err := m.AttachBegin(ctx, network.AttachRequest{ContainerID: id, Name: name, Network: "bridge", Ports: ports})
 //	// start init joined to ep.NetnsPath (OCI: namespace path); write
 //	// network.HostsFile(ep.IP.String(), hostname, name) as /etc/hosts
+//	err = m.Ready(id)                                         // the veth is there: let init run the CMD
 //	// inspect: ep.Settings(), network.PortMap(ep.Ports, exposed); ps: network.PSPorts; port: network.PortLines
 //	m.Detach(id)                                              // on stop, rm, failed start
+//
+// Attach is AttachBegin and Ready in one call. The split is for the
+// daemon's start: AttachBegin reserves the ports and the IP, writes the
+// record and pins the namespace (what init needs to join it), then makes
+// the veth pair, its address and route and the DNAT rules on a goroutine
+// while the shim prepares init; Ready waits for that work before the
+// container's first instruction. A failure of that work undoes the
+// endpoint itself, and Detach waits for it, so a start that fails in
+// between leaves nothing behind.
 //
 // --net container:X joins X's ep.NetnsPath; --net host and --net none need
 // nothing from here (none = the runtime's own empty NEWNET).

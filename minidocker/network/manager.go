@@ -64,9 +64,11 @@ type Manager struct {
 	// resolvers are the embedded DNS servers, by container ID (dns.go)
 	resolvers map[string]*resolver
 
-	dying  map[netip.Addr]int // IPs whose veth is still being deleted
-	bg     sync.WaitGroup
-	bgErrs []error
+	// plumbing is the veth work of AttachBegin still under way, by container ID
+	plumbing map[string]*plumbing
+	dying    map[netip.Addr]int // IPs whose veth is still being deleted
+	bg       sync.WaitGroup
+	bgErrs   []error
 
 	testHookAfterVeth func(*Endpoint) error // lets tests fail Attach half-way
 }
@@ -168,7 +170,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, resolvers: map[string]*resolver{}, dying: map[netip.Addr]int{}}
+	m := &Manager{cfg: cfg, t: ipt{prefix: cfg.ChainPrefix}, nets: map[string]*netRecord{}, eps: map[string]*Endpoint{}, resolvers: map[string]*resolver{}, dying: map[netip.Addr]int{}, plumbing: map[string]*plumbing{}}
 	for _, d := range []string{m.netDir(), m.epDir(), m.nsDir()} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, err
@@ -374,7 +376,27 @@ func validContainerID(id string) error {
 // whose other end is eth0 in the namespace with an IP from the network's
 // pool, a default route via the gateway, and the port mappings. The host
 // ports are reserved first. On any error everything done so far is undone.
-func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, err error) {
+// It is AttachBegin and Ready in one call.
+func (m *Manager) Attach(ctx context.Context, req AttachRequest) (*Endpoint, error) {
+	ep, err := m.AttachBegin(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Ready(req.ContainerID); err != nil {
+		return nil, err
+	}
+	return ep, nil
+}
+
+// AttachBegin is the part of Attach a container's start must wait for: the
+// host ports, the IP and the record, and the namespace file init joins. The
+// veth pair, its address and route and the port rules (milliseconds of
+// netlink and iptables work) are made on a goroutine of their own, while
+// the runtime prepares init; Ready waits for them, and must return nil
+// before the container's first instruction runs. If that work fails it
+// undoes the whole endpoint, as Attach would. Detach waits for it too, so
+// a start that fails in between leaves nothing either.
+func (m *Manager) AttachBegin(ctx context.Context, req AttachRequest) (_ *Endpoint, err error) {
 	if err := validContainerID(req.ContainerID); err != nil {
 		return nil, err
 	}
@@ -386,21 +408,53 @@ func (m *Manager) Attach(ctx context.Context, req AttachRequest) (_ *Endpoint, e
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
+	if err = ctx.Err(); err == nil {
+		removeNetns(ep.NetnsPath) // a stale file no record explains (crash)
+		err = createNetns(ep.NetnsPath)
+	}
+	if err != nil {
+		m.undo(ep)
+		return nil, err
+	}
+	p := &plumbing{done: make(chan struct{})}
+	m.mu.Lock()
+	m.plumbing[ep.ContainerID] = p
+	m.mu.Unlock()
+	m.bg.Add(1)
+	go func() {
+		defer m.bg.Done()
+		if p.err = m.plumbEndpoint(ep); p.err != nil {
 			m.undo(ep)
 		}
+		close(p.done)
 	}()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := m.plumbEndpoint(ep); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	return ep.clone(), nil
+}
+
+// plumbing is the veth and rules work of one AttachBegin.
+type plumbing struct {
+	done chan struct{} // closed when it has ended, undone if it failed
+	err  error
+}
+
+// Ready waits until the container's endpoint is made in the kernel (its
+// AttachBegin's veth pair, address, route and port rules) and returns what
+// failed; the endpoint is then already undone. A container with no such
+// work under way is ready.
+func (m *Manager) Ready(containerID string) error {
+	m.mu.Lock()
+	p := m.plumbing[containerID]
+	m.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	<-p.done
+	m.mu.Lock()
+	if m.plumbing[containerID] == p {
+		delete(m.plumbing, containerID)
+	}
+	m.mu.Unlock()
+	return p.err
 }
 
 // recordEndpoint is Attach's part under the manager's lock: it reserves
@@ -460,10 +514,10 @@ func (m *Manager) recordEndpoint(req AttachRequest) (_ *Endpoint, err error) {
 	return ep, nil
 }
 
-// plumbEndpoint makes what the record describes in the kernel: the
-// namespace, the veth pair and the port rules. The DNAT rules (one exec of
-// iptables-restore, the slowest step) go in while the namespace and the
-// veth are made; for those few milliseconds they point at an address nobody
+// plumbEndpoint makes what the record describes in the namespace
+// AttachBegin pinned: the veth pair and the port rules. The DNAT rules (one
+// exec of iptables-restore, the slowest step) go in while the veth is
+// made; for those few milliseconds they point at an address nobody
 // answers on yet, which is harmless.
 func (m *Manager) plumbEndpoint(ep *Endpoint) error {
 	rules := make(chan error, 1)
@@ -472,19 +526,10 @@ func (m *Manager) plumbEndpoint(ep *Endpoint) error {
 	} else {
 		rules <- nil
 	}
-	err := func() error {
-		removeNetns(ep.NetnsPath) // a stale file no record explains (crash)
-		if err := createNetns(ep.NetnsPath); err != nil {
-			return err
-		}
-		if err := setupVeth(ep, m.cfg.MTU); err != nil {
-			return err
-		}
-		if m.testHookAfterVeth != nil {
-			return m.testHookAfterVeth(ep)
-		}
-		return nil
-	}()
+	err := setupVeth(ep, m.cfg.MTU)
+	if err == nil && m.testHookAfterVeth != nil {
+		err = m.testHookAfterVeth(ep)
+	}
 	if rerr := <-rules; err == nil {
 		err = rerr
 	}
@@ -535,8 +580,9 @@ func (m *Manager) undo(ep *Endpoint) error {
 	return errors.Join(errs...)
 }
 
-// Wait blocks until background veth deletions of earlier Detach calls are
-// done and returns their errors, if any.
+// Wait blocks until background veth work (AttachBegin's, and the
+// deletions of earlier Detach calls) is done and returns the deletions'
+// errors, if any.
 func (m *Manager) Wait() error {
 	m.bg.Wait()
 	m.mu.Lock()
@@ -550,6 +596,7 @@ func (m *Manager) Wait() error {
 // veth pair, the namespace file, the IP and the port reservations.
 // Detaching a container without an endpoint is not an error.
 func (m *Manager) Detach(containerID string) error {
+	m.Ready(containerID) // a failed one has undone itself
 	m.mu.Lock()
 	ep, ok := m.eps[containerID]
 	var second []*Endpoint

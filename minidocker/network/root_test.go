@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	mobynet "github.com/moby/moby/api/types/network"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 type tenv struct {
@@ -412,6 +414,57 @@ func TestPortConflictLeavesNothing(t *testing.T) {
 		t.Errorf("freed IP %v not reused: %v", a.IP, c.IP)
 	}
 	e.m.Detach(c.ContainerID)
+	e.assertClean(t)
+}
+
+// AttachBegin returns before the veth pair and the port rules exist: they
+// are made while the runtime prepares init. A start that fails meanwhile
+// detaches at once; Detach waits for that work and then undoes all of it
+// (no rule, veth, netns file, record or port left). A failure of the work
+// itself is Ready's error, with nothing left either.
+func TestAttachBeginThenDetach(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	id := "a" + testutil.RandomHex(8)
+	// the veth work is held (the veth exists, the rules are going in) and
+	// let go a moment later, from a timer: Detach, called meanwhile, must
+	// not return before that work is over
+	inVeth, release := make(chan struct{}), make(chan struct{})
+	var workOver atomic.Bool
+	e.m.testHookAfterVeth = func(*Endpoint) error {
+		close(inVeth)
+		<-release
+		workOver.Store(true)
+		return nil
+	}
+	ep, err := e.m.AttachBegin(ctx, AttachRequest{ContainerID: id, Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(ep.NetnsPath, &fs); err != nil || fs.Type != unix.NSFS_MAGIC {
+		t.Errorf("AttachBegin returned before the namespace file was pinned (%v)", err)
+	}
+	<-inVeth
+	time.AfterFunc(200*time.Millisecond, func() { close(release) })
+	if err := e.m.Detach(id); err != nil {
+		t.Fatal(err)
+	}
+	if !workOver.Load() {
+		t.Error("Detach returned while the endpoint's veth work was still under way")
+	}
+	e.assertClean(t)
+
+	e.m.testHookAfterVeth = func(*Endpoint) error { return fmt.Errorf("injected") }
+	id = "b" + testutil.RandomHex(8)
+	if _, err := e.m.AttachBegin(ctx, AttachRequest{ContainerID: id, Ports: []PortBinding{{HostIP: "127.0.0.1", ContainerPort: 80}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Ready(id); err == nil || err.Error() != "injected" {
+		t.Errorf("Ready after a failed veth: %v, want the injected error", err)
+	}
+	e.m.testHookAfterVeth = nil
 	e.assertClean(t)
 }
 
