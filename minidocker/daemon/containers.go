@@ -174,6 +174,9 @@ func (d *Daemon) GetContainer(ref string) (*Container, error) {
 	case 1:
 		return prefixed[0], nil
 	case 0:
+		s.mu.Unlock()
+		d.removals.wait() // a container just removed is gone from the host too
+		s.mu.Lock()
 		return nil, errdefs.NotFound("No such container: %s", ref)
 	}
 	return nil, errdefs.Invalid("multiple IDs found with provided prefix: %s", ref)
@@ -321,7 +324,53 @@ func (d *Daemon) restoreContainer(c *Container) (restart bool) {
 	return restart
 }
 
-func (d *Daemon) closeContainers() { trash.Wait() }
+func (d *Daemon) closeContainers() {
+	d.removals.wait()
+	trash.Wait()
+}
+
+// hostCleanups counts removed containers whose host side (the shim's
+// files, the cgroup, the bundle) is still being taken down: removeContainer
+// answers its client first (`run --rm` waits for the removal). ps, a
+// lookup that finds nothing and the daemon's close wait for those under
+// way when they ask, so none of them sees a container gone while
+// something of it is left (a later one is not waited for: a steady stream
+// of removals cannot hold them up).
+type hostCleanups struct {
+	mu      sync.Mutex
+	pending map[string]chan struct{} // by container ID; closed when done
+}
+
+// begin records that id's host cleanup is under way; call done when it is
+// over.
+func (h *hostCleanups) begin(id string) (done func()) {
+	ch := make(chan struct{})
+	h.mu.Lock()
+	if h.pending == nil {
+		h.pending = map[string]chan struct{}{}
+	}
+	h.pending[id] = ch
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		delete(h.pending, id)
+		h.mu.Unlock()
+		close(ch)
+	}
+}
+
+// wait returns once every cleanup under way when it was called is over.
+func (h *hostCleanups) wait() {
+	h.mu.Lock()
+	chans := make([]chan struct{}, 0, len(h.pending))
+	for _, ch := range h.pending {
+		chans = append(chans, ch)
+	}
+	h.mu.Unlock()
+	for _, ch := range chans {
+		<-ch
+	}
+}
 
 // trash counts the container directories being deleted in the background.
 var trash sync.WaitGroup

@@ -19,6 +19,7 @@ import (
 	"github.com/minidocker/minidocker/minidocker/cgroups"
 	"github.com/minidocker/minidocker/minidocker/errdefs"
 	"github.com/minidocker/minidocker/minidocker/image"
+	"github.com/minidocker/minidocker/minidocker/libcontainer"
 	"github.com/minidocker/minidocker/minidocker/stringid"
 )
 
@@ -46,6 +47,8 @@ var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile
 // checked (name, image, resources, restart policy, mounts, network) before
 // it makes anything, so a refused request leaves nothing behind.
 func (d *Daemon) CreateContainer(opts CreateOptions) (id string, warnings []string, err error) {
+	libcontainer.Trace("daemon: create")
+	defer libcontainer.Trace("daemon: created")
 	cfg, hc, err := checkCreateRequest(opts)
 	if err != nil {
 		return "", nil, err

@@ -106,6 +106,7 @@ func onNetwork(s container.Summary, ref string) bool {
 
 // ListContainers is `docker ps`.
 func (d *Daemon) ListContainers(opts ListOptions) []container.Summary {
+	d.removals.wait() // none of a removed container is left once ps omits it
 	out := []container.Summary{}
 	now := time.Now()
 	for _, c := range d.Containers() {

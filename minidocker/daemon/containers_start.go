@@ -38,6 +38,7 @@ func (d *Daemon) StartContainer(ref string) error {
 // by the restart policy, which a manual stop cancels.
 func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 	began := time.Now()
+	libcontainer.Trace("daemon: start")
 	c.op.Lock()
 	defer c.op.Unlock()
 	cfg, hc, skip, err := c.claimStart(byPolicy)
@@ -67,6 +68,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 			os.RemoveAll(bundle)
 		}
 	}()
+	libcontainer.Trace("daemon: inputs")
 	spec, ip, err := d.prepareBundle(c, cfg, hc, in)
 	if err != nil {
 		return err
@@ -220,8 +222,10 @@ func (d *Daemon) launch(c *Container, ip string, began time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
+	libcontainer.Trace("daemon: bundle ready, CreateShim")
 	shim, err := d.spares.CreateShim(ctx, c.BundleDir)
 	t1 := time.Now()
+	libcontainer.Trace("daemon: shim created")
 	if err != nil {
 		return startError(err)
 	}
@@ -247,6 +251,7 @@ func (d *Daemon) launch(c *Container, ip string, began time.Time) error {
 		return startError(err)
 	}
 	t2 := time.Now()
+	libcontainer.Trace("daemon: started")
 	c.mu.Lock()
 	c.State = ContainerState{
 		Status: "running", Running: true, Pid: shim.Pid,
@@ -371,7 +376,9 @@ func (d *Daemon) monitor(c *Container, shim *libcontainer.Shim) {
 		slog.Warn("waiting for container", "id", c.ID[:12], "err", err)
 		time.Sleep(100 * time.Millisecond)
 	}
+	libcontainer.Trace("daemon: exit seen")
 	d.handleExit(c, st)
+	libcontainer.Trace("daemon: exit handled")
 }
 
 // handleExit records how the container ended, releases its runtime and
@@ -379,7 +386,16 @@ func (d *Daemon) monitor(c *Container, shim *libcontainer.Shim) {
 // stop and rm hold it while they wait for this.
 func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 	d.stopHealthcheck(c) // health.go
-	d.releaseRuntime(c, st)
+	c.mu.Lock()
+	autoRemove := c.HostConfig.AutoRemove
+	c.mu.Unlock()
+	if autoRemove {
+		// --rm: the removal below takes the runtime down once its client
+		// (run --rm, waiting for it) has its answer; the network goes now
+		d.disconnect(c)
+	} else {
+		d.releaseRuntime(c, st)
+	}
 	next := d.recordExit(c, st)
 	d.exitEvents(c, st.ExitCode, st.OOMKilled) // events.go: oom, die, network disconnect, volume unmount
 
@@ -404,6 +420,7 @@ func (d *Daemon) releaseRuntime(c *Container, st libcontainer.ExitStatus) {
 	d.disconnect(c)
 	t2 := time.Now()
 	os.RemoveAll(c.BundleDir)
+	libcontainer.Trace("daemon: runtime released")
 	slog.Debug("container exited", "id", c.ID[:12], "code", st.ExitCode, "cleanup", t1.Sub(t0), "disconnect", t2.Sub(t1), "bundle", time.Since(t2))
 }
 
@@ -671,16 +688,20 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 		}
 	}
 	tc := time.Now()
-	libcontainer.Cleanup(c.BundleDir)
+	// What a client can see goes before it is answered: the network (the
+	// next container may want its host ports), the record (renamed away
+	// at once: a crash from here on cannot bring the container back) and
+	// the store's entry. The host side follows, behind d.removals: ps and
+	// lookups wait for it, so they never see the container gone while its
+	// cgroup or bundle is still there. (A crash meanwhile leaves a bundle
+	// no record owns, which the next start cleans up.)
 	d.disconnect(c)
-	os.RemoveAll(c.BundleDir)
-	tr := time.Now()
+	hostDone := d.removals.begin(c.ID)
+	removeDirLater(c.Dir)
 	s := d.containers
 	s.mu.Lock()
 	delete(s.byID, c.ID)
 	s.mu.Unlock()
-	removeDirLater(c.Dir)
-	slog.Debug("container removed", "id", c.ID[:12], "took", time.Since(began), "lock+kill", tc.Sub(began), "cleanup", tr.Sub(tc), "dir", time.Since(tr))
 	c.mu.Lock()
 	c.removed = true
 	c.State.Status = "removing"
@@ -692,6 +713,13 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 		p.ch <- attachResult{err: errRemoved}
 	}
 	d.containerEvent(c, "destroy")
+	libcontainer.Trace("daemon: removal answered")
+	tr := time.Now()
+	libcontainer.Cleanup(c.BundleDir)
+	os.RemoveAll(c.BundleDir)
+	hostDone()
+	slog.Debug("container removed", "id", c.ID[:12], "took", time.Since(began), "lock+kill", tc.Sub(began), "record", tr.Sub(tc), "host", time.Since(tr))
+	libcontainer.Trace("daemon: host side removed")
 	return nil
 }
 

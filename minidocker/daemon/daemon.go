@@ -45,6 +45,9 @@ type Daemon struct {
 	// spares keeps a shim started ahead of need: a start claims it
 	// (containers_start.go) rather than waiting for a process to start.
 	spares *libcontainer.SpareShims
+	// removals are the host cleanups of removed containers still under
+	// way (containers.go)
+	removals hostCleanups
 }
 
 // New prepares the directories and subsystems of a daemon configured by cfg.

@@ -85,6 +85,14 @@
 // collects unreferenced layers; initContainers drops half-made containers,
 // reconnects live shims and records the exits of dead ones; the network
 // manager and initBuilds remove endpoints and build steps nobody owns).
+// A removal (rm, and --rm at the exit) answers its client once what a
+// client can see is gone: the network (ports, address), the record
+// (renamed away, so a crash cannot bring the container back) and the
+// store's entry. The shim's files, the cgroup and the bundle go after; ps
+// and a lookup that finds nothing wait for that (Daemon.removals), so none
+// of them sees a container gone while something of it is left on the
+// host, and a crash in between leaves a bundle no record owns, which New
+// removes. That keeps the host work (about 5 ms) off `run --rm`'s path.
 // faults_test.go proves it by killing the daemon (kill -9) at random points
 // during pull, load, build, run and rm, and a container's shim or init;
 // diskfull_test.go runs the daemon on a small, full file system.

@@ -43,6 +43,9 @@
 // security_linux.go and caps_linux.go for capabilities and
 // seccomp, and jsonlog.go for docker's json-file log. shimruntime_linux.go
 // says how the shim keeps its memory small (when its collector runs).
+// trace_linux.go prints where a start's time goes: with
+// _MINIDOCKER_TRACE=/some/file on the daemon, the daemon, the shims and
+// the inits append their steps to one file, one timeline per run.
 //
 // The daemon's contract:
 //
