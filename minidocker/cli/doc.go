@@ -15,7 +15,8 @@
 // and registry.go start the long-running server processes instead of
 // talking to one. model.go
 // picks what kong builds its parser from: only the command the line names
-// (building all of them was most of a CLI start), as a copy of its struct
+// (building all of them was most of a CLI start), at each level (`container
+// ls` gets ls, not the group's twenty-five commands), as a copy of its struct
 // without help tags when the line asks no help (kong reads every tag in
 // full, and the help was most of run's), or, for a word that is no
 // command, name-only stubs of the commands kong could suggest instead.

@@ -15,7 +15,8 @@ import (
 // everything else a `minidocker` process does before its first request
 // (issue 14's process start). A command line names one command, so parse
 // builds kong's model from a struct made for it (model below): the global
-// flags and the one command named, or only the commands' names when the line
+// flags and the one command named (in a group, the group holding only the
+// command named: narrowed), or only the commands' names when the line
 // names none (kong needs those for its error and its "did you mean"; for a
 // word that is no command, only the names kong could suggest). Help
 // for the whole CLI, which lists every subcommand, still gets the full CLI.
@@ -49,11 +50,12 @@ func topCommands() []topCommand {
 	return cmds
 }
 
-// findCommand is the field of the first-level command called name (by its
-// name or an alias). It lists nothing on the way: a line that names a
-// command builds no topCommands.
-func findCommand(name string) (field reflect.StructField, found bool) {
-	eachCommand(reflect.TypeFor[CLI](), func(f reflect.StructField) bool {
+// findCommand is the field of the command of t called name (by its name
+// or an alias): t is CLI for the first level, or a group such as
+// ContainerCmd. It lists nothing on the way: a line that names a command
+// builds no topCommands.
+func findCommand(t reflect.Type, name string) (field reflect.StructField, found bool) {
+	eachCommand(t, func(f reflect.StructField) bool {
 		found = isNamed(f, name)
 		field = f
 		return !found
@@ -134,13 +136,17 @@ func dashed(s string) string {
 // model returns the struct kong should parse args into, and the Globals
 // inside it that the command's Run receives.
 func model(args []string) (any, *Globals) {
-	name, ok := commandWord(args)
+	words, ok := commandWords(args)
 	if !ok { // help or an unusual line: kong sees the whole CLI
 		c := &CLI{}
 		return c, &c.Globals
 	}
-	if f, ok := findCommand(name); ok {
-		return withCommands(reflect.StructField{Name: f.Name, Type: helpless(f.Type), Tag: withoutHelp(f.Tag)})
+	name := ""
+	if len(words) > 0 {
+		name = words[0]
+	}
+	if f, ok := findCommand(reflect.TypeFor[CLI](), name); ok {
+		return withCommands(narrowed(f, words[1:]))
 	}
 	cmds := topCommands()
 	// No command named: kong only needs the names, to say what it expected
@@ -229,14 +235,15 @@ func withCommands(cmds ...reflect.StructField) (any, *Globals) {
 	return v.Interface(), v.Elem().Field(0).Addr().Interface().(*Globals)
 }
 
-// commandWord finds the first word of args that is not a global flag: the
-// command's name ("" when there is none). ok is false when the whole CLI
-// is needed: help is asked for, or a flag other than the global ones comes
-// first (kong then reports it against the full CLI, as before).
-func commandWord(args []string) (name string, ok bool) {
+// commandWords are the words of args up to the first flag that is not a
+// global one, global flags left out: the command's name and, for a group,
+// its command's (`container ls`), then the arguments. ok is false when the
+// whole CLI is needed: help is asked for, or a flag other than the global
+// ones comes first (kong then reports it against the full CLI, as before).
+func commandWords(args []string) (words []string, ok bool) {
 	for _, a := range args {
 		if a == "-h" || a == "--help" {
-			return "", false
+			return nil, false
 		}
 	}
 	for i := 0; i < len(args); i++ {
@@ -245,17 +252,39 @@ func commandWord(args []string) (name string, ok bool) {
 			i++ // its value
 		case strings.HasPrefix(a, "--host=") || a == "-D" || a == "--debug":
 		case strings.HasPrefix(a, "-"):
-			return "", false
+			return words, len(words) > 0
 		default:
-			return a, true
+			words = append(words, a)
 		}
 	}
-	return "", true
+	return words, true
 }
 
-// commandType is the type of the command a model from model holds beside
-// the global flags (its real type, not its helpless copy); nil for the
-// full CLI and for stubs of several commands.
+// narrowed is a command's field as kong gets it: helpless and, when the
+// command is a group whose command the next word names, with that command
+// only (narrowed in turn): a line names one command at each level, and a
+// group holds many (`container` has twenty-five, run's flags among them).
+// A word that names none leaves the whole group, for kong's error.
+func narrowed(f reflect.StructField, words []string) reflect.StructField {
+	if len(words) > 0 && isGroup(f.Type) {
+		if sub, ok := findCommand(f.Type, words[0]); ok {
+			only := reflect.StructOf([]reflect.StructField{narrowed(sub, words[1:])})
+			return reflect.StructField{Name: f.Name, Type: only, Tag: withoutHelp(f.Tag)}
+		}
+	}
+	return reflect.StructField{Name: f.Name, Type: helpless(f.Type), Tag: withoutHelp(f.Tag)}
+}
+
+// isGroup reports whether t is a group of commands (its fields are
+// commands) rather than one command (its fields are flags and arguments),
+// without going through all of a command's flags.
+func isGroup(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && t.NumField() > 0 && hasTag(t.Field(0), "cmd")
+}
+
+// commandType is the type of the first-level command a model from model
+// holds beside the global flags (its real type, not its helpless copy);
+// nil for the full CLI, for stubs, and for a group narrowed to one command.
 func commandType(root any) reflect.Type {
 	t := reflect.TypeOf(root).Elem()
 	if t.NumField() != 2 {
@@ -264,6 +293,9 @@ func commandType(root any) reflect.Type {
 	command := t.Field(1).Type
 	if real, ok := realTypes.Load(command); ok {
 		return real.(reflect.Type)
+	}
+	if command.Name() == "" {
+		return nil
 	}
 	return command
 }

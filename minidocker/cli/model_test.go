@@ -51,6 +51,9 @@ func TestModelParsesLikeTheFullCLI(t *testing.T) {
 			"--init --ulimit nofile=10:20 --stop-timeout 3 busybox sh -c true",
 		"create --pids-limit 10 -p 8080:80 --add-host h:10.0.0.2 busybox", "container run -it --rm busybox",
 		"image ls -q", "network create --driver bridge n", "volume rm -f v", "container ls -a --format {{.ID}}",
+		// a group narrowed to the command named, and the lines that keep it whole
+		"container ls --bogus", "container lss", "image ls extra", "container run", "-D network -H unix:///x create",
+		"system info -x", "container -D list -q", "container --bogus ls", "container remove -f a b", "volume",
 	}
 	for _, cmd := range topCommands() {
 		lines = append(lines, cmd.names[0], cmd.names[0]+" --no-such-flag", "-D "+cmd.names[len(cmd.names)-1]+" a b c d")
@@ -138,6 +141,9 @@ func TestEveryCommandRuns(t *testing.T) {
 			if leaf := len(child.Children) == 0; runs != leaf {
 				t.Errorf("%s: has a Run method %v, is a command without subcommands %v", child.Path(), runs, leaf)
 			}
+			if group := len(child.Children) > 0; isGroup(child.Target.Type()) != group {
+				t.Errorf("%s: isGroup says %v, has subcommands %v", child.Path(), !group, group)
+			}
 			walk(child)
 		}
 	}
@@ -203,12 +209,36 @@ func TestDaemonConfigFileDefault(t *testing.T) {
 	}
 }
 
+// A line that names a group's command gives kong that command only; a
+// group named alone, or with a word that is none of its commands, stays
+// whole for kong's error.
+func TestModelOfAGroupHasTheCommandNamed(t *testing.T) {
+	for line, want := range map[string][]string{
+		"container ls -a": {"ls"}, "-D image -H unix:///x list": {"ls"}, "network create n": {"create"},
+		"registry serve": {"serve"}, "container": nil, "container frob": nil,
+	} {
+		args := strings.Fields(line)
+		root, _ := model(args)
+		p, err := newParser(root, io.Discard, io.Discard, func(int) {})
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		var got []string
+		for _, cmd := range p.Model.Children[0].Children {
+			got = append(got, cmd.Name)
+		}
+		if want == nil && len(got) < 2 || want != nil && !slices.Equal(got, want) {
+			t.Errorf("%q: kong has %v, want %v", line, got, want)
+		}
+	}
+}
+
 // commandType names the command of a line's model by its own type: what
 // run picks the command's preparation by.
 func TestCommandType(t *testing.T) {
 	for line, want := range map[string]reflect.Type{
 		"run busybox": reflect.TypeFor[RunCmd](), "-D create busybox": reflect.TypeFor[CreateCmd](),
-		"ps": reflect.TypeFor[PsCmd](), "container ls": reflect.TypeFor[ContainerCmd](), "--help": nil, "": nil,
+		"ps": reflect.TypeFor[PsCmd](), "container ls": nil, "container": reflect.TypeFor[ContainerCmd](), "--help": nil, "": nil,
 	} {
 		root, _ := model(strings.Fields(line))
 		if got := commandType(root); got != want {
@@ -222,8 +252,8 @@ func TestCommandType(t *testing.T) {
 func TestModelOfANamedCommandListsNothing(t *testing.T) {
 	listing := testing.AllocsPerRun(20, func() { topCommands() })
 	for _, line := range []string{"run busybox", "ps", "exec c true", "-D container ls"} {
-		name, _ := commandWord(strings.Fields(line))
-		if got := testing.AllocsPerRun(20, func() { findCommand(name) }); got >= listing {
+		words, _ := commandWords(strings.Fields(line))
+		if got := testing.AllocsPerRun(20, func() { findCommand(reflect.TypeFor[CLI](), words[0]) }); got >= listing {
 			t.Errorf("%q: findCommand makes %.0f allocations, listing the commands %.0f", line, got, listing)
 		}
 	}
