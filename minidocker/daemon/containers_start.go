@@ -221,6 +221,7 @@ func (d *Daemon) prepareBundle(c *Container, cfg *container.Config, hc *containe
 func (d *Daemon) launch(c *Container, ip string, began time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	defer d.spares.Refill() // once this start is over (SpareShims.CreateShim says why)
 	t0 := time.Now()
 	libcontainer.Trace("daemon: bundle ready, CreateShim")
 	shim, err := d.spares.CreateShim(ctx, c.BundleDir)

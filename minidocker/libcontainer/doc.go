@@ -55,6 +55,8 @@
 //     its namespaces and cgroup; Attach then, and Start: no output is
 //     lost. StartShim does both at once. A daemon keeps a SpareShims and
 //     calls its CreateShim: the shim was started before it was needed;
+//     and its Refill once that start is over, so the next spare's start
+//     does not compete with this one for the CPU;
 //   - ConnectShim reconnects after a daemon restart; Attach, Resize, Kill,
 //     Wait, State talk to the shim over <bundle>/shim.sock;
 //   - when PID 1 has exited the shim writes <bundle>/exit.json

@@ -46,6 +46,7 @@ func TestSpareShimsClaimAndLetGo(t *testing.T) {
 	if st, err := s.Wait(ctx); err != nil || st.ExitCode != 0 {
 		t.Fatalf("Wait: %v %v", st, err)
 	}
+	p.Refill()
 	readySpare(t, p, first)
 	next := p.take()
 	next.discard()
@@ -129,6 +130,7 @@ func runOn(t *testing.T, p *SpareShims, spec *Spec, bundle string) (string, int)
 	if err != nil {
 		t.Fatalf("CreateShim: %v", err)
 	}
+	defer p.Refill()
 	defer Cleanup(bundle)
 	c := &testContainer{t: t, bundle: bundle, spec: spec, shim: s}
 	conn, err := s.Attach(ctx, false, true, true)
