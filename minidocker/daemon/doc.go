@@ -78,6 +78,28 @@
 // every container, the two waited on each other for ever (issue 10).
 // TestPsAndRmiDoNotDeadlock and TestStress guard the order.
 //
+// # Where a `run --rm` spends its time
+//
+// Start the daemon with _MINIDOCKER_TRACE=/some/file and each step of the
+// daemon, the shim and init lands in that file (libcontainer's trace).
+// On this course's 2-core machine, a quiet `run --rm --net none busybox
+// true` went like this (milliseconds, each step after the one before):
+//
+//	CLI start, then create                          ~25 (the CLI), create 1-2
+//	attach and wait requests, start: inputs, bundle  ~1 + ~1 (bridge +1: AttachBegin)
+//	shim claimed: spec read, cgroup made             ~1 + 1-2.5
+//	spare init moved into the cgroup, sent its stdio  ~2, then the init wakes
+//	init: spec read, root built (overlay, pivot_root) ~1 + ~4.5
+//	meanwhile: shim reports, daemon attaches, starts  ~3 (hidden behind init)
+//	"go": user, seccomp filter, capabilities, exec   ~0.5 + 1 + 1, exec seen ~3
+//	the CMD runs and its namespaces end              3-9
+//	shim: exit.json, answers Wait; daemon sees it    ~1.5 + ~1.5
+//	network, exit, record: the removal is answered   ~1.5-2 (then cgroup, bundle: ~5)
+//
+// Init building the root is the longest step the daemon does not wait
+// on elsewhere; the veth of a bridged container (AttachBegin/Ready) and
+// the host side of the removal (removeContainer) are kept off the path.
+//
 // # Crashes and a full disk
 //
 // Every record is written to a temporary file and renamed, and New
