@@ -50,12 +50,17 @@ func (c *RunCmd) Run(g *Globals) error {
 	if c.Detach {
 		return g.startDetached(ctx, cli, id, c.Rm)
 	}
+	// The start needs both the attach (no output lost) and the wait (no
+	// exit missed), and neither needs the other: the wait's round trip to
+	// the daemon is made while the attach's is.
+	waiting := make(chan client.ContainerWaitResult, 1)
+	go func() { waiting <- cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: cond}) }()
 	s, err := g.attachStreams(ctx, cli, id, attachOptions{tty: c.TTY, stdin: c.Interactive, detachKeys: c.DetachKeys})
+	wait := <-waiting
 	if err != nil {
 		return daemonError("run", err)
 	}
 	defer s.close()
-	wait := cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: cond})
 	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		s.close()
 		return startFailed("run", err, startFailureCode(ctx, cli, id, c.Rm, wait))
