@@ -7,9 +7,10 @@
 # and, as profiles that hardly move under load: the binary's size, the
 # page faults of one start (perf stat, when perf is installed) and what the
 # package inits allocate (GODEBUG=inittrace=1), with the five largest.
-# Real commands cost more than nosuchcmd (kong builds their flags): `run` and
-# `ps` against a socket that does not exist parse the whole line and fail at
-# connect, so they show the CLI's own start of each, no daemon involved.
+# Real commands cost more than nosuchcmd (kong builds their flags): `run`,
+# `ps` and `exec` against a socket that does not exist parse the whole line
+# and fail at connect, so they show the CLI's own start of each, no daemon
+# involved.
 
 START_BENCH=$BENCH_DIR/start
 mkdir -p "$START_BENCH/hello"
@@ -40,7 +41,7 @@ if command -v perf >/dev/null; then
 fi
 # the real CLI start of two commands (no goal): they fail at connect, hence -i
 NOSOCK="-H unix:///nonexistent.sock"
-for line in "run --rm busybox true" "ps"; do
+for line in "run --rm busybox true" "ps" "exec c true"; do
 	report "CLI start (minidocker $line)" "$(mean_ms -i "$MD $NOSOCK $line")" ms "static Go hello-world" "$hello_ms"
 	if command -v perf >/dev/null; then
 		# shellcheck disable=SC2086 # the line is words
