@@ -327,6 +327,7 @@ func helpless(t reflect.Type) reflect.Type {
 	return copied
 }
 
+// hasTag reports whether f's tag has key, with any value.
 func hasTag(f reflect.StructField, key string) bool {
 	_, ok := f.Tag.Lookup(key)
 	return ok
@@ -334,8 +335,9 @@ func hasTag(f reflect.StructField, key string) bool {
 
 // withoutHelp is tag without its help key. A tag is key:"value" pairs
 // separated by spaces, each value a Go string literal (reflect's
-// convention, which go vet holds our tags to). It skips the values rather
-// than unquoting them, which costs more than kong's saving on short tags.
+// convention, which go vet holds our tags to). It steps over the values
+// without unquoting them as reflect's Lookup would: it reads every tag of
+// the command once more before kong does, and should cost little.
 func withoutHelp(tag reflect.StructTag) reflect.StructTag {
 	s := string(tag)
 	for i := 0; i < len(s); {
