@@ -274,7 +274,7 @@ func parseLine(b testing.TB, args []string) {
 // BenchmarkParse measures what building kong's model and parsing costs
 // for real command lines (issue 14: the CLI's own start).
 func BenchmarkParse(b *testing.B) {
-	for _, line := range []string{"run --rm -d -p 80:80 busybox true", "ps", "exec -it c sh"} {
+	for _, line := range []string{"run --rm -d -p 80:80 busybox true", "ps", "exec -it c sh", "container ls -a"} {
 		args := strings.Fields(line)
 		b.Run(strings.Fields(line)[0], func(b *testing.B) {
 			b.ReportAllocs()
