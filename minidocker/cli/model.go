@@ -282,22 +282,30 @@ func isGroup(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct && t.NumField() > 0 && hasTag(t.Field(0), "cmd")
 }
 
-// commandType is the type of the first-level command a model from model
-// holds beside the global flags (its real type, not its helpless copy);
-// nil for the full CLI, for stubs, and for a group narrowed to one command.
+// commandType is the type of the command a model from model holds beside
+// the global flags, through a group narrowed to one command (`container
+// ls` is PsCmd): its real type, not its helpless copy. It is nil for the
+// full CLI and for stubs.
 func commandType(root any) reflect.Type {
 	t := reflect.TypeOf(root).Elem()
 	if t.NumField() != 2 {
 		return nil
 	}
-	command := t.Field(1).Type
-	if real, ok := realTypes.Load(command); ok {
+	return realCommand(t.Field(1).Type)
+}
+
+// realCommand is the command type behind t, a command's type in a model.
+func realCommand(t reflect.Type) reflect.Type {
+	if real, ok := realTypes.Load(t); ok {
 		return real.(reflect.Type)
 	}
-	if command.Name() == "" {
-		return nil
+	switch {
+	case t.Name() != "": // a command helpless kept as it is
+		return t
+	case t.NumField() == 1 && hasTag(t.Field(0), "cmd"): // a group narrowed to one command
+		return realCommand(t.Field(0).Type)
 	}
-	return command
+	return nil // a stub
 }
 
 // realTypes maps each struct type helpless made to the type it copies.

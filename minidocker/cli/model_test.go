@@ -238,7 +238,8 @@ func TestModelOfAGroupHasTheCommandNamed(t *testing.T) {
 func TestCommandType(t *testing.T) {
 	for line, want := range map[string]reflect.Type{
 		"run busybox": reflect.TypeFor[RunCmd](), "-D create busybox": reflect.TypeFor[CreateCmd](),
-		"ps": reflect.TypeFor[PsCmd](), "container ls": nil, "container": reflect.TypeFor[ContainerCmd](), "--help": nil, "": nil,
+		"ps": reflect.TypeFor[PsCmd](), "container ls": reflect.TypeFor[PsCmd](), "container": reflect.TypeFor[ContainerCmd](),
+		"container run busybox": reflect.TypeFor[RunCmd](), "--help": nil, "": nil, "nosuchcmd": nil, "pss": nil,
 	} {
 		root, _ := model(strings.Fields(line))
 		if got := commandType(root); got != want {
