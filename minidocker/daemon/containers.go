@@ -319,7 +319,7 @@ func (d *Daemon) restoreContainer(c *Container) (restart bool) {
 	restart = restartOnDaemonStart(c)
 	c.mu.Unlock()
 	if autoRemove {
-		go d.removeContainer(c, false)
+		go d.removeContainer(c, removeOpts{volumes: true}) // as --rm would have
 	}
 	return restart
 }

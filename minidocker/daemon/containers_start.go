@@ -52,7 +52,7 @@ func (d *Daemon) startContainer(c *Container, byPolicy bool) (retErr error) {
 				// docker removes a --rm container whose start failed, for
 				// any reason: `docker run --rm` waits for the removal. It
 				// runs once this start's undo is done (it takes c.op).
-				go d.removeContainer(c, true)
+				go d.removeContainer(c, removeOpts{force: true, volumes: true})
 			}
 		}
 	}()
@@ -402,10 +402,9 @@ func (d *Daemon) handleExit(c *Container, st libcontainer.ExitStatus) {
 
 	switch {
 	case next.autoRemove:
-		if err := d.removeContainer(c, true); err != nil {
+		// --rm takes the anonymous volumes too, as in docker
+		if err := d.removeContainer(c, removeOpts{force: true, volumes: true}); err != nil {
 			slog.Error("auto-removing container", "id", c.ID[:12], "err", err)
-		} else {
-			d.removeAnonymousVolumes(c.MountPoints) // --rm takes them too, as in docker
 		}
 	case next.restart:
 		go d.restartAfter(c, next.delay, next.removeCh)
@@ -655,16 +654,17 @@ func (d *Daemon) RemoveContainer(ref string, force, volumes bool) error {
 	if err != nil {
 		return err
 	}
-	if err := d.removeContainer(c, force); err != nil {
-		return err
-	}
-	if volumes {
-		d.removeAnonymousVolumes(c.MountPoints) // volumes.go
-	}
-	return nil
+	return d.removeContainer(c, removeOpts{force: force, volumes: volumes})
 }
 
-func (d *Daemon) removeContainer(c *Container, force bool) error {
+// removeOpts are how a removal goes: force kills a running container
+// first; volumes takes its anonymous volumes with it (rm -v, and --rm).
+type removeOpts struct {
+	force   bool
+	volumes bool
+}
+
+func (d *Daemon) removeContainer(c *Container, opts removeOpts) error {
 	began := time.Now()
 	c.op.Lock()
 	defer c.op.Unlock()
@@ -673,7 +673,7 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 		c.mu.Unlock()
 		return nil
 	}
-	if c.State.Running && !force {
+	if c.State.Running && !opts.force {
 		c.mu.Unlock()
 		return errdefs.Conflict("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", c.Name)
 	}
@@ -703,6 +703,14 @@ func (d *Daemon) removeContainer(c *Container, force bool) error {
 	s.mu.Lock()
 	delete(s.byID, c.ID)
 	s.mu.Unlock()
+	if opts.volumes {
+		// as in docker, before the container is marked removed and before
+		// its destroy: when `run --rm` returns, or `rm -v` answers, volume
+		// ls no longer lists them. (Out of the store, the container no
+		// longer counts as their user; its mounts were in its own mount
+		// namespace, gone with its processes, so none is left to unmount.)
+		d.removeAnonymousVolumes(c.MountPoints) // volumes.go
+	}
 	c.mu.Lock()
 	c.removed = true
 	c.State.Status = "removing"

@@ -74,7 +74,7 @@ func (d *Daemon) PruneContainers(filters map[string][]string) (container.PruneRe
 			continue
 		}
 		size, _ := d.containerSizeRw(c)
-		if err := d.removeContainer(c, false); err != nil {
+		if err := d.removeContainer(c, removeOpts{}); err != nil {
 			// started meanwhile: docker skips it too
 			slog.Warn("prune: container not removed", "id", stringid.TruncateID(c.ID), "err", err)
 			continue

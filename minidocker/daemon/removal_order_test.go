@@ -1,0 +1,74 @@
+package daemon_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minidocker/minidocker/minidocker/testutil"
+	"github.com/minidocker/minidocker/minidocker/testutil/preload"
+)
+
+// A removal takes what it removes in docker's order: the anonymous
+// volumes (of `rm -v`, or of --rm) go before the container is marked
+// removed and before its "destroy" event. So when `run --rm` returns, or
+// `rm -v` answers, `volume ls` no longer lists the anonymous volume (a
+// named one stays), the container's name is free, its image can be
+// removed without -f and its network has no endpoint left; and `docker
+// events` shows the volume's destroy before the container's. The loop
+// gives the race between the answer and the rest of the removal its
+// chances to show.
+func TestRemovalTakesAnonymousVolumesBeforeItAnswers(t *testing.T) {
+	d := preload.StartDaemon(t)
+	mustDocker(t, d, "volume", "create", "keep")
+	const rounds = 20
+	for i := 0; i < rounds; i++ {
+		img, net := fmt.Sprintf("rmorder-img:%d", i), fmt.Sprintf("rmorder-net%d", i)
+		mustDocker(t, d, "create", "--name", "rmorder-base", "--net", "none", "busybox", "true")
+		mustDocker(t, d, "commit", "rmorder-base", img) // an image only the --rm container uses
+		mustDocker(t, d, "rm", "rmorder-base")
+		mustDocker(t, d, "network", "create", net)
+		since := sinceNow()
+		mustDocker(t, d, "run", "--rm", "--name", "rmorder", "--network", net, "-v", "/data", "-v", "keep:/keep", img, "true")
+		assertOnlyVolumeKept(t, d, fmt.Sprintf("round %d: after run --rm returned", i))
+		mustDocker(t, d, "run", "--name", "rmorder", "--net", "none", "busybox", "true") // the name is free
+		mustDocker(t, d, "rm", "rmorder")
+		mustDocker(t, d, "rmi", img)           // no container uses it any more
+		mustDocker(t, d, "network", "rm", net) // no endpoint is left on it
+		// the volume's destroy comes before the container's (the second
+		// destroy is the rm of the named container, which took no volume)
+		assertDestroys(t, d, since, fmt.Sprintf("round %d", i), "volume destroy", "container destroy", "container destroy")
+	}
+	since := sinceNow()
+	mustDocker(t, d, "run", "--name", "rmorder-v", "--net", "none", "-v", "/data", "-v", "keep:/keep", "busybox", "true")
+	mustDocker(t, d, "rm", "-v", "rmorder-v")
+	assertOnlyVolumeKept(t, d, "after rm -v answered")
+
+	assertDestroys(t, d, since, "rm -v", "volume destroy", "container destroy")
+}
+
+// assertOnlyVolumeKept fails unless the named volume "keep" is the only
+// volume left.
+func assertOnlyVolumeKept(t *testing.T, d *testutil.Daemon, when string) {
+	t.Helper()
+	if out := mustDocker(t, d, "volume", "ls", "-q"); out != "keep" {
+		t.Fatalf("%s, volume ls -q lists %q, want only keep", when, out)
+	}
+}
+
+// sinceNow is the present as events' --since takes it (seconds.nanoseconds).
+func sinceNow() string {
+	now := time.Now()
+	return fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond())
+}
+
+// assertDestroys checks the container and volume destroy events since
+// since, in their order.
+func assertDestroys(t *testing.T, d *testutil.Daemon, since, when string, want ...string) {
+	t.Helper()
+	got := pastEvents(t, d, since, "{{.Type}} {{.Action}}", "event=destroy", "type=container", "type=volume")
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("%s: destroy events %v, want %v", when, got, want)
+	}
+}
