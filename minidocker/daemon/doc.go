@@ -109,8 +109,10 @@
 // manager and initBuilds remove endpoints and build steps nobody owns).
 // A removal (rm, and --rm at the exit) answers its client once what a
 // client can see is gone: the network (ports, address), the record
-// (renamed away, so a crash cannot bring the container back) and the
-// store's entry. The shim's files, the cgroup and the bundle go after; ps
+// (renamed away, so a crash cannot bring the container back), the
+// store's entry and, for rm -v and --rm, the anonymous volumes, which go
+// before the container's destroy event as in docker
+// (removal_order_test.go). The shim's files, the cgroup and the bundle go after; ps
 // and a lookup that finds nothing wait for that (Daemon.removals), so none
 // of them sees a container gone while something of it is left on the
 // host, and a crash in between leaves a bundle no record owns, which New
