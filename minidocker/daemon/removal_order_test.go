@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,10 @@ func assertOnlyVolumeKept(t *testing.T, d *testutil.Daemon, when string) {
 	t.Helper()
 	if out := mustDocker(t, d, "volume", "ls", "-q"); out != "keep" {
 		t.Fatalf("%s, volume ls -q lists %q, want only keep", when, out)
+	}
+	// and nothing of the anonymous one is left on disk either
+	if dirs, _ := filepath.Glob(filepath.Join(d.DataRoot, "volumes", "*")); len(dirs) != 1 || filepath.Base(dirs[0]) != "keep" {
+		t.Fatalf("%s, the volume store holds %v, want only keep", when, dirs)
 	}
 }
 
