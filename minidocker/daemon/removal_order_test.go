@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,41 @@ func assertDestroys(t *testing.T, d *testutil.Daemon, since, when string, want .
 	got := pastEvents(t, d, since, "{{.Type}} {{.Action}}", "event=destroy", "type=container", "type=volume")
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Fatalf("%s: destroy events %v, want %v", when, got, want)
+	}
+}
+
+// The same through the API, with no CLI between the answer and the next
+// question: the volume list asked the moment `wait?condition=removed`
+// (run --rm's wait) answers no longer holds the anonymous volume.
+func TestAutoRemoveAnswersAfterItsVolumeIsGone(t *testing.T) {
+	d := preload.StartDaemon(t)
+	api := apiClient(d)
+	for i := 0; i < 20; i++ {
+		code, body := call(api, "POST", "/containers/create", `{"Image":"busybox","Cmd":["true"],"Volumes":{"/data":{}},"HostConfig":{"AutoRemove":true,"NetworkMode":"none"}}`)
+		if code != 201 {
+			t.Fatalf("create: %d %s", code, body)
+		}
+		var created struct{ Id string }
+		if err := json.Unmarshal([]byte(body), &created); err != nil {
+			t.Fatal(err)
+		}
+		waited := make(chan string, 1)
+		go func() {
+			code, body := call(api, "POST", "/containers/"+created.Id+"/wait?condition=removed", "")
+			waited <- fmt.Sprint(code, " ", body)
+		}()
+		// the wait is taken before the start, as the CLI does
+		testutil.Eventually(t, 10*time.Second, "the wait is registered", func() bool {
+			return strings.Contains(d.Log(), "/containers/"+created.Id+"/wait")
+		})
+		if code, body := call(api, "POST", "/containers/"+created.Id+"/start", ""); code != 204 {
+			t.Fatalf("start: %d %s", code, body)
+		}
+		if w := <-waited; !strings.HasPrefix(w, "200 ") {
+			t.Fatalf("wait: %s", w)
+		}
+		if code, body := call(api, "GET", "/volumes", ""); code != 200 || !strings.Contains(body, `"Volumes":[]`) {
+			t.Fatalf("round %d: volumes once the removal answered: %d %s", i, code, body)
+		}
 	}
 }
