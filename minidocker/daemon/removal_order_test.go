@@ -48,6 +48,12 @@ func TestRemovalTakesAnonymousVolumesBeforeItAnswers(t *testing.T) {
 	assertOnlyVolumeKept(t, d, "after rm -v answered")
 
 	assertDestroys(t, d, since, "rm -v", "volume destroy", "container destroy")
+
+	// a --rm container whose start fails is removed with its volume too
+	if r := d.Docker("run", "--rm", "--net", "none", "-v", "/data", "busybox", "/no/such/cmd"); r.Code == 0 {
+		t.Fatalf("run of a missing command succeeded: %s", r.Combined())
+	}
+	assertOnlyVolumeKept(t, d, "after a --rm run whose start failed returned")
 }
 
 // assertOnlyVolumeKept fails unless the named volume "keep" is the only
