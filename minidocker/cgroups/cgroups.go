@@ -399,9 +399,9 @@ func (c *Cgroup) killOnce() error {
 	}
 	for _, p := range pids {
 		if p == os.Getpid() {
-			// One of our own threads visiting the cgroup (the runtime's exec
-			// on v1 does, briefly): never kill the caller; the wait in
-			// KillAll outlasts the visit.
+			// Never kill the caller, whatever lists it: a caller that
+			// moved one of its own threads into the cgroup would die with
+			// the container (libcontainer's exec never does that).
 			continue
 		}
 		if err := unix.Kill(p, unix.SIGKILL); err != nil && err != unix.ESRCH {

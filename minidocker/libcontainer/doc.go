@@ -113,11 +113,14 @@
 //     thread's namespaces.
 //   - exec runs in the daemon's process, with no helper process: a goroutine
 //     locks a throwaway thread (OnThrowawayThread: never the main thread,
-//     which Go would keep, wedged, in the container's namespaces), moves
-//     that thread into the container's cgroup (v1: its tid into "tasks";
-//     v2: clone3 CLONE_INTO_CGROUP), unshare(CLONE_FS), setns ipc, uts,
-//     net, pid, mnt, resolves user, PATH and cwd inside the container,
-//     drops capabilities, and forks the command. No helper process: an
+//     which Go would keep, wedged, in the container's namespaces),
+//     unshare(CLONE_FS), setns ipc, uts, net, pid, mnt, resolves user,
+//     PATH and cwd inside the container, drops capabilities, and forks the
+//     command. The child gets the container's cgroup at its fork (v2:
+//     clone3 CLONE_INTO_CGROUP) or stopped at its execve (ptrace; always
+//     on v1), never through the thread: a daemon thread in the container's
+//     cgroup lists the daemon in its cgroup.procs, where the shim's
+//     KillAll at PID 1's death would kill it. No helper process: an
 //     exec costs one fork+exec (a re-executed helper cost a whole Go
 //     start-up of a 16 MB binary, 3-4x slower here).
 //   - PID 1 and exec'd processes are confined as docker does it

@@ -2,12 +2,16 @@ package libcontainer
 
 // In-process exec, without cgo (chapter 03's exec-cp-commit.md, "exec"): a goroutine locks its OS
 // thread (and never unlocks it, so Go discards the thread afterwards),
-// moves that one thread into the container's cgroup, unshares its fs
+// unshares its fs
 // attributes (CLONE_FS: threads share cwd/root, and setns(CLONE_NEWNS)
 // refuses a shared one), joins PID 1's ipc, uts, net, pid and mnt
 // namespaces, looks the command up in the container, and fork/execs it
-// from that same thread: the child inherits the thread's namespaces, root
-// and cgroup, so it is born inside the container. The daemon's other
+// from that same thread: the child inherits the thread's namespaces and
+// root, so it is born inside the container. Its cgroup it gets at the
+// fork (v2: clone3's CLONE_INTO_CGROUP) or at its execve stop (ptrace:
+// joinStopped), never through the thread: a daemon thread in the
+// container's cgroup would list the daemon in cgroup.procs, where the
+// shim's KillAll or an OOM kill would find it. The daemon's other
 // threads never change; Go starts new threads from a clean template thread
 // when a locked thread would otherwise be cloned.
 
@@ -29,8 +33,9 @@ import (
 )
 
 // cgroupTarget is how a new process joins the cgroup of initPid: on v2 a
-// directory fd for clone3's CLONE_INTO_CGROUP, on v1 the "tasks" files
-// (one per hierarchy) the forking thread moves itself into.
+// directory fd (for clone3's CLONE_INTO_CGROUP, and its cgroup.procs), on
+// v1 the "tasks" files, one per hierarchy, a stopped child's pid is
+// written to.
 type cgroupTarget struct {
 	v2fd    int // -1 if none
 	v1Tasks []string
@@ -197,38 +202,45 @@ var nsKinds = []struct {
 	flag int
 }{{"ipc", unix.CLONE_NEWIPC}, {"uts", unix.CLONE_NEWUTS}, {"net", unix.CLONE_NEWNET}, {"pid", unix.CLONE_NEWPID}, {"mnt", unix.CLONE_NEWNS}}
 
-// openHomeTasks opens, for writing, the v1 "tasks" files of the cgroups the
-// calling process (its main thread) is in: where an exec thread returns to.
-func openHomeTasks() ([]*os.File, error) {
-	home, err := cgroupOf(unix.Getpid())
+// openJoin opens, for writing, the files a child stopped at its execve
+// is moved into cg with (joinStopped): v2 its cgroup.procs, v1 each
+// hierarchy's tasks (the child is one thread then). They are opened
+// before the thread enters the container's mount namespace, where these
+// paths mean nothing, and while it is still host root: the kernel checks
+// the opener's right to write them.
+func (c *cgroupTarget) openJoin() (fds []int, err error) {
+	open := func(dirfd int, path string) error {
+		fd, err := unix.Openat(dirfd, path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			fds = append(fds, fd)
+		}
+		return err
+	}
+	if c.v2fd >= 0 {
+		err = open(c.v2fd, "cgroup.procs")
+	}
+	for _, tasks := range c.v1Tasks {
+		if err == nil {
+			err = open(unix.AT_FDCWD, tasks)
+		}
+	}
 	if err != nil {
+		closeFds(fds)
 		return nil, err
 	}
-	defer home.close()
-	var files []*os.File
-	for _, tasks := range home.v1Tasks {
-		f, err := os.OpenFile(tasks, os.O_WRONLY, 0)
-		if err != nil {
-			for _, g := range files {
-				g.Close()
-			}
-			return nil, err
-		}
-		files = append(files, f)
-	}
-	return files, nil
+	return fds, nil
 }
 
 // forkInContainer runs on a locked thread it is allowed to ruin: the
-// thread enters the container's cgroups and namespaces, takes on the
-// process's user and confinement, and forks the child, which inherits
-// all of it.
+// thread enters the container's namespaces, takes on the process's user
+// and confinement, and forks the child, which inherits all of it; the
+// child is put in the container's cgroup at its fork or its execve stop.
 func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File) (*os.Process, error) {
-	goHome, err := joinCgroupsV1(cg)
+	joinFds, err := cg.openJoin()
 	if err != nil {
-		return nil, err
+		return nil, startErr("exec: join cgroup: %v", err)
 	}
-	defer goHome()
+	defer closeFds(joinFds)
 	last := lastCap() // before joining the container's mount namespace
 	if err := enterNamespaces(nsfds); err != nil {
 		return nil, err
@@ -238,19 +250,12 @@ func forkInContainer(cg *cgroupTarget, nsfds []int, p *Process, files []*os.File
 		return nil, err
 	}
 	traced := mustTraceExec(cg, p, x.filter != nil, x.user.Uid)
-	procsFd := -1
-	if traced && cg.v2fd >= 0 {
-		if procsFd, err = unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0); err != nil {
-			return nil, startErr("exec: join cgroup: %v", err)
-		}
-		defer unix.Close(procsFd)
-	}
 	// the child inherits this thread's capabilities, user, no_new_privs
 	// and seccomp filter: confine the thread itself (security_linux.go)
 	if err := confine(&p.Security, x.filter, last, func() error { return setCredentials(x.user) }); err != nil {
 		return nil, startErr("exec: %v", err)
 	}
-	return startExecChild(p, cg, traced, procsFd, x.path, x.argv, x.env, files)
+	return startExecChild(p, cg, traced, joinFds, x.path, x.argv, x.env, files)
 }
 
 // execInside is what an exec needs once its thread is in the container's
@@ -283,34 +288,6 @@ func prepareInside(p *Process, files []*os.File) (execInside, error) {
 	return execInside{path: path, argv: argv, env: env, user: u, filter: filter}, nil
 }
 
-// joinCgroupsV1 moves this thread into the container's v1 cgroups, so the
-// child forked from it starts there. The returned func moves the thread
-// home again, and must run as soon as the child is forked: while the
-// thread sits in the container's cgroups, their cgroup.procs lists the
-// daemon's PID, and a KillAll (rm -f, stop) or an OOM kill of the
-// container would hit the daemon. Home is opened now, while this thread
-// still sees the host's /sys.
-func joinCgroupsV1(cg *cgroupTarget) (goHome func(), err error) {
-	tid := []byte(fmt.Sprint(unix.Gettid()))
-	home, err := openHomeTasks()
-	if err != nil {
-		return nil, startErr("exec: %v", err)
-	}
-	goHome = func() {
-		for _, f := range home {
-			_, _ = f.Write(tid)
-			f.Close()
-		}
-	}
-	for _, tasks := range cg.v1Tasks {
-		if err := os.WriteFile(tasks, tid, 0); err != nil {
-			goHome()
-			return nil, startErr("exec: join cgroup: %v", err)
-		}
-	}
-	return goHome, nil
-}
-
 // enterNamespaces moves this thread into the container's namespaces (in
 // nsKinds' order) and its root directory. CLONE_FS is unshared first: the
 // thread must not share its root and cwd with the daemon's other threads.
@@ -332,6 +309,7 @@ func enterNamespaces(nsfds []int) error {
 // mustTraceExec says whether the child must be stopped at its execve
 // (ptrace) to be finished from outside (joinStopped) rather than placed by
 // clone3(CLONE_INTO_CGROUP).
+//   - On v1 always: there is no clone3 into a v1 cgroup.
 //   - On v2, clone3 cannot be used when a seccomp filter will be on the
 //     thread (docker's profile answers clone3 with ENOSYS), nor when the
 //     thread becomes another user: the kernel checks the caller's right to
@@ -341,15 +319,18 @@ func enterNamespaces(nsfds []int) error {
 //     before it runs: the daemon's own must not change, as all its threads
 //     share them.
 func mustTraceExec(cg *cgroupTarget, p *Process, filtered bool, uid uint32) bool {
-	return (cg.v2fd >= 0 && (filtered || uid != 0)) || len(p.Rlimits) > 0
+	if cg.v2fd < 0 {
+		return len(cg.v1Tasks) > 0 || len(p.Rlimits) > 0
+	}
+	return filtered || uid != 0 || len(p.Rlimits) > 0
 }
 
 // startExecChild forks and execs the process from the prepared thread and,
 // when traced, finishes it at its execve stop.
-func startExecChild(p *Process, cg *cgroupTarget, traced bool, procsFd int, path string, argv, env []string, files []*os.File) (*os.Process, error) {
+func startExecChild(p *Process, cg *cgroupTarget, traced bool, joinFds []int, path string, argv, env []string, files []*os.File) (*os.Process, error) {
 	var finish func(pid int) error
 	if traced {
-		finish = func(pid int) error { return joinStopped(pid, procsFd, p.Rlimits) }
+		finish = func(pid int) error { return joinStopped(pid, joinFds, p.Rlimits) }
 	}
 	return forkExecChild(p, execProcAttr(p, cg, traced), path, argv, env, files, finish)
 }
@@ -401,16 +382,16 @@ func execProcAttr(p *Process, cg *cgroupTarget, traced bool) *syscall.SysProcAtt
 }
 
 // joinStopped moves a child that stopped at its execve (PTRACE_TRACEME)
-// into a v2 cgroup (procsFd: its open cgroup.procs; -1 on v1, where the
-// forking thread was in the cgroup already) and sets its rlimits, then
-// lets it go: it runs its first instruction inside the container's cgroup
-// and limits. Must run on the thread that forked it (the tracer).
-func joinStopped(pid, procsFd int, rlimits []Rlimit) error {
+// into the container's cgroups (joinFds: see openJoin) and sets its
+// rlimits, then lets it go: it runs its first instruction inside the
+// container's cgroups and limits. Must run on the thread that forked it
+// (the tracer).
+func joinStopped(pid int, joinFds []int, rlimits []Rlimit) error {
 	if err := waitExecStop(pid); err != nil {
 		return err
 	}
-	if procsFd >= 0 {
-		if _, err := unix.Write(procsFd, []byte(fmt.Sprint(pid))); err != nil {
+	for _, fd := range joinFds {
+		if _, err := unix.Write(fd, []byte(fmt.Sprint(pid))); err != nil {
 			return fmt.Errorf("join cgroup: %w", err)
 		}
 	}

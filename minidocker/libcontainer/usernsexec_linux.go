@@ -135,25 +135,22 @@ func (h *helperExec) waitExit() (int, error) {
 }
 
 // moveIntoCgroupOf moves pid (one thread, stopped at its execve) into
-// the cgroup of initPid: v2 its cgroup.procs, v1 each hierarchy's tasks.
+// the cgroup of initPid (openJoin: v2 its cgroup.procs, v1 each
+// hierarchy's tasks).
 func moveIntoCgroupOf(pid, initPid int) error {
 	cg, err := cgroupOf(initPid)
 	if err != nil {
 		return fmt.Errorf("find the container's cgroup: %w", err)
 	}
 	defer cg.close()
-	id := []byte(strconv.Itoa(pid))
-	if cg.v2fd >= 0 {
-		fd, err := unix.Openat(cg.v2fd, "cgroup.procs", unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		_, err = unix.Write(fd, id)
+	fds, err := cg.openJoin()
+	if err != nil {
 		return err
 	}
-	for _, tasks := range cg.v1Tasks {
-		if err := os.WriteFile(tasks, id, 0); err != nil {
+	defer closeFds(fds)
+	id := []byte(strconv.Itoa(pid))
+	for _, fd := range fds {
+		if _, err := unix.Write(fd, id); err != nil {
 			return err
 		}
 	}
