@@ -130,7 +130,11 @@ func TestContainerLogs(t *testing.T) {
 // Step 15: stop, start again, rm, and rm -f of a running container.
 func TestContainerStopStartRm(t *testing.T) {
 	d := preload.StartDaemon(t)
-	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done")
+	d.MustCLI("run", "-d", "--name", "nginx", "busybox", "sh", "-c", "trap 'exit 0' TERM; echo trapped; while true; do sleep 0.1; done")
+	// PID 1 ignores a SIGTERM it has no handler for: stop only once the trap is set
+	testutil.Eventually(t, 10*time.Second, "the shell has set its trap", func() bool {
+		return strings.Contains(d.MustCLI("logs", "nginx"), "trapped")
+	})
 	assert.Equal(t, "nginx\n", d.MustCLI("stop", "nginx"))
 	st := d.Inspect("nginx")["State"].(map[string]any)
 	assert.Equal(t, "exited", st["Status"])
