@@ -37,7 +37,8 @@ func state(t *testing.T, d *testutil.Daemon, name string) map[string]any {
 func TestContainerLifecycle(t *testing.T) {
 	d := preload.StartDaemon(t)
 	id := mustRun(t, d, "run", "-d", "--name", "web", "--net", "none", "-e", "GREETING=hello", "busybox",
-		"sh", "-c", "echo $GREETING; echo oops >&2; trap 'exit 143' TERM; while true; do sleep 0.1; done")
+		// the trap comes first: once the log shows hello, a stop finds it set
+		"sh", "-c", "trap 'exit 143' TERM; echo $GREETING; echo oops >&2; while true; do sleep 0.1; done")
 	if len(id) != 64 {
 		t.Fatalf("run -d printed %q", id)
 	}
@@ -53,7 +54,7 @@ func TestContainerLifecycle(t *testing.T) {
 	if r := d.CLI("logs", "-t", "--tail", "1", "web"); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT[0-9:.]+Z (hello|oops)\n$`).MatchString(r.Combined()) {
 		t.Fatalf("logs -t --tail 1: %q", r.Combined())
 	}
-	if out := mustRun(t, d, "inspect", "-f", "{{.State.Status}} {{.Name}} {{json .Config.Cmd}}", "web"); out != `running /web ["sh","-c","echo $GREETING; echo oops >&2; trap 'exit 143' TERM; while true; do sleep 0.1; done"]` {
+	if out := mustRun(t, d, "inspect", "-f", "{{.State.Status}} {{.Name}} {{json .Config.Cmd}}", "web"); out != `running /web ["sh","-c","trap 'exit 143' TERM; echo $GREETING; echo oops >&2; while true; do sleep 0.1; done"]` {
 		t.Fatalf("inspect -f: %q", out)
 	}
 	st := state(t, d, "web")
