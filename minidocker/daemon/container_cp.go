@@ -94,10 +94,11 @@ func cpResolve(root *os.Root, p string) cpTarget {
 // ContainerStatPath answers HEAD /containers/{id}/archive: what docker cp
 // learns about a path before it copies.
 func (d *Daemon) ContainerStatPath(ref, p string) (container.PathStat, error) {
-	c, err := d.GetContainer(ref)
+	c, unlock, err := d.lockedForCopy(ref)
 	if err != nil {
 		return container.PathStat{}, err
 	}
+	defer unlock()
 	root, release, err := d.containerFS(c)
 	if err != nil {
 		return container.PathStat{}, err
@@ -139,21 +140,24 @@ func EncodePathStat(st container.PathStat) string {
 // ContainerArchive answers GET /containers/{id}/archive: stat tells the
 // caller what the path is (for the header); write then streams the tar.
 func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write func(io.Writer) error, err error) {
-	c, err := d.GetContainer(ref)
+	c, unlock, err := d.lockedForCopy(ref)
 	if err != nil {
 		return st, nil, err
 	}
 	root, release, err := d.containerFS(c)
 	if err != nil {
+		unlock()
 		return st, nil, err
 	}
 	st, t, err := statPath(root, p, ref)
 	if err != nil {
 		release()
+		unlock()
 		return st, nil, err
 	}
 	d.containerEvent(c, "archive-path")
-	return st, func(w io.Writer) error {
+	return st, func(w io.Writer) error { // the API calls it once st is sent
+		defer unlock()
 		defer release()
 		return archive.WriteTree(context.Background(), root, t.rel, w, archive.WriteOptions{Name: t.name, MapIDs: d.archiveIDs(c)})
 	}, nil
@@ -164,10 +168,11 @@ func (d *Daemon) ContainerArchive(ref, p string) (st container.PathStat, write f
 // the archive's owners, or with copyUIDGID (docker cp -a) the container
 // user's (copyOwner).
 func (d *Daemon) ContainerExtractToDir(ref, p string, noOverwriteDirNonDir, copyUIDGID bool, r io.Reader) error {
-	c, err := d.GetContainer(ref)
+	c, unlock, err := d.lockedForCopy(ref)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	root, release, err := d.containerFS(c)
 	if err != nil {
 		return err
@@ -232,6 +237,28 @@ func copyOwner(c *Container, root *os.Root, toDisk func(uid, gid int) (int, int)
 		}
 		return eu.Uid, eu.Gid
 	}, nil
+}
+
+// lockedForCopy finds the container and holds its operation lock (c.op)
+// for a whole copy, as docker does: no start, stop or rm runs under it. A
+// start would mount the overlay's upper dir a second time while the copy
+// of a stopped container has it mounted (overlayfs leaves two such mounts
+// undefined), and an rm -v would delete files the archive is still
+// reading. A container removed before the lock was ours is not found.
+// unlock must be called once the copy is over.
+func (d *Daemon) lockedForCopy(ref string) (c *Container, unlock func(), err error) {
+	if c, err = d.GetContainer(ref); err != nil {
+		return nil, nil, err
+	}
+	c.op.Lock()
+	c.mu.Lock()
+	removed := c.removed
+	c.mu.Unlock()
+	if removed {
+		c.op.Unlock()
+		return nil, nil, errdefs.NotFound("No such container: %s", ref)
+	}
+	return c, c.op.Unlock, nil
 }
 
 // containerFS opens the container's root directory (see the file
