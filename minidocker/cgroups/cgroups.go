@@ -271,6 +271,25 @@ func (c *Cgroup) AddProcess(pid int) error {
 	return nil
 }
 
+// AddThisThread moves the calling thread, and only it, into the cgroup:
+// "0" written to each v1 hierarchy's tasks file. Unlike AddProcess it
+// does not take the kernel's global thread-group lock, whose first
+// writer after a quiet while waits for an RCU grace period (10-20 ms on
+// the course VM): a thread moving itself cannot exit or exec under the
+// kernel's hands. The caller locks its goroutine to the thread. v2 moves
+// single threads only within threaded cgroups, so there it fails.
+func (c *Cgroup) AddThisThread() error {
+	if c.version == V2 {
+		return errors.New("cgroups: a thread moves on its own only on cgroup v1")
+	}
+	for _, d := range c.uniqueDirs() {
+		if err := writeFile(filepath.Join(d, "tasks"), "0"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DirFD opens the v2 cgroup directory for SysProcAttr.UseCgroupFD/CgroupFD,
 // so that the child is born inside the cgroup (clone3 CLONE_INTO_CGROUP).
 // The caller closes fd once the child has started. ok is false on v1,

@@ -328,6 +328,48 @@ func TestBornInside(t *testing.T) {
 	h.expect(t, "running")
 }
 
+// AddThisThread moves the calling thread, and no other thread of its
+// process, into the cgroup: what container init does on v1 before its
+// exec ends the others (libcontainer's placeInit).
+func TestAddThisThread(t *testing.T) {
+	parent := testParent(t)
+	c := mustNew(t, parent, "thread")
+	if c.Version() == V2 {
+		if err := c.AddThisThread(); err == nil {
+			t.Fatal("AddThisThread on v2 did not fail")
+		}
+		return
+	}
+	t.Setenv(joinThreadEnv, c.Name())
+	h := startHelper(t, "join-thread", -1)
+	h.start(t)
+	said := h.line(t)
+	tid, ok := strings.CutPrefix(said, "joined ")
+	if !ok {
+		t.Fatalf("helper said %q", said)
+	}
+	pid := strconv.Itoa(h.cmd.Process.Pid)
+	for _, d := range c.uniqueDirs() {
+		if got := readFile(t, filepath.Join(d, "tasks")); got != tid {
+			t.Errorf("%s/tasks = %q, want only the joined thread %s", d, got, tid)
+		}
+		if got := readFile(t, filepath.Join(d, "cgroup.procs")); got != pid {
+			t.Errorf("%s/cgroup.procs = %q, want the helper %s", d, got, pid)
+		}
+	}
+	threads, _ := os.ReadDir("/proc/" + pid + "/task")
+	if len(threads) < 2 {
+		t.Fatalf("the helper has %d threads; the test needs the runtime's others", len(threads))
+	}
+	for _, th := range threads {
+		lines := strings.Split(readFile(t, "/proc/"+pid+"/task/"+th.Name()+"/cgroup"), "\n")
+		inside := slices.ContainsFunc(lines, func(l string) bool { return strings.HasSuffix(l, ":memory:/"+c.Name()) })
+		if inside != (th.Name() == tid) {
+			t.Errorf("thread %s inside the cgroup: %v (the joined thread is %s)", th.Name(), inside, tid)
+		}
+	}
+}
+
 func TestOOMKill(t *testing.T) {
 	parent := testParent(t)
 	c := mustNew(t, parent, "oom")

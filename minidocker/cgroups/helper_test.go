@@ -56,6 +56,8 @@ func runHelper(mode string) {
 		forkUntilRefused()
 	case "devices":
 		runDeviceHelper() // devices_test.go
+	case "join-thread":
+		joinThreadHelper()
 	case "spawn":
 		for i := 0; i < 3; i++ {
 			cmd := exec.Command(os.Args[0])
@@ -70,6 +72,27 @@ func runHelper(mode string) {
 		time.Sleep(time.Hour)
 	}
 	os.Exit(6)
+}
+
+// joinThreadEnv names the cgroup ("parent/name") a join-thread helper
+// moves its own thread into.
+const joinThreadEnv = "MINIDOCKER_CGROUPS_JOIN"
+
+// joinThreadHelper moves its locked thread into the cgroup with
+// AddThisThread and says which thread that was.
+func joinThreadHelper() {
+	runtime.LockOSThread()
+	parent, name, _ := strings.Cut(os.Getenv(joinThreadEnv), "/")
+	c, err := Load(parent, name)
+	if err == nil {
+		err = c.AddThisThread()
+	}
+	if err != nil {
+		fmt.Println("join:", err)
+		os.Exit(5)
+	}
+	fmt.Println("joined", syscall.Gettid())
+	time.Sleep(time.Hour)
 }
 
 // forkUntilRefused forks plain children that exit at once and are not

@@ -88,7 +88,7 @@
 //	CLI start, then create                          ~25 (the CLI), create 1-2
 //	attach and wait requests, start: inputs, bundle  ~1 + ~1 (bridge +1: AttachBegin)
 //	shim claimed: spec read, cgroup made             ~1 + 1-2.5
-//	spare init moved into the cgroup, sent its stdio  ~2, then the init wakes
+//	spare init sent its stdio and spec, enters cgroup ~0.5 (a move by the shim waited 10-20: placeInit)
 //	init: spec read, root built (overlay, pivot_root) ~1 + ~4.5
 //	meanwhile: shim reports, daemon attaches, starts  ~3 (hidden behind init)
 //	"go": user, seccomp filter, capabilities, exec   ~0.5 + 1 + 1, exec seen ~3

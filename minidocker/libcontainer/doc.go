@@ -11,7 +11,7 @@
 //	daemon ── CreateShim ──▶ minidocker shim (a spare, claimed)      (spareshim_linux.go, shim_linux.go)
 //	                           │ clone(NEWNS|NEWPID|NEWUTS|NEWIPC[|NEWNET]),
 //	                           │ ahead of need (a spare init) or on claim,
-//	                           │ into the cgroup, gets its spec, builds
+//	                           │ gets its spec, into the cgroup, builds
 //	                           │ the root, waits for "go"            (spareinit_linux.go)
 //	                           ▼                    ▲ pty master (-t), SCM_RIGHTS
 //	                         minidocker init ──execve──▶ CMD = PID 1   (init_linux.go, mounts_linux.go,
@@ -92,14 +92,16 @@
 //     Its mount namespace is made on the claim, not at birth: a copy of
 //     the host's mounts made earlier would miss every mount made since
 //     (a shareable /dev/shm, a volume, an admin's mount). A claim whose spec asks for exactly those (or joins a
-//     network namespace: init setns()es into it, sent as an fd) moves it
-//     into the cgroup before it reads a byte of spec, then sends it its
-//     stdio; all that is per container is done from the spec after "go",
-//     as for any init. Any other spec (user namespace, shared --pid,
+//     network namespace: init setns()es into it, sent as an fd) sends
+//     it its stdio and its spec; init enters the cgroup before anything
+//     else (on v1 it moves its own thread, the one that will exec the CMD:
+//     shim.placeInit says why that is the fast way), and all that is per
+//     container is done from the spec, as for any init. Any other spec (user namespace, shared --pid,
 //     --ipc, --uts, --net host) discards it and starts init on claim
-//     (claimOrStartInit is the one place that decides). The pages the
-//     spare's Go runtime touched before the move stay charged to the
-//     daemon's cgroup; exec drops them anyway.
+//     (claimOrStartInit is the one place that decides). The pages init's
+//     Go runtime touched before the move stay charged to the daemon's
+//     cgroup, and on v1 its other threads stay there until the exec
+//     ends them; they run nothing of the container's.
 //   - The create/start split (CreateShim + Start) is docker's and
 //     containerd's: `docker run` attaches before it starts, so the very
 //     first line of output reaches the terminal. As with runc create,

@@ -1,11 +1,12 @@
 package libcontainer
 
 // The container's init: the shim starts it (re-executing this binary as
-// "init") in new mount, PID, UTS, IPC (and network) namespaces, already in
-// the container's cgroup. It blocks on the sync socket (fd 3) until the shim
-// sends the spec ("go"), then builds the container's root, pivots into it,
-// opens its terminal there and sends the master to the shim (fd 4, with a
-// Terminal: console_linux.go), and execve's the CMD, which so becomes PID 1. The sync socket is
+// "init") in new mount, PID, UTS, IPC (and network) namespaces. It blocks
+// on the sync socket (fd 3) until the shim sends the spec, then enters the
+// container's cgroup if it is not there yet (shim.placeInit), builds the
+// container's root and pivots into it, opens its terminal there and sends
+// the master to the shim (fd 4, with a Terminal: console_linux.go). At
+// "go" it execve's the CMD, which so becomes PID 1. The sync socket is
 // close-on-exec: the shim reading EOF means the exec worked; a failure is
 // sent back as a JSON StartError.
 //
@@ -24,6 +25,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minidocker/minidocker/minidocker/cgroups"
 )
 
 const initSyncFd = 3
@@ -31,10 +34,13 @@ const initSyncFd = 3
 // capLast is the kernel's highest capability number.
 var capLast = unix.CAP_LAST_CAP
 
-// initConfig is what the shim sends init once it is in its cgroup; "go"
-// (initGo) follows at the start.
+// initConfig is what the shim sends init once it has made the
+// container; "go" (initGo) follows at the start.
 type initConfig struct {
 	Spec Spec
+	// JoinCgroup: init moves its own thread into Spec.Cgroup first
+	// (cgroup v1: shim.placeInit says why).
+	JoinCgroup bool `json:",omitempty"`
 }
 
 func runInit() {
@@ -54,6 +60,9 @@ func runInit() {
 		os.Exit(1) // the shim went away before it sent the spec
 	}
 	trace("init: spec")
+	if serr == nil && cfg.JoinCgroup {
+		serr = joinOwnCgroup(cfg.Spec.Cgroup)
+	}
 	if serr == nil {
 		serr = initContainer(&cfg.Spec)
 	}
@@ -87,6 +96,21 @@ func awaitGo(r io.Reader) bool {
 			return b[0] == initGo
 		}
 	}
+}
+
+// joinOwnCgroup moves init's thread (locked: it will exec the CMD) into
+// the container's cgroup, while the host's cgroup files are still in
+// sight. A failure is init's start error: the CMD never runs outside.
+func joinOwnCgroup(c Cgroup) *StartError {
+	cg, err := cgroups.Load(c.Parent, c.Name)
+	if err == nil {
+		err = cg.AddThisThread()
+	}
+	if err != nil {
+		return startErr("join cgroup: %v", err)
+	}
+	trace("init: in its cgroup")
+	return nil
 }
 
 // initContainer builds the container around init, before "go": sysctls,

@@ -9,8 +9,9 @@ package libcontainer
 // spec asks for exactly those namespaces (claimOrStartInit), the shim
 // takes that init instead of starting one:
 //
-//  1. it moves it into the container's cgroup, before init has read a
-//     byte of its spec, so nothing the container does escapes its limits;
+//  1. init gets into the container's cgroup before its "go" (placeInit:
+//     on v1 it moves its own thread), so nothing the container runs
+//     escapes its limits;
 //  2. it sends init its stdio (and, with a terminal, the console socket)
 //     over the sync socket (SCM_RIGHTS); init dup3()s them onto 0, 1, 2
 //     (and 4). When the container joins a network namespace (the
@@ -127,9 +128,10 @@ func fitsSpareInit(spec *Spec) bool {
 // claimOrStartInit gives the container its init: the spare one when the
 // spec's namespaces are the spare's, a new one otherwise (startInit).
 func (s *shim) claimOrStartInit(stdio *initStdio) error {
+	fits := s.spareFits()
 	si := s.spareInit
 	s.spareInit = nil
-	if si == nil || !fitsSpareInit(s.spec) {
+	if !fits {
 		if si != nil {
 			si.discard()
 		}
@@ -142,15 +144,14 @@ func (s *shim) claimOrStartInit(stdio *initStdio) error {
 	return nil
 }
 
-// claimSpareInit makes si the container's init: into the cgroup first,
-// then the claim message (spareClaimFds).
+// spareFits says whether the claim takes the spare init: there is one,
+// and the spec's namespaces are its own.
+func (s *shim) spareFits() bool { return s.spareInit != nil && fitsSpareInit(s.spec) }
+
+// claimSpareInit makes si the container's init with the claim message
+// (spareClaimFds); placeInit then sees to its cgroup.
 func (s *shim) claimSpareInit(si *spareInit, stdio *initStdio) error {
 	pid := si.cmd.Process.Pid
-	if s.cg != nil {
-		if err := s.cg.AddProcess(pid); err != nil {
-			return fmt.Errorf("join cgroup: %w", err)
-		}
-	}
 	fds, nstdio, err := spareClaimFds(s.spec, stdio)
 	if err != nil {
 		return err

@@ -118,11 +118,6 @@ func (s *shim) startInitThroughHelper(cmd *exec.Cmd) error {
 	}
 	s.cmd, s.pid = &exec.Cmd{Process: proc}, pid
 	trace("shim: init started by the userns helper")
-	if s.cg != nil {
-		if err := s.cg.AddProcess(pid); err != nil {
-			return fmt.Errorf("join cgroup: %w", err)
-		}
-	}
 	return s.premountRootfs()
 }
 
