@@ -77,8 +77,10 @@
 // # Cleanup and reconciliation
 //
 // Detach removes the DNAT rules (each carries a comment with the container
-// ID), the veth pair, conntrack entries for the address, the namespace file,
-// the record (freeing the IP) and the port reservations; it is idempotent.
+// ID), the namespace file, the record and the port reservations at once,
+// and the veth pair and the address's conntrack entries in the background
+// (conntrack.go: one pass over the kernel's table serves several removed
+// containers); the IP returns to the pool after both. It is idempotent.
 // New (or Reconcile) removes everything of containers that are no longer
 // live, and anything no record explains: veths on our bridges, namespace
 // files, DNAT rules. For live containers it takes their host ports back and

@@ -196,16 +196,3 @@ func bridgePorts(bridge string) ([]string, error) {
 	}
 	return out, nil
 }
-
-// flushConntrack forgets connections to or from a container's address, so a
-// later container with the same IP does not inherit stale NAT state.
-func flushConntrack(ip netip.Addr) {
-	if !ip.IsValid() {
-		return
-	}
-	f := &netlink.ConntrackFilter{}
-	if err := f.AddIP(netlink.ConntrackReplyAnyIP, net.IP(ip.AsSlice())); err != nil {
-		return
-	}
-	netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, f)
-}

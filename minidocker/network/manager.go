@@ -66,9 +66,14 @@ type Manager struct {
 
 	// plumbing is the veth work of AttachBegin still under way, by container ID
 	plumbing map[string]*plumbing
-	dying    map[netip.Addr]int // IPs whose veth is still being deleted
+	dying    map[netip.Addr]int // IPs whose veth is still being deleted, or whose conntrack entries are still to flush
 	bg       sync.WaitGroup
 	bgErrs   []error
+	// ctPending are released IPs whose conntrack entries wait for the
+	// next pass over the kernel's table (conntrack.go); ctPass runs one
+	// pass at a time.
+	ctPending []netip.Addr
+	ctPass    sync.Mutex
 
 	testHookAfterVeth func(*Endpoint) error // lets tests fail Attach half-way
 }
@@ -405,6 +410,9 @@ func (m *Manager) AttachBegin(ctx context.Context, req AttachRequest) (_ *Endpoi
 	}
 	m.waitReleased(req.IP)
 	ep, err := m.recordEndpoint(req)
+	if err != nil && m.flushConnections() { // the pool may have been full of them
+		ep, err = m.recordEndpoint(req)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -541,8 +549,9 @@ func (m *Manager) epFile(key string) string { return filepath.Join(m.epDir(), ke
 // undo removes what Attach made for ep. Rules, the namespace file, the
 // record and the host ports go before it returns. Deleting the veth pair
 // costs the kernel ~20 ms of RCU grace periods, so that part (and the
-// conntrack flush) runs in the background; the IP stays out of the pool
-// until it is done, and Wait, Reconcile, Close and Cleanup wait for it.
+// conntrack flush, conntrack.go) runs in the background; the IP stays out
+// of the pool until both are done, and Wait, Reconcile, Close and Cleanup
+// wait for them.
 func (m *Manager) undo(ep *Endpoint) error {
 	var errs []error
 	if m.cfg.IPTables && len(ep.Ports) > 0 {
@@ -566,15 +575,12 @@ func (m *Manager) undo(ep *Endpoint) error {
 		go func() {
 			defer m.bg.Done()
 			err := deleteLink(ep.HostVeth)
-			flushConntrack(ep.IP)
 			m.mu.Lock()
-			defer m.mu.Unlock()
-			if m.dying[ep.IP]--; m.dying[ep.IP] <= 0 {
-				delete(m.dying, ep.IP)
-			}
 			if err != nil {
 				m.bgErrs = append(m.bgErrs, err)
 			}
+			m.mu.Unlock()
+			m.forgetConnections(ep.IP, len(ep.Ports) > 0) // conntrack.go
 		}()
 	}
 	return errors.Join(errs...)
@@ -585,6 +591,7 @@ func (m *Manager) undo(ep *Endpoint) error {
 // errors, if any.
 func (m *Manager) Wait() error {
 	m.bg.Wait()
+	m.flushConnections() // conntrack.go
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	err := errors.Join(m.bgErrs...)
@@ -847,6 +854,9 @@ func (m *Manager) AttachSecondary(req AttachRequest) (_ *Endpoint, err error) {
 	ip, err := m.ipForLocked(n, req.IP)
 	if err != nil {
 		m.mu.Unlock()
+		if m.flushConnections() { // the pool may have been full of them (conntrack.go)
+			return m.AttachSecondary(req)
+		}
 		return nil, err
 	}
 	ep := &Endpoint{

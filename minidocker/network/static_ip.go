@@ -73,6 +73,7 @@ func (m *Manager) waitReleased(ip netip.Addr) {
 	if !ip.IsValid() {
 		return
 	}
+	m.flushConnectionsOf(ip) // conntrack.go
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		m.mu.Lock()
 		busy := m.dying[ip] > 0
