@@ -93,19 +93,27 @@ func TestConnectionsForgottenBeforeTheAddressReturns(t *testing.T) {
 		t.Errorf("%v: flow still tracked after Wait", a.IP)
 	}
 
-	// asked for by name (a user network's --ip), it comes back clean
+	// asked for by name (a user network's --ip), it comes back clean,
+	// also when asked for while its veth is still being deleted (a
+	// restart): the wait for the address brings its pass on
 	sub := testutil.FreeSubnet(t, 29)
 	if _, err := e.m.CreateNetwork(NetworkSpec{Name: "tiny", Subnet: sub.String()}); err != nil {
 		t.Fatal(err)
 	}
-	first := attach(AttachRequest{Network: "tiny"})
-	trackFlow(t, first.IP, 5003)
-	detach(first)
-	named := attach(AttachRequest{Network: "tiny", IP: first.IP})
-	if named.IP != first.IP || tracked(t, first.IP) {
-		t.Errorf("asked for %v: got %v, flow still tracked: %v", first.IP, named.IP, tracked(t, first.IP))
+	for i, waitVeth := range []bool{true, false} {
+		first := attach(AttachRequest{Network: "tiny"})
+		trackFlow(t, first.IP, uint16(5003+i))
+		if waitVeth {
+			detach(first)
+		} else if err := e.m.Detach(first.ContainerID); err != nil {
+			t.Fatal(err)
+		}
+		named := attach(AttachRequest{Network: "tiny", IP: first.IP})
+		if named.IP != first.IP || tracked(t, first.IP) {
+			t.Errorf("asked for %v (veth gone first: %v): got %v, flow still tracked: %v", first.IP, waitVeth, named.IP, tracked(t, first.IP))
+		}
+		detach(named)
 	}
-	detach(named)
 
 	// a pool of five addresses, all five released with their flows: the
 	// sixth container still gets one, and none of the flows is left

@@ -69,12 +69,14 @@ func (m *Manager) ipTakenLocked(n *netRecord, ip netip.Addr) bool {
 // waitReleased waits (a bounded while) until ip is no longer being
 // released: a restarting container asks for the address its previous
 // run's veth still has for the few milliseconds its deletion takes.
+// Once the veth is gone the address waits for a conntrack pass, which
+// this wait brings on (conntrack.go).
 func (m *Manager) waitReleased(ip netip.Addr) {
 	if !ip.IsValid() {
 		return
 	}
-	m.flushConnectionsOf(ip) // conntrack.go
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		m.flushConnectionsOf(ip)
 		m.mu.Lock()
 		busy := m.dying[ip] > 0
 		m.mu.Unlock()
