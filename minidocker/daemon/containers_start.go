@@ -265,8 +265,10 @@ func (d *Daemon) launch(c *Container, ip string, began time.Time) error {
 		slog.Error("saving container record", "id", c.ID, "err", err)
 	}
 	slog.Debug("container started", "id", c.ID[:12], "prepare", t0.Sub(began), "create-shim", t1.Sub(t0), "start", t2.Sub(t1), "record", time.Since(t2))
+	// the start's events before the monitor runs: a command that ends at
+	// once must not have its die and disconnect logged before them
+	d.startEvents(c) // events.go: network connect, volume mount, start
 	go d.monitor(c, shim)
-	d.startEvents(c)             // events.go: network connect, volume mount, start
 	d.startHealthcheck(c, false) // health.go
 	return nil
 }

@@ -262,3 +262,40 @@ func TestEventsOfContainerOperations(t *testing.T) {
 		t.Fatalf("State.OOMKilled %s", got)
 	}
 }
+
+// A command that ends at once: each run's start (and network connect) is
+// logged before its die (and disconnect), as in docker. The monitor that
+// logs the exit used to start before the start's events were logged, so
+// under load a die could come first.
+func TestStartEventsComeBeforeTheExitsEvents(t *testing.T) {
+	d := preload.StartDaemon(t)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	mustDocker(t, d, "network", "create", "evorder")
+	const runs = 20
+	for range runs {
+		mustDocker(t, d, "run", "--rm", "--network", "evorder", "busybox", "true")
+	}
+	seen := map[string]string{} // container ID → its actions so far
+	for _, line := range pastEvents(t, d, since, "{{.Type}} {{.Action}} {{.Actor.ID}}{{with .Actor.Attributes.container}} {{.}}{{end}}", "event=start", "event=die", "event=connect", "event=disconnect") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		id := f[2] // a container's own events
+		if f[0] == "network" {
+			if len(f) < 4 {
+				continue
+			}
+			id = f[3] // a network event names its container in "container"
+		}
+		seen[id] += " " + f[1]
+	}
+	for id, actions := range seen {
+		if actions != " connect start die disconnect" {
+			t.Errorf("container %.12s: events%s, want connect start die disconnect", id, actions)
+		}
+	}
+	if len(seen) != runs {
+		t.Errorf("%d containers in the events, want %d: %v", len(seen), runs, seen)
+	}
+}
