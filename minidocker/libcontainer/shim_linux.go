@@ -188,7 +188,6 @@ func (s *shim) create() error {
 		return fmt.Errorf("listen on the shim socket: %w", err)
 	}
 	writeFileAtomic(bundleFile(s.bundle, InitPidFile), []byte(strconv.Itoa(s.pid)), 0o644)
-	writeFileAtomic(bundleFile(s.bundle, ShimPidFile), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	return nil
 }
 

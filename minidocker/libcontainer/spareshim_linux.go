@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -149,6 +150,10 @@ func awaitClaim(ctl *os.File) (bundle string, ok bool, err error) {
 	if err := os.Chdir(c.Bundle); err != nil {
 		return c.Bundle, true, err
 	}
+	// at once, not when the container is made: a daemon killed while this
+	// shim makes it leaves a bundle whose Cleanup must find the shim (and
+	// kill it) before the bundle is removed under the shim's writes
+	writeFileAtomic(bundleFile(c.Bundle, ShimPidFile), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	logf, err := os.OpenFile(bundleFile(c.Bundle, ShimLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return c.Bundle, true, err
